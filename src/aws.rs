@@ -1,0 +1,516 @@
+//! The adapter: the only module that talks to AWS.
+//!
+//! It owns SDK configuration (the standard credential chain, region and
+//! endpoint overrides) and turns SDK answers into our own types from
+//! `crate::facts`. It must not decide verdicts, and no SDK type may leave it.
+//! [`Reader`] has read-only methods only: `verify` receives a `Reader`, so it
+//! cannot change an account by construction.
+
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_account::types::AlternateContactType;
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::types::{AssignmentStatusType, ReportStateType, SummaryKeyType};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+use futures::{StreamExt, TryStreamExt};
+use thiserror::Error;
+use time::OffsetDateTime;
+use tracing::debug;
+
+use crate::checks::Source;
+use crate::credreport;
+use crate::facts::*;
+
+/// Where and as whom to connect. Unset fields fall back to the standard chain
+/// (env vars, shared config and credentials files, SSO, IMDS), and
+/// `AWS_ENDPOINT_URL` is honoured by aws-config itself.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// Region used when the chain names none: IAM, STS and Account are global.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
+/// Loads the SDK configuration from the standard chain.
+pub async fn load_config(opts: &ConnectOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(u) = &opts.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        debug!("no region configured; using {FALLBACK_REGION} for global services");
+        return config
+            .into_builder()
+            .region(Region::from_static(FALLBACK_REGION))
+            .build();
+    }
+    config
+}
+
+/// Why AWS could not be used at all; verify exits 2 on this.
+#[derive(Debug, Error)]
+pub enum ConnectError {
+    #[error("no usable AWS credentials: {0} (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`)")]
+    Credentials(String),
+    #[error("cannot reach AWS at {endpoint}: {detail}")]
+    Unreachable { endpoint: String, detail: String },
+    #[error("AWS rejected the credentials: {0}")]
+    Rejected(String),
+}
+
+/// Who is calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+impl Caller {
+    /// Whether the caller is the account's root user.
+    pub fn is_root(&self) -> bool {
+        self.arn.ends_with(":root") && self.arn.split(':').nth(2) == Some("iam")
+    }
+}
+
+fn classify<E, R>(
+    action: &str,
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> FactError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    match err {
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("UnknownError");
+            let message = err.message().unwrap_or("").to_string();
+            let kind = if code.contains("AccessDenied")
+                || code == "UnauthorizedOperation"
+                || code == "AuthorizationError"
+            {
+                FactErrorKind::AccessDenied
+            } else {
+                FactErrorKind::Error
+            };
+            FactError::new(action, kind, format!("{code}: {message}"))
+        }
+        _ => FactError::new(
+            action,
+            FactErrorKind::Error,
+            DisplayErrorContext(err).to_string(),
+        ),
+    }
+}
+
+fn service_code<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Option<&str>
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        aws_smithy_runtime_api::client::result::SdkError::ServiceError(s) => s.err().code(),
+        _ => None,
+    }
+}
+
+fn to_offset(t: &aws_smithy_types::DateTime) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(t.secs()).ok()
+}
+
+/// Read-only access to one account.
+#[derive(Clone, Debug)]
+pub struct Reader {
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    account: aws_sdk_account::Client,
+    endpoint: String,
+}
+
+/// How long to wait for AWS to generate the credential report.
+const REPORT_TIMEOUT: Duration = Duration::from_secs(90);
+
+impl Reader {
+    pub fn new(config: &SdkConfig) -> Self {
+        let endpoint = config
+            .endpoint_url()
+            .map(str::to_string)
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .unwrap_or_else(|| "the AWS endpoints".to_string());
+        Reader {
+            iam: aws_sdk_iam::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+            account: aws_sdk_account::Client::new(config),
+            endpoint,
+        }
+    }
+
+    /// `sts:GetCallerIdentity`. Failure here means AWS cannot be used at all.
+    pub async fn caller(&self) -> Result<Caller, ConnectError> {
+        use aws_smithy_runtime_api::client::result::SdkError;
+        let out = self.sts.get_caller_identity().send().await.map_err(|e| {
+            let detail = DisplayErrorContext(&e).to_string();
+            match &e {
+                SdkError::ServiceError(_) => Rejected(format!(
+                    "{}: {}",
+                    e.code().unwrap_or("UnknownError"),
+                    e.message().unwrap_or("")
+                )),
+                _ if detail.contains("credentials") || detail.contains("profile") => {
+                    Credentials(short(&detail))
+                }
+                _ => Unreachable {
+                    endpoint: self.endpoint.clone(),
+                    detail: short(&detail),
+                },
+            }
+        })?;
+        use ConnectError::*;
+        Ok(Caller {
+            account_id: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+            user_id: out.user_id().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// `iam:GetAccountSummary`, root flags only.
+    pub async fn account_summary(&self) -> Fact<AccountSummary> {
+        let out = self
+            .iam
+            .get_account_summary()
+            .send()
+            .await
+            .map_err(|e| classify("iam:GetAccountSummary", &e))?;
+        let map = out.summary_map();
+        let get = |k: SummaryKeyType| map.and_then(|m| m.get(&k)).map(|v| *v != 0);
+        Ok(AccountSummary {
+            mfa_enabled: get(SummaryKeyType::AccountMfaEnabled),
+            access_keys_present: get(SummaryKeyType::AccountAccessKeysPresent),
+            signing_certificates_present: get(SummaryKeyType::AccountSigningCertificatesPresent),
+            password_present: get(SummaryKeyType::AccountPasswordPresent),
+        })
+    }
+
+    /// Generates the credential report, polls with backoff until it is ready,
+    /// and parses it.
+    pub async fn credential_report(&self) -> Fact<credreport::CredentialReport> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(20);
+        loop {
+            let gen = self
+                .iam
+                .generate_credential_report()
+                .send()
+                .await
+                .map_err(|e| classify("iam:GenerateCredentialReport", &e))?;
+            if gen.state() == Some(&ReportStateType::Complete) {
+                match self.iam.get_credential_report().send().await {
+                    Ok(out) => {
+                        let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
+                        let generated = out.generated_time().and_then(to_offset);
+                        debug!(elapsed = ?start.elapsed(), "credential report ready");
+                        return credreport::parse(content, generated).map_err(|e| {
+                            FactError::new(
+                                "iam:GetCredentialReport",
+                                FactErrorKind::Error,
+                                e.to_string(),
+                            )
+                        });
+                    }
+                    Err(e)
+                        if matches!(
+                            service_code(&e),
+                            Some("ReportInProgress" | "ReportNotPresent")
+                        ) => {}
+                    Err(e) => return Err(classify("iam:GetCredentialReport", &e)),
+                }
+            }
+            if start.elapsed() > REPORT_TIMEOUT {
+                return Err(FactError::new(
+                    "iam:GenerateCredentialReport",
+                    FactErrorKind::Error,
+                    format!(
+                        "the credential report was not ready after {}s",
+                        REPORT_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// `iam:ListVirtualMFADevices` with AssignmentStatus=Assigned, all pages.
+    pub async fn assigned_virtual_mfa(&self) -> Fact<Vec<VirtualMfaDevice>> {
+        self.iam
+            .list_virtual_mfa_devices()
+            .assignment_status(AssignmentStatusType::Assigned)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map(|devices| {
+                devices
+                    .iter()
+                    .map(|d| VirtualMfaDevice {
+                        serial_number: d.serial_number().to_string(),
+                        user_arn: d.user().map(|u| u.arn().to_string()),
+                    })
+                    .collect()
+            })
+            .map_err(|e| classify("iam:ListVirtualMFADevices", &e))
+    }
+
+    /// `account:GetAlternateContact`; `None` when that contact is not set.
+    pub async fn alternate_contact(&self, kind: AlternateKind) -> Fact<Option<AlternateContact>> {
+        let t = match kind {
+            AlternateKind::Security => AlternateContactType::Security,
+            AlternateKind::Billing => AlternateContactType::Billing,
+            AlternateKind::Operations => AlternateContactType::Operations,
+        };
+        match self
+            .account
+            .get_alternate_contact()
+            .alternate_contact_type(t)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.alternate_contact().map(|c| AlternateContact {
+                name: c.name().unwrap_or_default().to_string(),
+                title: c.title().unwrap_or_default().to_string(),
+                email: c.email_address().unwrap_or_default().to_string(),
+                phone: c.phone_number().unwrap_or_default().to_string(),
+            })),
+            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(classify("account:GetAlternateContact", &e)),
+        }
+    }
+
+    /// `account:GetContactInformation`; `None` when none is set.
+    pub async fn contact_information(&self) -> Fact<Option<ContactInformation>> {
+        match self.account.get_contact_information().send().await {
+            Ok(out) => Ok(out.contact_information().map(|c| ContactInformation {
+                full_name: c.full_name().to_string(),
+                address_line1: c.address_line1().to_string(),
+                city: c.city().to_string(),
+                postal_code: c.postal_code().to_string(),
+                country_code: c.country_code().to_string(),
+                phone_number: c.phone_number().to_string(),
+                company_name: c.company_name().map(str::to_string),
+            })),
+            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(classify("account:GetContactInformation", &e)),
+        }
+    }
+
+    /// `iam:GetAccountPasswordPolicy`; `None` when no policy is set.
+    pub async fn password_policy(&self) -> Fact<Option<PasswordPolicy>> {
+        match self.iam.get_account_password_policy().send().await {
+            Ok(out) => Ok(out.password_policy().map(|p| PasswordPolicy {
+                minimum_length: p.minimum_password_length(),
+                require_uppercase: p.require_uppercase_characters(),
+                require_lowercase: p.require_lowercase_characters(),
+                require_numbers: p.require_numbers(),
+                require_symbols: p.require_symbols(),
+                max_age_days: p.max_password_age(),
+                reuse_prevention: p.password_reuse_prevention(),
+                expire_passwords: p.expire_passwords(),
+            })),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => Ok(None),
+            Err(e) => Err(classify("iam:GetAccountPasswordPolicy", &e)),
+        }
+    }
+
+    /// Every IAM user with whether it has a console password and how many
+    /// MFA devices. Per-user calls run concurrently.
+    pub async fn users(&self) -> Fact<Vec<IamUser>> {
+        let listed: Vec<(String, String)> = self
+            .iam
+            .list_users()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| classify("iam:ListUsers", &e))?
+            .iter()
+            .map(|u| (u.user_name().to_string(), u.arn().to_string()))
+            .collect();
+        let mut users: Vec<IamUser> = futures::stream::iter(listed)
+            .map(|(name, arn)| async move {
+                let console_password =
+                    match self.iam.get_login_profile().user_name(&name).send().await {
+                        Ok(_) => true,
+                        Err(e) if service_code(&e) == Some("NoSuchEntity") => false,
+                        Err(e) => return Err(classify("iam:GetLoginProfile", &e)),
+                    };
+                let mfa_devices = if console_password {
+                    self.iam
+                        .list_mfa_devices()
+                        .user_name(&name)
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:ListMFADevices", &e))?
+                        .mfa_devices()
+                        .len()
+                } else {
+                    0
+                };
+                Ok(IamUser {
+                    name,
+                    arn,
+                    console_password,
+                    mfa_devices,
+                })
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        users.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(users)
+    }
+
+    /// `iam:ListOrganizationsFeatures`, with its documented errors mapped.
+    pub async fn organization_features(&self) -> Fact<OrganizationFeatures> {
+        match self.iam.list_organizations_features().send().await {
+            Ok(out) => Ok(OrganizationFeatures::Enabled {
+                organization_id: out.organization_id().unwrap_or_default().to_string(),
+                features: out
+                    .enabled_features()
+                    .iter()
+                    .map(|f| f.as_str().to_string())
+                    .collect(),
+            }),
+            Err(e) => match service_code(&e) {
+                Some("OrganizationNotFoundException") => {
+                    Ok(OrganizationFeatures::NotInOrganization)
+                }
+                Some("AccountNotManagementOrDelegatedAdministratorException") => {
+                    Ok(OrganizationFeatures::NotManagementAccount)
+                }
+                Some("ServiceAccessNotEnabledException") => {
+                    Ok(OrganizationFeatures::TrustedAccessDisabled)
+                }
+                _ => Err(classify("iam:ListOrganizationsFeatures", &e)),
+            },
+        }
+    }
+
+    /// Reads every source in `needs`, all concurrently. Fails only when AWS
+    /// cannot be used at all (no credentials, unreachable endpoint).
+    pub async fn collect(&self, needs: &[Source]) -> Result<AccountFacts, ConnectError> {
+        let start = Instant::now();
+        let want = |s: Source| needs.contains(&s);
+        macro_rules! maybe {
+            ($src:expr, $action:expr, $fut:expr) => {
+                async {
+                    if want($src) {
+                        let t = Instant::now();
+                        let r = $fut.await;
+                        debug!(source = ?$src, elapsed = ?t.elapsed(), ok = r.is_ok(), "read");
+                        r
+                    } else {
+                        Err(FactError::not_collected($action))
+                    }
+                }
+            };
+        }
+        let (caller, summary, report, vmfa, sec, bill, ops, info, policy, users, org) = tokio::join!(
+            self.caller(),
+            maybe!(
+                Source::Summary,
+                "iam:GetAccountSummary",
+                self.account_summary()
+            ),
+            maybe!(
+                Source::CredentialReport,
+                "iam:GetCredentialReport",
+                self.credential_report()
+            ),
+            maybe!(
+                Source::VirtualMfa,
+                "iam:ListVirtualMFADevices",
+                self.assigned_virtual_mfa()
+            ),
+            maybe!(
+                Source::AlternateContacts,
+                "account:GetAlternateContact",
+                self.alternate_contact(AlternateKind::Security)
+            ),
+            maybe!(
+                Source::AlternateContacts,
+                "account:GetAlternateContact",
+                self.alternate_contact(AlternateKind::Billing)
+            ),
+            maybe!(
+                Source::AlternateContacts,
+                "account:GetAlternateContact",
+                self.alternate_contact(AlternateKind::Operations)
+            ),
+            maybe!(
+                Source::ContactInformation,
+                "account:GetContactInformation",
+                self.contact_information()
+            ),
+            maybe!(
+                Source::PasswordPolicy,
+                "iam:GetAccountPasswordPolicy",
+                self.password_policy()
+            ),
+            maybe!(Source::Users, "iam:ListUsers", self.users()),
+            maybe!(
+                Source::Organization,
+                "iam:ListOrganizationsFeatures",
+                self.organization_features()
+            ),
+        );
+        let caller = caller?;
+        debug!(elapsed = ?start.elapsed(), "all reads done");
+        Ok(AccountFacts {
+            now: OffsetDateTime::now_utc(),
+            account_id: caller.account_id,
+            caller_arn: caller.arn,
+            summary,
+            credential_report: report,
+            assigned_virtual_mfa: vmfa,
+            security_contact: sec,
+            billing_contact: bill,
+            operations_contact: ops,
+            contact_information: info,
+            password_policy: policy,
+            users,
+            organization: org,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum AlternateKind {
+    Security,
+    Billing,
+    Operations,
+}
+
+/// The first line of a long SDK error chain, trimmed for a one-line message.
+fn short(detail: &str) -> String {
+    let line = detail.lines().next().unwrap_or(detail);
+    if line.len() > 300 {
+        format!("{}…", &line[..line.floor_char_boundary(300)])
+    } else {
+        line.to_string()
+    }
+}

@@ -1,0 +1,907 @@
+//! The check catalogue: pure functions from an [`AccountFacts`] snapshot to findings.
+//!
+//! This module owns every pass/fail rule of PRODUCT.md's check catalogue. It must
+//! not do I/O, call AWS or know SDK types: it reads plain facts and returns
+//! [`Finding`]s. A source that could not be read makes a check `unknown`
+//! (naming the failed action) unless another source already proves a `fail`.
+
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use crate::credreport::{ReportRow, ReportTime};
+use crate::facts::{AccountFacts, AlternateContact, OrganizationFeatures};
+use crate::finding::{Finding, References, Severity, Status};
+
+/// The sources a check reads; the adapter fetches only what selected checks need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    Summary,
+    CredentialReport,
+    VirtualMfa,
+    AlternateContacts,
+    ContactInformation,
+    PasswordPolicy,
+    Users,
+    Organization,
+}
+
+/// Settings that change how checks judge.
+#[derive(Clone, Debug)]
+pub struct CheckConfig {
+    /// root-recent-use fails if root was used within this window.
+    pub root_use_window: Duration,
+    /// security-contact fails unless its email is in this domain.
+    pub contact_domain: Option<String>,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            root_use_window: Duration::days(1),
+            contact_domain: None,
+        }
+    }
+}
+
+/// A check's verdict before the catalogue's static data is attached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: Status,
+    pub evidence: Vec<String>,
+}
+
+fn verdict(status: Status, evidence: Vec<String>) -> Verdict {
+    Verdict { status, evidence }
+}
+
+/// One entry of the catalogue.
+pub struct CheckDef {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub sources: &'static [Source],
+    pub remediation: &'static str,
+    pub cis: &'static [&'static str],
+    pub security_hub: &'static [&'static str],
+    pub run: fn(&AccountFacts, &CheckConfig) -> Verdict,
+}
+
+/// Every check verify runs, in report order.
+pub static CATALOGUE: &[CheckDef] = &[
+    CheckDef {
+        id: "root-mfa",
+        title: "Root user has MFA enabled",
+        severity: Severity::Critical,
+        sources: &[Source::Summary, Source::CredentialReport],
+        remediation: "Sign in as root at https://console.aws.amazon.com/ and open Security credentials \
+            (https://console.aws.amazon.com/iam/home#/security_credentials) > Multi-factor authentication (MFA) > \
+            Assign MFA device. Prefer a hardware key or passkey, and register a second device (root may have up to 8). \
+            `rootguard setup` walks you through it and waits until AWS reports MFA enabled.",
+        cis: &["1.5"],
+        security_hub: &["IAM.9"],
+        run: root_mfa,
+    },
+    CheckDef {
+        id: "root-hardware-mfa",
+        title: "Root user MFA is hardware or passkey, not virtual",
+        severity: Severity::Medium,
+        sources: &[Source::Summary, Source::VirtualMfa],
+        remediation: "Sign in as root, open Security credentials > Multi-factor authentication (MFA), assign a \
+            hardware TOTP token, security key or passkey, then remove the virtual (authenticator app) device.",
+        cis: &["1.6"],
+        security_hub: &["IAM.6"],
+        run: root_hardware_mfa,
+    },
+    CheckDef {
+        id: "root-access-keys",
+        title: "Root user has no active access keys",
+        severity: Severity::Critical,
+        sources: &[Source::Summary, Source::CredentialReport],
+        remediation: "Root access keys can be removed only with root's own credentials or, in an organization \
+            with centralized root access, through sts:AssumeRoot. Sign in as root, open Security credentials > \
+            Access keys, deactivate each key, confirm nothing breaks, then delete it. `rootguard setup` does this \
+            when run as root.",
+        cis: &["1.4"],
+        security_hub: &["IAM.4"],
+        run: root_access_keys,
+    },
+    CheckDef {
+        id: "root-signing-certs",
+        title: "Root user has no active X.509 signing certificates",
+        severity: Severity::High,
+        sources: &[Source::Summary, Source::CredentialReport],
+        remediation: "Sign in as root, open Security credentials > X.509 certificates, make each certificate \
+            inactive, then delete it.",
+        cis: &[],
+        security_hub: &[],
+        run: root_signing_certs,
+    },
+    CheckDef {
+        id: "root-recent-use",
+        title: "Root user was not used recently",
+        severity: Severity::High,
+        sources: &[Source::CredentialReport],
+        remediation: "Find out who used root and why: `rootguard events --since 7d` lists root's API calls and \
+            sign-ins from the trail's log group. Move daily work to IAM users or roles with MFA.",
+        cis: &["1.7"],
+        security_hub: &[],
+        run: root_recent_use,
+    },
+    CheckDef {
+        id: "security-contact",
+        title: "Security alternate contact is set and reachable",
+        severity: Severity::Medium,
+        sources: &[Source::AlternateContacts],
+        remediation: "Set a monitored security mailbox (a team distribution list, not a person): \
+            `aws account put-alternate-contact --alternate-contact-type SECURITY --email-address ADDR --name NAME \
+            --title TITLE --phone-number PHONE`, or Console > Account > Alternate contacts. `rootguard setup` \
+            prompts for it.",
+        cis: &["1.2"],
+        security_hub: &["Account.1"],
+        run: security_contact,
+    },
+    CheckDef {
+        id: "contact-info",
+        title: "Account contact information is complete",
+        severity: Severity::Low,
+        sources: &[Source::ContactInformation],
+        remediation: "Complete the account's contact information: `aws account put-contact-information`, or \
+            Console > Account > Contact information (https://console.aws.amazon.com/billing/home#/account). \
+            Check there too that the root email is a monitored mailbox you control.",
+        cis: &["1.1"],
+        security_hub: &[],
+        run: contact_info,
+    },
+    CheckDef {
+        id: "password-policy",
+        title: "IAM password policy meets CIS",
+        severity: Severity::Medium,
+        sources: &[Source::PasswordPolicy],
+        remediation: "`aws iam update-account-password-policy --minimum-password-length 14 \
+            --password-reuse-prevention 24 --require-uppercase-characters --require-lowercase-characters \
+            --require-numbers --require-symbols`. This policy governs IAM users' passwords, not root's.",
+        cis: &["1.8", "1.9"],
+        security_hub: &["IAM.7", "IAM.15", "IAM.16"],
+        run: password_policy,
+    },
+    CheckDef {
+        id: "iam-user-mfa",
+        title: "Every IAM user with a console password has MFA",
+        severity: Severity::High,
+        sources: &[Source::Users],
+        remediation: "Enroll a virtual MFA device for each listed user: `rootguard mfa enroll --user NAME` shows \
+            a QR code and checks two codes before enabling it.",
+        cis: &["1.10"],
+        security_hub: &["IAM.5"],
+        run: iam_user_mfa,
+    },
+    CheckDef {
+        id: "org-root-management",
+        title: "Organizations centralized root access is enabled",
+        severity: Severity::Medium,
+        sources: &[Source::Organization],
+        remediation: "In the management account: `aws organizations enable-aws-service-access \
+            --service-principal iam.amazonaws.com`, then `aws iam enable-organizations-root-credentials-management` \
+            and `aws iam enable-organizations-root-sessions`. Member accounts then need no root credentials.",
+        cis: &[],
+        security_hub: &[],
+        run: org_root_management,
+    },
+];
+
+/// Looks a check up by id.
+pub fn find(id: &str) -> Option<&'static CheckDef> {
+    CATALOGUE.iter().find(|c| c.id == id)
+}
+
+/// All check ids, in report order.
+pub fn ids() -> Vec<&'static str> {
+    CATALOGUE.iter().map(|c| c.id).collect()
+}
+
+/// Runs the given checks against a snapshot.
+pub fn evaluate(facts: &AccountFacts, config: &CheckConfig, checks: &[&CheckDef]) -> Vec<Finding> {
+    checks
+        .iter()
+        .map(|def| {
+            let v = (def.run)(facts, config);
+            Finding {
+                id: def.id,
+                title: def.title,
+                status: v.status,
+                severity: def.severity,
+                evidence: v.evidence,
+                remediation: def
+                    .remediation
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                references: References {
+                    cis: def.cis.to_vec(),
+                    security_hub: def.security_hub.to_vec(),
+                },
+            }
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ helpers
+
+/// RFC 3339 in UTC, seconds precision.
+pub fn fmt_time(t: OffsetDateTime) -> String {
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// "3h ago", "12d ago".
+pub fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
+    let d = now - then;
+    if d.is_negative() {
+        return "in the future".to_string();
+    }
+    if d < Duration::hours(1) {
+        format!("{}m ago", d.whole_minutes())
+    } else if d < Duration::days(2) {
+        format!("{}h ago", d.whole_hours())
+    } else {
+        format!("{}d ago", d.whole_days())
+    }
+}
+
+/// "1d", "24h", "90m".
+pub fn fmt_window(d: Duration) -> String {
+    let s = d.whole_seconds();
+    if s % 604_800 == 0 && s > 0 {
+        format!("{}w", s / 604_800)
+    } else if s % 86_400 == 0 && s > 0 {
+        format!("{}d", s / 86_400)
+    } else if s % 3_600 == 0 && s > 0 {
+        format!("{}h", s / 3_600)
+    } else if s % 60 == 0 && s > 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The report's root row, or why it is unavailable.
+fn root_row(facts: &AccountFacts) -> Result<&ReportRow, String> {
+    match &facts.credential_report {
+        Ok(report) => report
+            .root()
+            .ok_or_else(|| "the credential report has no <root_account> row".to_string()),
+        Err(e) => Err(e.describe()),
+    }
+}
+
+fn unknown(reasons: Vec<String>, mut evidence: Vec<String>) -> Verdict {
+    evidence.extend(
+        reasons
+            .into_iter()
+            .map(|r| format!("could not decide: {r}")),
+    );
+    verdict(Status::Unknown, evidence)
+}
+
+/// Whether root has no credentials at all (centralized root access). `None`
+/// when that cannot be decided. An absent password flag counts as present.
+fn root_without_credentials(facts: &AccountFacts) -> Option<bool> {
+    let s = facts.summary.as_ref().ok()?;
+    let mut has = s.password_present.unwrap_or(true)
+        || s.access_keys_present.unwrap_or(true)
+        || s.signing_certificates_present.unwrap_or(true);
+    if let Ok(row) = root_row(facts) {
+        has |= row.access_keys.iter().any(|k| k.active) || row.certs_active.iter().any(|c| *c);
+    }
+    Some(!has)
+}
+
+const NO_CREDENTIALS: &str =
+    "root has no password, no access keys and no signing certificates (AccountPasswordPresent=0, \
+     AccountAccessKeysPresent=0, AccountSigningCertificatesPresent=0), as under Organizations centralized root access";
+
+fn flag(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "1".into(),
+        Some(false) => "0".into(),
+        None => "absent".into(),
+    }
+}
+
+// ------------------------------------------------------------------- checks
+
+fn root_mfa(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
+    if root_without_credentials(facts) == Some(true) {
+        return verdict(
+            Status::NotApplicable,
+            vec![NO_CREDENTIALS
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")],
+        );
+    }
+    let mut evidence = Vec::new();
+    let mut reasons = Vec::new();
+    let summary = match &facts.summary {
+        Ok(s) => {
+            evidence.push(format!(
+                "GetAccountSummary: AccountMFAEnabled={}",
+                flag(s.mfa_enabled)
+            ));
+            if s.mfa_enabled.is_none() {
+                reasons.push("GetAccountSummary has no AccountMFAEnabled key".into());
+            }
+            s.mfa_enabled
+        }
+        Err(e) => {
+            reasons.push(e.describe());
+            None
+        }
+    };
+    let report = match root_row(facts) {
+        Ok(row) => {
+            evidence.push(format!(
+                "credential report <root_account>: mfa_active={}",
+                row.mfa_active
+            ));
+            Some(row.mfa_active)
+        }
+        Err(e) => {
+            reasons.push(e);
+            None
+        }
+    };
+    if let (Some(a), Some(b)) = (summary, report) {
+        if a != b {
+            let generated = facts
+                .credential_report
+                .as_ref()
+                .ok()
+                .and_then(|r| r.generated_at)
+                .map(|t| format!(" (report generated {})", fmt_time(t)))
+                .unwrap_or_default();
+            evidence.push(format!(
+                "the sources disagree: GetAccountSummary says MFA is {}, the credential report says {}{generated}; \
+                 the report can be up to 4 hours old",
+                if a { "enabled" } else { "disabled" },
+                if b { "enabled" } else { "disabled" },
+            ));
+        }
+    }
+    match (summary, report) {
+        (Some(false), _) | (None, Some(false)) => verdict(Status::Fail, evidence),
+        (Some(true), Some(true)) => verdict(Status::Pass, evidence),
+        (Some(true), Some(false)) => verdict(Status::Warn, evidence),
+        _ => unknown(reasons, evidence),
+    }
+}
+
+fn is_root_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5] == "root"
+}
+
+fn root_hardware_mfa(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
+    if root_without_credentials(facts) == Some(true) {
+        return verdict(
+            Status::NotApplicable,
+            vec![NO_CREDENTIALS
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")],
+        );
+    }
+    let devices = match &facts.assigned_virtual_mfa {
+        Ok(d) => d,
+        Err(e) => return unknown(vec![e.describe()], vec![]),
+    };
+    let on_root: Vec<&str> = devices
+        .iter()
+        .filter(|d| d.user_arn.as_deref().is_some_and(is_root_arn))
+        .map(|d| d.serial_number.as_str())
+        .collect();
+    if !on_root.is_empty() {
+        return verdict(
+            Status::Warn,
+            on_root
+                .iter()
+                .map(|s| {
+                    format!("virtual MFA device {s} is assigned to root (User.Arn ends with :root)")
+                })
+                .collect(),
+        );
+    }
+    let others = devices.len();
+    let base =
+        format!("no assigned virtual MFA device belongs to root ({others} assigned to IAM users)");
+    match &facts.summary {
+        Ok(s) if s.mfa_enabled == Some(true) => verdict(
+            Status::Pass,
+            vec![
+                base,
+                "AccountMFAEnabled=1: root's MFA is a hardware device or passkey".into(),
+            ],
+        ),
+        Ok(s) => verdict(
+            Status::Fail,
+            vec![
+                base,
+                format!(
+                    "root has no MFA device at all (AccountMFAEnabled={})",
+                    flag(s.mfa_enabled)
+                ),
+            ],
+        ),
+        Err(e) => unknown(vec![e.describe()], vec![base]),
+    }
+}
+
+fn describe_key(now: OffsetDateTime, n: usize, k: &crate::credreport::AccessKeyColumns) -> String {
+    let used = match k.last_used {
+        ReportTime::At(t) => {
+            let mut s = format!("last used {} ({})", fmt_time(t), ago(now, t));
+            if let Some(svc) = &k.last_used_service {
+                s.push_str(&format!(", service {svc}"));
+            }
+            if let Some(region) = &k.last_used_region {
+                s.push_str(&format!(", region {region}"));
+            }
+            s
+        }
+        _ => "never used".to_string(),
+    };
+    format!(
+        "access key {n} is {}: {used}",
+        if k.active { "active" } else { "inactive" }
+    )
+}
+
+fn root_access_keys(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
+    let mut evidence = Vec::new();
+    let mut reasons = Vec::new();
+    let mut failing = false;
+    let mut present = None;
+    match &facts.summary {
+        Ok(s) => {
+            evidence.push(format!(
+                "GetAccountSummary: AccountAccessKeysPresent={}",
+                flag(s.access_keys_present)
+            ));
+            present = s.access_keys_present;
+        }
+        Err(e) => reasons.push(e.describe()),
+    }
+    match root_row(facts) {
+        Ok(row) => {
+            let mut any = false;
+            for (i, k) in row.access_keys.iter().enumerate() {
+                if k.active || k.last_used.at().is_some() {
+                    evidence.push(describe_key(facts.now, i + 1, k));
+                }
+                any |= k.active;
+            }
+            failing |= any;
+            if !any && present == Some(true) {
+                evidence.push("an inactive root access key still exists: delete it".into());
+                if reasons.is_empty() {
+                    return verdict(Status::Warn, evidence);
+                }
+            }
+        }
+        Err(e) => {
+            // The summary alone proves keys exist; their activity is unknown.
+            if present == Some(true) {
+                evidence.push(format!("key details unavailable: {e}"));
+                return verdict(Status::Fail, evidence);
+            }
+            reasons.push(e);
+        }
+    }
+    if failing {
+        verdict(Status::Fail, evidence)
+    } else if !reasons.is_empty() {
+        unknown(reasons, evidence)
+    } else {
+        evidence.push("root has no active access keys".into());
+        verdict(Status::Pass, evidence)
+    }
+}
+
+fn root_signing_certs(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
+    let mut evidence = Vec::new();
+    let mut reasons = Vec::new();
+    let mut present = None;
+    match &facts.summary {
+        Ok(s) => {
+            evidence.push(format!(
+                "GetAccountSummary: AccountSigningCertificatesPresent={}",
+                flag(s.signing_certificates_present)
+            ));
+            present = s.signing_certificates_present;
+        }
+        Err(e) => reasons.push(e.describe()),
+    }
+    match root_row(facts) {
+        Ok(row) => {
+            let active: Vec<usize> = (0..2)
+                .filter(|i| row.certs_active[*i])
+                .map(|i| i + 1)
+                .collect();
+            for n in &active {
+                evidence.push(format!("signing certificate {n} is active"));
+            }
+            if !active.is_empty() {
+                return verdict(Status::Fail, evidence);
+            }
+            if present == Some(true) && reasons.is_empty() {
+                evidence
+                    .push("an inactive root signing certificate still exists: delete it".into());
+                return verdict(Status::Warn, evidence);
+            }
+        }
+        Err(e) => {
+            if present == Some(true) {
+                evidence.push(format!("certificate details unavailable: {e}"));
+                return verdict(Status::Fail, evidence);
+            }
+            reasons.push(e);
+        }
+    }
+    if !reasons.is_empty() {
+        return unknown(reasons, evidence);
+    }
+    evidence.push("root has no active signing certificates".into());
+    verdict(Status::Pass, evidence)
+}
+
+fn root_recent_use(facts: &AccountFacts, config: &CheckConfig) -> Verdict {
+    let row = match root_row(facts) {
+        Ok(r) => r,
+        Err(e) => return unknown(vec![e], vec![]),
+    };
+    let candidates = [
+        ("password (console sign-in)", row.password_last_used),
+        ("access key 1", row.access_keys[0].last_used),
+        ("access key 2", row.access_keys[1].last_used),
+    ];
+    let mut evidence: Vec<String> = candidates
+        .iter()
+        .map(|(what, t)| match t {
+            ReportTime::At(t) => format!(
+                "{what}: last used {} ({})",
+                fmt_time(*t),
+                ago(facts.now, *t)
+            ),
+            ReportTime::NoInformation => format!("{what}: no_information (no recorded use)"),
+            ReportTime::NotApplicable | ReportTime::NotSupported => format!("{what}: N/A"),
+        })
+        .collect();
+    let latest = candidates
+        .iter()
+        .filter_map(|(what, t)| t.at().map(|t| (t, *what)))
+        .max_by_key(|(t, _)| *t);
+    let window = fmt_window(config.root_use_window);
+    match latest {
+        Some((t, what)) if facts.now - t <= config.root_use_window => {
+            evidence.insert(
+                0,
+                format!(
+                    "root was used {} ({}) via {what}, within the {window} window",
+                    fmt_time(t),
+                    ago(facts.now, t)
+                ),
+            );
+            verdict(Status::Fail, evidence)
+        }
+        Some((t, what)) => {
+            evidence.insert(
+                0,
+                format!(
+                    "most recent root use: {} via {what}, outside the {window} window",
+                    fmt_time(t)
+                ),
+            );
+            verdict(Status::Pass, evidence)
+        }
+        None => {
+            evidence.insert(0, "root has no recorded use".into());
+            verdict(Status::Pass, evidence)
+        }
+    }
+}
+
+/// A practical email check: one `@`, a non-empty local part, a dotted domain
+/// of letters, digits and hyphens, no spaces.
+pub fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    if local.is_empty()
+        || local.len() > 64
+        || domain.contains('@')
+        || email.chars().any(char::is_whitespace)
+    {
+        return false;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+fn security_contact(facts: &AccountFacts, config: &CheckConfig) -> Verdict {
+    let contact: &AlternateContact =
+        match &facts.security_contact {
+            Err(e) => return unknown(vec![e.describe()], vec![]),
+            Ok(None) => return verdict(
+                Status::Fail,
+                vec![
+                    "no SECURITY alternate contact is set (GetAlternateContact: ResourceNotFound)"
+                        .into(),
+                ],
+            ),
+            Ok(Some(c)) => c,
+        };
+    let mut evidence = vec![format!(
+        "SECURITY contact: {} <{}>, title {:?}, phone {:?}",
+        contact.name, contact.email, contact.title, contact.phone
+    )];
+    let email = contact.email.trim().to_ascii_lowercase();
+    if let Some(domain) = &config.contact_domain {
+        let want = domain.trim_start_matches('@').to_ascii_lowercase();
+        if !email.ends_with(&format!("@{want}")) {
+            evidence.push(format!(
+                "the email is not in the required domain {want} (--contact-domain)"
+            ));
+            return verdict(Status::Fail, evidence);
+        }
+    }
+    let mut warn = false;
+    if !valid_email(&email) {
+        evidence.push(format!("the email {:?} is malformed", contact.email));
+        warn = true;
+    }
+    if contact.name.trim().is_empty() || contact.phone.trim().is_empty() {
+        evidence.push("the contact's name or phone number is empty".into());
+        warn = true;
+    }
+    let mut reasons = Vec::new();
+    for (kind, other) in [
+        ("BILLING", &facts.billing_contact),
+        ("OPERATIONS", &facts.operations_contact),
+    ] {
+        match other {
+            Ok(Some(o)) if o.email.trim().eq_ignore_ascii_case(&email) => {
+                evidence.push(format!(
+                    "the SECURITY email is the same as the {kind} contact's: security notices compete with {} mail",
+                    kind.to_ascii_lowercase()
+                ));
+                warn = true;
+            }
+            Ok(_) => {}
+            Err(e) => reasons.push(format!(
+                "cannot compare with the {kind} contact: {}",
+                e.describe()
+            )),
+        }
+    }
+    if warn {
+        verdict(Status::Warn, evidence)
+    } else if !reasons.is_empty() {
+        unknown(reasons, evidence)
+    } else {
+        verdict(Status::Pass, evidence)
+    }
+}
+
+fn contact_info(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
+    let info = match &facts.contact_information {
+        Err(e) => return unknown(vec![e.describe()], vec![]),
+        Ok(None) => return verdict(
+            Status::Fail,
+            vec![
+                "the account has no contact information (GetContactInformation: ResourceNotFound)"
+                    .into(),
+            ],
+        ),
+        Ok(Some(i)) => i,
+    };
+    let fields = [
+        ("FullName", &info.full_name),
+        ("AddressLine1", &info.address_line1),
+        ("City", &info.city),
+        ("PostalCode", &info.postal_code),
+        ("CountryCode", &info.country_code),
+        ("PhoneNumber", &info.phone_number),
+    ];
+    let missing: Vec<&str> = fields
+        .iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| *k)
+        .collect();
+    if !missing.is_empty() {
+        return verdict(
+            Status::Fail,
+            vec![format!(
+                "contact information is incomplete: missing {}",
+                missing.join(", ")
+            )],
+        );
+    }
+    verdict(
+        Status::Pass,
+        vec![
+            format!(
+                "contact information: {}, {} {}, {}, phone {}",
+                info.full_name, info.postal_code, info.city, info.country_code, info.phone_number
+            ),
+            "the root email is readable through the API (account:GetPrimaryEmail) only from an organization's \
+             management account for its members; confirm it at Console > Account > Account details"
+                .into(),
+        ],
+    )
+}
+
+const POLICY_SCOPE: &str = "this policy governs IAM users' console passwords, not the root user's";
+
+fn password_policy(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
+    let policy = match &facts.password_policy {
+        Err(e) => return unknown(vec![e.describe()], vec![]),
+        Ok(None) => {
+            return verdict(
+                Status::Fail,
+                vec![
+                    "no account password policy is set (NoSuchEntity): IAM's default allows 8-character \
+                     passwords and reuse"
+                        .into(),
+                    POLICY_SCOPE.into(),
+                ],
+            )
+        }
+        Ok(Some(p)) => p,
+    };
+    let mut evidence = Vec::new();
+    let mut status = Status::Pass;
+    let len = policy.minimum_length.unwrap_or(0);
+    if len < 14 {
+        evidence.push(format!(
+            "MinimumPasswordLength is {len}, CIS requires 14 or more"
+        ));
+        status = Status::Fail;
+    } else {
+        evidence.push(format!("MinimumPasswordLength is {len} (>= 14)"));
+    }
+    match policy.reuse_prevention {
+        Some(n) if n >= 24 => evidence.push(format!("PasswordReusePrevention is {n} (>= 24)")),
+        Some(n) => {
+            evidence.push(format!("PasswordReusePrevention is {n}, CIS requires 24"));
+            status = Status::Fail;
+        }
+        None => {
+            evidence.push("PasswordReusePrevention is not set, CIS requires 24".into());
+            status = Status::Fail;
+        }
+    }
+    let missing: Vec<&str> = [
+        ("uppercase", policy.require_uppercase),
+        ("lowercase", policy.require_lowercase),
+        ("numbers", policy.require_numbers),
+        ("symbols", policy.require_symbols),
+    ]
+    .iter()
+    .filter(|(_, on)| !on)
+    .map(|(k, _)| *k)
+    .collect();
+    if missing.is_empty() {
+        evidence.push("requires uppercase, lowercase, numbers and symbols".into());
+    } else {
+        evidence.push(format!(
+            "does not require {} (Security Hub IAM.7)",
+            missing.join(", ")
+        ));
+        if status == Status::Pass {
+            status = Status::Warn;
+        }
+    }
+    evidence.push(format!(
+        "passwords expire: {}",
+        match (policy.expire_passwords, policy.max_age_days) {
+            (true, Some(d)) => format!("after {d} days"),
+            _ => yes_no(false).to_string(),
+        }
+    ));
+    evidence.push(POLICY_SCOPE.into());
+    verdict(status, evidence)
+}
+
+fn iam_user_mfa(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
+    let users = match &facts.users {
+        Err(e) => return unknown(vec![e.describe()], vec![]),
+        Ok(u) => u,
+    };
+    let console: Vec<_> = users.iter().filter(|u| u.console_password).collect();
+    let bad: Vec<_> = console.iter().filter(|u| u.mfa_devices == 0).collect();
+    if bad.is_empty() {
+        return verdict(
+            Status::Pass,
+            vec![format!(
+                "{} IAM users, {} with a console password, all of them with MFA",
+                users.len(),
+                console.len()
+            )],
+        );
+    }
+    let mut evidence = vec![format!(
+        "{} of {} console users have no MFA device",
+        bad.len(),
+        console.len()
+    )];
+    evidence.extend(bad.iter().map(|u| {
+        format!(
+            "{} ({}) has a console password and no MFA: rootguard mfa enroll --user {}",
+            u.name, u.arn, u.name
+        )
+    }));
+    verdict(Status::Fail, evidence)
+}
+
+fn org_root_management(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
+    match &facts.organization {
+        Err(e) => unknown(vec![e.describe()], vec![]),
+        Ok(OrganizationFeatures::NotInOrganization) => verdict(
+            Status::NotApplicable,
+            vec!["the account is not in an AWS Organizations organization (OrganizationNotFoundException)".into()],
+        ),
+        Ok(OrganizationFeatures::NotManagementAccount) => verdict(
+            Status::NotApplicable,
+            vec!["the account is not the organization's management account or IAM delegated administrator; \
+                  run this check there"
+                .into()],
+        ),
+        Ok(OrganizationFeatures::TrustedAccessDisabled) => verdict(
+            Status::Fail,
+            vec!["trusted access for IAM is not enabled in Organizations, so centralized root access is off \
+                  (ServiceAccessNotEnabledException)"
+                .into()],
+        ),
+        Ok(OrganizationFeatures::Enabled { organization_id, features }) => {
+            let has = |f: &str| features.iter().any(|x| x == f);
+            let mut evidence = vec![format!(
+                "organization {organization_id}: enabled features [{}]",
+                features.join(", ")
+            )];
+            if !has("RootCredentialsManagement") {
+                evidence.push("RootCredentialsManagement is not enabled: member accounts keep root credentials".into());
+                return verdict(Status::Fail, evidence);
+            }
+            if !has("RootSessions") {
+                evidence.push(
+                    "RootSessions is not enabled: privileged root tasks in members need root credentials".into(),
+                );
+                return verdict(Status::Warn, evidence);
+            }
+            verdict(Status::Pass, evidence)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,638 @@
+//! Data-driven tests of the pure checks: one `check` helper, many cases.
+
+use time::macros::datetime;
+use time::Duration;
+
+use super::*;
+use crate::credreport::{AccessKeyColumns, CredentialReport, ReportFlag, ReportRow};
+use crate::facts::*;
+
+const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+const ACCT: &str = "111122223333";
+
+fn key(active: bool, used: Option<OffsetDateTime>) -> AccessKeyColumns {
+    AccessKeyColumns {
+        active,
+        last_used: used
+            .map(ReportTime::At)
+            .unwrap_or(ReportTime::NotApplicable),
+        last_used_region: used.map(|_| "eu-west-1".to_string()),
+        last_used_service: used.map(|_| "s3".to_string()),
+    }
+}
+
+fn root(mfa: bool) -> ReportRow {
+    ReportRow {
+        user: "<root_account>".into(),
+        arn: format!("arn:aws:iam::{ACCT}:root"),
+        password_enabled: ReportFlag::NotSupported,
+        password_last_used: ReportTime::At(NOW - Duration::days(40)),
+        mfa_active: mfa,
+        access_keys: [key(false, None), key(false, None)],
+        certs_active: [false, false],
+    }
+}
+
+fn contact(email: &str) -> AlternateContact {
+    AlternateContact {
+        name: "Security Team".into(),
+        title: "CISO".into(),
+        email: email.into(),
+        phone: "+1-555-0100".into(),
+    }
+}
+
+/// A hardened account: every check passes.
+fn hardened() -> AccountFacts {
+    let mut f = AccountFacts::empty(ACCT, NOW);
+    f.summary = Ok(AccountSummary {
+        mfa_enabled: Some(true),
+        access_keys_present: Some(false),
+        signing_certificates_present: Some(false),
+        password_present: Some(true),
+    });
+    f.credential_report = Ok(CredentialReport {
+        generated_at: Some(NOW),
+        rows: vec![root(true)],
+    });
+    f.assigned_virtual_mfa = Ok(vec![VirtualMfaDevice {
+        serial_number: format!("arn:aws:iam::{ACCT}:mfa/rootops"),
+        user_arn: Some(format!("arn:aws:iam::{ACCT}:user/rootops")),
+    }]);
+    f.security_contact = Ok(Some(contact("security@example.com")));
+    f.billing_contact = Ok(Some(contact("billing@example.com")));
+    f.operations_contact = Ok(None);
+    f.contact_information = Ok(Some(ContactInformation {
+        full_name: "Example Corp".into(),
+        address_line1: "1 Main St".into(),
+        city: "Springfield".into(),
+        postal_code: "12345".into(),
+        country_code: "US".into(),
+        phone_number: "+15550100".into(),
+        company_name: None,
+    }));
+    f.password_policy = Ok(Some(PasswordPolicy {
+        minimum_length: Some(14),
+        require_uppercase: true,
+        require_lowercase: true,
+        require_numbers: true,
+        require_symbols: true,
+        max_age_days: Some(90),
+        reuse_prevention: Some(24),
+        expire_passwords: true,
+    }));
+    f.users = Ok(vec![IamUser {
+        name: "rootops".into(),
+        arn: format!("arn:aws:iam::{ACCT}:user/rootops"),
+        console_password: true,
+        mfa_devices: 1,
+    }]);
+    f.organization = Ok(OrganizationFeatures::Enabled {
+        organization_id: "o-abc".into(),
+        features: vec!["RootCredentialsManagement".into(), "RootSessions".into()],
+    });
+    f
+}
+
+fn denied(action: &str) -> FactError {
+    FactError::new(action, FactErrorKind::AccessDenied, "not authorized")
+}
+
+fn with_root(f: &mut AccountFacts, edit: impl FnOnce(&mut ReportRow)) {
+    let report = f.credential_report.as_mut().unwrap();
+    edit(&mut report.rows[0]);
+}
+
+/// Runs check `id` and asserts its status and that every `needle` occurs in
+/// the evidence.
+#[track_caller]
+fn check(id: &str, facts: AccountFacts, config: CheckConfig, expect: Status, needles: &[&str]) {
+    let def = find(id).unwrap_or_else(|| panic!("no check {id}"));
+    let got = evaluate(&facts, &config, &[def]).remove(0);
+    let text = got.evidence.join("\n");
+    assert_eq!(got.status, expect, "{id}: evidence:\n{text}");
+    for n in needles {
+        assert!(text.contains(n), "{id}: evidence lacks {n:?}:\n{text}");
+    }
+}
+
+fn cfg() -> CheckConfig {
+    CheckConfig::default()
+}
+
+#[test]
+fn hardened_account_passes_everything() {
+    for def in CATALOGUE {
+        check(def.id, hardened(), cfg(), Status::Pass, &[]);
+    }
+}
+
+#[test]
+fn root_mfa_cases() {
+    let mut f = hardened();
+    f.summary.as_mut().unwrap().mfa_enabled = Some(false);
+    with_root(&mut f, |r| r.mfa_active = false);
+    check(
+        "root-mfa",
+        f,
+        cfg(),
+        Status::Fail,
+        &["AccountMFAEnabled=0", "mfa_active=false"],
+    );
+
+    // Summary live says no MFA, stale report says yes: fail, and say they disagree.
+    let mut f = hardened();
+    f.summary.as_mut().unwrap().mfa_enabled = Some(false);
+    check("root-mfa", f, cfg(), Status::Fail, &["disagree", "4 hours"]);
+
+    // Summary says MFA, report says none: warn with the disagreement.
+    let mut f = hardened();
+    with_root(&mut f, |r| r.mfa_active = false);
+    check("root-mfa", f, cfg(), Status::Warn, &["disagree"]);
+
+    // Report denied: unknown, naming the action.
+    let mut f = hardened();
+    f.credential_report = Err(denied("iam:GenerateCredentialReport"));
+    check(
+        "root-mfa",
+        f,
+        cfg(),
+        Status::Unknown,
+        &["iam:GenerateCredentialReport"],
+    );
+
+    // Report denied but the summary proves no MFA: still a fail.
+    let mut f = hardened();
+    f.credential_report = Err(denied("iam:GenerateCredentialReport"));
+    f.summary.as_mut().unwrap().mfa_enabled = Some(false);
+    check("root-mfa", f, cfg(), Status::Fail, &["AccountMFAEnabled=0"]);
+
+    // No root row in the report: unknown.
+    let mut f = hardened();
+    f.credential_report.as_mut().unwrap().rows.clear();
+    check(
+        "root-mfa",
+        f,
+        cfg(),
+        Status::Unknown,
+        &["no <root_account> row"],
+    );
+}
+
+fn no_credentials(f: &mut AccountFacts) {
+    let s = f.summary.as_mut().unwrap();
+    s.password_present = Some(false);
+    s.access_keys_present = Some(false);
+    s.signing_certificates_present = Some(false);
+    s.mfa_enabled = Some(false);
+    with_root(f, |r| {
+        r.mfa_active = false;
+        r.password_last_used = ReportTime::NotApplicable;
+    });
+}
+
+#[test]
+fn root_without_credentials_is_not_applicable() {
+    for id in ["root-mfa", "root-hardware-mfa"] {
+        let mut f = hardened();
+        no_credentials(&mut f);
+        check(
+            id,
+            f,
+            cfg(),
+            Status::NotApplicable,
+            &["centralized root access"],
+        );
+    }
+    // An absent AccountPasswordPresent flag counts as a password.
+    let mut f = hardened();
+    no_credentials(&mut f);
+    f.summary.as_mut().unwrap().password_present = None;
+    check("root-mfa", f, cfg(), Status::Fail, &[]);
+    // An active key in the report means root has credentials.
+    let mut f = hardened();
+    no_credentials(&mut f);
+    with_root(&mut f, |r| r.access_keys[0] = key(true, None));
+    check("root-mfa", f, cfg(), Status::Fail, &[]);
+}
+
+#[test]
+fn root_hardware_mfa_cases() {
+    let mut f = hardened();
+    f.assigned_virtual_mfa
+        .as_mut()
+        .unwrap()
+        .push(VirtualMfaDevice {
+            serial_number: format!("arn:aws:iam::{ACCT}:mfa/my-phone"),
+            user_arn: Some(format!("arn:aws:iam::{ACCT}:root")),
+        });
+    check(
+        "root-hardware-mfa",
+        f,
+        cfg(),
+        Status::Warn,
+        &["mfa/my-phone"],
+    );
+
+    // Prowler's false positive: a user whose name contains "root".
+    let mut f = hardened();
+    f.assigned_virtual_mfa = Ok(vec![VirtualMfaDevice {
+        serial_number: format!("arn:aws:iam::{ACCT}:mfa/root-account-mfa-device"),
+        user_arn: Some(format!("arn:aws:iam::{ACCT}:user/rootadmin")),
+    }]);
+    check("root-hardware-mfa", f, cfg(), Status::Pass, &["hardware"]);
+
+    let mut f = hardened();
+    f.summary.as_mut().unwrap().mfa_enabled = Some(false);
+    check(
+        "root-hardware-mfa",
+        f,
+        cfg(),
+        Status::Fail,
+        &["no MFA device at all"],
+    );
+
+    let mut f = hardened();
+    f.assigned_virtual_mfa = Err(denied("iam:ListVirtualMFADevices"));
+    check(
+        "root-hardware-mfa",
+        f,
+        cfg(),
+        Status::Unknown,
+        &["iam:ListVirtualMFADevices"],
+    );
+}
+
+#[test]
+fn root_access_key_cases() {
+    let mut f = hardened();
+    f.summary.as_mut().unwrap().access_keys_present = Some(true);
+    with_root(&mut f, |r| {
+        r.access_keys = [key(true, Some(NOW - Duration::hours(2))), key(true, None)];
+    });
+    check(
+        "root-access-keys",
+        f,
+        cfg(),
+        Status::Fail,
+        &["access key 1 is active: last used 2026-11-24T10:00:00Z (2h ago), service s3, region eu-west-1", "access key 2 is active: never used"],
+    );
+
+    let mut f = hardened();
+    f.summary.as_mut().unwrap().access_keys_present = Some(true);
+    check(
+        "root-access-keys",
+        f,
+        cfg(),
+        Status::Warn,
+        &["inactive root access key"],
+    );
+
+    let mut f = hardened();
+    f.summary.as_mut().unwrap().access_keys_present = Some(true);
+    f.credential_report = Err(denied("iam:GetCredentialReport"));
+    check(
+        "root-access-keys",
+        f,
+        cfg(),
+        Status::Fail,
+        &["key details unavailable"],
+    );
+
+    let mut f = hardened();
+    f.summary = Err(denied("iam:GetAccountSummary"));
+    check(
+        "root-access-keys",
+        f,
+        cfg(),
+        Status::Unknown,
+        &["iam:GetAccountSummary was denied"],
+    );
+}
+
+#[test]
+fn root_signing_cert_cases() {
+    let mut f = hardened();
+    f.summary.as_mut().unwrap().signing_certificates_present = Some(true);
+    with_root(&mut f, |r| r.certs_active = [false, true]);
+    check(
+        "root-signing-certs",
+        f,
+        cfg(),
+        Status::Fail,
+        &["signing certificate 2 is active"],
+    );
+
+    let mut f = hardened();
+    f.credential_report = Err(denied("iam:GenerateCredentialReport"));
+    check(
+        "root-signing-certs",
+        f,
+        cfg(),
+        Status::Unknown,
+        &["iam:GenerateCredentialReport"],
+    );
+}
+
+#[test]
+fn root_recent_use_takes_the_most_recent_of_all_credentials() {
+    // Prowler's bug: it takes the first set column. Password used 40 days ago,
+    // key 2 used 3 hours ago: that is recent use.
+    let mut f = hardened();
+    with_root(&mut f, |r| {
+        r.access_keys[1] = key(true, Some(NOW - Duration::hours(3)))
+    });
+    check(
+        "root-recent-use",
+        f,
+        cfg(),
+        Status::Fail,
+        &["via access key 2, within the 1d window"],
+    );
+
+    let f = hardened();
+    check(
+        "root-recent-use",
+        f,
+        cfg(),
+        Status::Pass,
+        &["outside the 1d window"],
+    );
+
+    // A wider window catches the 40-day-old sign-in.
+    let f = hardened();
+    let wide = CheckConfig {
+        root_use_window: Duration::days(90),
+        ..cfg()
+    };
+    check(
+        "root-recent-use",
+        f,
+        wide,
+        Status::Fail,
+        &["via password", "90d window"],
+    );
+
+    let mut f = hardened();
+    with_root(&mut f, |r| r.password_last_used = ReportTime::NoInformation);
+    check(
+        "root-recent-use",
+        f,
+        cfg(),
+        Status::Pass,
+        &["no recorded use", "no_information"],
+    );
+
+    let mut f = hardened();
+    f.credential_report = Err(FactError::new(
+        "iam:GetCredentialReport",
+        FactErrorKind::Error,
+        "timed out",
+    ));
+    check(
+        "root-recent-use",
+        f,
+        cfg(),
+        Status::Unknown,
+        &["iam:GetCredentialReport failed: timed out"],
+    );
+}
+
+#[test]
+fn security_contact_cases() {
+    let mut f = hardened();
+    f.security_contact = Ok(None);
+    check(
+        "security-contact",
+        f,
+        cfg(),
+        Status::Fail,
+        &["no SECURITY alternate contact"],
+    );
+
+    let mut f = hardened();
+    f.security_contact = Ok(Some(contact("security@@example")));
+    check("security-contact", f, cfg(), Status::Warn, &["malformed"]);
+
+    let mut f = hardened();
+    f.security_contact = Ok(Some(contact("Billing@Example.com")));
+    check(
+        "security-contact",
+        f,
+        cfg(),
+        Status::Warn,
+        &["same as the BILLING contact"],
+    );
+
+    let strict = CheckConfig {
+        contact_domain: Some("corp.example".into()),
+        ..cfg()
+    };
+    check(
+        "security-contact",
+        hardened(),
+        strict.clone(),
+        Status::Fail,
+        &["--contact-domain"],
+    );
+    let mut f = hardened();
+    f.security_contact = Ok(Some(contact("sec@corp.example")));
+    check("security-contact", f, strict, Status::Pass, &[]);
+
+    let mut f = hardened();
+    f.security_contact = Err(denied("account:GetAlternateContact"));
+    check(
+        "security-contact",
+        f,
+        cfg(),
+        Status::Unknown,
+        &["account:GetAlternateContact was denied"],
+    );
+}
+
+#[test]
+fn contact_info_cases() {
+    let mut f = hardened();
+    f.contact_information = Ok(None);
+    check(
+        "contact-info",
+        f,
+        cfg(),
+        Status::Fail,
+        &["no contact information"],
+    );
+
+    let mut f = hardened();
+    f.contact_information
+        .as_mut()
+        .unwrap()
+        .as_mut()
+        .unwrap()
+        .phone_number
+        .clear();
+    check(
+        "contact-info",
+        f,
+        cfg(),
+        Status::Fail,
+        &["missing PhoneNumber"],
+    );
+
+    check(
+        "contact-info",
+        hardened(),
+        cfg(),
+        Status::Pass,
+        &["GetPrimaryEmail", "Console > Account"],
+    );
+}
+
+#[test]
+fn password_policy_cases() {
+    let mut f = hardened();
+    f.password_policy = Ok(None);
+    check(
+        "password-policy",
+        f,
+        cfg(),
+        Status::Fail,
+        &["no account password policy", "not the root user's"],
+    );
+
+    let mut f = hardened();
+    f.password_policy
+        .as_mut()
+        .unwrap()
+        .as_mut()
+        .unwrap()
+        .minimum_length = Some(8);
+    check(
+        "password-policy",
+        f,
+        cfg(),
+        Status::Fail,
+        &["MinimumPasswordLength is 8"],
+    );
+
+    let mut f = hardened();
+    f.password_policy
+        .as_mut()
+        .unwrap()
+        .as_mut()
+        .unwrap()
+        .reuse_prevention = None;
+    check(
+        "password-policy",
+        f,
+        cfg(),
+        Status::Fail,
+        &["PasswordReusePrevention is not set"],
+    );
+
+    let mut f = hardened();
+    f.password_policy
+        .as_mut()
+        .unwrap()
+        .as_mut()
+        .unwrap()
+        .require_symbols = false;
+    check(
+        "password-policy",
+        f,
+        cfg(),
+        Status::Warn,
+        &["does not require symbols"],
+    );
+}
+
+#[test]
+fn iam_user_mfa_cases() {
+    let mut f = hardened();
+    f.users.as_mut().unwrap().push(IamUser {
+        name: "alice".into(),
+        arn: format!("arn:aws:iam::{ACCT}:user/alice"),
+        console_password: true,
+        mfa_devices: 0,
+    });
+    f.users.as_mut().unwrap().push(IamUser {
+        name: "ci".into(),
+        arn: format!("arn:aws:iam::{ACCT}:user/ci"),
+        console_password: false,
+        mfa_devices: 0,
+    });
+    check(
+        "iam-user-mfa",
+        f,
+        cfg(),
+        Status::Fail,
+        &["1 of 2 console users", "rootguard mfa enroll --user alice"],
+    );
+}
+
+#[test]
+fn org_root_management_cases() {
+    let cases = [
+        (
+            OrganizationFeatures::NotInOrganization,
+            Status::NotApplicable,
+            "not in an AWS Organizations",
+        ),
+        (
+            OrganizationFeatures::NotManagementAccount,
+            Status::NotApplicable,
+            "management account",
+        ),
+        (
+            OrganizationFeatures::TrustedAccessDisabled,
+            Status::Fail,
+            "trusted access",
+        ),
+        (
+            OrganizationFeatures::Enabled {
+                organization_id: "o-1".into(),
+                features: vec![],
+            },
+            Status::Fail,
+            "RootCredentialsManagement is not enabled",
+        ),
+        (
+            OrganizationFeatures::Enabled {
+                organization_id: "o-1".into(),
+                features: vec!["RootCredentialsManagement".into()],
+            },
+            Status::Warn,
+            "RootSessions",
+        ),
+    ];
+    for (org, status, needle) in cases {
+        let mut f = hardened();
+        f.organization = Ok(org);
+        check("org-root-management", f, cfg(), status, &[needle]);
+    }
+}
+
+#[test]
+fn emails() {
+    for ok in ["a@b.co", "sec-team+aws@corp.example.com"] {
+        assert!(valid_email(ok), "{ok}");
+    }
+    for bad in [
+        "", "a", "a@b", "@b.co", "a@b..co", "a b@c.co", "a@-b.co", "a@b.c0",
+    ] {
+        assert!(!valid_email(bad), "{bad}");
+    }
+}
+
+#[test]
+fn exit_codes_follow_the_spec() {
+    use crate::finding::exit_code;
+    let all = evaluate(&hardened(), &cfg(), &CATALOGUE.iter().collect::<Vec<_>>());
+    assert_eq!(exit_code(&all), crate::exit::OK);
+    let mut f = hardened();
+    f.users = Err(denied("iam:ListUsers"));
+    let some_unknown = evaluate(&f, &cfg(), &CATALOGUE.iter().collect::<Vec<_>>());
+    assert_eq!(exit_code(&some_unknown), crate::exit::UNKNOWN);
+    f.password_policy = Ok(None);
+    let failed = evaluate(&f, &cfg(), &CATALOGUE.iter().collect::<Vec<_>>());
+    assert_eq!(exit_code(&failed), crate::exit::FAILED);
+}

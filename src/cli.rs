@@ -1,0 +1,243 @@
+//! The command line: clap definitions and dispatch to each command.
+//!
+//! This module owns flags, logging setup, colour decisions and exit codes. It
+//! validates every flag before any AWS call (bad input exits 2), then hands the
+//! work to the adapter and the pure core. It must not contain check logic or
+//! SDK calls of its own.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::builder::PossibleValuesParser;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use tracing::debug;
+
+use crate::aws::{self, ConnectOptions, Reader};
+use crate::checks::{self, CheckConfig, CheckDef, Source};
+use crate::exit;
+use crate::finding::Report;
+use crate::input;
+use crate::policy;
+use crate::render::{self, Format};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rootguard",
+    version,
+    about = "Harden and monitor the root user of an AWS account",
+    long_about = "Harden and monitor the root user of an AWS account.\n\n\
+        Credentials and region come from the standard AWS chain: environment variables, \
+        shared config and credentials files (--profile), SSO and instance metadata. \
+        AWS_ENDPOINT_URL is honoured.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Named profile from the shared AWS config files.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (IAM, STS and Account are global; default from the chain, else us-east-1).
+    #[arg(long, global = true, value_name = "REGION", value_parser = input::parse_region)]
+    pub region: Option<String>,
+    /// Send every AWS request to this endpoint (also AWS_ENDPOINT_URL).
+    #[arg(long, global = true, value_name = "URL", value_parser = input::parse_endpoint_url)]
+    pub endpoint_url: Option<String>,
+    /// Never colour output (also NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace including the SDK).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read-only audit of the root user; exit 0 ok, 1 fail, 2 usage/setup error, 3 unknown.
+    Verify(VerifyArgs),
+    /// Print the least-privilege IAM policy for a mode.
+    Policy {
+        #[arg(value_enum)]
+        mode: PolicyMode,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PolicyMode {
+    /// Read-only actions for `rootguard verify`.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    /// Run only this check (repeatable). Default: all.
+    #[arg(long = "check", value_name = "ID", value_parser = PossibleValuesParser::new(checks::ids()))]
+    pub checks: Vec<String>,
+    /// root-recent-use fails if root was used within this window (e.g. 12h, 1d, 7d).
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = input::parse_window)]
+    pub root_use_window: time::Duration,
+    /// security-contact fails unless its email is in this domain.
+    #[arg(long, value_name = "DOMAIN", value_parser = input::parse_domain)]
+    pub contact_domain: Option<String>,
+}
+
+/// Parses arguments and runs the command; the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    init_logging(&cli.global);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+fn init_logging(g: &GlobalArgs) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let ours = match (g.quiet, g.verbose) {
+        (true, _) => LevelFilter::ERROR,
+        (_, 0) => LevelFilter::WARN,
+        (_, 1) => LevelFilter::INFO,
+        (_, 2) => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    };
+    let sdk = if g.verbose >= 3 {
+        LevelFilter::DEBUG
+    } else {
+        LevelFilter::ERROR
+    };
+    let filter = Targets::new()
+        .with_target("rootguard", ours)
+        .with_default(sdk);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(use_color(g, &std::io::stderr()))
+                .with_target(false)
+                .with_filter(filter),
+        )
+        .try_init();
+}
+
+fn use_color(g: &GlobalArgs, stream: &impl IsTerminal) -> bool {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !g.no_color && !no_color_env && stream.is_terminal()
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "rootguard",
+                &mut std::io::stdout(),
+            );
+            Ok(exit::OK)
+        }
+        Command::Policy { mode } => {
+            let doc = match mode {
+                PolicyMode::Verify => policy::verify_policy(),
+            };
+            write_stdout(&policy::render(&doc))?;
+            Ok(exit::OK)
+        }
+        Command::Verify(args) => {
+            let connect = ConnectOptions {
+                profile: cli.global.profile.clone(),
+                region: cli.global.region.clone(),
+                endpoint_url: cli.global.endpoint_url.clone(),
+            };
+            let color = use_color(&cli.global, &std::io::stdout());
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("failed to start the async runtime")?;
+            runtime.block_on(verify(&connect, &args, color))
+        }
+    }
+}
+
+/// The checks selected by `--check`, in catalogue order; all when none given.
+pub fn selected_checks(ids: &[String]) -> Vec<&'static CheckDef> {
+    checks::CATALOGUE
+        .iter()
+        .filter(|c| ids.is_empty() || ids.iter().any(|i| i == c.id))
+        .collect()
+}
+
+async fn verify(connect: &ConnectOptions, args: &VerifyArgs, color: bool) -> anyhow::Result<u8> {
+    let selected = selected_checks(&args.checks);
+    let mut needs: Vec<Source> = selected
+        .iter()
+        .flat_map(|c| c.sources.iter().copied())
+        .collect();
+    needs.dedup();
+    let config = aws::load_config(connect).await;
+    let reader = Reader::new(&config);
+    let facts = match reader.collect(&needs).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let check_config = CheckConfig {
+        root_use_window: args.root_use_window,
+        contact_domain: args.contact_domain.clone(),
+    };
+    let findings = checks::evaluate(&facts, &check_config, &selected);
+    let report = Report {
+        account_id: facts.account_id.clone(),
+        caller_arn: facts.caller_arn.clone(),
+        generated_at: facts.now,
+        root_use_window: checks::fmt_window(args.root_use_window),
+        findings,
+    };
+    debug!(exit = report.exit_code(), "verify done");
+    write_stdout(&render::render(&report, args.output, color))?;
+    Ok(report.exit_code())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn write_stdout(s: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("failed to write to stdout"),
+    }
+}

@@ -1,0 +1,177 @@
+//! Validation of user input: flag values checked before any AWS call.
+//!
+//! Each parser returns a lowercase message that says what would be accepted;
+//! clap adds the flag's name. This module must not touch the network.
+
+use time::Duration;
+
+/// Parses a duration such as `30m`, `24h`, `1d`, `2w` or `1d12h`.
+pub fn parse_window(s: &str) -> Result<Duration, String> {
+    const HELP: &str = "expected a duration like 30m, 24h, 1d, 2w or 1d12h";
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(format!("empty duration: {HELP}"));
+    }
+    let mut total = Duration::ZERO;
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: i64 = digits
+            .parse()
+            .map_err(|_| format!("{s:?} is not a duration: {HELP}"))?;
+        digits.clear();
+        let unit = match c {
+            's' => Duration::seconds(1),
+            'm' => Duration::minutes(1),
+            'h' => Duration::hours(1),
+            'd' => Duration::days(1),
+            'w' => Duration::weeks(1),
+            _ => return Err(format!("{s:?} has an unknown unit {c:?}: {HELP}")),
+        };
+        total += unit
+            .checked_mul(n.try_into().map_err(|_| format!("{s:?} is too long"))?)
+            .ok_or("duration is too long")?;
+    }
+    if !digits.is_empty() {
+        return Err(format!("{s:?} has no unit: {HELP}"));
+    }
+    if total <= Duration::ZERO {
+        return Err(format!("{s:?} must be longer than zero"));
+    }
+    if total > Duration::days(3650) {
+        return Err(format!("{s:?} is longer than ten years"));
+    }
+    Ok(total)
+}
+
+/// Accepts an http(s) URL with a host and an optional port and path.
+pub fn parse_endpoint_url(s: &str) -> Result<String, String> {
+    const HELP: &str = "expected an http:// or https:// URL such as http://127.0.0.1:5000";
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("{s:?} has no http:// or https:// scheme: {HELP}"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, Some(p)),
+        _ => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && (host.starts_with('[') && host.ends_with(']')
+            || host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+    if !host_ok {
+        return Err(format!("{s:?} has no valid host: {HELP}"));
+    }
+    if let Some(p) = port {
+        if p.parse::<u16>().map_or(true, |n| n == 0) {
+            return Err(format!("{s:?} has an invalid port {p:?}: {HELP}"));
+        }
+    }
+    Ok(s.to_string())
+}
+
+/// Accepts AWS region names such as `us-east-1` or `us-gov-west-1`.
+pub fn parse_region(s: &str) -> Result<String, String> {
+    let parts: Vec<&str> = s.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty();
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not an AWS region name: expected a name like us-east-1 or eu-west-2"
+        ))
+    }
+}
+
+/// Accepts a DNS domain such as `example.com`.
+pub fn parse_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_start_matches('@').to_ascii_lowercase();
+    if crate::checks::valid_email(&format!("x@{d}")) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{s:?} is not a domain: expected a domain like example.com"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        let cases = [
+            ("1d", Some(Duration::days(1))),
+            ("24h", Some(Duration::hours(24))),
+            ("90m", Some(Duration::minutes(90))),
+            ("2w", Some(Duration::weeks(2))),
+            ("1d12h", Some(Duration::hours(36))),
+            ("", None),
+            ("1", None),
+            ("d", None),
+            ("1y", None),
+            ("0d", None),
+            ("-1d", None),
+            ("99999999999999999999d", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_window(input).ok(), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn endpoint_urls() {
+        for ok in [
+            "http://127.0.0.1:5000",
+            "https://iam.amazonaws.com",
+            "http://localhost:4566/",
+            "http://[::1]:80",
+        ] {
+            assert!(parse_endpoint_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "127.0.0.1:5000",
+            "ftp://x",
+            "http://",
+            "http://host:port",
+            "http://a b",
+            "http://h:0",
+        ] {
+            assert!(parse_endpoint_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "ap-southeast-2",
+            "eu-central-2",
+        ] {
+            assert!(parse_region(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "useast1",
+            "US-EAST-1",
+            "us-east",
+            "us-east-x",
+            "u-east-1",
+        ] {
+            assert!(parse_region(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! rootguard: harden and monitor the root user of an AWS account.
+//!
+//! See ARCHITECTURE.md for the bird's-eye view. In short: `cli` parses flags,
+//! `aws` is the only module that talks to AWS and fills `facts`, `checks` is
+//! the pure core that turns facts into `finding`s, and `render` prints them.
+
+pub mod aws;
+pub mod checks;
+pub mod cli;
+pub mod credreport;
+pub mod exit;
+pub mod facts;
+pub mod finding;
+pub mod input;
+pub mod policy;
+pub mod render;

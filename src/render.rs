@@ -1,0 +1,311 @@
+//! Renderers: a [`Report`] to text, JSON, JUnit XML or Markdown.
+//!
+//! This module owns every output format of `verify`, including the versioned
+//! JSON schema documented in `docs/output-schema.md`. Renderers are pure
+//! functions from a report to a string; they must not call AWS or decide
+//! verdicts, and colour is only ever added when the caller says so.
+
+use serde::Serialize;
+
+use crate::checks::fmt_time;
+use crate::finding::{tally, Finding, Report, Status};
+
+/// The JSON schema identifier; bump on any incompatible change.
+pub const JSON_SCHEMA: &str = "rootguard.verify/v1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Junit,
+    Markdown,
+}
+
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text(report, color),
+        Format::Json => json(report),
+        Format::Junit => junit(report),
+        Format::Markdown => markdown(report),
+    }
+}
+
+fn label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Warn => "WARN",
+        Status::NotApplicable => "N/A",
+        Status::Manual => "MANUAL",
+        Status::Unknown => "UNKNOWN",
+    }
+}
+
+fn paint(s: &str, status: Status, color: bool) -> String {
+    if !color {
+        return s.to_string();
+    }
+    let code = match status {
+        Status::Pass => "32",
+        Status::Fail => "1;31",
+        Status::Warn => "33",
+        Status::Unknown => "35",
+        Status::Manual => "36",
+        Status::NotApplicable => "2",
+    };
+    format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+fn summary_line(report: &Report) -> String {
+    let parts: Vec<String> = tally(&report.findings)
+        .into_iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
+        .collect();
+    format!("{} checks: {}", report.findings.len(), parts.join(", "))
+}
+
+/// Aligned columns; evidence and fixes under each finding that is not a pass.
+pub fn text(report: &Report, color: bool) -> String {
+    let mut out = format!(
+        "rootguard verify: account {} as {} at {}\n\n",
+        report.account_id,
+        report.caller_arn,
+        fmt_time(report.generated_at)
+    );
+    let id_w = report
+        .findings
+        .iter()
+        .map(|f| f.id.len())
+        .max()
+        .unwrap_or(0);
+    for f in &report.findings {
+        let status = format!("{:<7}", label(f.status));
+        out.push_str(&format!(
+            "{}  {:<8}  {:<id_w$}  {}\n",
+            paint(&status, f.status, color),
+            f.severity.as_str(),
+            f.id,
+            f.title
+        ));
+        if f.status != Status::Pass {
+            for e in &f.evidence {
+                out.push_str(&format!("{:21}- {e}\n", ""));
+            }
+            if matches!(
+                f.status,
+                Status::Fail | Status::Warn | Status::Manual | Status::Unknown
+            ) {
+                out.push_str(&format!("{:21}fix: {}\n", "", f.remediation));
+            }
+        }
+    }
+    out.push_str(&format!("\n{}\n", summary_line(report)));
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema: &'static str,
+    rootguard_version: &'static str,
+    generated_at: String,
+    account_id: &'a str,
+    caller_arn: &'a str,
+    root_use_window: &'a str,
+    exit_code: u8,
+    summary: serde_json::Map<String, serde_json::Value>,
+    findings: &'a [Finding],
+}
+
+/// The versioned JSON document (schema `rootguard.verify/v1`).
+pub fn json(report: &Report) -> String {
+    let mut summary = serde_json::Map::new();
+    summary.insert("total".into(), report.findings.len().into());
+    for (s, n) in tally(&report.findings) {
+        summary.insert(s.as_str().into(), n.into());
+    }
+    let doc = JsonReport {
+        schema: JSON_SCHEMA,
+        rootguard_version: env!("CARGO_PKG_VERSION"),
+        generated_at: fmt_time(report.generated_at),
+        account_id: &report.account_id,
+        caller_arn: &report.caller_arn,
+        root_use_window: &report.root_use_window,
+        exit_code: report.exit_code(),
+        summary,
+        findings: &report.findings,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("report serializes");
+    s.push('\n');
+    s
+}
+
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One testcase per check: fail is a failure, unknown an error,
+/// not_applicable and manual are skipped, warn passes with a note.
+pub fn junit(report: &Report) -> String {
+    let n = |s: Status| report.findings.iter().filter(|f| f.status == s).count();
+    let (failures, errors) = (n(Status::Fail), n(Status::Unknown));
+    let skipped = n(Status::NotApplicable) + n(Status::Manual);
+    let total = report.findings.len();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"rootguard verify\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n"
+    ));
+    out.push_str(&format!(
+        "  <testsuite name=\"rootguard verify {acct}\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" timestamp=\"{ts}\">\n",
+        acct = xml(&report.account_id),
+        ts = fmt_time(report.generated_at),
+    ));
+    out.push_str("    <properties>\n");
+    for (k, v) in [
+        ("account_id", report.account_id.as_str()),
+        ("caller_arn", report.caller_arn.as_str()),
+        ("root_use_window", report.root_use_window.as_str()),
+    ] {
+        out.push_str(&format!(
+            "      <property name=\"{k}\" value=\"{}\"/>\n",
+            xml(v)
+        ));
+    }
+    out.push_str("    </properties>\n");
+    for f in &report.findings {
+        let body = || {
+            let mut b = f.evidence.join("\n");
+            b.push_str(&format!("\nremediation: {}", f.remediation));
+            xml(&b)
+        };
+        let first = xml(f.evidence.first().map(String::as_str).unwrap_or(f.title));
+        out.push_str(&format!(
+            "    <testcase classname=\"rootguard.{}\" name=\"{}\">\n",
+            xml(&report.account_id),
+            f.id
+        ));
+        match f.status {
+            Status::Fail => out.push_str(&format!(
+                "      <failure type=\"fail\" message=\"{first}\">{}</failure>\n",
+                body()
+            )),
+            Status::Unknown => out.push_str(&format!(
+                "      <error type=\"unknown\" message=\"{first}\">{}</error>\n",
+                body()
+            )),
+            Status::NotApplicable | Status::Manual => out.push_str(&format!(
+                "      <skipped message=\"{}: {first}\"/>\n",
+                f.status.as_str()
+            )),
+            Status::Warn => out.push_str(&format!(
+                "      <system-out>warn: {}</system-out>\n",
+                body()
+            )),
+            Status::Pass => {}
+        }
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+fn md(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn icon(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "✅",
+        Status::Fail => "❌",
+        Status::Warn => "⚠️",
+        Status::NotApplicable => "➖",
+        Status::Manual => "👤",
+        Status::Unknown => "❓",
+    }
+}
+
+fn refs(v: &[&str]) -> String {
+    if v.is_empty() {
+        "—".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// An audit report: context, a summary table, then each finding with its
+/// evidence, remediation and CIS / Security Hub references.
+pub fn markdown(report: &Report) -> String {
+    let code = report.exit_code();
+    let verdict = match code {
+        crate::exit::OK => "PASS",
+        crate::exit::FAILED => "FAIL",
+        _ => "INCOMPLETE (some checks could not be decided)",
+    };
+    let mut out = String::from("# rootguard audit report: AWS root user\n\n");
+    out.push_str("| | |\n|---|---|\n");
+    out.push_str(&format!("| Account | `{}` |\n", report.account_id));
+    out.push_str(&format!("| Audited as | `{}` |\n", report.caller_arn));
+    out.push_str(&format!(
+        "| Generated | {} |\n",
+        fmt_time(report.generated_at)
+    ));
+    out.push_str(&format!(
+        "| Root-use window | {} |\n",
+        report.root_use_window
+    ));
+    out.push_str(&format!(
+        "| Tool | rootguard {} (read-only verify) |\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    out.push_str(&format!("| Result | **{verdict}** (exit {code}) |\n\n"));
+    out.push_str(&format!("{}\n\n", summary_line(report)));
+    out.push_str("## Summary\n\n| Check | Status | Severity | CIS AWS Foundations | Security Hub |\n|---|---|---|---|---|\n");
+    for f in &report.findings {
+        out.push_str(&format!(
+            "| [`{}`](#{}) {} | {} {} | {} | {} | {} |\n",
+            f.id,
+            f.id,
+            md(f.title),
+            icon(f.status),
+            f.status.as_str(),
+            f.severity.as_str(),
+            refs(&f.references.cis),
+            refs(&f.references.security_hub)
+        ));
+    }
+    out.push_str("\n## Findings\n");
+    for f in &report.findings {
+        out.push_str(&format!("\n### {}\n\n", f.id));
+        out.push_str(&format!(
+            "{} **{}**: {}  \nSeverity: {} · CIS: {} · Security Hub: {}\n\n",
+            icon(f.status),
+            f.status.as_str(),
+            md(f.title),
+            f.severity.as_str(),
+            refs(&f.references.cis),
+            refs(&f.references.security_hub)
+        ));
+        out.push_str("Evidence:\n\n");
+        for e in &f.evidence {
+            out.push_str(&format!("- {}\n", md(e)));
+        }
+        if f.status != Status::Pass && f.status != Status::NotApplicable {
+            out.push_str(&format!("\nRemediation: {}\n", md(&f.remediation)));
+        }
+    }
+    out
+}

@@ -1,0 +1,504 @@
+#!/usr/bin/env python3
+"""rootguard's test launcher: moto in server mode, plus what moto lacks.
+
+moto (pinned in tests/requirements.txt) emulates IAM, STS, the Account API and
+the rest. This launcher wraps moto's WSGI app and adds, per account:
+
+* root user state: the GetAccountSummary flags (AccountMFAEnabled,
+  AccountAccessKeysPresent, AccountSigningCertificatesPresent and the
+  AccountPasswordPresent flag moto does not emit), a realistic
+  ``<root_account>`` row in the credential report, and virtual MFA devices
+  assigned to ``arn:aws:iam::ACCT:root``;
+* GetCallerIdentity answering as root for chosen access keys;
+* account:GetContactInformation / PutContactInformation;
+* iam:ListOrganizationsFeatures;
+* a credential report that stays "in progress" for a while, so callers must poll;
+* AccessDenied injection for chosen actions;
+* a request counter per account.
+
+Accounts are isolated: every seeded access key is bound to its own 12-digit
+account id (moto's ``x-moto-account-id`` header is set from the key), so tests
+run in parallel without global resets.
+
+Control endpoints (never part of AWS):
+  POST /_rootguard/accounts   seed one account from a scenario (JSON body)
+  GET  /_rootguard/stats?account=ID   request counts for that account
+
+Usage: moto_launcher.py [--port N] [--seed FILE]... [--exit-on-stdin-eof]
+It prints ``ROOTGUARD_MOTO_READY <endpoint>`` once it is listening, and with
+--seed also ``ROOTGUARD_ACCOUNT <json credentials>`` per seeded scenario.
+Only 127.0.0.1 is ever bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import logging
+import re
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from urllib.parse import parse_qs
+
+from moto.iam import models as iam_models
+from moto.iam import responses as iam_responses
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+LOCK = threading.RLock()
+KEY_TO_ACCOUNT: dict[str, str] = {}
+ROOT_KEYS: set[str] = set()
+ROOT: dict[str, dict] = {}  # account id -> root state
+CONTACT_INFO: dict[str, dict] = {}
+ORG: dict[str, dict | None] = {}
+DENY: dict[str, set[str]] = {}  # account id -> {"iam:GenerateCredentialReport", ...}
+REPORT_DELAY: dict[str, float] = {}
+REPORT_STARTED: dict[str, float] = {}
+STATS: dict[str, dict[str, int]] = {}
+ENDPOINT = ""
+
+DATE_FMT = "%Y-%m-%dT%H:%M:%S+00:00"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def report_time(value, default="N/A") -> str:
+    """A credential-report time: "N/A", "no_information", "-2h", "-3d" or ISO."""
+    if value is None:
+        return default
+    if isinstance(value, str) and re.fullmatch(r"-\d+[smhd]", value):
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[value[-1]]
+        return (now() - timedelta(**{unit: int(value[1:-1])})).strftime(DATE_FMT)
+    return str(value)
+
+
+# ---------------------------------------------------------------- root state
+
+
+def root_row(account_id: str, st: dict) -> str:
+    keys = list(st.get("access_keys", []))[:2]
+    certs = list(st.get("signing_certs", []))[:2]
+    mfa = st.get("report_mfa_active", st.get("mfa_enabled", False))
+    cols = [
+        "<root_account>",
+        f"arn:aws:iam::{account_id}:root",
+        report_time(st.get("created", "-900d")),
+        "not_supported",
+        report_time(st.get("password_last_used"), "no_information")
+        if st.get("password_present", True)
+        else "N/A",
+        "not_supported",
+        "not_supported",
+        "true" if mfa else "false",
+    ]
+    for i in range(2):
+        if i < len(keys):
+            k = keys[i]
+            used = k.get("last_used_date")
+            cols += [
+                "true" if k.get("active", True) else "false",
+                report_time(k.get("last_rotated", "-400d")),
+                report_time(used),
+                k.get("last_used_region", "us-east-1") if used else "N/A",
+                k.get("last_used_service", "iam") if used else "N/A",
+            ]
+        else:
+            cols += ["false", "N/A", "N/A", "N/A", "N/A"]
+    for i in range(2):
+        if i < len(certs):
+            c = certs[i]
+            cols += [
+                "true" if c.get("active", True) else "false",
+                report_time(c.get("last_rotated", "-300d")),
+            ]
+        else:
+            cols += ["false", "N/A"]
+    return ",".join(cols) + "\n"
+
+
+_orig_summary_map = iam_models.AccountSummary.summary_map.fget
+
+
+def _summary_map(self):
+    m = _orig_summary_map(self)
+    st = ROOT.get(self._iam_backend.account_id)
+    if st is not None:
+        m["AccountMFAEnabled"] = 1 if st.get("mfa_enabled") else 0
+        m["AccountAccessKeysPresent"] = 1 if st.get("access_keys") else 0
+        m["AccountSigningCertificatesPresent"] = 1 if st.get("signing_certs") else 0
+        m["AccountPasswordPresent"] = 1 if st.get("password_present", True) else 0
+    return m
+
+
+iam_models.AccountSummary.summary_map = property(_summary_map)
+
+_orig_get_report = iam_models.IAMBackend.get_credential_report
+
+
+def _get_credential_report(self):
+    report = _orig_get_report(self)
+    st = ROOT.get(self.account_id)
+    if st is None:
+        return report
+    header, _, rest = report.partition("\n")
+    return header + "\n" + root_row(self.account_id, st) + rest
+
+
+iam_models.IAMBackend.get_credential_report = _get_credential_report
+
+
+def _generated_time(self):
+    started = REPORT_STARTED.get(self.current_account)
+    when = datetime.fromtimestamp(started, timezone.utc) if started else now()
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_orig_resp_get_report = iam_responses.IamResponse.get_credential_report
+
+
+def _resp_get_credential_report(self):
+    result = _orig_resp_get_report(self)
+    try:
+        result.result["GeneratedTime"] = _generated_time(self)
+        # moto hands back text; the wire format is base64 of the CSV.
+    except AttributeError:
+        pass
+    return result
+
+
+iam_responses.IamResponse.get_credential_report = _resp_get_credential_report
+
+
+def seed_root_virtual_mfa(account_id: str) -> None:
+    backend = iam_models.iam_backends[account_id]["global"]
+    device = backend.create_virtual_mfa_device("root-account-mfa-device", "/")
+    device.enable_date = now()
+    # What AWS lists for root: the account id as the user id and an ARN that
+    # ends in ":root" (no "user/" path).
+    device.user = SimpleNamespace(
+        path="/",
+        name=account_id,
+        user_name=account_id,
+        id=account_id,
+        user_id=account_id,
+        arn=f"arn:aws:iam::{account_id}:root",
+        create_date=now() - timedelta(days=900),
+        password_last_used=None,
+        permissions_boundary=None,
+        tags=[],
+    )
+
+
+# ------------------------------------------------------------------ seeding
+
+
+def boto_client(service: str, account_id: str):
+    import boto3
+
+    client = boto3.client(
+        service,
+        endpoint_url=ENDPOINT,
+        region_name="us-east-1",
+        aws_access_key_id="AKIASEEDER000000000",
+        aws_secret_access_key="seeder",
+    )
+
+    def add_header(request, **_):
+        request.headers["x-moto-account-id"] = account_id
+
+    client.meta.events.register("before-sign.*.*", add_header)
+    return client
+
+
+def seed(scenario: dict) -> dict:
+    account_id = str(scenario.get("account_id") or f"{uuid.uuid4().int % 10**12:012d}")
+    if not re.fullmatch(r"\d{12}", account_id):
+        raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
+    access_key = scenario.get("access_key_id") or "ASIA" + uuid.uuid4().hex[:16].upper()
+    with LOCK:
+        KEY_TO_ACCOUNT[access_key] = account_id
+        if scenario.get("caller") == "root":
+            ROOT_KEYS.add(access_key)
+        if "root" in scenario:
+            ROOT[account_id] = dict(scenario["root"])
+        if "contact_information" in scenario:
+            CONTACT_INFO[account_id] = scenario["contact_information"]
+        ORG[account_id] = scenario.get("organization")
+        DENY[account_id] = set(scenario.get("deny", []))
+        REPORT_DELAY[account_id] = float(scenario.get("report_delay_ms", 0)) / 1000.0
+        STATS.setdefault(account_id, {})
+
+    if scenario.get("root", {}).get("virtual_mfa"):
+        seed_root_virtual_mfa(account_id)
+
+    iam = boto_client("iam", account_id)
+    if "password_policy" in scenario and scenario["password_policy"] is not None:
+        iam.update_account_password_policy(**scenario["password_policy"])
+    for user in scenario.get("users", []):
+        name = user["name"]
+        iam.create_user(UserName=name)
+        if user.get("console_password"):
+            iam.create_login_profile(UserName=name, Password="Correct-Horse-9!")
+        if user.get("mfa") == "virtual":
+            dev = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)
+            iam.enable_mfa_device(
+                UserName=name,
+                SerialNumber=dev["VirtualMFADevice"]["SerialNumber"],
+                AuthenticationCode1="123456",
+                AuthenticationCode2="654321",
+            )
+    contacts = scenario.get("alternate_contacts", {})
+    if contacts:
+        account = boto_client("account", account_id)
+        for kind, contact in contacts.items():
+            account.put_alternate_contact(AlternateContactType=kind, **contact)
+    # Seeding traffic is not the caller's traffic.
+    with LOCK:
+        STATS[account_id] = {}
+    return {
+        "account_id": account_id,
+        "access_key_id": access_key,
+        "secret_access_key": "rootguard-test-secret",
+    }
+
+
+# ---------------------------------------------------------------- middleware
+
+QUERY_NS = {
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
+}
+
+
+def query_xml(service: str, action: str, inner: str) -> bytes:
+    ns = QUERY_NS.get(service, "")
+    rid = uuid.uuid4()
+    return (
+        f'<{action}Response xmlns="{ns}"><{action}Result>{inner}</{action}Result>'
+        f"<ResponseMetadata><RequestId>{rid}</RequestId></ResponseMetadata>"
+        f"</{action}Response>"
+    ).encode()
+
+
+def query_error(service: str, status: int, code: str, message: str):
+    ns = QUERY_NS.get(service, "")
+    body = (
+        f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type><Code>{code}</Code>'
+        f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId>"
+        f"</ErrorResponse>"
+    ).encode()
+    return status, [("Content-Type", "text/xml")], body
+
+
+def json_error(status: int, code: str, message: str):
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], body
+
+
+STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+
+
+class Launcher:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+
+        if path.startswith("/_rootguard/"):
+            return self.control(environ, path, body, start_response)
+
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        m = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/", auth)
+        access_key, service = (m.group(1), m.group(3)) if m else ("", "")
+        account_id = KEY_TO_ACCOUNT.get(access_key)
+        if account_id:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_id
+        action = self.action_of(environ, path, body)
+
+        if account_id:
+            with LOCK:
+                stats = STATS.setdefault(account_id, {})
+                stats[f"{service}:{action}"] = stats.get(f"{service}:{action}", 0) + 1
+            answer = self.extension(service, action, account_id, access_key, body, environ)
+            if answer is not None:
+                status, headers, payload = answer
+                start_response(f"{status} {STATUS_TEXT.get(status, '')}", headers)
+                return [payload]
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def action_of(environ, path: str, body: bytes) -> str:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        m = re.search(r"/operation/([A-Za-z]+)$", path)
+        if m:
+            return m.group(1)
+        ctype = environ.get("CONTENT_TYPE", "")
+        if "x-www-form-urlencoded" in ctype:
+            form = parse_qs(body.decode(errors="replace"))
+            if "Action" in form:
+                return form["Action"][0]
+        qs = parse_qs(environ.get("QUERY_STRING", ""))
+        if "Action" in qs:
+            return qs["Action"][0]
+        seg = path.strip("/").split("/")[0]
+        return seg[:1].upper() + seg[1:] if seg else ""
+
+    def extension(self, service, action, account_id, access_key, body, environ):
+        if f"{service}:{action}" in DENY.get(account_id, set()):
+            msg = (
+                f"User: arn:aws:iam::{account_id}:user/auditor is not authorized to perform: "
+                f"{service}:{action} because no identity-based policy allows the {service}:{action} action"
+            )
+            if service in QUERY_NS:
+                return query_error(service, 403, "AccessDenied", msg)
+            return json_error(403, "AccessDeniedException", msg)
+
+        if service == "sts" and action == "GetCallerIdentity" and access_key in ROOT_KEYS:
+            inner = (
+                f"<Arn>arn:aws:iam::{account_id}:root</Arn><UserId>{account_id}</UserId>"
+                f"<Account>{account_id}</Account>"
+            )
+            return 200, [("Content-Type", "text/xml")], query_xml("sts", action, inner)
+
+        if service == "iam" and action == "GenerateCredentialReport":
+            delay = REPORT_DELAY.get(account_id, 0.0)
+            with LOCK:
+                started = REPORT_STARTED.get(account_id)
+                if started is None:
+                    REPORT_STARTED[account_id] = time.time()
+                    state = "STARTED" if delay > 0 else None
+                elif time.time() - started < delay:
+                    state = "INPROGRESS"
+                else:
+                    state = None
+            if state:
+                # Let moto record that a report exists, but answer as AWS
+                # does while the report is still being generated.
+                self.call_through(environ)
+                inner = f"<State>{state}</State><Description>report generation in progress</Description>"
+                return 200, [("Content-Type", "text/xml")], query_xml("iam", action, inner)
+            return None
+
+        if service == "iam" and action == "GetCredentialReport":
+            started = REPORT_STARTED.get(account_id)
+            delay = REPORT_DELAY.get(account_id, 0.0)
+            if started is not None and time.time() - started < delay:
+                return query_error("iam", 404, "ReportInProgress", "Credential report is being generated")
+            return None
+
+        if service == "iam" and action == "ListOrganizationsFeatures":
+            org = ORG.get(account_id)
+            if not org:
+                return query_error(
+                    "iam", 400, "OrganizationNotFoundException",
+                    "The request failed because AWS Organizations is not enabled for this account.",
+                )
+            if not org.get("management", False):
+                return query_error(
+                    "iam", 400, "AccountNotManagementOrDelegatedAdministratorException",
+                    "The request was rejected because the account is not the management account or delegated administrator.",
+                )
+            if not org.get("service_access", True):
+                return query_error(
+                    "iam", 400, "ServiceAccessNotEnabledException",
+                    "The request was rejected because trusted access for IAM is not enabled in AWS Organizations.",
+                )
+            feats = "".join(f"<member>{f}</member>" for f in org.get("features", []))
+            inner = (
+                f"<OrganizationId>{org.get('id', 'o-rootguard01')}</OrganizationId>"
+                f"<EnabledFeatures>{feats}</EnabledFeatures>"
+            )
+            return 200, [("Content-Type", "text/xml")], query_xml("iam", action, inner)
+
+        if service == "account" and action == "GetContactInformation":
+            info = CONTACT_INFO.get(account_id)
+            if not info:
+                return json_error(404, "ResourceNotFoundException", "No contact information found for this account.")
+            return 200, [("Content-Type", "application/json")], json.dumps({"ContactInformation": info}).encode()
+
+        if service == "account" and action == "PutContactInformation":
+            req = json.loads(body or b"{}")
+            info = req.get("ContactInformation") or {}
+            missing = [f for f in ("FullName", "AddressLine1", "City", "CountryCode", "PhoneNumber", "PostalCode") if not info.get(f)]
+            if missing:
+                return json_error(400, "ValidationException", f"ContactInformation is missing {', '.join(missing)}")
+            with LOCK:
+                CONTACT_INFO[account_id] = info
+            return 200, [("Content-Type", "application/json")], b"{}"
+        return None
+
+    def call_through(self, environ) -> None:
+        environ = dict(environ)
+        environ["wsgi.input"].seek(0)
+        for _ in self.app(environ, lambda *a, **k: None):
+            pass
+
+    def control(self, environ, path, body, start_response):
+        try:
+            if path == "/_rootguard/accounts" and environ["REQUEST_METHOD"] == "POST":
+                out = seed(json.loads(body or b"{}"))
+            elif path == "/_rootguard/stats":
+                qs = parse_qs(environ.get("QUERY_STRING", ""))
+                acct = qs.get("account", [""])[0]
+                with LOCK:
+                    by = dict(STATS.get(acct, {}))
+                out = {"account_id": acct, "requests": sum(by.values()), "by_action": by}
+            else:
+                start_response("404 Not Found", [("Content-Type", "application/json")])
+                return [b'{"error": "no such control endpoint"}']
+        except Exception as err:  # report seeding mistakes to the test, loudly
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [json.dumps({"error": f"{type(err).__name__}: {err}"}).encode()]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(out).encode()]
+
+
+def main() -> None:
+    global ENDPOINT
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed", action="append", default=[], help="scenario JSON file to seed")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true")
+    args = parser.parse_args()
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = Launcher(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    ENDPOINT = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for path in args.seed:
+        with open(path) as f:
+            print("ROOTGUARD_ACCOUNT " + json.dumps(seed(json.load(f))), flush=True)
+    print(f"ROOTGUARD_MOTO_READY {ENDPOINT}", flush=True)
+    try:
+        if args.exit_on_stdin_eof:
+            sys.stdin.read()
+        else:
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
