@@ -63,8 +63,8 @@ pub async fn load_config(opts: &ConnectOptions) -> SdkConfig {
 /// Why AWS could not be used at all; verify exits 2 on this.
 #[derive(Debug, Error)]
 pub enum ConnectError {
-    #[error("no usable AWS credentials: {0} (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`)")]
-    Credentials(String),
+    #[error("no usable AWS credentials{}: {detail} (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`)", profile.as_ref().map(|p| format!(" for --profile {p:?}")).unwrap_or_default())]
+    Credentials { profile: Option<String>, detail: String },
     #[error("cannot reach AWS at {endpoint}: {detail}")]
     Unreachable { endpoint: String, detail: String },
     #[error("AWS rejected the credentials: {0}")]
@@ -138,13 +138,14 @@ pub struct Reader {
     sts: aws_sdk_sts::Client,
     account: aws_sdk_account::Client,
     endpoint: String,
+    profile: Option<String>,
 }
 
 /// How long to wait for AWS to generate the credential report.
 const REPORT_TIMEOUT: Duration = Duration::from_secs(90);
 
 impl Reader {
-    pub fn new(config: &SdkConfig) -> Self {
+    pub fn new(config: &SdkConfig, opts: &ConnectOptions) -> Self {
         let endpoint = config
             .endpoint_url()
             .map(str::to_string)
@@ -155,12 +156,14 @@ impl Reader {
             sts: aws_sdk_sts::Client::new(config),
             account: aws_sdk_account::Client::new(config),
             endpoint,
+            profile: opts.profile.clone(),
         }
     }
 
     /// `sts:GetCallerIdentity`. Failure here means AWS cannot be used at all.
     pub async fn caller(&self) -> Result<Caller, ConnectError> {
         use aws_smithy_runtime_api::client::result::SdkError;
+        use ConnectError::*;
         let out = self.sts.get_caller_identity().send().await.map_err(|e| {
             let detail = DisplayErrorContext(&e).to_string();
             match &e {
@@ -169,16 +172,16 @@ impl Reader {
                     e.code().unwrap_or("UnknownError"),
                     e.message().unwrap_or("")
                 )),
-                _ if detail.contains("credentials") || detail.contains("profile") => {
-                    Credentials(short(&detail))
-                }
+                _ if detail.contains("credential") || detail.contains("profile") => Credentials {
+                    profile: self.profile.clone(),
+                    detail: short(&detail),
+                },
                 _ => Unreachable {
                     endpoint: self.endpoint.clone(),
                     detail: short(&detail),
                 },
             }
         })?;
-        use ConnectError::*;
         Ok(Caller {
             account_id: out.account().unwrap_or_default().to_string(),
             arn: out.arn().unwrap_or_default().to_string(),
@@ -508,6 +511,8 @@ pub enum AlternateKind {
 /// The first line of a long SDK error chain, trimmed for a one-line message.
 fn short(detail: &str) -> String {
     let line = detail.lines().next().unwrap_or(detail);
+    let line = line.trim_start_matches("dispatch failure: ").trim_start_matches("other: ");
+    let line = line.trim_end_matches(" Attempted:").trim_end_matches(':');
     if line.len() > 300 {
         format!("{}…", &line[..line.floor_char_boundary(300)])
     } else {

@@ -436,11 +436,11 @@ fn root_hardware_mfa(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
         Ok(s) => verdict(
             Status::Fail,
             vec![
-                base,
                 format!(
                     "root has no MFA device at all (AccountMFAEnabled={})",
                     flag(s.mfa_enabled)
                 ),
+                base,
             ],
         ),
         Err(e) => unknown(vec![e.describe()], vec![base]),

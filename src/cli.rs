@@ -208,7 +208,7 @@ async fn verify(connect: &ConnectOptions, args: &VerifyArgs, color: bool) -> any
         .collect();
     needs.dedup();
     let config = aws::load_config(connect).await;
-    let reader = Reader::new(&config);
+    let reader = Reader::new(&config, connect);
     let facts = match reader.collect(&needs).await {
         Ok(f) => f,
         Err(e) => {

@@ -340,6 +340,7 @@ class Launcher:
             answer = self.extension(service, action, account_id, access_key, body, environ)
             if answer is not None:
                 status, headers, payload = answer
+                headers = headers + [("Content-Length", str(len(payload)))]
                 start_response(f"{status} {STATUS_TEXT.get(status, '')}", headers)
                 return [payload]
         return self.app(environ, start_response)
@@ -464,13 +465,16 @@ class Launcher:
                     by = dict(STATS.get(acct, {}))
                 out = {"account_id": acct, "requests": sum(by.values()), "by_action": by}
             else:
-                start_response("404 Not Found", [("Content-Type", "application/json")])
-                return [b'{"error": "no such control endpoint"}']
+                return self.reply(start_response, "404 Not Found", {"error": "no such control endpoint"})
         except Exception as err:  # report seeding mistakes to the test, loudly
-            start_response("400 Bad Request", [("Content-Type", "application/json")])
-            return [json.dumps({"error": f"{type(err).__name__}: {err}"}).encode()]
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [json.dumps(out).encode()]
+            return self.reply(start_response, "400 Bad Request", {"error": f"{type(err).__name__}: {err}"})
+        return self.reply(start_response, "200 OK", out)
+
+    @staticmethod
+    def reply(start_response, status: str, doc) -> list[bytes]:
+        payload = json.dumps(doc).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
 
 
 def main() -> None:

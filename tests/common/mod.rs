@@ -1,0 +1,250 @@
+//! Test harness: one moto launcher per test binary, one fresh account per test.
+//!
+//! The launcher (tests/moto_launcher.py) runs moto in server mode on a free
+//! 127.0.0.1 port with the pieces moto lacks. Each test seeds its own 12-digit
+//! account from a scenario and runs the real `rootguard` binary against it, so
+//! tests run in parallel without resets. Nothing here talks to anything but
+//! loopback.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::{json, Value};
+
+pub struct Emulator {
+    pub endpoint: String,
+    addr: String,
+    // Held open: the launcher exits when this pipe closes with the test binary.
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("ROOTGUARD_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = manifest_dir().join("tests/.venv/bin/python");
+    assert!(
+        venv.exists(),
+        "the emulator venv is missing: run scripts/test (it creates tests/.venv), or set ROOTGUARD_PYTHON"
+    );
+    venv
+}
+
+/// The shared launcher, started on first use.
+pub fn emulator() -> &'static Emulator {
+    static EMU: OnceLock<Emulator> = OnceLock::new();
+    EMU.get_or_init(|| {
+        let mut child = Command::new(python())
+            .arg(manifest_dir().join("tests/moto_launcher.py"))
+            .arg("--exit-on-stdin-eof")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("failed to start the moto launcher");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let endpoint = loop {
+            let line = lines
+                .next()
+                .expect("the moto launcher exited before it was ready")
+                .expect("failed to read the launcher's stdout");
+            if let Some(ep) = line.strip_prefix("ROOTGUARD_MOTO_READY ") {
+                break ep.trim().to_string();
+            }
+        };
+        let addr = endpoint.trim_start_matches("http://").to_string();
+        assert!(addr.starts_with("127.0.0.1:"), "launcher must bind loopback, got {addr}");
+        let stdin = child.stdin.take().unwrap();
+        Emulator {
+            endpoint,
+            addr,
+            _stdin: Mutex::new(stdin),
+            _child: Mutex::new(child),
+        }
+    })
+}
+
+/// A minimal HTTP/1.0 exchange with the launcher's control endpoints.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("failed to connect to the launcher");
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// A fresh 12-digit account id, unique within this test process.
+pub fn fresh_account_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let pid = std::process::id() as u64 % 100_000;
+    format!("{:012}", 100_000_000_000 + pid * 10_000 + n)
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl Emulator {
+    /// Seeds a fresh account from a scenario; any `account_id` in it is replaced.
+    pub fn seed(&self, mut scenario: Value) -> Account {
+        scenario["account_id"] = json!(fresh_account_id());
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/accounts", &scenario.to_string());
+        assert_eq!(status, 200, "seeding failed: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        Account {
+            id: v["account_id"].as_str().unwrap().to_string(),
+            access_key_id: v["access_key_id"].as_str().unwrap().to_string(),
+            secret_access_key: v["secret_access_key"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Requests the launcher saw for an account, by `service:Action`.
+    pub fn stats(&self, account: &Account) -> Value {
+        let (status, body) = http(&self.addr, "GET", &format!("/_rootguard/stats?account={}", account.id), "");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+/// Loads a scenario from tests/fixtures.
+pub fn fixture(name: &str) -> Value {
+    let path = manifest_dir().join("tests/fixtures").join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))).unwrap()
+}
+
+/// The rootguard binary with a clean AWS environment: no shared config, no
+/// IMDS, no inherited credentials.
+pub fn bare_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rootguard"));
+    for (k, _) in std::env::vars_os() {
+        if let Some(k) = k.to_str() {
+            if k.starts_with("AWS_") || k == "NO_COLOR" {
+                cmd.env_remove(k);
+            }
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// rootguard pointed at the emulator as `account`.
+pub fn rootguard_as(account: &Account) -> Command {
+    let mut cmd = bare_command();
+    cmd.env("AWS_ENDPOINT_URL", &emulator().endpoint)
+        .env("AWS_ACCESS_KEY_ID", &account.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &account.secret_access_key);
+    cmd
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(mut cmd: Command) -> Run {
+    let Output { status, stdout, stderr } = cmd.output().expect("failed to run rootguard");
+    Run {
+        code: status.code().expect("rootguard was killed by a signal"),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// `rootguard verify --output json ARGS` as `account`: the parsed document.
+pub fn verify_json(account: &Account, args: &[&str]) -> (i32, Value) {
+    let mut cmd = rootguard_as(account);
+    cmd.args(["verify", "--output", "json"]).args(args);
+    let r = run(cmd);
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("verify did not print JSON ({e}); stderr:\n{}\nstdout:\n{}", r.stderr, r.stdout));
+    (r.code, v)
+}
+
+/// The finding with `id` from a verify JSON document.
+pub fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id} in {doc:#}"))
+}
+
+pub fn evidence(f: &Value) -> String {
+    f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Replaces what changes between runs (account ids, RFC 3339 times) with
+/// placeholders, so output can be compared with golden files.
+pub fn normalize(s: &str, account: &Account) -> String {
+    let s = s.replace(&account.id, "ACCOUNT");
+    let b = s.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:ddZ";
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        let fits = i + shape.len() <= b.len()
+            && shape
+                .iter()
+                .zip(&b[i..i + shape.len()])
+                .all(|(p, c)| if *p == b'd' { c.is_ascii_digit() } else { p == c });
+        if fits {
+            out.push_str("TIME");
+            i += shape.len();
+        } else {
+            let ch = s[i..].chars().next().unwrap();
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// Compares with tests/golden/NAME; UPDATE_GOLDEN=1 rewrites the file.
+pub fn assert_golden(name: &str, actual: &str) {
+    let path = manifest_dir().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path:?}: {e} (run with UPDATE_GOLDEN=1 to create it)"));
+    if expected != actual {
+        panic!("output differs from {path:?} (UPDATE_GOLDEN=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}");
+    }
+}
