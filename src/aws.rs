@@ -64,7 +64,10 @@ pub async fn load_config(opts: &ConnectOptions) -> SdkConfig {
 #[derive(Debug, Error)]
 pub enum ConnectError {
     #[error("no usable AWS credentials{}: {detail} (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`)", profile.as_ref().map(|p| format!(" for --profile {p:?}")).unwrap_or_default())]
-    Credentials { profile: Option<String>, detail: String },
+    Credentials {
+        profile: Option<String>,
+        detail: String,
+    },
     #[error("cannot reach AWS at {endpoint}: {detail}")]
     Unreachable { endpoint: String, detail: String },
     #[error("AWS rejected the credentials: {0}")]
@@ -511,7 +514,9 @@ pub enum AlternateKind {
 /// The first line of a long SDK error chain, trimmed for a one-line message.
 fn short(detail: &str) -> String {
     let line = detail.lines().next().unwrap_or(detail);
-    let line = line.trim_start_matches("dispatch failure: ").trim_start_matches("other: ");
+    let line = line
+        .trim_start_matches("dispatch failure: ")
+        .trim_start_matches("other: ");
     let line = line.trim_end_matches(" Attempted:").trim_end_matches(':');
     if line.len() > 300 {
         format!("{}…", &line[..line.floor_char_boundary(300)])

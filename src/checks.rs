@@ -648,18 +648,19 @@ pub fn valid_email(email: &str) -> bool {
 }
 
 fn security_contact(facts: &AccountFacts, config: &CheckConfig) -> Verdict {
-    let contact: &AlternateContact =
-        match &facts.security_contact {
-            Err(e) => return unknown(vec![e.describe()], vec![]),
-            Ok(None) => return verdict(
+    let contact: &AlternateContact = match &facts.security_contact {
+        Err(e) => return unknown(vec![e.describe()], vec![]),
+        Ok(None) => {
+            return verdict(
                 Status::Fail,
                 vec![
                     "no SECURITY alternate contact is set (GetAlternateContact: ResourceNotFound)"
                         .into(),
                 ],
-            ),
-            Ok(Some(c)) => c,
-        };
+            )
+        }
+        Ok(Some(c)) => c,
+    };
     let mut evidence = vec![format!(
         "SECURITY contact: {} <{}>, title {:?}, phone {:?}",
         contact.name, contact.email, contact.title, contact.phone
@@ -715,13 +716,15 @@ fn security_contact(facts: &AccountFacts, config: &CheckConfig) -> Verdict {
 fn contact_info(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
     let info = match &facts.contact_information {
         Err(e) => return unknown(vec![e.describe()], vec![]),
-        Ok(None) => return verdict(
-            Status::Fail,
-            vec![
+        Ok(None) => {
+            return verdict(
+                Status::Fail,
+                vec![
                 "the account has no contact information (GetContactInformation: ResourceNotFound)"
                     .into(),
             ],
-        ),
+            )
+        }
         Ok(Some(i)) => i,
     };
     let fields = [

@@ -12,5 +12,7 @@ pub mod exit;
 pub mod facts;
 pub mod finding;
 pub mod input;
+pub mod pattern;
 pub mod policy;
 pub mod render;
+pub mod rootactivity;

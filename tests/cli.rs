@@ -37,14 +37,38 @@ fn against_trap(trap: &Trap, args: &[&str]) -> Run {
 #[test]
 fn bad_flags_exit_2_name_the_flag_and_make_no_request() {
     let cases: &[(&[&str], &[&str])] = &[
-        (&["verify", "--check", "root-nope"], &["--check", "root-nope", "root-mfa"]),
-        (&["verify", "--output", "yaml"], &["--output", "yaml", "text", "json", "junit", "markdown"]),
-        (&["verify", "--root-use-window", "tomorrow"], &["--root-use-window", "30m, 24h, 1d"]),
-        (&["verify", "--root-use-window", "5"], &["--root-use-window", "no unit"]),
-        (&["verify", "--endpoint-url", "localhost:4566"], &["--endpoint-url", "http://"]),
-        (&["verify", "--endpoint-url", "http://host:port"], &["--endpoint-url", "invalid port"]),
-        (&["verify", "--region", "mars-1"], &["--region", "us-east-1"]),
-        (&["verify", "--contact-domain", "not a domain"], &["--contact-domain", "example.com"]),
+        (
+            &["verify", "--check", "root-nope"],
+            &["--check", "root-nope", "root-mfa"],
+        ),
+        (
+            &["verify", "--output", "yaml"],
+            &["--output", "yaml", "text", "json", "junit", "markdown"],
+        ),
+        (
+            &["verify", "--root-use-window", "tomorrow"],
+            &["--root-use-window", "30m, 24h, 1d"],
+        ),
+        (
+            &["verify", "--root-use-window", "5"],
+            &["--root-use-window", "no unit"],
+        ),
+        (
+            &["verify", "--endpoint-url", "localhost:4566"],
+            &["--endpoint-url", "http://"],
+        ),
+        (
+            &["verify", "--endpoint-url", "http://host:port"],
+            &["--endpoint-url", "invalid port"],
+        ),
+        (
+            &["verify", "--region", "mars-1"],
+            &["--region", "us-east-1"],
+        ),
+        (
+            &["verify", "--contact-domain", "not a domain"],
+            &["--contact-domain", "example.com"],
+        ),
         (&["verify", "--frobnicate"], &["--frobnicate"]),
         (&["nonsense"], &["nonsense"]),
     ];
@@ -53,7 +77,11 @@ fn bad_flags_exit_2_name_the_flag_and_make_no_request() {
         let r = against_trap(&trap, args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         for n in *needles {
-            assert!(r.stderr.contains(n), "{args:?}: stderr lacks {n:?}:\n{}", r.stderr);
+            assert!(
+                r.stderr.contains(n),
+                "{args:?}: stderr lacks {n:?}:\n{}",
+                r.stderr
+            );
         }
         assert!(r.stdout.is_empty(), "{args:?}: nothing on stdout");
         assert_eq!(trap.connections(), 0, "{args:?} made an AWS request");
@@ -67,8 +95,17 @@ fn no_credentials_exit_2_with_one_line() {
     cmd.env("AWS_ENDPOINT_URL", trap.url()).args(["verify"]);
     let r = run(cmd);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.starts_with("error: no usable AWS credentials"), "{}", r.stderr);
-    assert_eq!(r.stderr.trim_end().lines().count(), 1, "one clear line:\n{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: no usable AWS credentials"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        r.stderr.trim_end().lines().count(),
+        1,
+        "one clear line:\n{}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty());
     assert_eq!(trap.connections(), 0, "no request without credentials");
 }
@@ -76,14 +113,28 @@ fn no_credentials_exit_2_with_one_line() {
 #[test]
 fn unreachable_endpoint_exit_2_with_one_line() {
     // Bind then drop: the port is free and refuses connections.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut cmd = bare_command();
     cmd.env("AWS_ACCESS_KEY_ID", "AKIATEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .args(["verify", "--endpoint-url", &format!("http://127.0.0.1:{port}")]);
+        .args([
+            "verify",
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{port}"),
+        ]);
     let r = run(cmd);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.starts_with(&format!("error: cannot reach AWS at http://127.0.0.1:{port}")), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "error: cannot reach AWS at http://127.0.0.1:{port}"
+        )),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
 }
 
@@ -91,7 +142,8 @@ fn unreachable_endpoint_exit_2_with_one_line() {
 fn unknown_profile_exit_2() {
     let trap = Trap::new();
     let mut cmd = bare_command();
-    cmd.env("AWS_ENDPOINT_URL", trap.url()).args(["verify", "--profile", "does-not-exist"]);
+    cmd.env("AWS_ENDPOINT_URL", trap.url())
+        .args(["verify", "--profile", "does-not-exist"]);
     let r = run(cmd);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("does-not-exist"), "{}", r.stderr);
@@ -106,7 +158,16 @@ fn help_version_and_completions() {
         c
     });
     assert_eq!(help.code, 0);
-    for flag in ["--profile", "--region", "--endpoint-url", "--no-color", "--verbose", "--quiet", "verify", "completions"] {
+    for flag in [
+        "--profile",
+        "--region",
+        "--endpoint-url",
+        "--no-color",
+        "--verbose",
+        "--quiet",
+        "verify",
+        "completions",
+    ] {
         assert!(help.stdout.contains(flag), "help lacks {flag}");
     }
     let verify_help = run({
@@ -114,15 +175,26 @@ fn help_version_and_completions() {
         c.args(["verify", "--help"]);
         c
     });
-    for flag in ["--output", "--check", "--root-use-window", "--contact-domain"] {
-        assert!(verify_help.stdout.contains(flag), "verify help lacks {flag}");
+    for flag in [
+        "--output",
+        "--check",
+        "--root-use-window",
+        "--contact-domain",
+    ] {
+        assert!(
+            verify_help.stdout.contains(flag),
+            "verify help lacks {flag}"
+        );
     }
     let version = run({
         let mut c = bare_command();
         c.arg("--version");
         c
     });
-    assert_eq!(version.stdout.trim(), format!("rootguard {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        version.stdout.trim(),
+        format!("rootguard {}", env!("CARGO_PKG_VERSION"))
+    );
     for shell in ["bash", "zsh", "fish"] {
         let r = run({
             let mut c = bare_command();
@@ -130,6 +202,9 @@ fn help_version_and_completions() {
             c
         });
         assert_eq!(r.code, 0, "{shell}");
-        assert!(r.stdout.contains("root-use-window"), "{shell} completion lacks verify's flags");
+        assert!(
+            r.stdout.contains("root-use-window"),
+            "{shell} completion lacks verify's flags"
+        );
     }
 }

@@ -10,7 +10,12 @@ fn statuses(doc: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["id"].as_str().unwrap().to_string(), f["status"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -46,7 +51,11 @@ fn neglected_account_fails_each_check_with_evidence() {
     let (code, doc) = verify_json(&acct, &[]);
     assert_eq!(code, 1);
     let expect = [
-        ("root-mfa", "fail", vec!["AccountMFAEnabled=0", "mfa_active=false"]),
+        (
+            "root-mfa",
+            "fail",
+            vec!["AccountMFAEnabled=0", "mfa_active=false"],
+        ),
         ("root-hardware-mfa", "fail", vec!["no MFA device at all"]),
         (
             "root-access-keys",
@@ -58,13 +67,41 @@ fn neglected_account_fails_each_check_with_evidence() {
                 "(3h ago), service ec2, region us-east-1",
             ],
         ),
-        ("root-signing-certs", "fail", vec!["signing certificate 1 is active"]),
-        ("root-recent-use", "fail", vec!["(1h ago) via access key 1, within the 1d window"]),
-        ("security-contact", "fail", vec!["no SECURITY alternate contact"]),
+        (
+            "root-signing-certs",
+            "fail",
+            vec!["signing certificate 1 is active"],
+        ),
+        (
+            "root-recent-use",
+            "fail",
+            vec!["(1h ago) via access key 1, within the 1d window"],
+        ),
+        (
+            "security-contact",
+            "fail",
+            vec!["no SECURITY alternate contact"],
+        ),
         ("contact-info", "fail", vec!["no contact information"]),
-        ("password-policy", "fail", vec!["no account password policy", "not the root user's"]),
-        ("iam-user-mfa", "fail", vec!["1 of 1 console users", "alice", "rootguard mfa enroll --user alice"]),
-        ("org-root-management", "not_applicable", vec!["not in an AWS Organizations organization"]),
+        (
+            "password-policy",
+            "fail",
+            vec!["no account password policy", "not the root user's"],
+        ),
+        (
+            "iam-user-mfa",
+            "fail",
+            vec![
+                "1 of 1 console users",
+                "alice",
+                "rootguard mfa enroll --user alice",
+            ],
+        ),
+        (
+            "org-root-management",
+            "not_applicable",
+            vec!["not in an AWS Organizations organization"],
+        ),
     ];
     for (id, want, needles) in expect {
         let f = finding(&doc, id);
@@ -75,18 +112,28 @@ fn neglected_account_fails_each_check_with_evidence() {
         }
         assert!(!f["remediation"].as_str().unwrap().is_empty());
     }
-    assert!(!evidence(finding(&doc, "iam-user-mfa")).contains("deploy-bot"), "a user without a password needs no MFA");
+    assert!(
+        !evidence(finding(&doc, "iam-user-mfa")).contains("deploy-bot"),
+        "a user without a password needs no MFA"
+    );
 }
 
 #[test]
 fn neglected_account_golden_text_markdown_junit() {
     let acct = emulator().seed(fixture("neglected"));
-    for (format, file) in [("text", "neglected.txt"), ("markdown", "neglected.md"), ("junit", "neglected.junit.xml")] {
+    for (format, file) in [
+        ("text", "neglected.txt"),
+        ("markdown", "neglected.md"),
+        ("junit", "neglected.junit.xml"),
+    ] {
         let mut cmd = rootguard_as(&acct);
         cmd.args(["verify", "--output", format]);
         let r = run(cmd);
         assert_eq!(r.code, 1, "{format}: {}", r.stderr);
-        assert!(!r.stdout.contains('\x1b'), "{format}: no colour when stdout is not a terminal");
+        assert!(
+            !r.stdout.contains('\x1b'),
+            "{format}: no colour when stdout is not a terminal"
+        );
         assert_golden(file, &normalize(&r.stdout, &acct));
     }
 }
@@ -103,9 +150,18 @@ fn junit_maps_fail_to_failure_and_unknown_to_error() {
     assert_eq!(r.stdout.matches("<testcase ").count(), 10);
     assert_eq!(r.stdout.matches("<failure ").count(), 8, "{}", r.stdout);
     assert_eq!(r.stdout.matches("<error ").count(), 1);
-    assert!(r.stdout.contains("failures=\"8\" errors=\"1\" skipped=\"1\""));
-    let error_case = r.stdout.split("<testcase ").find(|c| c.contains("name=\"password-policy\"")).unwrap();
-    assert!(error_case.contains("<error type=\"unknown\"") && error_case.contains("iam:GetAccountPasswordPolicy"));
+    assert!(r
+        .stdout
+        .contains("failures=\"8\" errors=\"1\" skipped=\"1\""));
+    let error_case = r
+        .stdout
+        .split("<testcase ")
+        .find(|c| c.contains("name=\"password-policy\""))
+        .unwrap();
+    assert!(
+        error_case.contains("<error type=\"unknown\"")
+            && error_case.contains("iam:GetAccountPasswordPolicy")
+    );
 }
 
 #[test]
@@ -117,8 +173,17 @@ fn virtual_mfa_on_root_warns_and_a_user_named_rootops_does_not_count() {
     let f = finding(&doc, "root-hardware-mfa");
     assert_eq!(f["status"], "warn");
     let ev = evidence(f);
-    assert!(ev.contains(&format!("arn:aws:iam::{}:mfa/root-account-mfa-device is assigned to root", acct.id)), "{ev}");
-    assert!(!ev.contains("rootops"), "rootops is an IAM user, not root: {ev}");
+    assert!(
+        ev.contains(&format!(
+            "arn:aws:iam::{}:mfa/root-account-mfa-device is assigned to root",
+            acct.id
+        )),
+        "{ev}"
+    );
+    assert!(
+        !ev.contains("rootops"),
+        "rootops is an IAM user, not root: {ev}"
+    );
     assert_eq!(status(&doc, "root-mfa"), "pass");
     assert_eq!(code, 0, "a warning alone does not fail the run");
 
@@ -152,7 +217,10 @@ fn access_denied_on_one_api_is_unknown_and_exits_3() {
     let (code, doc) = verify_json(&acct, &[]);
     let f = finding(&doc, "password-policy");
     assert_eq!(f["status"], "unknown");
-    assert!(evidence(f).contains("iam:GetAccountPasswordPolicy was denied"), "{f:#}");
+    assert!(
+        evidence(f).contains("iam:GetAccountPasswordPolicy was denied"),
+        "{f:#}"
+    );
     for (id, st) in statuses(&doc) {
         if id != "password-policy" {
             assert_eq!(st, "pass", "the other checks still run: {id}");
@@ -168,7 +236,12 @@ fn denied_credential_report_makes_root_checks_unknown_not_pass() {
         s["deny"] = json!(["iam:GenerateCredentialReport"]);
     }));
     let (code, doc) = verify_json(&acct, &[]);
-    for id in ["root-mfa", "root-access-keys", "root-signing-certs", "root-recent-use"] {
+    for id in [
+        "root-mfa",
+        "root-access-keys",
+        "root-signing-certs",
+        "root-recent-use",
+    ] {
         let f = finding(&doc, id);
         assert_eq!(f["status"], "unknown", "{id}: {f:#}");
         assert!(evidence(f).contains("iam:GenerateCredentialReport"), "{id}");
@@ -209,20 +282,31 @@ fn credential_report_is_polled_until_ready() {
     assert_eq!(code, 1);
     assert_eq!(status(&doc, "root-recent-use"), "fail");
     let stats = emulator().stats(&acct);
-    let polls = stats["by_action"]["iam:GenerateCredentialReport"].as_u64().unwrap();
+    let polls = stats["by_action"]["iam:GenerateCredentialReport"]
+        .as_u64()
+        .unwrap();
     assert!(polls >= 2, "expected polling, saw {stats}");
-    assert!(polls <= 12, "polling must back off, saw {polls} calls in 600 ms");
+    assert!(
+        polls <= 12,
+        "polling must back off, saw {polls} calls in 600 ms"
+    );
 }
 
 #[test]
 fn check_flag_selects_checks_and_only_their_calls() {
     let acct = emulator().seed(fixture("neglected"));
-    let (code, doc) = verify_json(&acct, &["--check", "password-policy", "--check", "root-mfa"]);
+    let (code, doc) = verify_json(
+        &acct,
+        &["--check", "password-policy", "--check", "root-mfa"],
+    );
     let ids: Vec<String> = statuses(&doc).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, ["root-mfa", "password-policy"], "catalogue order");
     assert_eq!(code, 1);
     let by = &emulator().stats(&acct)["by_action"];
-    assert!(by.get("iam:ListUsers").is_none(), "unselected checks make no calls: {by}");
+    assert!(
+        by.get("iam:ListUsers").is_none(),
+        "unselected checks make no calls: {by}"
+    );
     assert!(by.get("account:GetAlternateContact").is_none(), "{by}");
     assert!(by.get("iam:GetAccountPasswordPolicy").is_some(), "{by}");
 }
@@ -232,7 +316,10 @@ fn root_use_window_changes_the_verdict() {
     let acct = emulator().seed(fixture("hardened"));
     let (_, doc) = verify_json(&acct, &["--check", "root-recent-use"]);
     assert_eq!(status(&doc, "root-recent-use"), "pass");
-    let (code, doc) = verify_json(&acct, &["--check", "root-recent-use", "--root-use-window", "90d"]);
+    let (code, doc) = verify_json(
+        &acct,
+        &["--check", "root-recent-use", "--root-use-window", "90d"],
+    );
     assert_eq!(status(&doc, "root-recent-use"), "fail");
     assert!(evidence(finding(&doc, "root-recent-use")).contains("within the 90d window"));
     assert_eq!(doc["root_use_window"], "90d");
@@ -247,8 +334,12 @@ fn every_call_verify_makes_is_in_the_read_only_policy() {
         c
     });
     assert_eq!(policy.code, 0);
-    let doc_copy = std::fs::read_to_string(manifest_dir().join("docs/policies/verify.json")).unwrap();
-    assert_eq!(policy.stdout, doc_copy, "docs/policies/verify.json is the printed policy");
+    let doc_copy =
+        std::fs::read_to_string(manifest_dir().join("docs/policies/verify.json")).unwrap();
+    assert_eq!(
+        policy.stdout, doc_copy,
+        "docs/policies/verify.json is the printed policy"
+    );
     let policy: Value = serde_json::from_str(&policy.stdout).unwrap();
     let allowed: Vec<&str> = policy["Statement"][0]["Action"]
         .as_array()
@@ -266,7 +357,10 @@ fn every_call_verify_makes_is_in_the_read_only_policy() {
         let by = stats["by_action"].as_object().unwrap();
         assert!(by.len() >= 10, "{stats}");
         for action in by.keys() {
-            assert!(allowed.contains(&action.as_str()), "verify called {action}, which the policy does not list");
+            assert!(
+                allowed.contains(&action.as_str()),
+                "verify called {action}, which the policy does not list"
+            );
         }
     }
 }
@@ -287,7 +381,13 @@ fn markdown_report_carries_references() {
     cmd.args(["verify", "--output", "markdown"]);
     let r = run(cmd);
     assert_eq!(r.code, 0);
-    for needle in ["| Result | **PASS** (exit 0) |", "IAM.9", "CIS: 1.5", "Account.1", "### root-mfa"] {
+    for needle in [
+        "| Result | **PASS** (exit 0) |",
+        "IAM.9",
+        "CIS: 1.5",
+        "Account.1",
+        "### root-mfa",
+    ] {
         assert!(r.stdout.contains(needle), "markdown lacks {needle:?}");
     }
 }

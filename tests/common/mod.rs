@@ -65,7 +65,10 @@ pub fn emulator() -> &'static Emulator {
             }
         };
         let addr = endpoint.trim_start_matches("http://").to_string();
-        assert!(addr.starts_with("127.0.0.1:"), "launcher must bind loopback, got {addr}");
+        assert!(
+            addr.starts_with("127.0.0.1:"),
+            "launcher must bind loopback, got {addr}"
+        );
         let stdin = child.stdin.take().unwrap();
         Emulator {
             endpoint,
@@ -87,8 +90,15 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     .unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
-    let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -111,7 +121,12 @@ impl Emulator {
     /// Seeds a fresh account from a scenario; any `account_id` in it is replaced.
     pub fn seed(&self, mut scenario: Value) -> Account {
         scenario["account_id"] = json!(fresh_account_id());
-        let (status, body) = http(&self.addr, "POST", "/_rootguard/accounts", &scenario.to_string());
+        let (status, body) = http(
+            &self.addr,
+            "POST",
+            "/_rootguard/accounts",
+            &scenario.to_string(),
+        );
         assert_eq!(status, 200, "seeding failed: {body}");
         let v: Value = serde_json::from_str(&body).unwrap();
         Account {
@@ -123,7 +138,12 @@ impl Emulator {
 
     /// Requests the launcher saw for an account, by `service:Action`.
     pub fn stats(&self, account: &Account) -> Value {
-        let (status, body) = http(&self.addr, "GET", &format!("/_rootguard/stats?account={}", account.id), "");
+        let (status, body) = http(
+            &self.addr,
+            "GET",
+            &format!("/_rootguard/stats?account={}", account.id),
+            "",
+        );
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).unwrap()
     }
@@ -131,8 +151,13 @@ impl Emulator {
 
 /// Loads a scenario from tests/fixtures.
 pub fn fixture(name: &str) -> Value {
-    let path = manifest_dir().join("tests/fixtures").join(format!("{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))).unwrap()
+    let path = manifest_dir()
+        .join("tests/fixtures")
+        .join(format!("{name}.json"));
+    serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")),
+    )
+    .unwrap()
 }
 
 /// The rootguard binary with a clean AWS environment: no shared config, no
@@ -170,7 +195,11 @@ pub struct Run {
 }
 
 pub fn run(mut cmd: Command) -> Run {
-    let Output { status, stdout, stderr } = cmd.output().expect("failed to run rootguard");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("failed to run rootguard");
     Run {
         code: status.code().expect("rootguard was killed by a signal"),
         stdout: String::from_utf8(stdout).unwrap(),
@@ -183,8 +212,12 @@ pub fn verify_json(account: &Account, args: &[&str]) -> (i32, Value) {
     let mut cmd = rootguard_as(account);
     cmd.args(["verify", "--output", "json"]).args(args);
     let r = run(cmd);
-    let v: Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("verify did not print JSON ({e}); stderr:\n{}\nstdout:\n{}", r.stderr, r.stdout));
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify did not print JSON ({e}); stderr:\n{}\nstdout:\n{}",
+            r.stderr, r.stdout
+        )
+    });
     (r.code, v)
 }
 
@@ -218,10 +251,13 @@ pub fn normalize(s: &str, account: &Account) -> String {
     let mut i = 0;
     while i < b.len() {
         let fits = i + shape.len() <= b.len()
-            && shape
-                .iter()
-                .zip(&b[i..i + shape.len()])
-                .all(|(p, c)| if *p == b'd' { c.is_ascii_digit() } else { p == c });
+            && shape.iter().zip(&b[i..i + shape.len()]).all(|(p, c)| {
+                if *p == b'd' {
+                    c.is_ascii_digit()
+                } else {
+                    p == c
+                }
+            });
         if fits {
             out.push_str("TIME");
             i += shape.len();
