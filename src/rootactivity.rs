@@ -141,7 +141,8 @@ mod tests {
     /// One case per real-world variant: (pattern, missed, extra) or a parse error.
     #[test]
     fn judged_by_meaning_not_text() {
-        let cases: &[(&str, &str, Option<(&[&str], &[&str])>)] = &[
+        type Want = Option<(&'static [&'static str], &'static [&'static str])>;
+        let cases: &[(&str, &str, Want)] = &[
             ("canonical CIS", CIS_ROOT_PATTERN, Some((&[], &[]))),
             (
                 "Security Hub form without spaces",
