@@ -142,6 +142,7 @@ pub struct Reader {
     account: aws_sdk_account::Client,
     endpoint: String,
     profile: Option<String>,
+    config: SdkConfig,
 }
 
 /// How long to wait for AWS to generate the credential report.
@@ -160,6 +161,7 @@ impl Reader {
             account: aws_sdk_account::Client::new(config),
             endpoint,
             profile: opts.profile.clone(),
+            config: config.clone(),
         }
     }
 
@@ -435,7 +437,7 @@ impl Reader {
                 }
             };
         }
-        let (caller, summary, report, vmfa, sec, bill, ops, info, policy, users, org) = tokio::join!(
+        let (caller, summary, report, vmfa, sec, bill, ops, info, policy, users, org, chain) = tokio::join!(
             self.caller(),
             maybe!(
                 Source::Summary,
@@ -483,6 +485,7 @@ impl Reader {
                 "iam:ListOrganizationsFeatures",
                 self.organization_features()
             ),
+            maybe!(Source::AlarmChain, "cloudtrail:DescribeTrails", self.alarm_chain()),
         );
         let caller = caller?;
         debug!(elapsed = ?start.elapsed(), "all reads done");
@@ -500,6 +503,7 @@ impl Reader {
             password_policy: policy,
             users,
             organization: org,
+            alarm_chain: chain,
         })
     }
 }
@@ -522,5 +526,237 @@ fn short(detail: &str) -> String {
         format!("{}…", &line[..line.floor_char_boundary(300)])
     } else {
         line.to_string()
+    }
+}
+
+// ------------------------------------------------------------ alarm chain
+
+/// Region and name of a log group ARN (`arn:aws:logs:REGION:ACCT:log-group:NAME[:*]`).
+pub fn parse_log_group_arn(arn: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    (parts.len() >= 7 && parts[0] == "arn" && parts[2] == "logs" && parts[5] == "log-group")
+        .then(|| (parts[3].to_string(), parts[6].to_string()))
+}
+
+fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+impl Reader {
+    fn regional(&self, region: &str) -> SdkConfig {
+        self.config.clone().into_builder().region(Region::new(region.to_string())).build()
+    }
+
+    /// Trails (shadow trails included), each with status and selectors read
+    /// in its home region, then every log group they deliver to with its
+    /// filters, alarms and topics. Independent reads run concurrently.
+    pub async fn alarm_chain(&self) -> Fact<AlarmChainFacts> {
+        let ct = aws_sdk_cloudtrail::Client::new(&self.config);
+        let listed = ct
+            .describe_trails()
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| classify("cloudtrail:DescribeTrails", &e))?;
+        let trails = futures::future::join_all(listed.trail_list().iter().map(|t| async move {
+            let arn = t.trail_arn().unwrap_or_default().to_string();
+            let home = t.home_region().unwrap_or(FALLBACK_REGION).to_string();
+            let client = aws_sdk_cloudtrail::Client::new(&self.regional(&home));
+            let (status, selectors) = tokio::join!(
+                client.get_trail_status().name(&arn).send(),
+                client.get_event_selectors().trail_name(&arn).send()
+            );
+            Trail {
+                name: t.name().unwrap_or_default().to_string(),
+                arn,
+                home_region: home,
+                multi_region: t.is_multi_region_trail().unwrap_or(false),
+                organization_trail: t.is_organization_trail().unwrap_or(false),
+                log_group_arn: t.cloud_watch_logs_log_group_arn().filter(|a| !a.is_empty()).map(str::to_string),
+                status: status
+                    .map(|s| TrailStatus {
+                        is_logging: s.is_logging().unwrap_or(false),
+                        latest_cloudwatch_logs_delivery_error: s
+                            .latest_cloud_watch_logs_delivery_error()
+                            .map(str::to_string),
+                    })
+                    .map_err(|e| classify("cloudtrail:GetTrailStatus", &e)),
+                selectors: selectors
+                    .map(|s| {
+                        if !s.advanced_event_selectors().is_empty() {
+                            EventSelectors::Advanced(
+                                s.advanced_event_selectors()
+                                    .iter()
+                                    .map(|a| AdvancedSelector {
+                                        name: a.name().map(str::to_string),
+                                        fields: a
+                                            .field_selectors()
+                                            .iter()
+                                            .map(|f| AdvancedField {
+                                                field: f.field().to_string(),
+                                                equals: f.equals().to_vec(),
+                                                not_equals: f.not_equals().to_vec(),
+                                                starts_with: f.starts_with().to_vec(),
+                                                not_starts_with: f.not_starts_with().to_vec(),
+                                                ends_with: f.ends_with().to_vec(),
+                                                not_ends_with: f.not_ends_with().to_vec(),
+                                            })
+                                            .collect(),
+                                    })
+                                    .collect(),
+                            )
+                        } else {
+                            EventSelectors::Basic(
+                                s.event_selectors()
+                                    .iter()
+                                    .map(|b| BasicSelector {
+                                        read_write_type: b
+                                            .read_write_type()
+                                            .map(|r| r.as_str().to_string())
+                                            .unwrap_or_else(|| "All".into()),
+                                        include_management_events: b.include_management_events().unwrap_or(true),
+                                        exclude_management_event_sources: b.exclude_management_event_sources().to_vec(),
+                                    })
+                                    .collect(),
+                            )
+                        }
+                    })
+                    .map_err(|e| classify("cloudtrail:GetEventSelectors", &e)),
+            }
+        }))
+        .await;
+        let mut arns: Vec<String> = trails.iter().filter_map(|t| t.log_group_arn.clone()).collect();
+        arns.sort();
+        arns.dedup();
+        let log_groups = futures::future::join_all(arns.iter().filter_map(|arn| {
+            let (region, name) = parse_log_group_arn(arn)?;
+            Some(self.log_group_chain(arn.clone(), region, name))
+        }))
+        .await;
+        Ok(AlarmChainFacts {
+            trails: Ok(trails),
+            log_groups,
+        })
+    }
+
+    async fn log_group_chain(&self, arn: String, region: String, name: String) -> LogGroupChain {
+        let config = self.regional(&region);
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        let cw = aws_sdk_cloudwatch::Client::new(&config);
+        let listed: Result<Vec<_>, _> = logs
+            .describe_metric_filters()
+            .log_group_name(&name)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect();
+        let filters = match listed {
+            Err(e) => Err(classify("logs:DescribeMetricFilters", &e)),
+            Ok(pages) => {
+                let raw: Vec<_> = pages.iter().flat_map(|p| p.metric_filters().iter().cloned()).collect();
+                Ok(futures::future::join_all(raw.iter().map(|f| {
+                    let cw = &cw;
+                    async move {
+                        let metrics = futures::future::join_all(f.metric_transformations().iter().map(|t| async move {
+                            FilterMetric {
+                                namespace: t.metric_namespace().to_string(),
+                                name: t.metric_name().to_string(),
+                                value: t.metric_value().to_string(),
+                                dimensions: t
+                                    .dimensions()
+                                    .map(|d| d.keys().cloned().collect())
+                                    .unwrap_or_default(),
+                                alarms: self.alarms_for(cw, t.metric_namespace(), t.metric_name()).await,
+                            }
+                        }))
+                        .await;
+                        MetricFilter {
+                            name: f.filter_name().unwrap_or_default().to_string(),
+                            pattern: f.filter_pattern().unwrap_or_default().to_string(),
+                            metrics,
+                        }
+                    }
+                }))
+                .await)
+            }
+        };
+        LogGroupChain {
+            arn,
+            name,
+            region,
+            filters,
+        }
+    }
+
+    async fn alarms_for(&self, cw: &aws_sdk_cloudwatch::Client, namespace: &str, metric: &str) -> Fact<Vec<Alarm>> {
+        let out = cw
+            .describe_alarms_for_metric()
+            .namespace(namespace)
+            .metric_name(metric)
+            .send()
+            .await
+            .map_err(|e| classify("cloudwatch:DescribeAlarmsForMetric", &e))?;
+        Ok(futures::future::join_all(out.metric_alarms().iter().map(|a| async move {
+            let topics = futures::future::join_all(
+                a.alarm_actions()
+                    .iter()
+                    .filter(|x| x.starts_with("arn:") && x.split(':').nth(2) == Some("sns"))
+                    .map(|arn| self.topic(arn)),
+            )
+            .await;
+            Alarm {
+                name: a.alarm_name().unwrap_or_default().to_string(),
+                namespace: a.namespace().unwrap_or_default().to_string(),
+                metric_name: a.metric_name().unwrap_or_default().to_string(),
+                statistic: a.statistic().map(|s| s.as_str().to_string()),
+                period: a.period(),
+                threshold: a.threshold(),
+                comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
+                evaluation_periods: a.evaluation_periods(),
+                datapoints_to_alarm: a.datapoints_to_alarm(),
+                dimensions: a.dimensions().iter().map(|d| d.name().unwrap_or_default().to_string()).collect(),
+                actions_enabled: a.actions_enabled().unwrap_or(false),
+                alarm_actions: a.alarm_actions().to_vec(),
+                topics,
+            }
+        }))
+        .await)
+    }
+
+    async fn topic(&self, arn: &str) -> Topic {
+        let sns = aws_sdk_sns::Client::new(&self.regional(arn_region(arn).unwrap_or(FALLBACK_REGION)));
+        let (attrs, subs) = tokio::join!(
+            sns.get_topic_attributes().topic_arn(arn).send(),
+            sns.list_subscriptions_by_topic()
+                .topic_arn(arn)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+        );
+        let exists = match attrs {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => Ok(false),
+            Err(e) => Err(classify("sns:GetTopicAttributes", &e)),
+        };
+        let subscriptions = match subs.into_iter().collect::<Result<Vec<_>, _>>() {
+            Ok(list) => Ok(list
+                .iter()
+                .map(|s| Subscription {
+                    protocol: s.protocol().unwrap_or_default().to_string(),
+                    endpoint: s.endpoint().unwrap_or_default().to_string(),
+                    arn: s.subscription_arn().unwrap_or_default().to_string(),
+                })
+                .collect()),
+            Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => Ok(vec![]),
+            Err(e) => Err(classify("sns:ListSubscriptionsByTopic", &e)),
+        };
+        Topic {
+            arn: arn.to_string(),
+            exists,
+            subscriptions,
+        }
     }
 }

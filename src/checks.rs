@@ -23,6 +23,8 @@ pub enum Source {
     PasswordPolicy,
     Users,
     Organization,
+    /// Trails, their log groups, metric filters, alarms and SNS topics.
+    AlarmChain,
 }
 
 /// Settings that change how checks judge.
@@ -186,6 +188,30 @@ pub static CATALOGUE: &[CheckDef] = &[
         cis: &[],
         security_hub: &[],
         run: org_root_management,
+    },
+    CheckDef {
+        id: "cloudtrail",
+        title: "A multi-region trail records management events to CloudWatch Logs",
+        severity: Severity::High,
+        sources: &[Source::AlarmChain],
+        remediation: "Use a multi-region trail that is logging, records read and write management events and \
+            delivers to a CloudWatch Logs log group (CloudTrail > Trails > Edit > CloudWatch Logs). An organization \
+            trail counts. `rootguard deploy --create-trail` creates one when none qualifies.",
+        cis: &["3.1", "3.4"],
+        security_hub: &["CloudTrail.1", "CloudTrail.5"],
+        run: chain::cloudtrail,
+    },
+    CheckDef {
+        id: "root-alarm",
+        title: "Root activity raises an alarm that reaches a person",
+        severity: Severity::High,
+        sources: &[Source::AlarmChain],
+        remediation: "`rootguard deploy --email you@example.com` creates the metric filter (CIS pattern, \
+            CISBenchmark/RootAccountUsage), an alarm (Sum, 300 s, >= 1) and an SNS topic with an email \
+            subscription; confirm the subscription from the inbox, then run `rootguard alarm test`.",
+        cis: &["4.3"],
+        security_hub: &["CloudWatch.1"],
+        run: chain::root_alarm,
     },
 ];
 
@@ -905,6 +931,8 @@ fn org_root_management(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
         }
     }
 }
+
+mod chain;
 
 #[cfg(test)]
 mod tests;

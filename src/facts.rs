@@ -78,6 +78,7 @@ pub struct AccountFacts {
     pub password_policy: Fact<Option<PasswordPolicy>>,
     pub users: Fact<Vec<IamUser>>,
     pub organization: Fact<OrganizationFeatures>,
+    pub alarm_chain: Fact<AlarmChainFacts>,
 }
 
 impl AccountFacts {
@@ -97,6 +98,7 @@ impl AccountFacts {
             password_policy: Err(FactError::not_collected("iam:GetAccountPasswordPolicy")),
             users: Err(FactError::not_collected("iam:ListUsers")),
             organization: Err(FactError::not_collected("iam:ListOrganizationsFeatures")),
+            alarm_chain: Err(FactError::not_collected("cloudtrail:DescribeTrails")),
         }
     }
 }
@@ -170,4 +172,131 @@ pub enum OrganizationFeatures {
         organization_id: String,
         features: Vec<String>,
     },
+}
+
+/// A CloudTrail trail as `DescribeTrails` (with shadow trails) reports it,
+/// plus its status and event selectors from its home region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub multi_region: bool,
+    pub organization_trail: bool,
+    /// `CloudWatchLogsLogGroupArn`, if the trail delivers to CloudWatch Logs.
+    pub log_group_arn: Option<String>,
+    pub status: Fact<TrailStatus>,
+    pub selectors: Fact<EventSelectors>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrailStatus {
+    pub is_logging: bool,
+    pub latest_cloudwatch_logs_delivery_error: Option<String>,
+}
+
+/// Which management events a trail records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventSelectors {
+    Basic(Vec<BasicSelector>),
+    Advanced(Vec<AdvancedSelector>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BasicSelector {
+    /// `All`, `ReadOnly` or `WriteOnly`.
+    pub read_write_type: String,
+    pub include_management_events: bool,
+    pub exclude_management_event_sources: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdvancedSelector {
+    pub name: Option<String>,
+    pub fields: Vec<AdvancedField>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdvancedField {
+    pub field: String,
+    pub equals: Vec<String>,
+    pub not_equals: Vec<String>,
+    pub starts_with: Vec<String>,
+    pub not_starts_with: Vec<String>,
+    pub ends_with: Vec<String>,
+    pub not_ends_with: Vec<String>,
+}
+
+/// One log group that a trail delivers to, with its metric filters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogGroupChain {
+    pub arn: String,
+    pub name: String,
+    pub region: String,
+    pub filters: Fact<Vec<MetricFilter>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricFilter {
+    pub name: String,
+    pub pattern: String,
+    pub metrics: Vec<FilterMetric>,
+}
+
+/// One metric a filter emits, with the alarms on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterMetric {
+    pub namespace: String,
+    pub name: String,
+    pub value: String,
+    pub dimensions: Vec<String>,
+    pub alarms: Fact<Vec<Alarm>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alarm {
+    pub name: String,
+    pub namespace: String,
+    pub metric_name: String,
+    pub statistic: Option<String>,
+    pub period: Option<i32>,
+    pub threshold: Option<f64>,
+    pub comparison: Option<String>,
+    pub evaluation_periods: Option<i32>,
+    pub datapoints_to_alarm: Option<i32>,
+    pub dimensions: Vec<String>,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+    /// The SNS topics among the alarm actions.
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Topic {
+    pub arn: String,
+    /// `false` when `GetTopicAttributes` says NotFound.
+    pub exists: Fact<bool>,
+    pub subscriptions: Fact<Vec<Subscription>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    pub protocol: String,
+    pub endpoint: String,
+    /// `PendingConfirmation` until the recipient confirms.
+    pub arn: String,
+}
+
+impl Subscription {
+    pub fn confirmed(&self) -> bool {
+        self.arn.starts_with("arn:")
+    }
+}
+
+/// What the cloudtrail and root-alarm checks read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmChainFacts {
+    pub trails: Fact<Vec<Trail>>,
+    /// The log groups of every trail that delivers to CloudWatch Logs.
+    pub log_groups: Vec<LogGroupChain>,
 }

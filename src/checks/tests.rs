@@ -91,7 +91,97 @@ fn hardened() -> AccountFacts {
         organization_id: "o-abc".into(),
         features: vec!["RootCredentialsManagement".into(), "RootSessions".into()],
     });
+    f.alarm_chain = Ok(good_chain());
     f
+}
+
+const LOG_GROUP: &str = "arn:aws:logs:us-east-1:111122223333:log-group:trail-logs:*";
+const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:root-activity";
+
+fn good_trail() -> Trail {
+    Trail {
+        name: "main".into(),
+        arn: format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/main"),
+        home_region: "us-east-1".into(),
+        multi_region: true,
+        organization_trail: false,
+        log_group_arn: Some(LOG_GROUP.into()),
+        status: Ok(TrailStatus {
+            is_logging: true,
+            latest_cloudwatch_logs_delivery_error: None,
+        }),
+        selectors: Ok(EventSelectors::Basic(vec![BasicSelector {
+            read_write_type: "All".into(),
+            include_management_events: true,
+            exclude_management_event_sources: vec![],
+        }])),
+    }
+}
+
+fn good_alarm() -> Alarm {
+    Alarm {
+        name: "root-activity".into(),
+        namespace: "CISBenchmark".into(),
+        metric_name: "RootAccountUsage".into(),
+        statistic: Some("Sum".into()),
+        period: Some(300),
+        threshold: Some(1.0),
+        comparison: Some("GreaterThanOrEqualToThreshold".into()),
+        evaluation_periods: Some(1),
+        datapoints_to_alarm: None,
+        dimensions: vec![],
+        actions_enabled: true,
+        alarm_actions: vec![TOPIC.into()],
+        topics: vec![Topic {
+            arn: TOPIC.into(),
+            exists: Ok(true),
+            subscriptions: Ok(vec![Subscription {
+                protocol: "email".into(),
+                endpoint: "sec@example.com".into(),
+                arn: format!("{TOPIC}:8a21d249-4329-4871-acc6-7be709c6ea7f"),
+            }]),
+        }],
+    }
+}
+
+fn good_chain() -> AlarmChainFacts {
+    AlarmChainFacts {
+        trails: Ok(vec![good_trail()]),
+        log_groups: vec![LogGroupChain {
+            arn: LOG_GROUP.trim_end_matches(":*").into(),
+            name: "trail-logs".into(),
+            region: "us-east-1".into(),
+            filters: Ok(vec![MetricFilter {
+                name: "root-usage".into(),
+                pattern: crate::rootactivity::CIS_ROOT_PATTERN.into(),
+                metrics: vec![FilterMetric {
+                    namespace: "CISBenchmark".into(),
+                    name: "RootAccountUsage".into(),
+                    value: "1".into(),
+                    dimensions: vec![],
+                    alarms: Ok(vec![good_alarm()]),
+                }],
+            }]),
+        }],
+    }
+}
+
+fn edit_chain(edit: impl FnOnce(&mut AlarmChainFacts)) -> AccountFacts {
+    let mut f = hardened();
+    edit(f.alarm_chain.as_mut().unwrap());
+    f
+}
+
+fn trail(c: &mut AlarmChainFacts) -> &mut Trail {
+    &mut c.trails.as_mut().unwrap()[0]
+}
+
+fn filter(c: &mut AlarmChainFacts) -> &mut MetricFilter {
+    &mut c.log_groups[0].filters.as_mut().unwrap()[0]
+}
+
+fn alarm(c: &mut AlarmChainFacts) -> &mut Alarm {
+    &mut filter(c).metrics[0].alarms.as_mut().unwrap()[0]
 }
 
 fn denied(action: &str) -> FactError {
@@ -635,4 +725,173 @@ fn exit_codes_follow_the_spec() {
     f.password_policy = Ok(None);
     let failed = evaluate(&f, &cfg(), &CATALOGUE.iter().collect::<Vec<_>>());
     assert_eq!(exit_code(&failed), crate::exit::FAILED);
+}
+
+#[test]
+fn cloudtrail_cases() {
+    let cases: Vec<(&str, Box<dyn FnOnce(&mut AlarmChainFacts)>, Status, &str)> = vec![
+        ("single-region", Box::new(|c| trail(c).multi_region = false), Status::Fail, "is single-region"),
+        (
+            "stopped logging",
+            Box::new(|c| trail(c).status.as_mut().unwrap().is_logging = false),
+            Status::Fail,
+            "is not logging",
+        ),
+        ("no CloudWatch Logs", Box::new(|c| trail(c).log_group_arn = None), Status::Fail, "does not deliver to CloudWatch Logs"),
+        (
+            "write-only",
+            Box::new(|c| {
+                trail(c).selectors = Ok(EventSelectors::Basic(vec![BasicSelector {
+                    read_write_type: "WriteOnly".into(),
+                    include_management_events: true,
+                    exclude_management_event_sources: vec![],
+                }]))
+            }),
+            Status::Fail,
+            "records only write management events",
+        ),
+        (
+            "advanced selectors, write-only",
+            Box::new(|c| {
+                trail(c).selectors = Ok(EventSelectors::Advanced(vec![AdvancedSelector {
+                    name: None,
+                    fields: vec![
+                        AdvancedField { field: "eventCategory".into(), equals: vec!["Management".into()], ..Default::default() },
+                        AdvancedField { field: "readOnly".into(), equals: vec!["false".into()], ..Default::default() },
+                    ],
+                }]))
+            }),
+            Status::Fail,
+            "records only write management events",
+        ),
+        (
+            "advanced selectors, all management events",
+            Box::new(|c| {
+                trail(c).selectors = Ok(EventSelectors::Advanced(vec![AdvancedSelector {
+                    name: Some("Management events".into()),
+                    fields: vec![AdvancedField {
+                        field: "eventCategory".into(),
+                        equals: vec!["Management".into()],
+                        ..Default::default()
+                    }],
+                }]))
+            }),
+            Status::Pass,
+            "qualifies",
+        ),
+        (
+            "organization trail counts",
+            Box::new(|c| trail(c).organization_trail = true),
+            Status::Pass,
+            "organization trail",
+        ),
+        (
+            "delivery failing",
+            Box::new(|c| {
+                trail(c).status.as_mut().unwrap().latest_cloudwatch_logs_delivery_error = Some("AccessDenied".into())
+            }),
+            Status::Fail,
+            "fails to deliver",
+        ),
+        (
+            "status denied",
+            Box::new(|c| trail(c).status = Err(denied("cloudtrail:GetTrailStatus"))),
+            Status::Unknown,
+            "cloudtrail:GetTrailStatus",
+        ),
+        ("no trails", Box::new(|c| c.trails = Ok(vec![])), Status::Fail, "no CloudTrail trail"),
+    ];
+    for (what, edit, status, needle) in cases {
+        eprintln!("case: {what}");
+        check("cloudtrail", edit_chain(edit), cfg(), status, &[needle]);
+    }
+}
+
+#[test]
+fn root_alarm_cases() {
+    let cases: Vec<(&str, Box<dyn FnOnce(&mut AlarmChainFacts)>, Status, &str)> = vec![
+        ("hardened", Box::new(|_| {}), Status::Pass, "1 confirmed subscription(s)"),
+        (
+            "broader pattern passes with a noise note",
+            Box::new(|c| filter(c).pattern = r#"{ $.userIdentity.type = "Root" && $.eventType != "AwsServiceEvent" }"#.into()),
+            Status::Pass,
+            "expect some noise",
+        ),
+        (
+            "IAMUser pattern misses root",
+            Box::new(|c| filter(c).pattern = r#"{ $.userIdentity.type = "IAMUser" }"#.into()),
+            Status::Fail,
+            "broken link 2 of 6",
+        ),
+        (
+            "unparseable pattern",
+            Box::new(|c| filter(c).pattern = r#"{ $.userIdentity.type = }"#.into()),
+            Status::Unknown,
+            "cannot be parsed at position",
+        ),
+        (
+            "wrong namespace: no alarm on the filter's metric",
+            Box::new(|c| filter(c).metrics[0].alarms = Ok(vec![])),
+            Status::Fail,
+            "broken link 3 of 6",
+        ),
+        ("Average", Box::new(|c| alarm(c).statistic = Some("Average".into())), Status::Fail, "statistic is Average"),
+        ("threshold 5", Box::new(|c| alarm(c).threshold = Some(5.0)), Status::Fail, "does not fire on a single root event"),
+        (
+            "greater than zero is fine",
+            Box::new(|c| {
+                alarm(c).threshold = Some(0.0);
+                alarm(c).comparison = Some("GreaterThanThreshold".into());
+            }),
+            Status::Pass,
+            "confirmed",
+        ),
+        ("period 3600", Box::new(|c| alarm(c).period = Some(3600)), Status::Fail, "period is 3600 s"),
+        ("actions disabled", Box::new(|c| alarm(c).actions_enabled = false), Status::Fail, "ActionsEnabled is false"),
+        (
+            "three datapoints",
+            Box::new(|c| alarm(c).evaluation_periods = Some(3)),
+            Status::Fail,
+            "needs 3 breaching periods",
+        ),
+        (
+            "no actions",
+            Box::new(|c| {
+                alarm(c).alarm_actions.clear();
+                alarm(c).topics.clear();
+            }),
+            Status::Fail,
+            "has no SNS action",
+        ),
+        ("topic deleted", Box::new(|c| alarm(c).topics[0].exists = Ok(false)), Status::Fail, "the topic does not exist"),
+        (
+            "no subscriptions",
+            Box::new(|c| alarm(c).topics[0].subscriptions = Ok(vec![])),
+            Status::Fail,
+            "the topic has no subscriptions",
+        ),
+        (
+            "only pending",
+            Box::new(|c| alarm(c).topics[0].subscriptions.as_mut().unwrap()[0].arn = "PendingConfirmation".into()),
+            Status::Fail,
+            "1 pending confirmation: sec@example.com",
+        ),
+        (
+            "subscriptions denied",
+            Box::new(|c| alarm(c).topics[0].subscriptions = Err(denied("sns:ListSubscriptionsByTopic"))),
+            Status::Unknown,
+            "sns:ListSubscriptionsByTopic",
+        ),
+        ("no qualifying trail", Box::new(|c| trail(c).multi_region = false), Status::Fail, "broken link 1 of 6"),
+        (
+            "filters denied",
+            Box::new(|c| c.log_groups[0].filters = Err(denied("logs:DescribeMetricFilters"))),
+            Status::Unknown,
+            "logs:DescribeMetricFilters",
+        ),
+    ];
+    for (what, edit, status, needle) in cases {
+        eprintln!("case: {what}");
+        check("root-alarm", edit_chain(edit), cfg(), status, &[needle]);
+    }
 }
