@@ -10,6 +10,10 @@ use serde_json::{json, Value};
 pub const VERIFY_ACTIONS: &[&str] = &[
     "account:GetAlternateContact",
     "account:GetContactInformation",
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetTrailStatus",
+    "cloudwatch:DescribeAlarmsForMetric",
     "iam:GenerateCredentialReport",
     "iam:GetAccountPasswordPolicy",
     "iam:GetAccountSummary",
@@ -19,6 +23,9 @@ pub const VERIFY_ACTIONS: &[&str] = &[
     "iam:ListOrganizationsFeatures",
     "iam:ListUsers",
     "iam:ListVirtualMFADevices",
+    "logs:DescribeMetricFilters",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
     "sts:GetCallerIdentity",
 ];
 

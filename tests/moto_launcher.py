@@ -46,6 +46,8 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
+import cbor2
+from moto.cloudtrail import models as cloudtrail_models
 from moto.iam import models as iam_models
 from moto.iam import responses as iam_responses
 from moto.moto_server.werkzeug_app import (
@@ -65,6 +67,7 @@ DENY: dict[str, set[str]] = {}  # account id -> {"iam:GenerateCredentialReport",
 REPORT_DELAY: dict[str, float] = {}
 REPORT_STARTED: dict[str, float] = {}
 STATS: dict[str, dict[str, int]] = {}
+PENDING: dict[str, tuple[str, str]] = {}  # subscription arn -> (account id, endpoint)
 ENDPOINT = ""
 
 DATE_FMT = "%Y-%m-%dT%H:%M:%S+00:00"
@@ -181,6 +184,20 @@ def _resp_get_credential_report(self):
 iam_responses.IamResponse.get_credential_report = _resp_get_credential_report
 
 
+_orig_trail_init = cloudtrail_models.Trail.__init__
+
+
+def _trail_init(self, *args, **kwargs):
+    _orig_trail_init(self, *args, **kwargs)
+    # AWS gives a new trail one basic selector: all management events.
+    self.event_selectors = [
+        {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [], "ExcludeManagementEventSources": []}
+    ]
+
+
+cloudtrail_models.Trail.__init__ = _trail_init
+
+
 def seed_root_virtual_mfa(account_id: str) -> None:
     backend = iam_models.iam_backends[account_id]["global"]
     device = backend.create_virtual_mfa_device("root-account-mfa-device", "/")
@@ -236,7 +253,7 @@ def seed(scenario: dict) -> dict:
         if "contact_information" in scenario:
             CONTACT_INFO[account_id] = scenario["contact_information"]
         ORG[account_id] = scenario.get("organization")
-        DENY[account_id] = set(scenario.get("deny", []))
+        DENY[account_id] = set()
         REPORT_DELAY[account_id] = float(scenario.get("report_delay_ms", 0)) / 1000.0
         STATS.setdefault(account_id, {})
 
@@ -259,19 +276,97 @@ def seed(scenario: dict) -> dict:
                 AuthenticationCode1="123456",
                 AuthenticationCode2="654321",
             )
+    if scenario.get("chain"):
+        seed_chain(account_id, scenario["chain"])
     contacts = scenario.get("alternate_contacts", {})
     if contacts:
         account = boto_client("account", account_id)
         for kind, contact in contacts.items():
             account.put_alternate_contact(AlternateContactType=kind, **contact)
-    # Seeding traffic is not the caller's traffic.
+    # Seeding traffic is not the caller's traffic, and is never denied.
     with LOCK:
         STATS[account_id] = {}
+        DENY[account_id] = set(scenario.get("deny", []))
     return {
         "account_id": account_id,
         "access_key_id": access_key,
         "secret_access_key": "rootguard-test-secret",
     }
+
+
+def seed_chain(account_id: str, chain: dict) -> None:
+    """Trails, log groups, metric filters, SNS topics and alarms, through moto's own APIs."""
+    region = "us-east-1"
+    logs = boto_client("logs", account_id)
+    ct = boto_client("cloudtrail", account_id)
+    s3 = boto_client("s3", account_id)
+    cw = boto_client("cloudwatch", account_id)
+    sns = boto_client("sns", account_id)
+    for lg in chain.get("log_groups", []):
+        logs.create_log_group(logGroupName=lg)
+    for t in chain.get("trails", []):
+        bucket = f"{t['name']}-{account_id}-trail"
+        s3.create_bucket(Bucket=bucket)
+        kw = {"Name": t["name"], "S3BucketName": bucket, "IsMultiRegionTrail": t.get("multi_region", True)}
+        if t.get("log_group"):
+            kw["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{region}:{account_id}:log-group:{t['log_group']}:*"
+            kw["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account_id}:role/CloudTrail_CloudWatchLogs"
+        ct.create_trail(**kw)
+        if t.get("logging", True):
+            ct.start_logging(Name=t["name"])
+        sel = t.get("selectors")
+        if isinstance(sel, str):
+            ct.put_event_selectors(
+                TrailName=t["name"], EventSelectors=[{"ReadWriteType": sel, "IncludeManagementEvents": True}]
+            )
+        elif isinstance(sel, dict):
+            ct.put_event_selectors(TrailName=t["name"], **sel)
+    for f in chain.get("metric_filters", []):
+        logs.put_metric_filter(
+            logGroupName=f["log_group"],
+            filterName=f["name"],
+            filterPattern=f["pattern"],
+            metricTransformations=[
+                {
+                    "metricName": f.get("metric", "RootAccountUsage"),
+                    "metricNamespace": f.get("namespace", "CISBenchmark"),
+                    "metricValue": "1",
+                }
+            ],
+        )
+    topics = {}
+    for t in chain.get("topics", []):
+        arn = sns.create_topic(Name=t["name"])["TopicArn"]
+        topics[t["name"]] = arn
+        for sub in t.get("subscriptions", []):
+            sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=sub["email"], ReturnSubscriptionArn=True)
+            if sub.get("confirmed"):
+                confirm(account_id, sub["email"])
+    for a in chain.get("alarms", []):
+        cw.put_metric_alarm(
+            AlarmName=a["name"],
+            MetricName=a.get("metric", "RootAccountUsage"),
+            Namespace=a.get("namespace", "CISBenchmark"),
+            Statistic=a.get("statistic", "Sum"),
+            Period=a.get("period", 300),
+            EvaluationPeriods=a.get("evaluation_periods", 1),
+            Threshold=a.get("threshold", 1),
+            ComparisonOperator=a.get("comparison", "GreaterThanOrEqualToThreshold"),
+            ActionsEnabled=a.get("actions_enabled", True),
+            AlarmActions=[topics[n] for n in a.get("topics", [])],
+            TreatMissingData="notBreaching",
+        )
+    for name in chain.get("delete_topics", []):
+        sns.delete_topic(TopicArn=topics[name])
+
+
+def confirm(account_id: str, endpoint: str) -> int:
+    """What the recipient's click on the confirmation link does."""
+    with LOCK:
+        arns = [a for a, (acct, ep) in PENDING.items() if acct == account_id and ep == endpoint]
+        for a in arns:
+            del PENDING[a]
+    return len(arns)
 
 
 # ---------------------------------------------------------------- middleware
@@ -303,6 +398,40 @@ def query_error(service: str, status: int, code: str, message: str):
     return status, [("Content-Type", "text/xml")], body
 
 
+def jsonable(v):
+    if isinstance(v, dict):
+        return {k: jsonable(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [jsonable(x) for x in v]
+    if isinstance(v, datetime):
+        return v.timestamp()
+    if isinstance(v, cbor2.CBORTag):
+        return jsonable(v.value)
+    return v
+
+
+def cbor_times(v, key: str = ""):
+    """moto's JSON gives timestamps as epoch numbers or ISO text; RPCv2 CBOR
+    wants tag 1 (epoch seconds)."""
+    if isinstance(v, dict):
+        return {k: cbor_times(x, k) for k, x in v.items()}
+    if isinstance(v, list):
+        return [cbor_times(x) for x in v]
+    if key.endswith("Timestamp") or key in ("Timestamp", "StartDate", "EndDate"):
+        if isinstance(v, (int, float)):
+            return cbor2.CBORTag(1, float(v))
+        if isinstance(v, str):
+            try:
+                return cbor2.CBORTag(1, datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp())
+            except ValueError:
+                return v
+    return v
+
+
+def cbor_error(code: str, message: str) -> bytes:
+    return cbor2.dumps({"__type": code, "message": message})
+
+
 def json_error(status: int, code: str, message: str):
     body = json.dumps({"__type": code, "message": message}).encode()
     return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], body
@@ -331,7 +460,12 @@ class Launcher:
         account_id = KEY_TO_ACCOUNT.get(access_key)
         if account_id:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_id
+        account_id = account_id or environ.get("HTTP_X_MOTO_ACCOUNT_ID")
         action = self.action_of(environ, path, body)
+        if service == "monitoring" and "/operation/" in path:
+            return self.rpcv2_cbor(environ, action, body, start_response, account_id)
+        if service == "sns" and account_id and action in ("Subscribe", "ListSubscriptionsByTopic", "ListSubscriptions"):
+            return self.sns_pending(environ, action, body, start_response, account_id)
 
         if account_id:
             with LOCK:
@@ -448,6 +582,81 @@ class Launcher:
             return 200, [("Content-Type", "application/json")], b"{}"
         return None
 
+    def capture(self, environ) -> tuple[str, list, bytes]:
+        got = {}
+
+        def sr(status, headers, exc_info=None):
+            got["status"], got["headers"] = status, headers
+
+        payload = b"".join(self.app(environ, sr))
+        return got["status"], got["headers"], payload
+
+    def rpcv2_cbor(self, environ, action, body, start_response, account_id):
+        """CloudWatch's Smithy RPCv2 CBOR, which moto does not speak: decode the
+        CBOR request, hand it to moto's JSON 1.0 handler, encode the answer."""
+        if account_id:
+            with LOCK:
+                stats = STATS.setdefault(account_id, {})
+                key = f"cloudwatch:{action}"
+                stats[key] = stats.get(key, 0) + 1
+            if f"cloudwatch:{action}" in DENY.get(account_id, set()):
+                return self.send(start_response, 403, cbor_error("AccessDenied", f"not authorized to perform: cloudwatch:{action}"))
+        request = cbor2.loads(body) if body else {}
+        data = json.dumps(jsonable(request)).encode()
+        environ["PATH_INFO"] = "/"
+        environ["CONTENT_TYPE"] = "application/x-amz-json-1.0"
+        environ["HTTP_X_AMZ_TARGET"] = f"GraniteServiceVersion20100801.{action}"
+        environ["wsgi.input"] = io.BytesIO(data)
+        environ["CONTENT_LENGTH"] = str(len(data))
+        status, _, payload = self.capture(environ)
+        doc = json.loads(payload or b"{}")
+        code = int(status.split()[0])
+        if code >= 400:
+            kind = str(doc.get("__type", "InternalFailure")).rsplit("#", 1)[-1]
+            return self.send(start_response, code, cbor_error(kind, doc.get("message") or doc.get("Message") or ""))
+        return self.send(start_response, code, cbor2.dumps(cbor_times(doc)))
+
+    @staticmethod
+    def send(start_response, code: int, payload: bytes):
+        start_response(
+            f"{code} {STATUS_TEXT.get(code, '')}",
+            [
+                ("Content-Type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("Content-Length", str(len(payload))),
+            ],
+        )
+        return [payload]
+
+    def sns_pending(self, environ, action, body, start_response, account_id):
+        """Email subscriptions stay PendingConfirmation until confirmed."""
+        denied = self.extension("sns", action, account_id, "", body, environ)
+        if denied is not None:
+            status, headers, payload = denied
+            start_response(f"{status} {STATUS_TEXT.get(status, '')}", headers + [("Content-Length", str(len(payload)))])
+            return [payload]
+        with LOCK:
+            stats = STATS.setdefault(account_id, {})
+            stats[f"sns:{action}"] = stats.get(f"sns:{action}", 0) + 1
+        status, headers, payload = self.capture(environ)
+        text = payload.decode()
+        if action == "Subscribe" and status.startswith("200"):
+            form = parse_qs(body.decode())
+            if form.get("Protocol", [""])[0] in ("email", "email-json"):
+                m = re.search(r"<SubscriptionArn>([^<]+)</SubscriptionArn>", text)
+                if m:
+                    with LOCK:
+                        PENDING[m.group(1)] = (account_id, form.get("Endpoint", [""])[0])
+                    if form.get("ReturnSubscriptionArn", ["false"])[0].lower() != "true":
+                        text = text.replace(m.group(0), "<SubscriptionArn>pending confirmation</SubscriptionArn>")
+        else:
+            for arn in list(PENDING):
+                text = text.replace(f"<SubscriptionArn>{arn}</SubscriptionArn>", "<SubscriptionArn>PendingConfirmation</SubscriptionArn>")
+        out = text.encode()
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(len(out)))]
+        start_response(status, headers)
+        return [out]
+
     def call_through(self, environ) -> None:
         environ = dict(environ)
         environ["wsgi.input"].seek(0)
@@ -458,6 +667,9 @@ class Launcher:
         try:
             if path == "/_rootguard/accounts" and environ["REQUEST_METHOD"] == "POST":
                 out = seed(json.loads(body or b"{}"))
+            elif path == "/_rootguard/confirm" and environ["REQUEST_METHOD"] == "POST":
+                req = json.loads(body or b"{}")
+                out = {"confirmed": confirm(req["account_id"], req["endpoint"])}
             elif path == "/_rootguard/stats":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 acct = qs.get("account", [""])[0]
