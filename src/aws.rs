@@ -485,7 +485,11 @@ impl Reader {
                 "iam:ListOrganizationsFeatures",
                 self.organization_features()
             ),
-            maybe!(Source::AlarmChain, "cloudtrail:DescribeTrails", self.alarm_chain()),
+            maybe!(
+                Source::AlarmChain,
+                "cloudtrail:DescribeTrails",
+                self.alarm_chain()
+            ),
         );
         let caller = caller?;
         debug!(elapsed = ?start.elapsed(), "all reads done");
@@ -544,7 +548,11 @@ fn arn_region(arn: &str) -> Option<&str> {
 
 impl Reader {
     fn regional(&self, region: &str) -> SdkConfig {
-        self.config.clone().into_builder().region(Region::new(region.to_string())).build()
+        self.config
+            .clone()
+            .into_builder()
+            .region(Region::new(region.to_string()))
+            .build()
     }
 
     /// Trails (shadow trails included), each with status and selectors read
@@ -572,7 +580,10 @@ impl Reader {
                 home_region: home,
                 multi_region: t.is_multi_region_trail().unwrap_or(false),
                 organization_trail: t.is_organization_trail().unwrap_or(false),
-                log_group_arn: t.cloud_watch_logs_log_group_arn().filter(|a| !a.is_empty()).map(str::to_string),
+                log_group_arn: t
+                    .cloud_watch_logs_log_group_arn()
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string),
                 status: status
                     .map(|s| TrailStatus {
                         is_logging: s.is_logging().unwrap_or(false),
@@ -614,8 +625,12 @@ impl Reader {
                                             .read_write_type()
                                             .map(|r| r.as_str().to_string())
                                             .unwrap_or_else(|| "All".into()),
-                                        include_management_events: b.include_management_events().unwrap_or(true),
-                                        exclude_management_event_sources: b.exclude_management_event_sources().to_vec(),
+                                        include_management_events: b
+                                            .include_management_events()
+                                            .unwrap_or(true),
+                                        exclude_management_event_sources: b
+                                            .exclude_management_event_sources()
+                                            .to_vec(),
                                     })
                                     .collect(),
                             )
@@ -625,7 +640,10 @@ impl Reader {
             }
         }))
         .await;
-        let mut arns: Vec<String> = trails.iter().filter_map(|t| t.log_group_arn.clone()).collect();
+        let mut arns: Vec<String> = trails
+            .iter()
+            .filter_map(|t| t.log_group_arn.clone())
+            .collect();
         arns.sort();
         arns.dedup();
         let log_groups = futures::future::join_all(arns.iter().filter_map(|arn| {
@@ -655,22 +673,29 @@ impl Reader {
         let filters = match listed {
             Err(e) => Err(classify("logs:DescribeMetricFilters", &e)),
             Ok(pages) => {
-                let raw: Vec<_> = pages.iter().flat_map(|p| p.metric_filters().iter().cloned()).collect();
+                let raw: Vec<_> = pages
+                    .iter()
+                    .flat_map(|p| p.metric_filters().iter().cloned())
+                    .collect();
                 Ok(futures::future::join_all(raw.iter().map(|f| {
                     let cw = &cw;
                     async move {
-                        let metrics = futures::future::join_all(f.metric_transformations().iter().map(|t| async move {
-                            FilterMetric {
-                                namespace: t.metric_namespace().to_string(),
-                                name: t.metric_name().to_string(),
-                                value: t.metric_value().to_string(),
-                                dimensions: t
-                                    .dimensions()
-                                    .map(|d| d.keys().cloned().collect())
-                                    .unwrap_or_default(),
-                                alarms: self.alarms_for(cw, t.metric_namespace(), t.metric_name()).await,
-                            }
-                        }))
+                        let metrics = futures::future::join_all(
+                            f.metric_transformations().iter().map(|t| async move {
+                                FilterMetric {
+                                    namespace: t.metric_namespace().to_string(),
+                                    name: t.metric_name().to_string(),
+                                    value: t.metric_value().to_string(),
+                                    dimensions: t
+                                        .dimensions()
+                                        .map(|d| d.keys().cloned().collect())
+                                        .unwrap_or_default(),
+                                    alarms: self
+                                        .alarms_for(cw, t.metric_namespace(), t.metric_name())
+                                        .await,
+                                }
+                            }),
+                        )
                         .await;
                         MetricFilter {
                             name: f.filter_name().unwrap_or_default().to_string(),
@@ -690,7 +715,12 @@ impl Reader {
         }
     }
 
-    async fn alarms_for(&self, cw: &aws_sdk_cloudwatch::Client, namespace: &str, metric: &str) -> Fact<Vec<Alarm>> {
+    async fn alarms_for(
+        &self,
+        cw: &aws_sdk_cloudwatch::Client,
+        namespace: &str,
+        metric: &str,
+    ) -> Fact<Vec<Alarm>> {
         let out = cw
             .describe_alarms_for_metric()
             .namespace(namespace)
@@ -698,35 +728,42 @@ impl Reader {
             .send()
             .await
             .map_err(|e| classify("cloudwatch:DescribeAlarmsForMetric", &e))?;
-        Ok(futures::future::join_all(out.metric_alarms().iter().map(|a| async move {
-            let topics = futures::future::join_all(
-                a.alarm_actions()
-                    .iter()
-                    .filter(|x| x.starts_with("arn:") && x.split(':').nth(2) == Some("sns"))
-                    .map(|arn| self.topic(arn)),
-            )
-            .await;
-            Alarm {
-                name: a.alarm_name().unwrap_or_default().to_string(),
-                namespace: a.namespace().unwrap_or_default().to_string(),
-                metric_name: a.metric_name().unwrap_or_default().to_string(),
-                statistic: a.statistic().map(|s| s.as_str().to_string()),
-                period: a.period(),
-                threshold: a.threshold(),
-                comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
-                evaluation_periods: a.evaluation_periods(),
-                datapoints_to_alarm: a.datapoints_to_alarm(),
-                dimensions: a.dimensions().iter().map(|d| d.name().unwrap_or_default().to_string()).collect(),
-                actions_enabled: a.actions_enabled().unwrap_or(false),
-                alarm_actions: a.alarm_actions().to_vec(),
-                topics,
-            }
-        }))
-        .await)
+        Ok(
+            futures::future::join_all(out.metric_alarms().iter().map(|a| async move {
+                let topics = futures::future::join_all(
+                    a.alarm_actions()
+                        .iter()
+                        .filter(|x| x.starts_with("arn:") && x.split(':').nth(2) == Some("sns"))
+                        .map(|arn| self.topic(arn)),
+                )
+                .await;
+                Alarm {
+                    name: a.alarm_name().unwrap_or_default().to_string(),
+                    namespace: a.namespace().unwrap_or_default().to_string(),
+                    metric_name: a.metric_name().unwrap_or_default().to_string(),
+                    statistic: a.statistic().map(|s| s.as_str().to_string()),
+                    period: a.period(),
+                    threshold: a.threshold(),
+                    comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
+                    evaluation_periods: a.evaluation_periods(),
+                    datapoints_to_alarm: a.datapoints_to_alarm(),
+                    dimensions: a
+                        .dimensions()
+                        .iter()
+                        .map(|d| d.name().unwrap_or_default().to_string())
+                        .collect(),
+                    actions_enabled: a.actions_enabled().unwrap_or(false),
+                    alarm_actions: a.alarm_actions().to_vec(),
+                    topics,
+                }
+            }))
+            .await,
+        )
     }
 
     async fn topic(&self, arn: &str) -> Topic {
-        let sns = aws_sdk_sns::Client::new(&self.regional(arn_region(arn).unwrap_or(FALLBACK_REGION)));
+        let sns =
+            aws_sdk_sns::Client::new(&self.regional(arn_region(arn).unwrap_or(FALLBACK_REGION)));
         let (attrs, subs) = tokio::join!(
             sns.get_topic_attributes().topic_arn(arn).send(),
             sns.list_subscriptions_by_topic()
@@ -738,7 +775,9 @@ impl Reader {
         );
         let exists = match attrs {
             Ok(_) => Ok(true),
-            Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => Ok(false),
+            Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => {
+                Ok(false)
+            }
             Err(e) => Err(classify("sns:GetTopicAttributes", &e)),
         };
         let subscriptions = match subs.into_iter().collect::<Result<Vec<_>, _>>() {
@@ -750,7 +789,9 @@ impl Reader {
                     arn: s.subscription_arn().unwrap_or_default().to_string(),
                 })
                 .collect()),
-            Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => Ok(vec![]),
+            Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => {
+                Ok(vec![])
+            }
             Err(e) => Err(classify("sns:ListSubscriptionsByTopic", &e)),
         };
         Topic {

@@ -33,8 +33,13 @@ pub fn judge_trail(t: &Trail) -> TrailJudgement {
     match &t.status {
         Ok(s) if !s.is_logging => j.problems.push("is not logging (IsLogging=false)".into()),
         Ok(s) => {
-            if let Some(err) = s.latest_cloudwatch_logs_delivery_error.as_deref().filter(|e| !e.is_empty()) {
-                j.problems.push(format!("fails to deliver to CloudWatch Logs: {err}"));
+            if let Some(err) = s
+                .latest_cloudwatch_logs_delivery_error
+                .as_deref()
+                .filter(|e| !e.is_empty())
+            {
+                j.problems
+                    .push(format!("fails to deliver to CloudWatch Logs: {err}"));
             }
         }
         Err(e) => j.undecided.push(e.describe()),
@@ -44,18 +49,26 @@ pub fn judge_trail(t: &Trail) -> TrailJudgement {
             let (read, write, excluded) = management_coverage(sel);
             match (read, write) {
                 (true, true) => {}
-                (false, true) => j.problems.push("records only write management events".into()),
-                (true, false) => j.problems.push("records only read management events".into()),
+                (false, true) => j
+                    .problems
+                    .push("records only write management events".into()),
+                (true, false) => j
+                    .problems
+                    .push("records only read management events".into()),
                 (false, false) => j.problems.push("records no management events".into()),
             }
             if !excluded.is_empty() {
-                j.notes.push(format!("excludes management events from {}", excluded.join(", ")));
+                j.notes.push(format!(
+                    "excludes management events from {}",
+                    excluded.join(", ")
+                ));
             }
         }
         Err(e) => j.undecided.push(e.describe()),
     }
     if t.log_group_arn.is_none() {
-        j.problems.push("does not deliver to CloudWatch Logs".into());
+        j.problems
+            .push("does not deliver to CloudWatch Logs".into());
     }
     j
 }
@@ -74,7 +87,8 @@ fn management_coverage(sel: &EventSelectors) -> (bool, bool, Vec<String>) {
         EventSelectors::Advanced(list) => {
             for s in list {
                 let field = |name: &str| s.fields.iter().find(|f| f.field == name);
-                let management = field("eventCategory").is_some_and(|f| f.equals.iter().any(|v| v == "Management"));
+                let management = field("eventCategory")
+                    .is_some_and(|f| f.equals.iter().any(|v| v == "Management"));
                 if !management {
                     continue;
                 }
@@ -100,8 +114,17 @@ fn trail_line(t: &Trail) -> String {
     if t.organization_trail {
         kind.push("organization trail");
     }
-    kind.push(if t.multi_region { "multi-region" } else { "single-region" });
-    format!("trail {} ({}, home {})", t.name, kind.join(", "), t.home_region)
+    kind.push(if t.multi_region {
+        "multi-region"
+    } else {
+        "single-region"
+    });
+    format!(
+        "trail {} ({}, home {})",
+        t.name,
+        kind.join(", "),
+        t.home_region
+    )
 }
 
 pub fn cloudtrail(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
@@ -114,7 +137,10 @@ pub fn cloudtrail(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
         Err(e) => return unknown(vec![e.describe()], vec![]),
     };
     if trails.is_empty() {
-        return verdict(Status::Fail, vec!["no CloudTrail trail exists (DescribeTrails returned none)".into()]);
+        return verdict(
+            Status::Fail,
+            vec!["no CloudTrail trail exists (DescribeTrails returned none)".into()],
+        );
     }
     let mut evidence = Vec::new();
     let mut undecided = Vec::new();
@@ -164,7 +190,9 @@ pub fn alarm_problems(a: &Alarm, metric: &FilterMetric) -> Vec<String> {
         p.push(format!(
             "threshold {} {} does not fire on a single root event (needs >= 1 or > 0)",
             a.comparison.as_deref().unwrap_or("?"),
-            a.threshold.map(|t| t.to_string()).unwrap_or_else(|| "?".into())
+            a.threshold
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "?".into())
         ));
     }
     match a.period {
@@ -174,16 +202,26 @@ pub fn alarm_problems(a: &Alarm, metric: &FilterMetric) -> Vec<String> {
     }
     let needed = a.datapoints_to_alarm.or(a.evaluation_periods).unwrap_or(1);
     if needed > 1 {
-        p.push(format!("needs {needed} breaching periods, so a single root event never fires it"));
+        p.push(format!(
+            "needs {needed} breaching periods, so a single root event never fires it"
+        ));
     }
     if !a.actions_enabled {
         p.push("ActionsEnabled is false".into());
     }
-    let stray: Vec<&String> = a.dimensions.iter().filter(|d| !metric.dimensions.contains(d)).collect();
+    let stray: Vec<&String> = a
+        .dimensions
+        .iter()
+        .filter(|d| !metric.dimensions.contains(d))
+        .collect();
     if !stray.is_empty() {
         p.push(format!(
             "watches dimensions the filter does not emit: {}",
-            stray.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            stray
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     p
@@ -239,11 +277,18 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
         if !undecided.is_empty() {
             return unknown(undecided, vec![]);
         }
-        return broken(1, vec!["no qualifying trail delivers to a log group; see the cloudtrail check".into()]);
+        return broken(
+            1,
+            vec!["no qualifying trail delivers to a log group; see the cloudtrail check".into()],
+        );
     }
     for t in &qualifying {
         let arn = t.log_group_arn.as_deref().unwrap_or_default();
-        let Some(lg) = chain.log_groups.iter().find(|g| same_log_group(&g.arn, arn)) else {
+        let Some(lg) = chain
+            .log_groups
+            .iter()
+            .find(|g| same_log_group(&g.arn, arn))
+        else {
             undecided.push(format!("log group {arn} of trail {} was not read", t.name));
             continue;
         };
@@ -262,7 +307,10 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
             let judged = match judge(&f.pattern) {
                 Ok(j) => j,
                 Err(e) => {
-                    undecided.push(format!("metric filter {} on {}: its pattern cannot be parsed {e}", f.name, lg.name));
+                    undecided.push(format!(
+                        "metric filter {} on {}: its pattern cannot be parsed {e}",
+                        f.name, lg.name
+                    ));
                     continue;
                 }
             };
@@ -285,7 +333,10 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
                 )
             });
             for m in &f.metrics {
-                let at = format!("{at} → filter {} → metric {}/{}", f.name, m.namespace, m.name);
+                let at = format!(
+                    "{at} → filter {} → metric {}/{}",
+                    f.name, m.namespace, m.name
+                );
                 let alarms = match &m.alarms {
                     Ok(a) => a,
                     Err(e) => {
@@ -294,7 +345,12 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
                     }
                 };
                 if alarms.is_empty() {
-                    best.offer(3, vec![format!("{at}: no alarm watches this metric name and namespace")]);
+                    best.offer(
+                        3,
+                        vec![format!(
+                            "{at}: no alarm watches this metric name and namespace"
+                        )],
+                    );
                 }
                 for a in alarms {
                     let at = format!("{at} → alarm {}", a.name);
@@ -343,7 +399,8 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
                             );
                             continue;
                         }
-                        let mut lines = vec![format!("{at} → {confirmed} confirmed subscription(s)")];
+                        let mut lines =
+                            vec![format!("{at} → {confirmed} confirmed subscription(s)")];
                         lines.extend(noise.clone());
                         return verdict(Status::Pass, lines);
                     }

@@ -166,6 +166,14 @@ fn good_chain() -> AlarmChainFacts {
     }
 }
 
+/// (what, edit of the good chain, expected status, evidence needle)
+type ChainCase = (
+    &'static str,
+    Box<dyn FnOnce(&mut AlarmChainFacts)>,
+    Status,
+    &'static str,
+);
+
 fn edit_chain(edit: impl FnOnce(&mut AlarmChainFacts)) -> AccountFacts {
     let mut f = hardened();
     edit(f.alarm_chain.as_mut().unwrap());
@@ -729,15 +737,25 @@ fn exit_codes_follow_the_spec() {
 
 #[test]
 fn cloudtrail_cases() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut AlarmChainFacts)>, Status, &str)> = vec![
-        ("single-region", Box::new(|c| trail(c).multi_region = false), Status::Fail, "is single-region"),
+    let cases: Vec<ChainCase> = vec![
+        (
+            "single-region",
+            Box::new(|c| trail(c).multi_region = false),
+            Status::Fail,
+            "is single-region",
+        ),
         (
             "stopped logging",
             Box::new(|c| trail(c).status.as_mut().unwrap().is_logging = false),
             Status::Fail,
             "is not logging",
         ),
-        ("no CloudWatch Logs", Box::new(|c| trail(c).log_group_arn = None), Status::Fail, "does not deliver to CloudWatch Logs"),
+        (
+            "no CloudWatch Logs",
+            Box::new(|c| trail(c).log_group_arn = None),
+            Status::Fail,
+            "does not deliver to CloudWatch Logs",
+        ),
         (
             "write-only",
             Box::new(|c| {
@@ -756,8 +774,16 @@ fn cloudtrail_cases() {
                 trail(c).selectors = Ok(EventSelectors::Advanced(vec![AdvancedSelector {
                     name: None,
                     fields: vec![
-                        AdvancedField { field: "eventCategory".into(), equals: vec!["Management".into()], ..Default::default() },
-                        AdvancedField { field: "readOnly".into(), equals: vec!["false".into()], ..Default::default() },
+                        AdvancedField {
+                            field: "eventCategory".into(),
+                            equals: vec!["Management".into()],
+                            ..Default::default()
+                        },
+                        AdvancedField {
+                            field: "readOnly".into(),
+                            equals: vec!["false".into()],
+                            ..Default::default()
+                        },
                     ],
                 }]))
             }),
@@ -788,7 +814,11 @@ fn cloudtrail_cases() {
         (
             "delivery failing",
             Box::new(|c| {
-                trail(c).status.as_mut().unwrap().latest_cloudwatch_logs_delivery_error = Some("AccessDenied".into())
+                trail(c)
+                    .status
+                    .as_mut()
+                    .unwrap()
+                    .latest_cloudwatch_logs_delivery_error = Some("AccessDenied".into())
             }),
             Status::Fail,
             "fails to deliver",
@@ -799,7 +829,12 @@ fn cloudtrail_cases() {
             Status::Unknown,
             "cloudtrail:GetTrailStatus",
         ),
-        ("no trails", Box::new(|c| c.trails = Ok(vec![])), Status::Fail, "no CloudTrail trail"),
+        (
+            "no trails",
+            Box::new(|c| c.trails = Ok(vec![])),
+            Status::Fail,
+            "no CloudTrail trail",
+        ),
     ];
     for (what, edit, status, needle) in cases {
         eprintln!("case: {what}");
@@ -809,11 +844,19 @@ fn cloudtrail_cases() {
 
 #[test]
 fn root_alarm_cases() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut AlarmChainFacts)>, Status, &str)> = vec![
-        ("hardened", Box::new(|_| {}), Status::Pass, "1 confirmed subscription(s)"),
+    let cases: Vec<ChainCase> = vec![
+        (
+            "hardened",
+            Box::new(|_| {}),
+            Status::Pass,
+            "1 confirmed subscription(s)",
+        ),
         (
             "broader pattern passes with a noise note",
-            Box::new(|c| filter(c).pattern = r#"{ $.userIdentity.type = "Root" && $.eventType != "AwsServiceEvent" }"#.into()),
+            Box::new(|c| {
+                filter(c).pattern =
+                    r#"{ $.userIdentity.type = "Root" && $.eventType != "AwsServiceEvent" }"#.into()
+            }),
             Status::Pass,
             "expect some noise",
         ),
@@ -835,8 +878,18 @@ fn root_alarm_cases() {
             Status::Fail,
             "broken link 3 of 6",
         ),
-        ("Average", Box::new(|c| alarm(c).statistic = Some("Average".into())), Status::Fail, "statistic is Average"),
-        ("threshold 5", Box::new(|c| alarm(c).threshold = Some(5.0)), Status::Fail, "does not fire on a single root event"),
+        (
+            "Average",
+            Box::new(|c| alarm(c).statistic = Some("Average".into())),
+            Status::Fail,
+            "statistic is Average",
+        ),
+        (
+            "threshold 5",
+            Box::new(|c| alarm(c).threshold = Some(5.0)),
+            Status::Fail,
+            "does not fire on a single root event",
+        ),
         (
             "greater than zero is fine",
             Box::new(|c| {
@@ -846,8 +899,18 @@ fn root_alarm_cases() {
             Status::Pass,
             "confirmed",
         ),
-        ("period 3600", Box::new(|c| alarm(c).period = Some(3600)), Status::Fail, "period is 3600 s"),
-        ("actions disabled", Box::new(|c| alarm(c).actions_enabled = false), Status::Fail, "ActionsEnabled is false"),
+        (
+            "period 3600",
+            Box::new(|c| alarm(c).period = Some(3600)),
+            Status::Fail,
+            "period is 3600 s",
+        ),
+        (
+            "actions disabled",
+            Box::new(|c| alarm(c).actions_enabled = false),
+            Status::Fail,
+            "ActionsEnabled is false",
+        ),
         (
             "three datapoints",
             Box::new(|c| alarm(c).evaluation_periods = Some(3)),
@@ -863,7 +926,12 @@ fn root_alarm_cases() {
             Status::Fail,
             "has no SNS action",
         ),
-        ("topic deleted", Box::new(|c| alarm(c).topics[0].exists = Ok(false)), Status::Fail, "the topic does not exist"),
+        (
+            "topic deleted",
+            Box::new(|c| alarm(c).topics[0].exists = Ok(false)),
+            Status::Fail,
+            "the topic does not exist",
+        ),
         (
             "no subscriptions",
             Box::new(|c| alarm(c).topics[0].subscriptions = Ok(vec![])),
@@ -872,17 +940,27 @@ fn root_alarm_cases() {
         ),
         (
             "only pending",
-            Box::new(|c| alarm(c).topics[0].subscriptions.as_mut().unwrap()[0].arn = "PendingConfirmation".into()),
+            Box::new(|c| {
+                alarm(c).topics[0].subscriptions.as_mut().unwrap()[0].arn =
+                    "PendingConfirmation".into()
+            }),
             Status::Fail,
             "1 pending confirmation: sec@example.com",
         ),
         (
             "subscriptions denied",
-            Box::new(|c| alarm(c).topics[0].subscriptions = Err(denied("sns:ListSubscriptionsByTopic"))),
+            Box::new(|c| {
+                alarm(c).topics[0].subscriptions = Err(denied("sns:ListSubscriptionsByTopic"))
+            }),
             Status::Unknown,
             "sns:ListSubscriptionsByTopic",
         ),
-        ("no qualifying trail", Box::new(|c| trail(c).multi_region = false), Status::Fail, "broken link 1 of 6"),
+        (
+            "no qualifying trail",
+            Box::new(|c| trail(c).multi_region = false),
+            Status::Fail,
+            "broken link 1 of 6",
+        ),
         (
             "filters denied",
             Box::new(|c| c.log_groups[0].filters = Err(denied("logs:DescribeMetricFilters"))),

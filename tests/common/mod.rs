@@ -136,6 +136,18 @@ impl Emulator {
         }
     }
 
+    /// Confirms an email subscription, as the recipient's click would.
+    pub fn confirm(&self, account: &Account, endpoint: &str) {
+        let body = json!({"account_id": account.id, "endpoint": endpoint}).to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/confirm", &body);
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            v["confirmed"].as_u64().unwrap() >= 1,
+            "nothing was pending for {endpoint}: {body}"
+        );
+    }
+
     /// Requests the launcher saw for an account, by `service:Action`.
     pub fn stats(&self, account: &Account) -> Value {
         let (status, body) = http(
