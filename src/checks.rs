@@ -932,7 +932,7 @@ fn org_root_management(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
     }
 }
 
-mod chain;
+pub mod chain;
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,7 @@ use tracing::debug;
 
 use crate::aws::{self, ConnectOptions, Reader};
 use crate::checks::{self, CheckConfig, CheckDef, Source};
+use crate::commands;
 use crate::exit;
 use crate::finding::Report;
 use crate::input;
@@ -65,6 +66,36 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Read-only audit of the root user; exit 0 ok, 1 fail, 2 usage/setup error, 3 unknown.
     Verify(VerifyArgs),
+    /// Deploy the root-activity alarm chain: metric filter, alarm, SNS topic and email subscriptions.
+    Deploy(DeployCmd),
+    /// Remove what deploy created (only resources tagged managed-by=rootguard).
+    Teardown {
+        /// Print what would be deleted and stop.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Fire drills for the root-activity alarm.
+    Alarm {
+        #[command(subcommand)]
+        command: AlarmCommand,
+    },
+    /// What root did: root activity from the trail's log group.
+    Events {
+        /// How far back to look (e.g. 1h, 24h, 7d).
+        #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = input::parse_window)]
+        since: time::Duration,
+        /// The log group to read (default: the one a qualifying trail feeds).
+        #[arg(long, value_name = "NAME", value_parser = input::parse_log_group_name)]
+        log_group: Option<String>,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
+        output: PlanFormat,
+    },
+    /// Print the CloudFormation template (cfn/root-activity-alarm.yaml) for the same chain.
+    Template,
     /// Print the least-privilege IAM policy for a mode.
     Policy {
         #[arg(value_enum)]
@@ -81,6 +112,46 @@ pub enum Command {
 pub enum PolicyMode {
     /// Read-only actions for `rootguard verify`.
     Verify,
+    /// Actions for deploy, teardown, alarm test and events, scoped to rootguard's resources.
+    Setup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlarmCommand {
+    /// Set the alarm to ALARM and report who the notification reaches.
+    Test {
+        /// The alarm to fire.
+        #[arg(long, value_name = "NAME", default_value = crate::deploy::ALARM_NAME)]
+        alarm: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DeployCmd {
+    /// Email address to notify (repeatable). Each must confirm the subscription from its inbox.
+    #[arg(long = "email", value_name = "ADDR", required = true, value_parser = input::parse_email)]
+    pub emails: Vec<String>,
+    /// Log group of the trail to watch (default: the one a qualifying trail feeds).
+    #[arg(long, value_name = "NAME", value_parser = input::parse_log_group_name)]
+    pub log_group: Option<String>,
+    /// Customer-managed KMS key (ARN or alias) to encrypt the topic; its key policy must allow CloudWatch.
+    #[arg(long, value_name = "KEY", value_parser = crate::deploy::parse_kms_key)]
+    pub kms_key: Option<String>,
+    /// Print the plan and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Plan format.
+    #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
 }
 
 #[derive(Debug, Args)]
@@ -168,14 +239,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             );
             Ok(exit::OK)
         }
+        Command::Template => {
+            write_stdout(crate::deploy::TEMPLATE)?;
+            Ok(exit::OK)
+        }
         Command::Policy { mode } => {
             let doc = match mode {
                 PolicyMode::Verify => policy::verify_policy(),
+                PolicyMode::Setup => policy::setup_policy(),
             };
             write_stdout(&policy::render(&doc))?;
             Ok(exit::OK)
         }
-        Command::Verify(args) => {
+        command => {
             let connect = ConnectOptions {
                 profile: cli.global.profile.clone(),
                 region: cli.global.region.clone(),
@@ -187,7 +263,56 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .enable_all()
                 .build()
                 .context("failed to start the async runtime")?;
-            runtime.block_on(verify(&connect, &args, color))
+            runtime.block_on(async {
+                let outcome = match command {
+                    Command::Verify(args) => return verify(&connect, &args, color).await,
+                    Command::Deploy(d) => {
+                        commands::deploy(
+                            &connect,
+                            commands::DeployArgs {
+                                config: crate::deploy::DeployConfig {
+                                    emails: d.emails.clone(),
+                                    kms_key: d.kms_key.clone(),
+                                },
+                                log_group: d.log_group.as_deref(),
+                                dry_run: d.dry_run,
+                                yes: d.yes,
+                                json: d.output == PlanFormat::Json,
+                            },
+                        )
+                        .await
+                    }
+                    Command::Teardown { dry_run, yes } => {
+                        commands::teardown(&connect, dry_run, yes).await
+                    }
+                    Command::Alarm {
+                        command: AlarmCommand::Test { alarm },
+                    } => commands::alarm_test(&connect, &alarm).await,
+                    Command::Events {
+                        since,
+                        log_group,
+                        output,
+                    } => {
+                        commands::events(
+                            &connect,
+                            since,
+                            log_group.as_deref(),
+                            output == PlanFormat::Json,
+                        )
+                        .await
+                    }
+                    Command::Completions { .. } | Command::Policy { .. } | Command::Template => {
+                        unreachable!()
+                    }
+                };
+                Ok(match outcome {
+                    Ok(code) => code,
+                    Err(stop) => {
+                        eprintln!("error: {}", stop.message);
+                        stop.code
+                    }
+                })
+            })
         }
     }
 }

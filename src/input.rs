@@ -106,6 +106,32 @@ pub fn parse_domain(s: &str) -> Result<String, String> {
     }
 }
 
+/// Accepts an email address (lowercase message names what is wrong).
+pub fn parse_email(s: &str) -> Result<String, String> {
+    if crate::checks::valid_email(s.trim()) {
+        Ok(s.trim().to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not an email address: expected a form like security@example.com"
+        ))
+    }
+}
+
+/// Accepts a CloudWatch Logs log group name: 1-512 of `a-zA-Z0-9_-/.#`.
+pub fn parse_log_group_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 512
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a log group name: expected 1-512 letters, digits or _-/.#"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,9 @@
 pub mod aws;
 pub mod checks;
 pub mod cli;
+pub mod commands;
 pub mod credreport;
+pub mod deploy;
 pub mod exit;
 pub mod facts;
 pub mod finding;

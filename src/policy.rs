@@ -42,6 +42,70 @@ pub fn verify_policy() -> Value {
     })
 }
 
+/// Reads deploy, teardown, alarm test and events need (on any resource).
+pub const SETUP_READ_ACTIONS: &[&str] = &[
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetTrailStatus",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DescribeAlarmsForMetric",
+    "cloudwatch:ListTagsForResource",
+    "logs:DescribeLogGroups",
+    "logs:DescribeMetricFilters",
+    "logs:FilterLogEvents",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "sns:ListTagsForResource",
+    "sts:GetCallerIdentity",
+];
+
+/// SNS writes, limited to topics named rootguard-*.
+pub const SETUP_SNS_ACTIONS: &[&str] = &[
+    "sns:CreateTopic",
+    "sns:DeleteTopic",
+    "sns:SetTopicAttributes",
+    "sns:Subscribe",
+    "sns:TagResource",
+];
+
+/// CloudWatch writes, limited to alarms named rootguard-*.
+pub const SETUP_ALARM_ACTIONS: &[&str] = &[
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:SetAlarmState",
+    "cloudwatch:TagResource",
+];
+
+/// Metric filter writes, on the trail's log group (chosen at run time).
+pub const SETUP_LOGS_ACTIONS: &[&str] = &["logs:DeleteMetricFilter", "logs:PutMetricFilter"];
+
+/// The policy document for deploy, teardown, alarm test and events.
+pub fn setup_policy() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "RootguardRead", "Effect": "Allow", "Action": SETUP_READ_ACTIONS, "Resource": "*"},
+            {"Sid": "RootguardTopic", "Effect": "Allow", "Action": SETUP_SNS_ACTIONS,
+             "Resource": "arn:aws:sns:*:*:rootguard-*"},
+            {"Sid": "RootguardAlarm", "Effect": "Allow", "Action": SETUP_ALARM_ACTIONS,
+             "Resource": "arn:aws:cloudwatch:*:*:alarm:rootguard-*"},
+            {"Sid": "RootguardMetricFilter", "Effect": "Allow", "Action": SETUP_LOGS_ACTIONS,
+             "Resource": "arn:aws:logs:*:*:log-group:*"}
+        ]
+    })
+}
+
+/// Every action a policy document allows.
+pub fn actions(policy: &Value) -> Vec<String> {
+    policy["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .collect()
+}
+
 /// Pretty JSON with a trailing newline, as printed and as stored in docs/.
 pub fn render(policy: &Value) -> String {
     let mut s = serde_json::to_string_pretty(policy).expect("a policy is plain JSON");

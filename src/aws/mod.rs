@@ -89,7 +89,7 @@ impl Caller {
     }
 }
 
-fn classify<E, R>(
+pub(crate) fn classify<E, R>(
     action: &str,
     err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
 ) -> FactError
@@ -799,5 +799,221 @@ impl Reader {
             exists,
             subscriptions,
         }
+    }
+}
+
+mod write;
+pub use write::Writer;
+
+// ------------------------------------------------------------ deploy reads
+
+impl Reader {
+    pub fn region(&self) -> String {
+        self.config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| FALLBACK_REGION.into())
+    }
+
+    /// Whether a log group of exactly this name exists in `region`.
+    pub async fn log_group_exists(&self, region: &str, name: &str) -> Result<bool, FactError> {
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&self.regional(region));
+        let out = logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .map_err(|e| classify("logs:DescribeLogGroups", &e))?;
+        Ok(out
+            .log_groups()
+            .iter()
+            .any(|g| g.log_group_name() == Some(name)))
+    }
+
+    /// What rootguard's alarm chain looks like now on `log_group` in `region`.
+    pub async fn deploy_state(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group: Option<&str>,
+    ) -> Result<crate::deploy::DeployState, FactError> {
+        use crate::deploy::*;
+        let config = self.regional(region);
+        let sns = aws_sdk_sns::Client::new(&config);
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        let cw = aws_sdk_cloudwatch::Client::new(&config);
+        let arn = topic_arn(region, account_id);
+        let topic = async {
+            let attrs = match sns.get_topic_attributes().topic_arn(&arn).send().await {
+                Ok(a) => a,
+                Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(classify("sns:GetTopicAttributes", &e)),
+            };
+            let (tags, subs) = tokio::join!(
+                sns.list_tags_for_resource().resource_arn(&arn).send(),
+                sns.list_subscriptions_by_topic()
+                    .topic_arn(&arn)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<Vec<_>>()
+            );
+            let tags = tags.map_err(|e| classify("sns:ListTagsForResource", &e))?;
+            let subs: Vec<_> = subs
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .map_err(|e| classify("sns:ListSubscriptionsByTopic", &e))?;
+            let a = attrs.attributes().cloned().unwrap_or_default();
+            Ok(Some(TopicState {
+                arn: arn.clone(),
+                policy: a.get("Policy").and_then(|p| serde_json::from_str(p).ok()),
+                kms_key: a.get("KmsMasterKeyId").filter(|k| !k.is_empty()).cloned(),
+                tagged: tags
+                    .tags()
+                    .iter()
+                    .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE),
+                emails: subs
+                    .iter()
+                    .filter(|s| matches!(s.protocol(), Some("email" | "email-json")))
+                    .filter_map(|s| s.endpoint().map(str::to_string))
+                    .collect(),
+            }))
+        };
+        let filter = async {
+            let Some(log_group) = log_group else {
+                return Ok(None);
+            };
+            let out = logs
+                .describe_metric_filters()
+                .log_group_name(log_group)
+                .filter_name_prefix(FILTER_NAME)
+                .send()
+                .await
+                .map_err(|e| classify("logs:DescribeMetricFilters", &e))?;
+            Ok(out
+                .metric_filters()
+                .iter()
+                .find(|f| f.filter_name() == Some(FILTER_NAME))
+                .map(|f| {
+                    let t = f.metric_transformations().first();
+                    FilterState {
+                        pattern: f.filter_pattern().unwrap_or_default().to_string(),
+                        namespace: t
+                            .map(|t| t.metric_namespace().to_string())
+                            .unwrap_or_default(),
+                        metric: t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
+                        value: t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
+                    }
+                }))
+        };
+        let alarm = async {
+            let out = cw
+                .describe_alarms()
+                .alarm_names(ALARM_NAME)
+                .send()
+                .await
+                .map_err(|e| classify("cloudwatch:DescribeAlarms", &e))?;
+            let Some(a) = out.metric_alarms().first() else {
+                return Ok(None);
+            };
+            let arn = a.alarm_arn().unwrap_or_default().to_string();
+            let tags = cw
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| classify("cloudwatch:ListTagsForResource", &e))?;
+            Ok(Some(AlarmState {
+                arn,
+                namespace: a.namespace().unwrap_or_default().to_string(),
+                metric: a.metric_name().unwrap_or_default().to_string(),
+                statistic: a.statistic().map(|s| s.as_str().to_string()),
+                period: a.period(),
+                threshold: a.threshold(),
+                comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
+                evaluation_periods: a.evaluation_periods(),
+                treat_missing_data: a.treat_missing_data().map(str::to_string),
+                actions_enabled: a.actions_enabled().unwrap_or(false),
+                alarm_actions: a.alarm_actions().to_vec(),
+                description: a.alarm_description().map(str::to_string),
+                tagged: tags
+                    .tags()
+                    .iter()
+                    .any(|t| t.key() == Some(TAG_KEY) && t.value() == Some(TAG_VALUE)),
+                log_group_tag: tags
+                    .tags()
+                    .iter()
+                    .find(|t| t.key() == Some(LOG_GROUP_TAG))
+                    .and_then(|t| t.value())
+                    .map(str::to_string),
+            }))
+        };
+        let (topic, filter, alarm) = tokio::join!(topic, filter, alarm);
+        Ok(DeployState {
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            log_group: log_group.unwrap_or_default().to_string(),
+            topic: topic?,
+            filter: filter?,
+            alarm: alarm?,
+        })
+    }
+}
+
+impl Reader {
+    /// Subscriptions of a topic, for the fire drill's report.
+    pub async fn topic_facts(&self, arn: &str) -> Topic {
+        self.topic(arn).await
+    }
+
+    /// The SNS actions of an alarm, or `None` if there is no such alarm.
+    pub async fn alarm_actions(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Vec<String>>, FactError> {
+        let out = aws_sdk_cloudwatch::Client::new(&self.regional(region))
+            .describe_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .map_err(|e| classify("cloudwatch:DescribeAlarms", &e))?;
+        Ok(out
+            .metric_alarms()
+            .first()
+            .map(|a| a.alarm_actions().to_vec()))
+    }
+
+    /// `logs:FilterLogEvents` with a pattern since `start_ms`, all pages:
+    /// (timestamp ms, message).
+    pub async fn log_events(
+        &self,
+        region: &str,
+        log_group: &str,
+        pattern: &str,
+        start_ms: i64,
+    ) -> Result<Vec<(i64, String)>, FactError> {
+        let pages: Vec<_> = aws_sdk_cloudwatchlogs::Client::new(&self.regional(region))
+            .filter_log_events()
+            .log_group_name(log_group)
+            .filter_pattern(pattern)
+            .start_time(start_ms)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        let mut out = Vec::new();
+        for page in pages {
+            let page = page.map_err(|e| classify("logs:FilterLogEvents", &e))?;
+            out.extend(page.events().iter().map(|e| {
+                (
+                    e.timestamp().unwrap_or_default(),
+                    e.message().unwrap_or_default().to_string(),
+                )
+            }));
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,571 @@
+//! The alarm-chain commands: deploy, teardown, the fire drill and `events`.
+//!
+//! Each command reads state through the adapter's `Reader`, builds a value
+//! (a plan, a list of deletions, a list of events), prints it, and only then,
+//! for the commands that write, asks and applies it through a `Writer`. This
+//! module owns that flow and its messages; it must not hold SDK types or check
+//! rules.
+
+use std::io::IsTerminal;
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::aws::{parse_log_group_arn, Caller, ConnectOptions, Reader, Writer};
+use crate::checks::chain::judge_trail;
+use crate::checks::fmt_time;
+use crate::deploy::{self, Action, DeployConfig, Step};
+use crate::exit;
+use crate::rootactivity::{is_root_activity, CIS_ROOT_PATTERN};
+
+/// Whether prompts can be shown: stdin and stderr must both be terminals
+/// (dialoguer reads /dev/tty otherwise and would block).
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// A failure that ends a command with an exit code and one message.
+#[derive(Debug)]
+pub struct Stop {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Stop {
+    fn usage(message: impl Into<String>) -> Self {
+        Stop {
+            code: exit::USAGE,
+            message: message.into(),
+        }
+    }
+}
+
+pub type Outcome = Result<u8, Stop>;
+
+pub async fn connect(opts: &ConnectOptions) -> Result<(Reader, Writer, Caller), Stop> {
+    let config = crate::aws::load_config(opts).await;
+    let reader = Reader::new(&config, opts);
+    let caller = reader
+        .caller()
+        .await
+        .map_err(|e| Stop::usage(e.to_string()))?;
+    Ok((reader, Writer::new(&config), caller))
+}
+
+fn confirm(question: &str, yes: bool) -> Result<bool, Stop> {
+    if yes {
+        return Ok(true);
+    }
+    if !interactive() {
+        return Err(Stop::usage(
+            "this change needs confirmation: run it in a terminal, or pass --yes (see the plan with --dry-run)",
+        ));
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|e| Stop::usage(format!("no answer to the confirmation prompt: {e}")))
+}
+
+/// The log group to use: `--log-group` (which must exist), else the one a
+/// qualifying trail feeds; with several, ask or require `--log-group`.
+pub async fn choose_log_group(
+    reader: &Reader,
+    flag: Option<&str>,
+) -> Result<(String, String), Stop> {
+    if let Some(name) = flag {
+        let region = reader.region();
+        let exists = reader.log_group_exists(&region, name).await.map_err(|e| {
+            Stop::usage(format!("cannot check --log-group {name}: {}", e.describe()))
+        })?;
+        if !exists {
+            return Err(Stop::usage(format!(
+                "--log-group {name} does not exist in {region}: name an existing log group that your trail delivers to"
+            )));
+        }
+        return Ok((region, name.to_string()));
+    }
+    let chain = reader
+        .alarm_chain()
+        .await
+        .map_err(|e| Stop::usage(format!("cannot find a trail's log group: {}", e.describe())))?;
+    let trails = chain.trails.unwrap_or_default();
+    let mut groups: Vec<(String, String, String)> = trails
+        .iter()
+        .filter(|t| judge_trail(t).qualifies())
+        .filter_map(|t| {
+            let (region, name) = parse_log_group_arn(t.log_group_arn.as_deref()?)?;
+            Some((region, name, t.name.clone()))
+        })
+        .collect();
+    groups.sort();
+    groups.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    match groups.len() {
+        0 => Err(Stop::usage(
+            "no qualifying trail (multi-region, logging, read and write management events) delivers to CloudWatch Logs: \
+             fix the trail (rootguard verify --check cloudtrail) or name a log group with --log-group",
+        )),
+        1 => {
+            let (region, name, _) = groups.remove(0);
+            Ok((region, name))
+        }
+        _ if interactive() => {
+            let items: Vec<String> = groups.iter().map(|(r, n, t)| format!("{n} ({r}, trail {t})")).collect();
+            let i = dialoguer::Select::new()
+                .with_prompt("Several trails feed log groups; which one should carry the root-activity alarm?")
+                .items(&items)
+                .default(0)
+                .interact()
+                .map_err(|e| Stop::usage(format!("no log group chosen: {e}")))?;
+            let (region, name, _) = groups.remove(i);
+            Ok((region, name))
+        }
+        _ => Err(Stop::usage(format!(
+            "several qualifying trails feed log groups ({}): choose one with --log-group",
+            groups.iter().map(|(_, n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+pub struct DeployArgs<'a> {
+    pub config: DeployConfig,
+    pub log_group: Option<&'a str>,
+    pub dry_run: bool,
+    pub yes: bool,
+    pub json: bool,
+}
+
+pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
+    let (reader, writer, caller) = connect(opts).await?;
+    let (region, log_group) = choose_log_group(&reader, args.log_group).await?;
+    let state = reader
+        .deploy_state(&caller.account_id, &region, Some(&log_group))
+        .await
+        .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
+    let plan = deploy::plan(&state, &args.config);
+    if args.json {
+        print!("{}", plan.json());
+    } else {
+        print!("{}", plan.text());
+    }
+    if args.dry_run {
+        return Ok(exit::OK);
+    }
+    let pending: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Subscription {
+                action: Action::Create,
+                email,
+                ..
+            } => Some(email.as_str()),
+            _ => None,
+        })
+        .collect();
+    if plan.is_noop() {
+        eprintln!("nothing to change: the alarm chain is deployed as planned");
+        return Ok(exit::OK);
+    }
+    if !confirm("Apply this plan?", args.yes)? {
+        eprintln!("nothing was changed");
+        return Ok(exit::OK);
+    }
+    let mut done = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.action() != Action::NoOp) {
+        let verb = if step.action() == Action::Create {
+            "create"
+        } else {
+            "update"
+        };
+        match writer.apply(&region, step).await {
+            Ok(()) => {
+                eprintln!("  done    {verb} {}", step.describe());
+                done.push(step);
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: failed to {verb} {}: {}",
+                    step.describe(),
+                    e.describe()
+                );
+                let left: Vec<String> = plan
+                    .steps
+                    .iter()
+                    .filter(|s| s.action() != Action::NoOp && !done.contains(s))
+                    .map(|s| format!("  not done {}", s.describe()))
+                    .collect();
+                eprintln!(
+                    "{} step(s) done, {} not done:\n{}",
+                    done.len(),
+                    left.len(),
+                    left.join("\n")
+                );
+                eprintln!("fix the cause and run `rootguard deploy` again: it completes what is missing, without duplicates");
+                return Ok(exit::FAILED);
+            }
+        }
+    }
+    eprintln!(
+        "deployed: root activity in {log_group} now raises alarm {} in {region}",
+        deploy::ALARM_NAME
+    );
+    if !pending.is_empty() {
+        eprintln!(
+            "ACTION NEEDED: {} must each click the confirmation link in the email from AWS Notifications; \
+             until then the alarm reaches nobody. Then run `rootguard alarm test`.",
+            pending.join(", ")
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// What teardown deletes, and what it leaves alone.
+#[derive(Debug, Serialize)]
+pub struct TeardownPlan {
+    pub region: String,
+    pub delete: Vec<String>,
+    pub keep: Vec<String>,
+}
+
+pub async fn teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Outcome {
+    let (reader, writer, caller) = connect(opts).await?;
+    let region = reader.region();
+    let state = reader
+        .deploy_state(&caller.account_id, &region, None)
+        .await
+        .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
+    let mut plan = TeardownPlan {
+        region: region.clone(),
+        delete: vec![],
+        keep: vec![],
+    };
+    let mut filter_group = None;
+    match &state.alarm {
+        Some(a) if a.tagged => {
+            plan.delete.push(format!("alarm {}", deploy::ALARM_NAME));
+            if let Some(lg) = &a.log_group_tag {
+                let s = reader
+                    .deploy_state(&caller.account_id, &region, Some(lg))
+                    .await
+                    .map_err(|e| Stop::usage(e.describe()))?;
+                if s.filter.is_some() {
+                    plan.delete
+                        .push(format!("metric filter {} on {lg}", deploy::FILTER_NAME));
+                    filter_group = Some(lg.clone());
+                }
+            }
+        }
+        Some(_) => plan.keep.push(format!(
+            "alarm {}: not tagged {}={}",
+            deploy::ALARM_NAME,
+            deploy::TAG_KEY,
+            deploy::TAG_VALUE
+        )),
+        None => {}
+    }
+    let topic = state.topic.as_ref();
+    match topic {
+        Some(t) if t.tagged => plan
+            .delete
+            .push(format!("sns topic {} and its subscriptions", t.arn)),
+        Some(t) => plan.keep.push(format!(
+            "sns topic {}: not tagged {}={}",
+            t.arn,
+            deploy::TAG_KEY,
+            deploy::TAG_VALUE
+        )),
+        None => {}
+    }
+    println!(
+        "teardown plan for account {} in {region}",
+        caller.account_id
+    );
+    for d in &plan.delete {
+        println!("  delete  {d}");
+    }
+    for k in &plan.keep {
+        println!("  keep    {k}");
+    }
+    println!(
+        "trails, log groups and anything not tagged {}={} are left alone",
+        deploy::TAG_KEY,
+        deploy::TAG_VALUE
+    );
+    if dry_run || plan.delete.is_empty() {
+        if plan.delete.is_empty() {
+            eprintln!("nothing to delete");
+        }
+        return Ok(exit::OK);
+    }
+    if !confirm("Delete these resources?", yes)? {
+        eprintln!("nothing was changed");
+        return Ok(exit::OK);
+    }
+    let result = async {
+        if state.alarm.as_ref().is_some_and(|a| a.tagged) {
+            writer.delete_alarm(&region, deploy::ALARM_NAME).await?;
+            eprintln!("  deleted alarm {}", deploy::ALARM_NAME);
+        }
+        if let Some(lg) = &filter_group {
+            writer
+                .delete_metric_filter(&region, lg, deploy::FILTER_NAME)
+                .await?;
+            eprintln!("  deleted metric filter {} on {lg}", deploy::FILTER_NAME);
+        }
+        if let Some(t) = topic.filter(|t| t.tagged) {
+            writer.delete_topic(&region, &t.arn).await?;
+            eprintln!("  deleted sns topic {}", t.arn);
+        }
+        Ok::<_, crate::facts::FactError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(exit::OK),
+        Err(e) => {
+            eprintln!(
+                "error: {}; run `rootguard teardown` again to finish",
+                e.describe()
+            );
+            Ok(exit::FAILED)
+        }
+    }
+}
+
+/// The fire drill: alarm -> SNS -> confirmed subscribers.
+pub async fn alarm_test(opts: &ConnectOptions, alarm: &str) -> Outcome {
+    let (reader, writer, caller) = connect(opts).await?;
+    let region = reader.region();
+    let actions = reader
+        .alarm_actions(&region, alarm)
+        .await
+        .map_err(|e| Stop::usage(e.describe()))?
+        .ok_or_else(|| {
+            Stop::usage(format!(
+                "alarm {alarm} does not exist in {region}: deploy it with `rootguard deploy --email ADDR`, or pass --region"
+            ))
+        })?;
+    let topics: Vec<&String> = actions
+        .iter()
+        .filter(|a| a.split(':').nth(2) == Some("sns"))
+        .collect();
+    let reason = format!(
+        "rootguard fire drill by {} at {}: testing that root-activity alarms reach a person. This is a test, not root activity.",
+        caller.arn,
+        fmt_time(OffsetDateTime::now_utc())
+    );
+    writer
+        .set_alarm(&region, alarm, &reason)
+        .await
+        .map_err(|e| Stop {
+            code: exit::FAILED,
+            message: format!("failed to set alarm {alarm} to ALARM: {}", e.describe()),
+        })?;
+    println!("alarm {alarm} set to ALARM in {region} (CloudWatch returns it to OK at its next evaluation)");
+    let mut reached = 0;
+    if topics.is_empty() {
+        println!("warning: the alarm has no SNS action, so the drill notified nobody");
+    }
+    for arn in topics {
+        let t = reader.topic_facts(arn).await;
+        match &t.subscriptions {
+            Ok(subs) => {
+                let confirmed: Vec<&str> = subs
+                    .iter()
+                    .filter(|s| s.confirmed())
+                    .map(|s| s.endpoint.as_str())
+                    .collect();
+                let pending = subs.len() - confirmed.len();
+                reached += confirmed.len();
+                println!(
+                    "topic {arn}: {} confirmed subscriber(s){}{}",
+                    confirmed.len(),
+                    if confirmed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", confirmed.join(", "))
+                    },
+                    if pending > 0 {
+                        format!(", {pending} pending confirmation")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            Err(e) => println!("topic {arn}: subscriptions unknown: {}", e.describe()),
+        }
+    }
+    if reached == 0 {
+        println!("warning: no confirmed subscriber: nobody received this drill. Confirm the subscription email, then run the drill again.");
+        return Ok(exit::FAILED);
+    }
+    println!("check the inbox(es) above for an ALARM notification for {alarm}");
+    Ok(exit::OK)
+}
+
+/// One root action, as `events` prints it.
+#[derive(Debug, Serialize)]
+pub struct RootEvent {
+    pub time: String,
+    pub event_name: String,
+    pub event_source: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub mfa_used: String,
+    pub region: String,
+    pub error_code: String,
+}
+
+fn text_of(v: &Value, path: &[&str]) -> String {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(x) => cur = x,
+            None => return String::new(),
+        }
+    }
+    match cur {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Turns CloudTrail records into rows, keeping only root activity by our own
+/// evaluation of the CIS pattern (the server's filtering is not trusted).
+pub fn root_events(messages: &[(i64, String)]) -> Vec<RootEvent> {
+    let mut rows: Vec<RootEvent> = messages
+        .iter()
+        .filter_map(|(_, m)| serde_json::from_str::<Value>(m).ok())
+        .filter(is_root_activity)
+        .map(|r| {
+            let mfa = match text_of(&r, &["additionalEventData", "MFAUsed"]).as_str() {
+                "" => match text_of(
+                    &r,
+                    &[
+                        "userIdentity",
+                        "sessionContext",
+                        "attributes",
+                        "mfaAuthenticated",
+                    ],
+                )
+                .as_str()
+                {
+                    "true" => "yes".to_string(),
+                    "false" => "no".to_string(),
+                    _ => "unknown".to_string(),
+                },
+                "Yes" => "yes".into(),
+                "No" => "no".into(),
+                other => other.to_ascii_lowercase(),
+            };
+            let mut error = text_of(&r, &["errorCode"]);
+            if error.is_empty() && text_of(&r, &["responseElements", "ConsoleLogin"]) == "Failure" {
+                error = text_of(&r, &["errorMessage"]);
+            }
+            RootEvent {
+                time: text_of(&r, &["eventTime"]),
+                event_name: text_of(&r, &["eventName"]),
+                event_source: text_of(&r, &["eventSource"]),
+                source_ip: text_of(&r, &["sourceIPAddress"]),
+                user_agent: text_of(&r, &["userAgent"]),
+                mfa_used: mfa,
+                region: text_of(&r, &["awsRegion"]),
+                error_code: error,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.time.cmp(&b.time));
+    rows
+}
+
+pub async fn events(
+    opts: &ConnectOptions,
+    since: time::Duration,
+    log_group: Option<&str>,
+    json: bool,
+) -> Outcome {
+    let (reader, _, caller) = connect(opts).await?;
+    let (region, group) = choose_log_group(&reader, log_group).await?;
+    let start = OffsetDateTime::now_utc() - since;
+    let start_ms = (start.unix_timestamp_nanos() / 1_000_000) as i64;
+    let messages = reader
+        .log_events(&region, &group, CIS_ROOT_PATTERN, start_ms)
+        .await
+        .map_err(|e| Stop {
+            code: exit::FAILED,
+            message: format!("cannot read {group}: {}", e.describe()),
+        })?;
+    let rows = root_events(&messages);
+    if json {
+        let doc = serde_json::json!({
+            "schema": "rootguard.events/v1",
+            "account_id": caller.account_id,
+            "log_group": group,
+            "region": region,
+            "since": fmt_time(start),
+            "events": rows,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("events serialize")
+        );
+        return Ok(exit::OK);
+    }
+    println!(
+        "root activity in {group} ({region}) since {}: {} event(s)",
+        fmt_time(start),
+        rows.len()
+    );
+    if rows.is_empty() {
+        return Ok(exit::OK);
+    }
+    println!(
+        "{:<20}  {:<24}  {:<15}  {:<3}  {:<12}  {:<22}  USER AGENT",
+        "TIME", "EVENT", "SOURCE IP", "MFA", "REGION", "ERROR"
+    );
+    for r in &rows {
+        let ua: String = r.user_agent.chars().take(60).collect();
+        println!(
+            "{:<20}  {:<24}  {:<15}  {:<3}  {:<12}  {:<22}  {ua}",
+            r.time,
+            r.event_name,
+            r.source_ip,
+            r.mfa_used,
+            r.region,
+            if r.error_code.is_empty() {
+                "-"
+            } else {
+                &r.error_code
+            }
+        );
+    }
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rootactivity::corpus;
+
+    #[test]
+    fn root_events_keeps_only_root_activity_and_extracts_fields() {
+        let messages: Vec<(i64, String)> =
+            corpus().iter().map(|e| (0, e.text.to_string())).collect();
+        let rows = root_events(&messages);
+        let names: Vec<&str> = rows.iter().map(|r| r.event_name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["ConsoleLogin", "ConsoleLogin", "CreateAccessKey"],
+            "sorted by time"
+        );
+        let failed = &rows[0];
+        assert_eq!(failed.error_code, "Failed authentication");
+        assert_eq!(failed.mfa_used, "no");
+        assert_eq!(rows[1].mfa_used, "yes");
+        assert_eq!(rows[2].source_ip, "203.0.113.10");
+        assert!(rows[2].user_agent.starts_with("aws-cli/2.15.0"));
+    }
+}

@@ -1,0 +1,635 @@
+//! The deploy plan: what `rootguard deploy` will create, update or leave alone.
+//!
+//! This module owns the names and settings of the alarm chain rootguard
+//! deploys (shared with `cfn/root-activity-alarm.yaml`, a test keeps them
+//! equal), the [`Plan`] value, and the pure function that derives a plan from
+//! the current state. `--dry-run` prints the plan; apply executes the same
+//! value. It must not call AWS: the adapter reads [`DeployState`] and applies
+//! [`Step`]s.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::rootactivity::{CIS_ROOT_PATTERN, METRIC_NAME, METRIC_NAMESPACE};
+
+/// The CloudFormation template that builds the same chain (`rootguard template`).
+pub const TEMPLATE: &str = include_str!("../cfn/root-activity-alarm.yaml");
+
+/// The tag every resource rootguard creates carries; teardown removes only these.
+pub const TAG_KEY: &str = "managed-by";
+pub const TAG_VALUE: &str = "rootguard";
+/// Records on the alarm which log group holds rootguard's metric filter.
+pub const LOG_GROUP_TAG: &str = "rootguard:log-group";
+
+pub const TOPIC_NAME: &str = "rootguard-root-activity";
+pub const FILTER_NAME: &str = "rootguard-root-activity";
+pub const ALARM_NAME: &str = "rootguard-root-activity";
+pub const METRIC_VALUE: &str = "1";
+pub const ALARM_STATISTIC: &str = "Sum";
+pub const ALARM_PERIOD: i32 = 300;
+pub const ALARM_THRESHOLD: f64 = 1.0;
+pub const ALARM_COMPARISON: &str = "GreaterThanOrEqualToThreshold";
+pub const ALARM_EVALUATION_PERIODS: i32 = 1;
+pub const ALARM_TREAT_MISSING_DATA: &str = "notBreaching";
+pub const ALARM_DESCRIPTION: &str = "The AWS account's root user was used (CIS 4.3). Find out who and why now: \
+    run `rootguard events --since 1h` or search CloudTrail for userIdentity.type = Root. If nobody on your team \
+    did this, treat it as a compromise: change the root password, check root MFA devices and access keys, and \
+    review what root changed.";
+
+/// What deploy was asked to do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeployConfig {
+    pub emails: Vec<String>,
+    /// A customer-managed KMS key (ARN or alias) for the topic.
+    pub kms_key: Option<String>,
+}
+
+/// What exists now, as read by the adapter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeployState {
+    pub account_id: String,
+    pub region: String,
+    pub log_group: String,
+    pub topic: Option<TopicState>,
+    /// rootguard's metric filter on the log group, if present.
+    pub filter: Option<FilterState>,
+    pub alarm: Option<AlarmState>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TopicState {
+    pub arn: String,
+    pub policy: Option<Value>,
+    pub kms_key: Option<String>,
+    pub tagged: bool,
+    /// Subscribed email endpoints (pending or confirmed).
+    pub emails: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FilterState {
+    pub pattern: String,
+    pub namespace: String,
+    pub metric: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AlarmState {
+    pub arn: String,
+    pub namespace: String,
+    pub metric: String,
+    pub statistic: Option<String>,
+    pub period: Option<i32>,
+    pub threshold: Option<f64>,
+    pub comparison: Option<String>,
+    pub evaluation_periods: Option<i32>,
+    pub treat_missing_data: Option<String>,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+    pub description: Option<String>,
+    pub tagged: bool,
+    /// The `rootguard:log-group` tag: where rootguard's filter lives.
+    pub log_group_tag: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    NoOp,
+}
+
+/// One resource and what will happen to it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "resource", rename_all = "snake_case")]
+pub enum Step {
+    Topic {
+        action: Action,
+        name: String,
+        arn: String,
+        policy: Value,
+        kms_key: Option<String>,
+        changes: Vec<String>,
+    },
+    Subscription {
+        action: Action,
+        topic_arn: String,
+        email: String,
+    },
+    MetricFilter {
+        action: Action,
+        log_group: String,
+        name: String,
+        pattern: String,
+        namespace: String,
+        metric: String,
+        changes: Vec<String>,
+    },
+    Alarm {
+        action: Action,
+        name: String,
+        topic_arn: String,
+        log_group: String,
+        changes: Vec<String>,
+    },
+}
+
+impl Step {
+    pub fn action(&self) -> Action {
+        match self {
+            Step::Topic { action, .. }
+            | Step::Subscription { action, .. }
+            | Step::MetricFilter { action, .. }
+            | Step::Alarm { action, .. } => *action,
+        }
+    }
+
+    /// One line for the text plan.
+    pub fn describe(&self) -> String {
+        let changes = |c: &[String]| {
+            if c.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", c.join("; "))
+            }
+        };
+        match self {
+            Step::Topic { name, kms_key, changes: c, .. } => format!(
+                "sns topic {name}: only cloudwatch.amazonaws.com may publish, from this account{}{}",
+                kms_key.as_deref().map(|k| format!(", encrypted with {k}")).unwrap_or_default(),
+                changes(c)
+            ),
+            Step::Subscription { email, action, .. } => format!(
+                "email subscription {email}{}",
+                if *action == Action::Create { " (stays pending until confirmed from the inbox)" } else { "" }
+            ),
+            Step::MetricFilter { log_group, name, namespace, metric, changes: c, .. } => format!(
+                "metric filter {name} on {log_group}: CIS root pattern -> {namespace}/{metric} = {METRIC_VALUE}{}",
+                changes(c)
+            ),
+            Step::Alarm { name, changes: c, .. } => format!(
+                "alarm {name}: {ALARM_STATISTIC} over {ALARM_PERIOD} s >= {ALARM_THRESHOLD}, {ALARM_EVALUATION_PERIODS} period, \
+                 missing data {ALARM_TREAT_MISSING_DATA}, notifies the topic{}",
+                changes(c)
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Plan {
+    pub account_id: String,
+    pub region: String,
+    pub log_group: String,
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    pub fn count(&self, a: Action) -> usize {
+        self.steps.iter().filter(|s| s.action() == a).count()
+    }
+
+    pub fn is_noop(&self) -> bool {
+        self.steps.iter().all(|s| s.action() == Action::NoOp)
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "deploy plan for account {} in {} (log group {})\n",
+            self.account_id, self.region, self.log_group
+        );
+        for s in &self.steps {
+            let verb = match s.action() {
+                Action::Create => "create",
+                Action::Update => "update",
+                Action::NoOp => "ok",
+            };
+            out.push_str(&format!("  {verb:<7} {}\n", s.describe()));
+        }
+        out.push_str(&format!(
+            "{} to create, {} to update, {} unchanged\n",
+            self.count(Action::Create),
+            self.count(Action::Update),
+            self.count(Action::NoOp)
+        ));
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let mut doc = serde_json::to_value(self).expect("plan serializes");
+        doc["schema"] = json!("rootguard.plan/v1");
+        let mut s = serde_json::to_string_pretty(&doc).expect("plan serializes");
+        s.push('\n');
+        s
+    }
+}
+
+pub fn topic_arn(region: &str, account_id: &str) -> String {
+    format!("arn:aws:sns:{region}:{account_id}:{TOPIC_NAME}")
+}
+
+/// Only CloudWatch may publish, and only for alarms in this account.
+pub fn topic_policy(topic_arn: &str, account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowCloudWatchAlarmsFromThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}
+        }]
+    })
+}
+
+/// Derives the plan from the current state. Pure.
+pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
+    let arn = state
+        .topic
+        .as_ref()
+        .map(|t| t.arn.clone())
+        .unwrap_or_else(|| topic_arn(&state.region, &state.account_id));
+    let policy = topic_policy(&arn, &state.account_id);
+    let mut steps = Vec::new();
+
+    let mut topic_changes = Vec::new();
+    let topic_action = match &state.topic {
+        None => Action::Create,
+        Some(t) => {
+            if t.policy.as_ref() != Some(&policy) {
+                topic_changes.push("reset the topic policy".to_string());
+            }
+            if config.kms_key.is_some() && t.kms_key != config.kms_key {
+                topic_changes.push(format!(
+                    "encrypt with {}",
+                    config.kms_key.as_deref().unwrap_or_default()
+                ));
+            }
+            if !t.tagged {
+                topic_changes.push(format!("tag {TAG_KEY}={TAG_VALUE}"));
+            }
+            if topic_changes.is_empty() {
+                Action::NoOp
+            } else {
+                Action::Update
+            }
+        }
+    };
+    steps.push(Step::Topic {
+        action: topic_action,
+        name: TOPIC_NAME.into(),
+        arn: arn.clone(),
+        policy,
+        kms_key: config
+            .kms_key
+            .clone()
+            .or_else(|| state.topic.as_ref().and_then(|t| t.kms_key.clone())),
+        changes: topic_changes,
+    });
+
+    let existing: Vec<String> = state
+        .topic
+        .as_ref()
+        .map(|t| t.emails.iter().map(|e| e.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let mut seen = Vec::new();
+    for email in &config.emails {
+        let key = email.to_ascii_lowercase();
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key.clone());
+        steps.push(Step::Subscription {
+            action: if existing.contains(&key) {
+                Action::NoOp
+            } else {
+                Action::Create
+            },
+            topic_arn: arn.clone(),
+            email: email.clone(),
+        });
+    }
+
+    let want = FilterState {
+        pattern: CIS_ROOT_PATTERN.into(),
+        namespace: METRIC_NAMESPACE.into(),
+        metric: METRIC_NAME.into(),
+        value: METRIC_VALUE.into(),
+    };
+    let (filter_action, filter_changes) = match &state.filter {
+        None => (Action::Create, vec![]),
+        Some(f) if *f == want => (Action::NoOp, vec![]),
+        Some(f) => {
+            let mut c = Vec::new();
+            if f.pattern != want.pattern {
+                c.push("reset the pattern".to_string());
+            }
+            if f.namespace != want.namespace || f.metric != want.metric || f.value != want.value {
+                c.push(format!(
+                    "emit {}/{} = {}",
+                    want.namespace, want.metric, want.value
+                ));
+            }
+            (Action::Update, c)
+        }
+    };
+    steps.push(Step::MetricFilter {
+        action: filter_action,
+        log_group: state.log_group.clone(),
+        name: FILTER_NAME.into(),
+        pattern: want.pattern,
+        namespace: want.namespace,
+        metric: want.metric,
+        changes: filter_changes,
+    });
+
+    let (alarm_action, alarm_changes) = match &state.alarm {
+        None => (Action::Create, vec![]),
+        Some(a) => {
+            let checks = [
+                (
+                    a.namespace == METRIC_NAMESPACE && a.metric == METRIC_NAME,
+                    "watch CISBenchmark/RootAccountUsage",
+                ),
+                (
+                    a.statistic.as_deref() == Some(ALARM_STATISTIC),
+                    "statistic Sum",
+                ),
+                (a.period == Some(ALARM_PERIOD), "period 300 s"),
+                (a.threshold == Some(ALARM_THRESHOLD), "threshold 1"),
+                (
+                    a.comparison.as_deref() == Some(ALARM_COMPARISON),
+                    "GreaterThanOrEqualToThreshold",
+                ),
+                (
+                    a.evaluation_periods == Some(ALARM_EVALUATION_PERIODS),
+                    "1 evaluation period",
+                ),
+                (
+                    a.treat_missing_data.as_deref() == Some(ALARM_TREAT_MISSING_DATA),
+                    "missing data notBreaching",
+                ),
+                (a.actions_enabled, "enable actions"),
+                (a.alarm_actions == [arn.clone()], "notify the topic"),
+                (
+                    a.description.as_deref() == Some(ALARM_DESCRIPTION),
+                    "refresh the description",
+                ),
+                (a.tagged, "tag managed-by=rootguard"),
+            ];
+            let c: Vec<String> = checks
+                .iter()
+                .filter(|(ok, _)| !ok)
+                .map(|(_, what)| what.to_string())
+                .collect();
+            if c.is_empty() {
+                (Action::NoOp, c)
+            } else {
+                (Action::Update, c)
+            }
+        }
+    };
+    steps.push(Step::Alarm {
+        action: alarm_action,
+        name: ALARM_NAME.into(),
+        topic_arn: arn,
+        log_group: state.log_group.clone(),
+        changes: alarm_changes,
+    });
+
+    Plan {
+        account_id: state.account_id.clone(),
+        region: state.region.clone(),
+        log_group: state.log_group.clone(),
+        steps,
+    }
+}
+
+/// Accepts a KMS key ARN, a key alias (`alias/NAME`) or an alias ARN. The
+/// AWS-managed `alias/aws/sns` key is refused: CloudWatch cannot use it.
+pub fn parse_kms_key(s: &str) -> Result<String, String> {
+    const HELP: &str =
+        "expected a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), alias/NAME or an alias ARN";
+    let alias = s.strip_prefix("alias/").or_else(|| {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        (parts.len() == 6 && parts[0] == "arn" && parts[2] == "kms")
+            .then(|| parts[5].strip_prefix("alias/"))
+            .flatten()
+    });
+    if let Some(a) = alias {
+        if a.starts_with("aws/") {
+            return Err(format!(
+                "{s:?} is an AWS-managed key, which CloudWatch alarms cannot use: create a customer-managed key whose key policy allows cloudwatch.amazonaws.com"
+            ));
+        }
+        if !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+        {
+            return Ok(s.to_string());
+        }
+        return Err(format!("{s:?} is not a valid alias: {HELP}"));
+    }
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "kms"
+        && crate::input::parse_region(parts[3]).is_ok()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].strip_prefix("key/").is_some_and(|id| {
+            !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+        });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not a KMS key: {HELP}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> DeployState {
+        DeployState {
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+            log_group: "trail-logs".into(),
+            ..Default::default()
+        }
+    }
+
+    fn config() -> DeployConfig {
+        DeployConfig {
+            emails: vec![
+                "sec@example.com".into(),
+                "SEC@example.com".into(),
+                "ops@example.com".into(),
+            ],
+            kms_key: None,
+        }
+    }
+
+    /// The state a successful apply of `plan` leaves behind.
+    fn applied(state: &DeployState, plan: &Plan) -> DeployState {
+        let mut s = state.clone();
+        for step in &plan.steps {
+            match step {
+                Step::Topic {
+                    arn,
+                    policy,
+                    kms_key,
+                    ..
+                } => {
+                    let emails = s
+                        .topic
+                        .as_ref()
+                        .map(|t| t.emails.clone())
+                        .unwrap_or_default();
+                    s.topic = Some(TopicState {
+                        arn: arn.clone(),
+                        policy: Some(policy.clone()),
+                        kms_key: kms_key.clone(),
+                        tagged: true,
+                        emails,
+                    });
+                }
+                Step::Subscription { email, .. } => {
+                    let t = s.topic.as_mut().unwrap();
+                    if !t.emails.contains(email) {
+                        t.emails.push(email.clone());
+                    }
+                }
+                Step::MetricFilter {
+                    pattern,
+                    namespace,
+                    metric,
+                    ..
+                } => {
+                    s.filter = Some(FilterState {
+                        pattern: pattern.clone(),
+                        namespace: namespace.clone(),
+                        metric: metric.clone(),
+                        value: METRIC_VALUE.into(),
+                    })
+                }
+                Step::Alarm { topic_arn, .. } => s.alarm = Some(AlarmState {
+                    arn: "arn:aws:cloudwatch:us-east-1:111122223333:alarm:rootguard-root-activity"
+                        .into(),
+                    namespace: METRIC_NAMESPACE.into(),
+                    metric: METRIC_NAME.into(),
+                    statistic: Some(ALARM_STATISTIC.into()),
+                    period: Some(ALARM_PERIOD),
+                    threshold: Some(ALARM_THRESHOLD),
+                    comparison: Some(ALARM_COMPARISON.into()),
+                    evaluation_periods: Some(ALARM_EVALUATION_PERIODS),
+                    treat_missing_data: Some(ALARM_TREAT_MISSING_DATA.into()),
+                    actions_enabled: true,
+                    alarm_actions: vec![topic_arn.clone()],
+                    description: Some(ALARM_DESCRIPTION.into()),
+                    tagged: true,
+                    log_group_tag: None,
+                }),
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn fresh_account_creates_everything_once() {
+        let p = plan(&state(), &config());
+        let actions: Vec<Action> = p.steps.iter().map(Step::action).collect();
+        assert_eq!(
+            actions,
+            [Action::Create; 5],
+            "topic, two distinct emails, filter, alarm"
+        );
+        assert!(p.text().contains("stays pending until confirmed"));
+        assert!(p.json().contains("\"schema\": \"rootguard.plan/v1\""));
+    }
+
+    #[test]
+    fn applying_the_plan_makes_the_next_plan_a_no_op() {
+        let s = state();
+        let p = plan(&s, &config());
+        let again = plan(&applied(&s, &p), &config());
+        assert!(again.is_noop(), "{}", again.text());
+    }
+
+    #[test]
+    fn partial_state_is_completed_without_duplicates() {
+        // Every prefix of the steps applied, as a run stopped after step k.
+        let s = state();
+        let full = plan(&s, &config());
+        for k in 0..full.steps.len() {
+            let partial = Plan {
+                steps: full.steps[..k].to_vec(),
+                ..full.clone()
+            };
+            let next = plan(&applied(&s, &partial), &config());
+            assert_eq!(
+                next.count(Action::Create),
+                full.steps.len() - k,
+                "after {k} steps:\n{}",
+                next.text()
+            );
+            assert!(plan(&applied(&applied(&s, &partial), &next), &config()).is_noop());
+        }
+    }
+
+    #[test]
+    fn drift_is_updated() {
+        let s = state();
+        let mut s2 = applied(&s, &plan(&s, &config()));
+        s2.alarm.as_mut().unwrap().threshold = Some(5.0);
+        s2.filter.as_mut().unwrap().pattern = "{ $.userIdentity.type = Root }".into();
+        s2.topic.as_mut().unwrap().policy = Some(json!({}));
+        let p = plan(&s2, &config());
+        assert_eq!(p.count(Action::Update), 3, "{}", p.text());
+        assert!(p.text().contains("threshold 1"));
+        assert!(p.text().contains("reset the pattern"));
+    }
+
+    #[test]
+    fn topic_policy_only_lets_cloudwatch_publish_from_this_account() {
+        let p = topic_policy("arn:aws:sns:us-east-1:111122223333:t", "111122223333");
+        let st = &p["Statement"][0];
+        assert_eq!(
+            st["Principal"],
+            json!({"Service": "cloudwatch.amazonaws.com"})
+        );
+        assert_eq!(st["Action"], "sns:Publish");
+        assert_eq!(
+            st["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "111122223333"
+        );
+    }
+
+    #[test]
+    fn kms_keys() {
+        for ok in [
+            "alias/rootguard",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:eu-west-1:111122223333:alias/alarms",
+        ] {
+            assert!(parse_kms_key(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "mykey",
+            "alias/",
+            "arn:aws:kms:us-east-1:1:key/x",
+            "arn:aws:s3:::bucket",
+            "key/1234",
+        ] {
+            assert!(parse_kms_key(bad).is_err(), "{bad}");
+        }
+        assert!(parse_kms_key("alias/aws/sns")
+            .unwrap_err()
+            .contains("AWS-managed"));
+    }
+}

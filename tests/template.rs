@@ -1,0 +1,78 @@
+//! The CloudFormation template builds the same chain as `rootguard deploy`:
+//! its pattern, names and alarm parameters equal the code's constants.
+
+mod common;
+
+use common::*;
+use rootguard::deploy::*;
+use rootguard::rootactivity::{CIS_ROOT_PATTERN, METRIC_NAME, METRIC_NAMESPACE};
+use serde_json::{json, Value};
+
+fn template() -> Value {
+    let text =
+        std::fs::read_to_string(manifest_dir().join("cfn/root-activity-alarm.yaml")).unwrap();
+    serde_yaml::from_str(&text).expect("the template is plain YAML (long-form intrinsics)")
+}
+
+#[test]
+fn template_matches_the_code() {
+    let t = template();
+    let r = &t["Resources"];
+    let filter = &r["RootActivityFilter"]["Properties"];
+    assert_eq!(filter["FilterPattern"], CIS_ROOT_PATTERN);
+    assert_eq!(filter["FilterName"], FILTER_NAME);
+    let m = &filter["MetricTransformations"][0];
+    assert_eq!(m["MetricName"], METRIC_NAME);
+    assert_eq!(m["MetricNamespace"], METRIC_NAMESPACE);
+    assert_eq!(m["MetricValue"], METRIC_VALUE);
+
+    let alarm = &r["RootActivityAlarm"]["Properties"];
+    assert_eq!(alarm["AlarmName"], ALARM_NAME);
+    assert_eq!(alarm["Namespace"], METRIC_NAMESPACE);
+    assert_eq!(alarm["MetricName"], METRIC_NAME);
+    assert_eq!(alarm["Statistic"], ALARM_STATISTIC);
+    assert_eq!(alarm["Period"], ALARM_PERIOD);
+    assert_eq!(alarm["EvaluationPeriods"], ALARM_EVALUATION_PERIODS);
+    assert_eq!(alarm["Threshold"].as_f64(), Some(ALARM_THRESHOLD));
+    assert_eq!(alarm["ComparisonOperator"], ALARM_COMPARISON);
+    assert_eq!(alarm["TreatMissingData"], ALARM_TREAT_MISSING_DATA);
+    assert_eq!(alarm["ActionsEnabled"], true);
+    assert_eq!(alarm["AlarmDescription"], ALARM_DESCRIPTION);
+    assert_eq!(alarm["AlarmActions"], json!([{"Ref": "Topic"}]));
+    assert!(alarm["Tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"Key": TAG_KEY, "Value": TAG_VALUE})));
+
+    let topic = &r["Topic"]["Properties"];
+    assert_eq!(topic["TopicName"], TOPIC_NAME);
+    assert_eq!(topic["Tags"], json!([{"Key": TAG_KEY, "Value": TAG_VALUE}]));
+
+    // The topic policy is the code's, with the ARN and account as CloudFormation references.
+    let mut code_policy = topic_policy("TOPIC", "ACCOUNT");
+    code_policy["Statement"][0]["Resource"] = json!({"Ref": "Topic"});
+    code_policy["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] =
+        json!({"Ref": "AWS::AccountId"});
+    assert_eq!(
+        r["TopicPolicy"]["Properties"]["PolicyDocument"],
+        code_policy
+    );
+
+    for p in ["LogGroupName", "NotificationEmail", "KmsKeyId"] {
+        assert!(t["Parameters"].get(p).is_some(), "parameter {p}");
+    }
+}
+
+#[test]
+fn template_command_prints_the_file() {
+    let r = run({
+        let mut c = bare_command();
+        c.arg("template");
+        c
+    });
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        std::fs::read_to_string(manifest_dir().join("cfn/root-activity-alarm.yaml")).unwrap()
+    );
+}
