@@ -43,6 +43,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
@@ -221,13 +222,13 @@ def seed_root_virtual_mfa(account_id: str) -> None:
 # ------------------------------------------------------------------ seeding
 
 
-def boto_client(service: str, account_id: str):
+def boto_client(service: str, account_id: str, region: str = "us-east-1"):
     import boto3
 
     client = boto3.client(
         service,
         endpoint_url=ENDPOINT,
-        region_name="us-east-1",
+        region_name=region,
         aws_access_key_id="AKIASEEDER000000000",
         aws_secret_access_key="seeder",
     )
@@ -358,6 +359,111 @@ def seed_chain(account_id: str, chain: dict) -> None:
         )
     for name in chain.get("delete_topics", []):
         sns.delete_topic(TopicArn=topics[name])
+    for e in chain.get("log_events", []):
+        seed_log_event(logs, e)
+    for t in chain.get("extra_topics", []):
+        sns.create_topic(Name=t)
+    for a in chain.get("extra_alarms", []):
+        cw.put_metric_alarm(
+            AlarmName=a, MetricName="Errors", Namespace="App", Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+        )
+
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "cloudtrail"
+
+
+def seed_log_event(logs, e: dict) -> None:
+    """A corpus CloudTrail record delivered to a log group, as CloudTrail does."""
+    record = json.loads((CORPUS / f"{e['corpus']}.json").read_text())
+    when = now() - timedelta(minutes=int(e.get("minutes_ago", 30)))
+    record["eventTime"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stream = e.get("stream", "111122223333_CloudTrail_us-east-1")
+    try:
+        logs.create_log_stream(logGroupName=e["log_group"], logStreamName=stream)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    logs.put_log_events(
+        logGroupName=e["log_group"],
+        logStreamName=stream,
+        logEvents=[{"timestamp": int(when.timestamp() * 1000), "message": json.dumps(record)}],
+    )
+
+
+def notify_alarm_actions(account_id: str, region: str, alarm_name: str, reason: str) -> None:
+    """What CloudWatch does on a state change to ALARM: publish to the alarm's SNS actions."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    alarm = cloudwatch_backends[account_id][region].alarms.get(alarm_name)
+    if alarm is None or not alarm.actions_enabled:
+        return
+    sns = boto_client("sns", account_id, region)
+    message = json.dumps(
+        {
+            "AlarmName": alarm_name,
+            "AWSAccountId": account_id,
+            "NewStateValue": "ALARM",
+            "NewStateReason": reason,
+            "Region": region,
+            "Trigger": {"MetricName": alarm.metric_name, "Namespace": alarm.namespace},
+        }
+    )
+    for arn in alarm.alarm_actions or []:
+        if arn.split(":")[2] == "sns":
+            try:
+                sns.publish(TopicArn=arn, Subject=f'ALARM: "{alarm_name}" in {region}', Message=message)
+            except Exception:  # a deleted topic: CloudWatch drops the notification too
+                pass
+
+
+def resources(account_id: str, region: str) -> dict:
+    """What exists in an account, for tests that check nothing is orphaned or duplicated."""
+    sns = boto_client("sns", account_id, region)
+    logs = boto_client("logs", account_id, region)
+    cw = boto_client("cloudwatch", account_id, region)
+    ct = boto_client("cloudtrail", account_id, region)
+    topics = []
+    for t in sns.list_topics()["Topics"]:
+        arn = t["TopicArn"]
+        subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        tags = sns.list_tags_for_resource(ResourceArn=arn)["Tags"]
+        attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        topics.append(
+            {
+                "arn": arn,
+                "tags": {x["Key"]: x["Value"] for x in tags},
+                "policy": json.loads(attrs.get("Policy", "{}")),
+                "kms_key": attrs.get("KmsMasterKeyId"),
+                "subscriptions": [{"endpoint": x["Endpoint"], "arn": x["SubscriptionArn"]} for x in subs],
+                "notifications": [
+                    {"subject": n[2], "message": n[1]}
+                    for n in sns_backend(account_id, region).topics[arn].sent_notifications
+                ],
+            }
+        )
+    groups = {}
+    for g in logs.describe_log_groups()["logGroups"]:
+        name = g["logGroupName"]
+        groups[name] = [f["filterName"] for f in logs.describe_metric_filters(logGroupName=name)["metricFilters"]]
+    alarms = []
+    for a in cw.describe_alarms()["MetricAlarms"]:
+        tags = cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"]
+        alarms.append(
+            {
+                "name": a["AlarmName"],
+                "actions": a.get("AlarmActions", []),
+                "state": a.get("StateValue"),
+                "tags": {x["Key"]: x["Value"] for x in tags},
+            }
+        )
+    trails = [t["Name"] for t in ct.describe_trails()["trailList"]]
+    return {"topics": topics, "log_groups": groups, "alarms": alarms, "trails": trails}
+
+
+def sns_backend(account_id: str, region: str):
+    from moto.sns.models import sns_backends
+
+    return sns_backends[account_id][region]
 
 
 def confirm(account_id: str, endpoint: str) -> int:
@@ -457,15 +563,17 @@ class Launcher:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         m = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/", auth)
         access_key, service = (m.group(1), m.group(3)) if m else ("", "")
-        account_id = KEY_TO_ACCOUNT.get(access_key)
-        if account_id:
-            environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_id
-        account_id = account_id or environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+        region = m.group(2) if m else "us-east-1"
+        caller = KEY_TO_ACCOUNT.get(access_key)  # a seeded caller: counted and subject to deny
+        if caller:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller
+        account_id = caller or environ.get("HTTP_X_MOTO_ACCOUNT_ID")
         action = self.action_of(environ, path, body)
         if service == "monitoring" and "/operation/" in path:
-            return self.rpcv2_cbor(environ, action, body, start_response, account_id)
+            return self.rpcv2_cbor(environ, action, body, start_response, account_id, caller, region)
         if service == "sns" and account_id and action in ("Subscribe", "ListSubscriptionsByTopic", "ListSubscriptions"):
-            return self.sns_pending(environ, action, body, start_response, account_id)
+            return self.sns_pending(environ, action, body, start_response, account_id, caller)
+        account_id = caller
 
         if account_id:
             with LOCK:
@@ -591,10 +699,10 @@ class Launcher:
         payload = b"".join(self.app(environ, sr))
         return got["status"], got["headers"], payload
 
-    def rpcv2_cbor(self, environ, action, body, start_response, account_id):
+    def rpcv2_cbor(self, environ, action, body, start_response, account_id, caller, region):
         """CloudWatch's Smithy RPCv2 CBOR, which moto does not speak: decode the
         CBOR request, hand it to moto's JSON 1.0 handler, encode the answer."""
-        if account_id:
+        if caller:
             with LOCK:
                 stats = STATS.setdefault(account_id, {})
                 key = f"cloudwatch:{action}"
@@ -614,6 +722,8 @@ class Launcher:
         if code >= 400:
             kind = str(doc.get("__type", "InternalFailure")).rsplit("#", 1)[-1]
             return self.send(start_response, code, cbor_error(kind, doc.get("message") or doc.get("Message") or ""))
+        if action == "SetAlarmState" and request.get("StateValue") == "ALARM" and account_id:
+            notify_alarm_actions(account_id, region, request["AlarmName"], request.get("StateReason", ""))
         return self.send(start_response, code, cbor2.dumps(cbor_times(doc)))
 
     @staticmethod
@@ -628,16 +738,17 @@ class Launcher:
         )
         return [payload]
 
-    def sns_pending(self, environ, action, body, start_response, account_id):
+    def sns_pending(self, environ, action, body, start_response, account_id, caller):
         """Email subscriptions stay PendingConfirmation until confirmed."""
-        denied = self.extension("sns", action, account_id, "", body, environ)
-        if denied is not None:
-            status, headers, payload = denied
-            start_response(f"{status} {STATUS_TEXT.get(status, '')}", headers + [("Content-Length", str(len(payload)))])
-            return [payload]
-        with LOCK:
-            stats = STATS.setdefault(account_id, {})
-            stats[f"sns:{action}"] = stats.get(f"sns:{action}", 0) + 1
+        if caller:
+            denied = self.extension("sns", action, account_id, "", body, environ)
+            if denied is not None:
+                status, headers, payload = denied
+                start_response(f"{status} {STATUS_TEXT.get(status, '')}", headers + [("Content-Length", str(len(payload)))])
+                return [payload]
+            with LOCK:
+                stats = STATS.setdefault(account_id, {})
+                stats[f"sns:{action}"] = stats.get(f"sns:{action}", 0) + 1
         status, headers, payload = self.capture(environ)
         text = payload.decode()
         if action == "Subscribe" and status.startswith("200"):
@@ -670,6 +781,14 @@ class Launcher:
             elif path == "/_rootguard/confirm" and environ["REQUEST_METHOD"] == "POST":
                 req = json.loads(body or b"{}")
                 out = {"confirmed": confirm(req["account_id"], req["endpoint"])}
+            elif path == "/_rootguard/deny" and environ["REQUEST_METHOD"] == "POST":
+                req = json.loads(body or b"{}")
+                with LOCK:
+                    DENY[req["account_id"]] = set(req.get("deny", []))
+                out = {"deny": sorted(DENY[req["account_id"]])}
+            elif path == "/_rootguard/resources":
+                qs = parse_qs(environ.get("QUERY_STRING", ""))
+                out = resources(qs["account"][0], qs.get("region", ["us-east-1"])[0])
             elif path == "/_rootguard/stats":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 acct = qs.get("account", [""])[0]

@@ -148,6 +148,26 @@ impl Emulator {
         );
     }
 
+    /// Replaces the account's list of denied `service:Action`s.
+    pub fn deny(&self, account: &Account, actions: &[&str]) {
+        let body = json!({"account_id": account.id, "deny": actions}).to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/deny", &body);
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Topics (with tags, policy, subscriptions and notifications), log groups
+    /// with their metric filter names, alarms and trails in us-east-1.
+    pub fn resources(&self, account: &Account) -> Value {
+        let (status, body) = http(
+            &self.addr,
+            "GET",
+            &format!("/_rootguard/resources?account={}", account.id),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
     /// Requests the launcher saw for an account, by `service:Action`.
     pub fn stats(&self, account: &Account) -> Value {
         let (status, body) = http(

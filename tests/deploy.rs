@@ -1,0 +1,514 @@
+//! deploy, teardown, the fire drill and `events`, end to end against the emulator.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const EMAIL: &str = "security@example.com";
+
+/// An account with a qualifying trail and its log group, and no alarm chain yet.
+fn trail_only() -> Value {
+    let mut s = fixture("hardened");
+    let chain = s["chain"].as_object_mut().unwrap();
+    for k in ["metric_filters", "topics", "alarms"] {
+        chain.remove(k);
+    }
+    s
+}
+
+fn rg(acct: &Account, args: &[&str]) -> Run {
+    let mut cmd = rootguard_as(acct);
+    cmd.args(args);
+    run(cmd)
+}
+
+fn writes(acct: &Account) -> Vec<String> {
+    let stats = emulator().stats(acct);
+    stats["by_action"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|a| !rootguard::policy::is_read_only(a))
+        .cloned()
+        .collect()
+}
+
+fn ours<'a>(res: &'a Value, kind: &str, name_field: &str, name: &str) -> Vec<&'a Value> {
+    res[kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x[name_field].as_str().unwrap().ends_with(name))
+        .collect()
+}
+
+/// Exactly one of each resource, tagged, with one subscription per email.
+#[track_caller]
+fn assert_deployed_once(acct: &Account) {
+    let res = emulator().resources(acct);
+    let topics = ours(&res, "topics", "arn", ":rootguard-root-activity");
+    assert_eq!(topics.len(), 1, "{res:#}");
+    assert_eq!(topics[0]["tags"]["managed-by"], "rootguard");
+    let subs = topics[0]["subscriptions"].as_array().unwrap();
+    assert_eq!(
+        subs.len(),
+        1,
+        "one subscription per email, no duplicates: {subs:?}"
+    );
+    assert_eq!(subs[0]["endpoint"], EMAIL);
+    let policy = &topics[0]["policy"]["Statement"][0];
+    assert_eq!(policy["Principal"]["Service"], "cloudwatch.amazonaws.com");
+    assert_eq!(
+        policy["Condition"]["StringEquals"]["aws:SourceAccount"],
+        acct.id.as_str()
+    );
+    let alarms = ours(&res, "alarms", "name", "rootguard-root-activity");
+    assert_eq!(alarms.len(), 1);
+    assert_eq!(alarms[0]["tags"]["managed-by"], "rootguard");
+    assert_eq!(alarms[0]["actions"], json!([topics[0]["arn"]]));
+    assert_eq!(
+        res["log_groups"]["aws-cloudtrail-logs"],
+        json!(["rootguard-root-activity"])
+    );
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let acct = emulator().seed(trail_only());
+    let r = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--dry-run", "--output", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(plan["schema"], "rootguard.plan/v1");
+    assert_eq!(plan["log_group"], "aws-cloudtrail-logs");
+    let steps: Vec<(&str, &str)> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["resource"].as_str().unwrap(),
+                s["action"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("topic", "create"),
+            ("subscription", "create"),
+            ("metric_filter", "create"),
+            ("alarm", "create")
+        ]
+    );
+    assert!(
+        writes(&acct).is_empty(),
+        "dry run wrote: {:?}",
+        writes(&acct)
+    );
+    let text = rg(&acct, &["deploy", "--email", EMAIL, "--dry-run"]);
+    assert!(text.stdout.contains("create  email subscription security@example.com (stays pending until confirmed from the inbox)"), "{}", text.stdout);
+    assert!(text
+        .stdout
+        .contains("4 to create, 0 to update, 0 unchanged"));
+}
+
+#[test]
+fn deploy_then_confirm_makes_verify_pass_and_a_second_run_is_a_no_op() {
+    let acct = emulator().seed(trail_only());
+    let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("must each click the confirmation link"),
+        "{}",
+        r.stderr
+    );
+    assert_deployed_once(&acct);
+
+    let (code, doc) = verify_json(&acct, &["--check", "cloudtrail", "--check", "root-alarm"]);
+    assert_eq!(
+        finding(&doc, "root-alarm")["status"],
+        "fail",
+        "pending until confirmed"
+    );
+    assert!(evidence(finding(&doc, "root-alarm")).contains("pending confirmation"));
+    assert_eq!(code, 1);
+    emulator().confirm(&acct, EMAIL);
+    let (code, doc) = verify_json(&acct, &["--check", "cloudtrail", "--check", "root-alarm"]);
+    assert_eq!(finding(&doc, "cloudtrail")["status"], "pass");
+    assert_eq!(finding(&doc, "root-alarm")["status"], "pass", "{doc:#}");
+    assert_eq!(code, 0);
+
+    let again = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
+    assert_eq!(again.code, 0);
+    assert!(
+        again
+            .stdout
+            .contains("0 to create, 0 to update, 4 unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stderr.contains("nothing to change"));
+    assert_deployed_once(&acct);
+}
+
+#[test]
+fn a_run_stopped_after_any_step_is_completed_by_the_next() {
+    // Each write denied in turn: the run stops after the steps before it.
+    for (stop_at, done_before) in [
+        ("sns:CreateTopic", 0),
+        ("sns:Subscribe", 1),
+        ("logs:PutMetricFilter", 2),
+        ("cloudwatch:PutMetricAlarm", 3),
+    ] {
+        let acct = emulator().seed(trail_only());
+        emulator().deny(&acct, &[stop_at]);
+        let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
+        assert_eq!(r.code, 1, "{stop_at}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(stop_at),
+            "{stop_at}: the error names the action:\n{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(&format!(
+                "{done_before} step(s) done, {} not done",
+                4 - done_before
+            )),
+            "{stop_at}:\n{}",
+            r.stderr
+        );
+        emulator().deny(&acct, &[]);
+        let plan = rg(&acct, &["deploy", "--email", EMAIL, "--dry-run"]);
+        assert!(
+            plan.stdout.contains(&format!(
+                "{} to create, 0 to update, {done_before} unchanged",
+                4 - done_before
+            )),
+            "{stop_at}:\n{}",
+            plan.stdout
+        );
+        let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
+        assert_eq!(r.code, 0, "{stop_at}: {}", r.stderr);
+        assert_deployed_once(&acct);
+        let plan = rg(&acct, &["deploy", "--email", EMAIL, "--dry-run"]);
+        assert!(
+            plan.stdout
+                .contains("0 to create, 0 to update, 4 unchanged"),
+            "{stop_at}: {}",
+            plan.stdout
+        );
+    }
+}
+
+#[test]
+fn kms_key_encrypts_the_topic() {
+    let acct = emulator().seed(trail_only());
+    let r = rg(
+        &acct,
+        &[
+            "deploy",
+            "--email",
+            EMAIL,
+            "--kms-key",
+            "alias/rootguard-alarms",
+            "--yes",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let res = emulator().resources(&acct);
+    assert_eq!(
+        ours(&res, "topics", "arn", ":rootguard-root-activity")[0]["kms_key"],
+        "alias/rootguard-alarms"
+    );
+}
+
+#[test]
+fn teardown_removes_only_what_rootguard_tagged() {
+    let mut s = trail_only();
+    s["chain"]["extra_topics"] = json!(["other-team-alerts"]);
+    s["chain"]["extra_alarms"] = json!(["other-team-errors"]);
+    let acct = emulator().seed(s);
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+
+    let dry = rg(&acct, &["teardown", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    for line in [
+        "delete  alarm rootguard-root-activity",
+        "delete  metric filter rootguard-root-activity on aws-cloudtrail-logs",
+        "delete  sns topic",
+    ] {
+        assert!(dry.stdout.contains(line), "{line}:\n{}", dry.stdout);
+    }
+    assert_deployed_once(&acct);
+
+    let r = rg(&acct, &["teardown", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let res = emulator().resources(&acct);
+    assert!(
+        ours(&res, "topics", "arn", ":rootguard-root-activity").is_empty(),
+        "{res:#}"
+    );
+    assert!(ours(&res, "alarms", "name", "rootguard-root-activity").is_empty());
+    assert_eq!(
+        res["log_groups"]["aws-cloudtrail-logs"],
+        json!([]),
+        "filter removed, log group kept"
+    );
+    assert_eq!(
+        ours(&res, "topics", "arn", ":other-team-alerts").len(),
+        1,
+        "untagged topic kept"
+    );
+    assert_eq!(
+        ours(&res, "alarms", "name", "other-team-errors").len(),
+        1,
+        "untagged alarm kept"
+    );
+    assert_eq!(
+        res["trails"],
+        json!(["management-events"]),
+        "the pre-existing trail is left alone"
+    );
+
+    let again = rg(&acct, &["teardown", "--yes"]);
+    assert_eq!(again.code, 0);
+    assert!(again.stderr.contains("nothing to delete"));
+}
+
+#[test]
+fn teardown_leaves_an_untagged_namesake_alone() {
+    let mut s = trail_only();
+    s["chain"]["extra_topics"] = json!(["rootguard-root-activity"]);
+    let acct = emulator().seed(s);
+    let r = rg(&acct, &["teardown", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("keep    sns topic"), "{}", r.stdout);
+    assert_eq!(
+        ours(
+            &emulator().resources(&acct),
+            "topics",
+            "arn",
+            ":rootguard-root-activity"
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn fire_drill_reaches_the_topic_and_counts_confirmed_subscribers() {
+    let acct = emulator().seed(trail_only());
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+
+    let pending = rg(&acct, &["alarm", "test"]);
+    assert_eq!(
+        pending.code, 1,
+        "no confirmed subscriber yet: {}",
+        pending.stdout
+    );
+    assert!(
+        pending
+            .stdout
+            .contains("0 confirmed subscriber(s), 1 pending confirmation"),
+        "{}",
+        pending.stdout
+    );
+    assert!(pending.stdout.contains("warning: no confirmed subscriber"));
+
+    emulator().confirm(&acct, EMAIL);
+    let r = rg(&acct, &["alarm", "test"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("1 confirmed subscriber(s) (security@example.com)"),
+        "{}",
+        r.stdout
+    );
+
+    let res = emulator().resources(&acct);
+    let topic = ours(&res, "topics", "arn", ":rootguard-root-activity")[0];
+    let notes = topic["notifications"].as_array().unwrap();
+    assert_eq!(
+        notes.len(),
+        2,
+        "each drill published to the topic: {notes:?}"
+    );
+    assert_eq!(
+        notes[1]["subject"],
+        "ALARM: \"rootguard-root-activity\" in us-east-1"
+    );
+    let msg: Value = serde_json::from_str(notes[1]["message"].as_str().unwrap()).unwrap();
+    assert!(msg["NewStateReason"]
+        .as_str()
+        .unwrap()
+        .contains("rootguard fire drill"));
+    assert_eq!(
+        ours(&res, "alarms", "name", "rootguard-root-activity")[0]["state"],
+        "ALARM"
+    );
+}
+
+#[test]
+fn fire_drill_without_an_alarm_is_a_clear_error() {
+    let acct = emulator().seed(trail_only());
+    let r = rg(&acct, &["alarm", "test"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("alarm rootguard-root-activity does not exist in us-east-1"),
+        "{}",
+        r.stderr
+    );
+    assert!(writes(&acct).is_empty());
+}
+
+#[test]
+fn events_lists_only_what_root_did() {
+    let mut s = trail_only();
+    s["chain"]["log_events"] = json!([
+        {"log_group": "aws-cloudtrail-logs", "corpus": "root-console-signin-failure", "minutes_ago": 50},
+        {"log_group": "aws-cloudtrail-logs", "corpus": "root-console-signin-success", "minutes_ago": 49},
+        {"log_group": "aws-cloudtrail-logs", "corpus": "root-api-call", "minutes_ago": 40},
+        {"log_group": "aws-cloudtrail-logs", "corpus": "root-invoked-by-service", "minutes_ago": 35},
+        {"log_group": "aws-cloudtrail-logs", "corpus": "root-aws-service-event", "minutes_ago": 30},
+        {"log_group": "aws-cloudtrail-logs", "corpus": "iam-user-call", "minutes_ago": 20},
+        {"log_group": "aws-cloudtrail-logs", "corpus": "assumed-role-call", "minutes_ago": 10},
+        {"log_group": "aws-cloudtrail-logs", "corpus": "root-api-call", "minutes_ago": 600}
+    ]);
+    let acct = emulator().seed(s);
+    let r = rg(&acct, &["events", "--since", "2h", "--output", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["ConsoleLogin", "ConsoleLogin", "CreateAccessKey"],
+        "{doc:#}"
+    );
+    let first = &doc["events"][0];
+    assert_eq!(first["error_code"], "Failed authentication");
+    assert_eq!(first["mfa_used"], "no");
+    assert_eq!(first["source_ip"], "198.51.100.77");
+    assert_eq!(doc["events"][1]["mfa_used"], "yes");
+
+    let text = rg(&acct, &["events", "--since", "2h"]);
+    assert!(text.stdout.contains("3 event(s)"), "{}", text.stdout);
+    assert!(!text.stdout.contains("DescribeInstances") && !text.stdout.contains("PutBucketPolicy"));
+    let wide = rg(&acct, &["events", "--since", "1d", "--output", "json"]);
+    let doc: Value = serde_json::from_str(&wide.stdout).unwrap();
+    assert_eq!(
+        doc["events"].as_array().unwrap().len(),
+        4,
+        "--since widens the window"
+    );
+}
+
+#[test]
+fn bad_deploy_input_exits_2_and_writes_nothing() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["deploy", "--email", "not-an-email", "--yes"],
+            &["--email", "security@example.com"],
+        ),
+        (
+            &[
+                "deploy",
+                "--email",
+                EMAIL,
+                "--log-group",
+                "no-such-group",
+                "--yes",
+            ],
+            &["--log-group no-such-group does not exist"],
+        ),
+        (
+            &["deploy", "--email", EMAIL, "--kms-key", "my-key", "--yes"],
+            &["--kms-key", "alias/NAME"],
+        ),
+        (
+            &[
+                "deploy",
+                "--email",
+                EMAIL,
+                "--kms-key",
+                "alias/aws/sns",
+                "--yes",
+            ],
+            &["--kms-key", "AWS-managed"],
+        ),
+        (&["deploy", "--yes"], &["--email"]),
+        (&["deploy", "--email", EMAIL], &["pass --yes"]),
+    ];
+    for (args, needles) in cases {
+        let acct = emulator().seed(trail_only());
+        let r = rg(&acct, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        for n in *needles {
+            assert!(
+                r.stderr.contains(n),
+                "{args:?}: stderr lacks {n:?}:\n{}",
+                r.stderr
+            );
+        }
+        assert!(
+            writes(&acct).is_empty(),
+            "{args:?} wrote {:?}",
+            writes(&acct)
+        );
+    }
+}
+
+#[test]
+fn deploy_without_a_qualifying_trail_says_what_to_do() {
+    let acct = emulator().seed(fixture("neglected"));
+    let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no qualifying trail"), "{}", r.stderr);
+    assert!(writes(&acct).is_empty());
+}
+
+#[test]
+fn every_action_these_commands_call_is_in_the_setup_policy() {
+    let policy = run({
+        let mut c = bare_command();
+        c.args(["policy", "setup"]);
+        c
+    });
+    assert_eq!(policy.code, 0);
+    assert_eq!(
+        policy.stdout,
+        std::fs::read_to_string(manifest_dir().join("docs/policies/setup.json")).unwrap()
+    );
+    let allowed = rootguard::policy::actions(&serde_json::from_str(&policy.stdout).unwrap());
+    let mut s = trail_only();
+    s["chain"]["log_events"] =
+        json!([{"log_group": "aws-cloudtrail-logs", "corpus": "root-api-call"}]);
+    let acct = emulator().seed(s);
+    for args in [
+        &["deploy", "--email", EMAIL, "--dry-run"][..],
+        &["deploy", "--email", EMAIL, "--yes"],
+        &["alarm", "test"],
+        &["events"],
+        &["teardown", "--yes"],
+    ] {
+        rg(&acct, args);
+    }
+    let stats = emulator().stats(&acct);
+    let called: Vec<&String> = stats["by_action"].as_object().unwrap().keys().collect();
+    assert!(called.len() >= 15, "{called:?}");
+    for a in called {
+        assert!(
+            allowed.contains(a),
+            "the commands called {a}, which `policy setup` does not allow"
+        );
+    }
+}
