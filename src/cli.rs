@@ -143,6 +143,9 @@ pub struct DeployCmd {
     /// Customer-managed KMS key (ARN or alias) to encrypt the topic; its key policy must allow CloudWatch.
     #[arg(long, value_name = "KEY", value_parser = crate::deploy::parse_kms_key)]
     pub kms_key: Option<String>,
+    /// No qualifying trail yet: also create an S3 bucket, a log group, the CloudTrail-to-Logs role and a multi-region trail.
+    #[arg(long, conflicts_with = "log_group")]
+    pub create_trail: bool,
     /// Print the plan and stop.
     #[arg(long)]
     pub dry_run: bool,
@@ -273,6 +276,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                                 config: crate::deploy::DeployConfig {
                                     emails: d.emails.clone(),
                                     kms_key: d.kms_key.clone(),
+                                    create_trail: d.create_trail,
                                 },
                                 log_group: d.log_group.as_deref(),
                                 dry_run: d.dry_run,

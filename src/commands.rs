@@ -129,6 +129,36 @@ pub async fn choose_log_group(
     }
 }
 
+/// `--create-trail` is for accounts without a qualifying trail; rootguard's
+/// own trail from an earlier run does not count, so a re-run completes it.
+async fn refuse_if_a_trail_qualifies(reader: &Reader) -> Result<(), Stop> {
+    let chain = reader
+        .alarm_chain()
+        .await
+        .map_err(|e| Stop::usage(format!("cannot list trails: {}", e.describe())))?;
+    let theirs: Vec<String> = chain
+        .trails
+        .unwrap_or_default()
+        .iter()
+        .filter(|t| t.name != deploy::TRAIL_NAME && judge_trail(t).qualifies())
+        .map(|t| {
+            format!(
+                "{} -> {}",
+                t.name,
+                t.log_group_arn.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    if theirs.is_empty() {
+        Ok(())
+    } else {
+        Err(Stop::usage(format!(
+            "--create-trail: a qualifying trail already exists ({}): drop --create-trail and deploy on its log group",
+            theirs.join(", ")
+        )))
+    }
+}
+
 pub struct DeployArgs<'a> {
     pub config: DeployConfig,
     pub log_group: Option<&'a str>,
@@ -139,11 +169,26 @@ pub struct DeployArgs<'a> {
 
 pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
     let (reader, writer, caller) = connect(opts).await?;
-    let (region, log_group) = choose_log_group(&reader, args.log_group).await?;
-    let state = reader
+    let (region, log_group) = if args.config.create_trail {
+        refuse_if_a_trail_qualifies(&reader).await?;
+        (reader.region(), deploy::TRAIL_LOG_GROUP.to_string())
+    } else {
+        choose_log_group(&reader, args.log_group).await?
+    };
+    let mut state = reader
         .deploy_state(&caller.account_id, &region, Some(&log_group))
         .await
         .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
+    if args.config.create_trail {
+        state.trail_infra = Some(
+            reader
+                .trail_infra(&caller.account_id, &region)
+                .await
+                .map_err(|e| {
+                    Stop::usage(format!("cannot read the current state: {}", e.describe()))
+                })?,
+        );
+    }
     let plan = deploy::plan(&state, &args.config);
     if args.json {
         print!("{}", plan.json());

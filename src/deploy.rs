@@ -36,12 +36,34 @@ pub const ALARM_DESCRIPTION: &str = "The AWS account's root user was used (CIS 4
     did this, treat it as a compromise: change the root password, check root MFA devices and access keys, and \
     review what root changed.";
 
+/// Names of what `--create-trail` creates.
+pub const TRAIL_NAME: &str = "rootguard-management-events";
+pub const TRAIL_LOG_GROUP: &str = "rootguard-cloudtrail";
+pub const TRAIL_ROLE: &str = "rootguard-cloudtrail-to-logs";
+
+/// The S3 bucket `--create-trail` creates: globally unique per account and region.
+pub fn trail_bucket(account_id: &str, region: &str) -> String {
+    format!("rootguard-cloudtrail-{account_id}-{region}")
+}
+
 /// What deploy was asked to do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeployConfig {
     pub emails: Vec<String>,
     /// A customer-managed KMS key (ARN or alias) for the topic.
     pub kms_key: Option<String>,
+    /// Create a bucket, log group, role and multi-region trail first.
+    pub create_trail: bool,
+}
+
+/// What of `--create-trail`'s resources exists now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrailInfraState {
+    pub bucket: bool,
+    pub log_group: bool,
+    pub role: bool,
+    pub trail: bool,
+    pub trail_logging: bool,
 }
 
 /// What exists now, as read by the adapter.
@@ -54,6 +76,8 @@ pub struct DeployState {
     /// rootguard's metric filter on the log group, if present.
     pub filter: Option<FilterState>,
     pub alarm: Option<AlarmState>,
+    /// Read only with `--create-trail`.
+    pub trail_infra: Option<TrailInfraState>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -105,6 +129,32 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "resource", rename_all = "snake_case")]
 pub enum Step {
+    /// S3 bucket for the trail, with CloudTrail's bucket policy, public access
+    /// blocked, tagged.
+    TrailBucket {
+        action: Action,
+        name: String,
+        policy: Value,
+    },
+    TrailLogGroup {
+        action: Action,
+        name: String,
+    },
+    /// The role CloudTrail assumes to write to the log group.
+    TrailRole {
+        action: Action,
+        name: String,
+        trust: Value,
+        permissions: Value,
+    },
+    /// A multi-region trail delivering to the bucket and the log group, logging.
+    Trail {
+        action: Action,
+        name: String,
+        bucket: String,
+        log_group_arn: String,
+        role_arn: String,
+    },
     Topic {
         action: Action,
         name: String,
@@ -139,7 +189,11 @@ pub enum Step {
 impl Step {
     pub fn action(&self) -> Action {
         match self {
-            Step::Topic { action, .. }
+            Step::TrailBucket { action, .. }
+            | Step::TrailLogGroup { action, .. }
+            | Step::TrailRole { action, .. }
+            | Step::Trail { action, .. }
+            | Step::Topic { action, .. }
             | Step::Subscription { action, .. }
             | Step::MetricFilter { action, .. }
             | Step::Alarm { action, .. } => *action,
@@ -156,6 +210,17 @@ impl Step {
             }
         };
         match self {
+            Step::TrailBucket { name, .. } => {
+                format!("s3 bucket {name} for CloudTrail (bucket policy for cloudtrail.amazonaws.com, public access blocked)")
+            }
+            Step::TrailLogGroup { name, .. } => format!("log group {name} for CloudTrail"),
+            Step::TrailRole { name, .. } => {
+                format!("iam role {name}: lets CloudTrail write to the log group")
+            }
+            Step::Trail { name, action, .. } => format!(
+                "trail {name}: multi-region, all management events, to the bucket and the log group{}",
+                if *action == Action::Update { " (start logging)" } else { ", then start logging" }
+            ),
             Step::Topic { name, kms_key, changes: c, .. } => format!(
                 "sns topic {name}: only cloudwatch.amazonaws.com may publish, from this account{}{}",
                 kms_key.as_deref().map(|k| format!(", encrypted with {k}")).unwrap_or_default(),
@@ -245,6 +310,92 @@ pub fn topic_policy(topic_arn: &str, account_id: &str) -> Value {
     })
 }
 
+/// CloudTrail may write to the bucket, for this account's trail only.
+pub fn trail_bucket_policy(bucket: &str, account_id: &str, region: &str) -> Value {
+    let trail_arn = format!("arn:aws:cloudtrail:{region}:{account_id}:trail/{TRAIL_NAME}");
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSCloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": format!("arn:aws:s3:::{bucket}"),
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}
+            },
+            {
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{account_id}/*"),
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}}
+            }
+        ]
+    })
+}
+
+/// Trust: only CloudTrail, for this account.
+pub fn trail_role_trust(account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}
+        }]
+    })
+}
+
+/// Permissions: create streams and put events in the trail's log group only.
+pub fn trail_role_permissions(log_group_arn: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": format!("{}:log-stream:*", log_group_arn.trim_end_matches(":*"))
+        }]
+    })
+}
+
+fn trail_steps(state: &DeployState, infra: &TrailInfraState) -> Vec<Step> {
+    let (acct, region) = (&state.account_id, &state.region);
+    let bucket = trail_bucket(acct, region);
+    let log_group_arn = format!("arn:aws:logs:{region}:{acct}:log-group:{TRAIL_LOG_GROUP}:*");
+    let create = |exists: bool| if exists { Action::NoOp } else { Action::Create };
+    vec![
+        Step::TrailBucket {
+            action: create(infra.bucket),
+            policy: trail_bucket_policy(&bucket, acct, region),
+            name: bucket.clone(),
+        },
+        Step::TrailLogGroup {
+            action: create(infra.log_group),
+            name: TRAIL_LOG_GROUP.into(),
+        },
+        Step::TrailRole {
+            action: create(infra.role),
+            name: TRAIL_ROLE.into(),
+            trust: trail_role_trust(acct),
+            permissions: trail_role_permissions(&log_group_arn),
+        },
+        Step::Trail {
+            action: match (infra.trail, infra.trail_logging) {
+                (false, _) => Action::Create,
+                (true, false) => Action::Update,
+                (true, true) => Action::NoOp,
+            },
+            name: TRAIL_NAME.into(),
+            bucket,
+            log_group_arn,
+            role_arn: format!("arn:aws:iam::{acct}:role/{TRAIL_ROLE}"),
+        },
+    ]
+}
+
 /// Derives the plan from the current state. Pure.
 pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
     let arn = state
@@ -254,6 +405,12 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
         .unwrap_or_else(|| topic_arn(&state.region, &state.account_id));
     let policy = topic_policy(&arn, &state.account_id);
     let mut steps = Vec::new();
+    if config.create_trail {
+        steps.extend(trail_steps(
+            state,
+            &state.trail_infra.clone().unwrap_or_default(),
+        ));
+    }
 
     let mut topic_changes = Vec::new();
     let topic_action = match &state.topic {
@@ -471,14 +628,68 @@ mod tests {
                 "ops@example.com".into(),
             ],
             kms_key: None,
+            create_trail: false,
         }
+    }
+
+    #[test]
+    fn create_trail_plans_the_trail_first_and_resumes() {
+        let cfg = DeployConfig {
+            create_trail: true,
+            ..config()
+        };
+        let s = state();
+        let p = plan(&s, &cfg);
+        let kinds: Vec<String> = p
+            .steps
+            .iter()
+            .map(|st| {
+                serde_json::to_value(st).unwrap()["resource"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            kinds[..4],
+            ["trail_bucket", "trail_log_group", "trail_role", "trail"]
+        );
+        assert_eq!(p.count(Action::Create), 9);
+        assert!(plan(&applied(&s, &p), &cfg).is_noop());
+        let mut stopped = applied(
+            &s,
+            &Plan {
+                steps: p.steps[..4].to_vec(),
+                ..p.clone()
+            },
+        );
+        stopped.trail_infra.as_mut().unwrap().trail_logging = false;
+        let next = plan(&stopped, &cfg);
+        assert_eq!(
+            next.steps[3].action(),
+            Action::Update,
+            "a stopped trail is started again"
+        );
+        let bp = trail_bucket_policy("b", "111122223333", "us-east-1");
+        assert_eq!(
+            bp["Statement"][1]["Resource"],
+            "arn:aws:s3:::b/AWSLogs/111122223333/*"
+        );
     }
 
     /// The state a successful apply of `plan` leaves behind.
     fn applied(state: &DeployState, plan: &Plan) -> DeployState {
         let mut s = state.clone();
         for step in &plan.steps {
+            let infra = s.trail_infra.get_or_insert_with(Default::default);
             match step {
+                Step::TrailBucket { .. } => infra.bucket = true,
+                Step::TrailLogGroup { .. } => infra.log_group = true,
+                Step::TrailRole { .. } => infra.role = true,
+                Step::Trail { .. } => {
+                    infra.trail = true;
+                    infra.trail_logging = true;
+                }
                 Step::Topic {
                     arn,
                     policy,

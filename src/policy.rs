@@ -59,6 +59,29 @@ pub const SETUP_READ_ACTIONS: &[&str] = &[
     "sts:GetCallerIdentity",
 ];
 
+/// `--create-trail`: the bucket, log group, role and trail, each limited to
+/// rootguard's names.
+pub const SETUP_TRAIL_S3_ACTIONS: &[&str] = &[
+    "s3:CreateBucket",
+    "s3:ListBucket",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+];
+pub const SETUP_TRAIL_IAM_ACTIONS: &[&str] = &[
+    "iam:CreateRole",
+    "iam:GetRole",
+    "iam:PassRole",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+];
+pub const SETUP_TRAIL_LOGS_ACTIONS: &[&str] = &["logs:CreateLogGroup", "logs:TagResource"];
+pub const SETUP_TRAIL_ACTIONS: &[&str] = &[
+    "cloudtrail:AddTags",
+    "cloudtrail:CreateTrail",
+    "cloudtrail:StartLogging",
+];
+
 /// SNS writes, limited to topics named rootguard-*.
 pub const SETUP_SNS_ACTIONS: &[&str] = &[
     "sns:CreateTopic",
@@ -90,7 +113,15 @@ pub fn setup_policy() -> Value {
             {"Sid": "RootguardAlarm", "Effect": "Allow", "Action": SETUP_ALARM_ACTIONS,
              "Resource": "arn:aws:cloudwatch:*:*:alarm:rootguard-*"},
             {"Sid": "RootguardMetricFilter", "Effect": "Allow", "Action": SETUP_LOGS_ACTIONS,
-             "Resource": "arn:aws:logs:*:*:log-group:*"}
+             "Resource": "arn:aws:logs:*:*:log-group:*"},
+            {"Sid": "RootguardTrailBucket", "Effect": "Allow", "Action": SETUP_TRAIL_S3_ACTIONS,
+             "Resource": "arn:aws:s3:::rootguard-cloudtrail-*"},
+            {"Sid": "RootguardTrailRole", "Effect": "Allow", "Action": SETUP_TRAIL_IAM_ACTIONS,
+             "Resource": "arn:aws:iam::*:role/rootguard-cloudtrail-to-logs"},
+            {"Sid": "RootguardTrailLogGroup", "Effect": "Allow", "Action": SETUP_TRAIL_LOGS_ACTIONS,
+             "Resource": "arn:aws:logs:*:*:log-group:rootguard-*"},
+            {"Sid": "RootguardTrail", "Effect": "Allow", "Action": SETUP_TRAIL_ACTIONS,
+             "Resource": "arn:aws:cloudtrail:*:*:trail/rootguard-*"}
         ]
     })
 }

@@ -512,3 +512,131 @@ fn every_action_these_commands_call_is_in_the_setup_policy() {
         );
     }
 }
+
+#[test]
+fn create_trail_builds_a_qualifying_trail_then_the_chain() {
+    let acct = emulator().seed(fixture("neglected"));
+    let dry = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--dry-run"],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    for line in [
+        &format!(
+            "create  s3 bucket rootguard-cloudtrail-{}-us-east-1",
+            acct.id
+        )[..],
+        "create  log group rootguard-cloudtrail for CloudTrail",
+        "create  iam role rootguard-cloudtrail-to-logs",
+        "create  trail rootguard-management-events: multi-region",
+        "8 to create, 0 to update, 0 unchanged",
+    ] {
+        assert!(dry.stdout.contains(line), "{line}:\n{}", dry.stdout);
+    }
+    assert!(writes(&acct).is_empty());
+
+    let r = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let res = emulator().resources(&acct);
+    assert_eq!(res["trails"], json!(["rootguard-management-events"]));
+    assert_eq!(
+        res["log_groups"]["rootguard-cloudtrail"],
+        json!(["rootguard-root-activity"])
+    );
+    emulator().confirm(&acct, EMAIL);
+    let (code, doc) = verify_json(&acct, &["--check", "cloudtrail", "--check", "root-alarm"]);
+    assert_eq!(finding(&doc, "cloudtrail")["status"], "pass", "{doc:#}");
+    assert_eq!(finding(&doc, "root-alarm")["status"], "pass", "{doc:#}");
+    assert_eq!(code, 0);
+
+    let again = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--dry-run"],
+    );
+    assert_eq!(
+        again.code, 0,
+        "rootguard's own trail does not block a re-run: {}",
+        again.stderr
+    );
+    assert!(
+        again
+            .stdout
+            .contains("0 to create, 0 to update, 8 unchanged"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn create_trail_stopped_halfway_is_completed() {
+    let acct = emulator().seed(fixture("neglected"));
+    emulator().deny(&acct, &["cloudtrail:CreateTrail"]);
+    let r = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--yes"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("3 step(s) done, 5 not done"),
+        "{}",
+        r.stderr
+    );
+    emulator().deny(&acct, &[]);
+    let r = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--dry-run"],
+    );
+    assert!(
+        plan.stdout
+            .contains("0 to create, 0 to update, 8 unchanged"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(
+        emulator().resources(&acct)["trails"],
+        json!(["rootguard-management-events"])
+    );
+}
+
+#[test]
+fn create_trail_is_refused_when_a_trail_qualifies() {
+    let acct = emulator().seed(trail_only());
+    let r = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--yes"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--create-trail: a qualifying trail already exists (management-events"),
+        "{}",
+        r.stderr
+    );
+    assert!(writes(&acct).is_empty(), "{:?}", writes(&acct));
+}
+
+#[test]
+fn create_trail_actions_are_in_the_setup_policy() {
+    let allowed = rootguard::policy::actions(&rootguard::policy::setup_policy());
+    let acct = emulator().seed(fixture("neglected"));
+    let r = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let stats = emulator().stats(&acct);
+    for a in stats["by_action"].as_object().unwrap().keys() {
+        assert!(
+            allowed.contains(a),
+            "--create-trail called {a}, which `policy setup` does not allow"
+        );
+    }
+}

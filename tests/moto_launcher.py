@@ -504,6 +504,19 @@ def query_error(service: str, status: int, code: str, message: str):
     return status, [("Content-Type", "text/xml")], body
 
 
+def s3_action(environ) -> str:
+    """The IAM action name of an S3 REST call (enough for bucket set-up)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    keys = set(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    for sub, verb in (("policy", "BucketPolicy"), ("publicAccessBlock", "BucketPublicAccessBlock"), ("tagging", "BucketTagging")):
+        if sub in keys:
+            return {"PUT": f"Put{verb}", "GET": f"Get{verb}", "DELETE": f"Delete{verb}"}.get(method, verb)
+    segments = [x for x in environ.get("PATH_INFO", "").split("/") if x]
+    if len(segments) == 1:
+        return {"PUT": "CreateBucket", "HEAD": "ListBucket", "GET": "ListBucket", "DELETE": "DeleteBucket"}.get(method, method)
+    return {"PUT": "PutObject", "GET": "GetObject", "HEAD": "GetObject", "DELETE": "DeleteObject"}.get(method, method)
+
+
 def jsonable(v):
     if isinstance(v, dict):
         return {k: jsonable(x) for k, x in v.items()}
@@ -568,7 +581,7 @@ class Launcher:
         if caller:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller
         account_id = caller or environ.get("HTTP_X_MOTO_ACCOUNT_ID")
-        action = self.action_of(environ, path, body)
+        action = s3_action(environ) if service == "s3" else self.action_of(environ, path, body)
         if service == "monitoring" and "/operation/" in path:
             return self.rpcv2_cbor(environ, action, body, start_response, account_id, caller, region)
         if service == "sns" and account_id and action in ("Subscribe", "ListSubscriptionsByTopic", "ListSubscriptions"):

@@ -120,7 +120,9 @@ where
     }
 }
 
-fn service_code<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Option<&str>
+pub(crate) fn service_code<E, R>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> Option<&str>
 where
     E: ProvideErrorMetadata,
 {
@@ -808,6 +810,67 @@ pub use write::Writer;
 // ------------------------------------------------------------ deploy reads
 
 impl Reader {
+    /// Which of `--create-trail`'s resources exist, in `region`.
+    pub async fn trail_infra(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<crate::deploy::TrailInfraState, FactError> {
+        use crate::deploy::*;
+        let config = self.regional(region);
+        let custom = config.endpoint_url().is_some();
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(custom)
+                .build(),
+        );
+        let iam = aws_sdk_iam::Client::new(&config);
+        let ct = aws_sdk_cloudtrail::Client::new(&config);
+        let bucket_name = trail_bucket(account_id, region);
+        let (bucket, log_group, role, trail) = tokio::join!(
+            s3.head_bucket().bucket(&bucket_name).send(),
+            self.log_group_exists(region, TRAIL_LOG_GROUP),
+            iam.get_role().role_name(TRAIL_ROLE).send(),
+            ct.describe_trails()
+                .trail_name_list(TRAIL_NAME)
+                .include_shadow_trails(false)
+                .send(),
+        );
+        let bucket = match bucket {
+            Ok(_) => true,
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => false,
+            Err(e) => return Err(classify("s3:ListBucket", &e)),
+        };
+        let role = match role {
+            Ok(_) => true,
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => false,
+            Err(e) => return Err(classify("iam:GetRole", &e)),
+        };
+        let trail = trail
+            .map_err(|e| classify("cloudtrail:DescribeTrails", &e))?
+            .trail_list()
+            .iter()
+            .any(|t| t.name() == Some(TRAIL_NAME));
+        let trail_logging = if trail {
+            ct.get_trail_status()
+                .name(TRAIL_NAME)
+                .send()
+                .await
+                .map_err(|e| classify("cloudtrail:GetTrailStatus", &e))?
+                .is_logging()
+                .unwrap_or(false)
+        } else {
+            false
+        };
+        Ok(TrailInfraState {
+            bucket,
+            log_group: log_group?,
+            role,
+            trail,
+            trail_logging,
+        })
+    }
+
     pub fn region(&self) -> String {
         self.config
             .region()
@@ -885,13 +948,18 @@ impl Reader {
             let Some(log_group) = log_group else {
                 return Ok(None);
             };
-            let out = logs
+            let out = match logs
                 .describe_metric_filters()
                 .log_group_name(log_group)
                 .filter_name_prefix(FILTER_NAME)
                 .send()
                 .await
-                .map_err(|e| classify("logs:DescribeMetricFilters", &e))?;
+            {
+                Ok(out) => out,
+                // The log group does not exist yet (--create-trail will create it).
+                Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+                Err(e) => return Err(classify("logs:DescribeMetricFilters", &e)),
+            };
             Ok(out
                 .metric_filters()
                 .iter()
@@ -958,6 +1026,7 @@ impl Reader {
             topic: topic?,
             filter: filter?,
             alarm: alarm?,
+            trail_infra: None,
         })
     }
 }

@@ -38,26 +38,172 @@ impl Writer {
             .build()
     }
 
+    /// S3 with path-style addressing when a custom endpoint is set (emulators
+    /// and proxies); virtual-hosted style against AWS.
+    fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let config = self.regional(region);
+        let custom = config.endpoint_url().is_some();
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(custom)
+                .build(),
+        )
+    }
+
     /// Executes one plan step; a no-op does nothing.
     pub async fn apply(&self, region: &str, step: &Step) -> Result<(), FactError> {
         let config = self.regional(region);
+        if step.action() == Action::NoOp {
+            return Ok(());
+        }
         match step {
-            Step::Topic {
-                action: Action::NoOp,
-                ..
+            Step::TrailBucket { name, policy, .. } => {
+                let s3 = self.s3(region);
+                let mut req = s3.create_bucket().bucket(name);
+                if region != "us-east-1" {
+                    req = req.create_bucket_configuration(
+                        aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                                region,
+                            ))
+                            .build(),
+                    );
+                }
+                match req.send().await {
+                    Ok(_) => {}
+                    Err(e)
+                        if matches!(super::service_code(&e), Some("BucketAlreadyOwnedByYou")) => {}
+                    Err(e) => return Err(classify("s3:CreateBucket", &e)),
+                }
+                s3.put_public_access_block()
+                    .bucket(name)
+                    .public_access_block_configuration(
+                        aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                            .block_public_acls(true)
+                            .ignore_public_acls(true)
+                            .block_public_policy(true)
+                            .restrict_public_buckets(true)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:PutBucketPublicAccessBlock", &e))?;
+                s3.put_bucket_policy()
+                    .bucket(name)
+                    .policy(policy.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:PutBucketPolicy", &e))?;
+                let tag = aws_sdk_s3::types::Tag::builder()
+                    .key(TAG_KEY)
+                    .value(TAG_VALUE)
+                    .build()
+                    .map_err(|e| build_err("s3:PutBucketTagging", e))?;
+                let tagging = aws_sdk_s3::types::Tagging::builder()
+                    .tag_set(tag)
+                    .build()
+                    .map_err(|e| build_err("s3:PutBucketTagging", e))?;
+                s3.put_bucket_tagging()
+                    .bucket(name)
+                    .tagging(tagging)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:PutBucketTagging", &e))?;
+                Ok(())
             }
-            | Step::Subscription {
-                action: Action::NoOp,
-                ..
+            Step::TrailLogGroup { name, .. } => {
+                aws_sdk_cloudwatchlogs::Client::new(&config)
+                    .create_log_group()
+                    .log_group_name(name)
+                    .tags(TAG_KEY, TAG_VALUE)
+                    .send()
+                    .await
+                    .map_err(|e| classify("logs:CreateLogGroup", &e))?;
+                Ok(())
             }
-            | Step::MetricFilter {
-                action: Action::NoOp,
+            Step::TrailRole {
+                name,
+                trust,
+                permissions,
                 ..
+            } => {
+                let iam = aws_sdk_iam::Client::new(&config);
+                let tag = aws_sdk_iam::types::Tag::builder()
+                    .key(TAG_KEY)
+                    .value(TAG_VALUE)
+                    .build()
+                    .map_err(|e| build_err("iam:CreateRole", e))?;
+                iam.create_role()
+                    .role_name(name)
+                    .assume_role_policy_document(trust.to_string())
+                    .description("Lets CloudTrail deliver to the rootguard-cloudtrail log group (created by rootguard)")
+                    .tags(tag)
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:CreateRole", &e))?;
+                iam.put_role_policy()
+                    .role_name(name)
+                    .policy_name(name)
+                    .policy_document(permissions.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:PutRolePolicy", &e))?;
+                Ok(())
             }
-            | Step::Alarm {
-                action: Action::NoOp,
-                ..
-            } => Ok(()),
+            Step::Trail {
+                action,
+                name,
+                bucket,
+                log_group_arn,
+                role_arn,
+            } => {
+                let ct = aws_sdk_cloudtrail::Client::new(&config);
+                if *action == Action::Create {
+                    let tag = aws_sdk_cloudtrail::types::Tag::builder()
+                        .key(TAG_KEY)
+                        .value(TAG_VALUE)
+                        .build()
+                        .map_err(|e| build_err("cloudtrail:CreateTrail", e))?;
+                    // A new role takes seconds to reach CloudTrail: poll with backoff.
+                    let mut delay = std::time::Duration::from_millis(250);
+                    let start = std::time::Instant::now();
+                    loop {
+                        let r = ct
+                            .create_trail()
+                            .name(name)
+                            .s3_bucket_name(bucket)
+                            .is_multi_region_trail(true)
+                            .include_global_service_events(true)
+                            .cloud_watch_logs_log_group_arn(log_group_arn)
+                            .cloud_watch_logs_role_arn(role_arn)
+                            .tags_list(tag.clone())
+                            .send()
+                            .await;
+                        match r {
+                            Ok(_) => break,
+                            Err(e)
+                                if matches!(
+                                    super::service_code(&e),
+                                    Some(
+                                        "InvalidCloudWatchLogsRoleArnException"
+                                            | "InsufficientS3BucketPolicyException"
+                                    )
+                                ) && start.elapsed() < std::time::Duration::from_secs(60) =>
+                            {
+                                tokio::time::sleep(delay).await;
+                                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                            }
+                            Err(e) => return Err(classify("cloudtrail:CreateTrail", &e)),
+                        }
+                    }
+                }
+                ct.start_logging()
+                    .name(name)
+                    .send()
+                    .await
+                    .map_err(|e| classify("cloudtrail:StartLogging", &e))?;
+                Ok(())
+            }
             Step::Topic {
                 action,
                 name,
