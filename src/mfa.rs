@@ -1,0 +1,394 @@
+//! Virtual MFA enrollment for IAM users: otpauth URI, terminal QR code, local
+//! TOTP check of two consecutive codes, and the enroll flow with clean-up.
+//!
+//! This module owns the secret's lifetime: the seed lives only in `Zeroizing`
+//! buffers, is never logged, never written to disk, and is shown only on a
+//! terminal (the QR code, and the secret itself only on request). It talks to
+//! AWS only through the adapter and to the person only through [`Prompter`].
+
+use qrcode::{Color, EcLevel, QrCode};
+use totp_rs::{Algorithm, Builder, Totp};
+use zeroize::Zeroizing;
+
+use crate::prompt::{Prompter, PromptError};
+
+/// The seed AWS returns in `Base32StringSeed` (base32 text).
+pub type Seed = Zeroizing<String>;
+
+/// `otpauth://totp/AWS:user@account?secret=…&issuer=AWS`.
+pub fn otpauth_uri(user: &str, account_id: &str, seed: &str) -> Zeroizing<String> {
+    let label = pct(&format!("AWS:{user}@{account_id}"));
+    Zeroizing::new(format!(
+        "otpauth://totp/{label}?secret={seed}&issuer=AWS&algorithm=SHA1&digits=6&period=30"
+    ))
+}
+
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'@' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The QR code as unicode half blocks, black modules on a white background set
+/// with ANSI colours, so it reads the same on dark and light themes, with the
+/// four-module quiet zone.
+pub fn qr_text(data: &str) -> Zeroizing<String> {
+    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M).expect("an otpauth URI fits a QR code");
+    let width = code.width();
+    let colors = code.to_colors();
+    let quiet = 4;
+    let full = width + 2 * quiet;
+    let dark = |x: usize, y: usize| -> bool {
+        if x < quiet || y < quiet || x >= width + quiet || y >= width + quiet {
+            return false;
+        }
+        colors[(y - quiet) * width + (x - quiet)] == Color::Dark
+    };
+    let mut out = Zeroizing::new(String::new());
+    let mut y = 0;
+    while y < full {
+        out.push_str("\x1b[30;47m");
+        for x in 0..full {
+            out.push(match (dark(x, y), y + 1 < full && dark(x, y + 1)) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        out.push_str("\x1b[0m\n");
+        y += 2;
+    }
+    out
+}
+
+/// `ABCD••••…` for showing that a secret exists without revealing it.
+pub fn masked(seed: &str) -> String {
+    let head: String = seed.chars().take(4).collect();
+    format!("{head}{}", "•".repeat(seed.chars().count().saturating_sub(4)))
+}
+
+/// Checks two consecutive codes against the seed, allowing the device's clock
+/// to be one step off. Returns false for anything that does not verify.
+pub fn codes_match(seed: &str, code1: &str, code2: &str, unix_time: u64) -> bool {
+    let Some(bytes) = base32_decode(seed) else {
+        return false;
+    };
+    let Ok(totp) = totp(&bytes) else {
+        return false;
+    };
+    let step = unix_time / 30;
+    (step.saturating_sub(3)..=step + 1)
+        .any(|s| totp.generate(s * 30).to_string() == code1 && totp.generate((s + 1) * 30).to_string() == code2)
+}
+
+/// RFC 6238 as AWS virtual MFA uses it: SHA-1, 6 digits, 30 s steps.
+pub fn totp(secret: &[u8]) -> Result<Totp, totp_rs::TotpError> {
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_skew(1)
+        .with_step_duration(30)
+        .with_secret(secret)
+        .build()
+}
+
+/// RFC 4648 base32 without padding, into a zeroized buffer.
+pub fn base32_decode(s: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(s.len() * 5 / 8));
+    let (mut acc, mut bits) = (0u64, 0u32);
+    for c in s.trim_end_matches('=').chars() {
+        let v = match c {
+            'A'..='Z' => c as u64 - 'A' as u64,
+            'a'..='z' => c as u64 - 'a' as u64,
+            '2'..='7' => c as u64 - '2' as u64 + 26,
+            _ => return None,
+        };
+        acc = (acc << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// A six-digit code, as typed.
+pub fn valid_code(s: &str) -> Result<(), String> {
+    if s.len() == 6 && s.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("enter the 6 digits your authenticator app shows".into())
+    }
+}
+
+/// What the enroll flow needs from AWS; the adapter implements it.
+#[allow(async_fn_in_trait)]
+pub trait MfaApi {
+    /// Whether the IAM user exists.
+    async fn user_exists(&self, user: &str) -> Result<bool, String>;
+    /// Creates a virtual device: (serial number, base32 seed).
+    async fn create_device(&self, name: &str) -> Result<(String, Seed), String>;
+    async fn enable(&self, user: &str, serial: &str, code1: &str, code2: &str) -> Result<(), String>;
+    async fn delete_device(&self, serial: &str) -> Result<(), String>;
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum EnrollOutcome {
+    Enabled { serial: String },
+    /// The person gave up or pressed Ctrl-C; the device was deleted.
+    Cancelled,
+}
+
+/// How many times wrong codes are re-asked before giving up.
+pub const CODE_TRIES: usize = 3;
+
+/// Creates a device, shows its QR code, checks two codes locally, enables it.
+/// On any failure or cancellation after creation, deletes the device.
+pub async fn enroll(
+    api: &impl MfaApi,
+    prompt: &mut impl Prompter,
+    user: &str,
+    account_id: &str,
+    now: impl Fn() -> u64,
+) -> Result<EnrollOutcome, String> {
+    if !api.user_exists(user).await? {
+        return Err(format!("iam user {user:?} does not exist: check the name (case matters)"));
+    }
+    let (serial, seed) = api.create_device(user).await?;
+    let result = show_and_verify(prompt, user, account_id, &serial, &seed, now).await;
+    match result {
+        Ok(Some((c1, c2))) => match api.enable(user, &serial, &c1, &c2).await {
+            Ok(()) => Ok(EnrollOutcome::Enabled { serial }),
+            Err(e) => {
+                let cleanup = api.delete_device(&serial).await;
+                Err(format!(
+                    "failed to enable the device for {user}: {e}{}",
+                    cleanup.err().map(|c| format!("; also failed to delete {serial}: {c}")).unwrap_or_default()
+                ))
+            }
+        },
+        Ok(None) | Err(_) => {
+            let cleanup = api.delete_device(&serial).await;
+            if let Err(c) = cleanup {
+                return Err(format!("enrollment stopped, and deleting the unassigned device {serial} failed: {c}"));
+            }
+            match result {
+                Err(PromptError::Interrupted) | Ok(_) => Ok(EnrollOutcome::Cancelled),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    }
+}
+
+async fn show_and_verify(
+    prompt: &mut impl Prompter,
+    user: &str,
+    account_id: &str,
+    serial: &str,
+    seed: &Seed,
+    now: impl Fn() -> u64,
+) -> Result<Option<(String, String)>, PromptError> {
+    let uri = otpauth_uri(user, account_id, seed);
+    prompt.secret_block(&format!(
+        "Scan this QR code with your authenticator app (device {serial}):\n\n{}",
+        qr_text(&uri).as_str()
+    ))?;
+    prompt.note(&format!("secret key: {} (hidden)", masked(seed)))?;
+    if prompt.confirm("Can't scan it? Show the secret key to type in instead?", false)? {
+        prompt.secret_block(&format!("secret key: {}", seed.as_str()))?;
+    }
+    for attempt in 1..=CODE_TRIES {
+        let c1 = Zeroizing::new(prompt.input("First 6-digit code", &valid_code)?);
+        let c2 = Zeroizing::new(prompt.input("Next 6-digit code (wait for it to change)", &valid_code)?);
+        if codes_match(seed, &c1, &c2, now()) {
+            return Ok(Some((c1.to_string(), c2.to_string())));
+        }
+        prompt.note(&format!(
+            "those codes do not match this device (attempt {attempt} of {CODE_TRIES}): use two consecutive codes, and check the phone's clock"
+        ))?;
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prompt::Scripted;
+    use std::cell::RefCell;
+
+    const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+    fn code(seed: &str, t: u64) -> String {
+        let bytes = base32_decode(seed).unwrap();
+        totp(&bytes).unwrap().generate(t).to_string()
+    }
+
+    #[test]
+    fn base32_and_rfc6238_vectors() {
+        assert_eq!(base32_decode("MZXW6YTBOI======").unwrap().as_slice(), b"foobar");
+        assert!(base32_decode("not base32!").is_none());
+        // RFC 6238 appendix B, SHA1, seed "12345678901234567890", T=59 -> 94287082 (8 digits).
+        let seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        assert_eq!(code(seed, 59), "287082");
+    }
+
+    #[test]
+    fn two_consecutive_codes_are_required() {
+        let t = 1_800_000_000;
+        let (a, b) = (code(SEED, t), code(SEED, t + 30));
+        assert!(codes_match(SEED, &a, &b, t));
+        assert!(codes_match(SEED, &a, &b, t + 30), "entered across a step boundary");
+        assert!(!codes_match(SEED, &b, &a, t), "order matters");
+        assert!(!codes_match(SEED, &a, &a, t), "the same code twice is not two codes");
+        assert!(!codes_match(SEED, &a, &b, t + 3600), "stale codes are refused");
+        assert!(!codes_match(SEED, "000000", "111111", t));
+    }
+
+    #[test]
+    fn qr_code_decodes_back_to_the_uri() {
+        let uri = otpauth_uri("alice", "111122223333", SEED);
+        let text = qr_text(&uri);
+        assert!(text.starts_with("\x1b[30;47m"), "black on white, whatever the theme");
+        let decoded = decode_terminal_qr(&text).expect("decodes");
+        assert_eq!(decoded, uri.as_str());
+        assert!(decoded.contains(&format!("secret={SEED}")));
+        assert!(decoded.starts_with("otpauth://totp/AWS:alice@111122223333?"));
+    }
+
+    /// Reads half-block text back into modules and decodes it with rqrr.
+    pub fn decode_terminal_qr(text: &str) -> Option<String> {
+        let rows: Vec<Vec<char>> = text
+            .lines()
+            .map(|l| l.replace("\x1b[30;47m", "").replace("\x1b[0m", "").chars().collect())
+            .filter(|r: &Vec<char>| !r.is_empty())
+            .collect();
+        let w = rows.iter().map(Vec::len).max()?;
+        let h = rows.len() * 2;
+        let scale = 4;
+        let dark = |x: usize, y: usize| {
+            let c = rows[y / 2].get(x).copied().unwrap_or(' ');
+            match (c, y % 2) {
+                ('█', _) => true,
+                ('▀', 0) | ('▄', 1) => true,
+                _ => false,
+            }
+        };
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w * scale, h * scale, |x, y| {
+            if dark(x / scale, y / scale) {
+                0
+            } else {
+                255
+            }
+        });
+        let grids = img.detect_grids();
+        grids.first()?.decode().ok().map(|(_, s)| s)
+    }
+
+    struct FakeApi {
+        exists: bool,
+        enable_fails: bool,
+        calls: RefCell<Vec<String>>,
+    }
+
+    impl MfaApi for FakeApi {
+        async fn user_exists(&self, _: &str) -> Result<bool, String> {
+            self.calls.borrow_mut().push("GetUser".into());
+            Ok(self.exists)
+        }
+        async fn create_device(&self, name: &str) -> Result<(String, Seed), String> {
+            self.calls.borrow_mut().push("Create".into());
+            Ok((format!("arn:aws:iam::111122223333:mfa/{name}"), Zeroizing::new(SEED.to_string())))
+        }
+        async fn enable(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), String> {
+            self.calls.borrow_mut().push("Enable".into());
+            if self.enable_fails {
+                Err("AccessDenied".into())
+            } else {
+                Ok(())
+            }
+        }
+        async fn delete_device(&self, _: &str) -> Result<(), String> {
+            self.calls.borrow_mut().push("Delete".into());
+            Ok(())
+        }
+    }
+
+    fn api() -> FakeApi {
+        FakeApi {
+            exists: true,
+            enable_fails: false,
+            calls: RefCell::new(vec![]),
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    }
+
+    const T: u64 = 1_800_000_000;
+
+    #[test]
+    fn happy_path_enables_after_a_local_check() {
+        let api = api();
+        let mut p = Scripted::new(["n", &code(SEED, T), &code(SEED, T + 30)]);
+        let out = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
+        assert!(matches!(out, EnrollOutcome::Enabled { .. }));
+        assert_eq!(*api.calls.borrow(), ["GetUser", "Create", "Enable"]);
+        assert!(!p.transcript().contains(SEED), "the secret is not shown unless asked");
+    }
+
+    #[test]
+    fn wrong_codes_are_re_asked_locally_then_the_device_is_deleted() {
+        let api = api();
+        let mut p = Scripted::new(["n", "123456", "654321", "12345", "123456", "111111", "222222", "333333", "444444"]);
+        let out = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
+        assert_eq!(out, EnrollOutcome::Cancelled);
+        assert_eq!(*api.calls.borrow(), ["GetUser", "Create", "Delete"], "no EnableMFADevice with bad codes");
+        assert!(p.transcript().contains("do not match this device (attempt 1 of 3)"));
+        assert!(p.transcript().contains("enter the 6 digits"), "a malformed code is re-asked with a reason");
+    }
+
+    #[test]
+    fn interrupt_deletes_the_device() {
+        let api = api();
+        let mut p = Scripted::new(["n", "^C"]);
+        let out = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
+        assert_eq!(out, EnrollOutcome::Cancelled);
+        assert_eq!(*api.calls.borrow(), ["GetUser", "Create", "Delete"]);
+    }
+
+    #[test]
+    fn failed_enable_deletes_the_device() {
+        let api = FakeApi {
+            enable_fails: true,
+            ..api()
+        };
+        let mut p = Scripted::new(["n", &code(SEED, T), &code(SEED, T + 30)]);
+        let err = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap_err();
+        assert!(err.contains("AccessDenied"));
+        assert_eq!(*api.calls.borrow(), ["GetUser", "Create", "Enable", "Delete"]);
+    }
+
+    #[test]
+    fn unknown_user_creates_nothing() {
+        let api = FakeApi { exists: false, ..api() };
+        let mut p = Scripted::new(Vec::<&str>::new());
+        let err = block_on(enroll(&api, &mut p, "nobody", "111122223333", || T)).unwrap_err();
+        assert!(err.contains("\"nobody\" does not exist"));
+        assert_eq!(*api.calls.borrow(), ["GetUser"]);
+    }
+
+    #[test]
+    fn secret_shown_only_on_request() {
+        let api = api();
+        let mut p = Scripted::new(["y", &code(SEED, T), &code(SEED, T + 30)]);
+        block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
+        assert!(p.transcript().contains(&format!("secret key: {SEED}")));
+    }
+}
