@@ -94,6 +94,11 @@ pub enum Command {
         #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
         output: PlanFormat,
     },
+    /// Virtual MFA for IAM users (root's MFA can only be set in the console).
+    Mfa {
+        #[command(subcommand)]
+        command: MfaCommand,
+    },
     /// Print the CloudFormation template (cfn/root-activity-alarm.yaml) for the same chain.
     Template,
     /// Print the least-privilege IAM policy for a mode.
@@ -120,6 +125,16 @@ pub enum PolicyMode {
 pub enum PlanFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// Create a virtual MFA device, show its QR code, check two codes, enable it (needs a terminal).
+    Enroll {
+        /// The IAM user to enroll.
+        #[arg(long, value_name = "NAME", value_parser = input::parse_user_name)]
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -292,6 +307,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     Command::Alarm {
                         command: AlarmCommand::Test { alarm },
                     } => commands::alarm_test(&connect, &alarm).await,
+                    Command::Mfa {
+                        command: MfaCommand::Enroll { user },
+                    } => commands::mfa_enroll(&connect, &user).await,
                     Command::Events {
                         since,
                         log_group,

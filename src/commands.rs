@@ -614,3 +614,61 @@ mod tests {
         assert!(rows[2].user_agent.starts_with("aws-cli/2.15.0"));
     }
 }
+
+/// Exits 2 unless stdin and stderr are terminals, pointing to the
+/// non-interactive commands.
+pub fn require_terminal(what: &str) -> Result<(), Stop> {
+    if interactive() {
+        Ok(())
+    } else {
+        Err(Stop::usage(format!(
+            "{what} needs a terminal (stdin and stderr): it asks questions and shows QR codes. \
+             For automation use `rootguard deploy` (alarm chain) and `rootguard verify` (audit)"
+        )))
+    }
+}
+
+/// Ctrl-C sets the prompt module's flag instead of killing the process, so
+/// the flows can clean up what they created.
+pub fn trap_ctrl_c() {
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            crate::prompt::INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+pub async fn mfa_enroll(opts: &ConnectOptions, user: &str) -> Outcome {
+    require_terminal("mfa enroll")?;
+    let config = crate::aws::load_config(opts).await;
+    let reader = Reader::new(&config, opts);
+    let caller = reader
+        .caller()
+        .await
+        .map_err(|e| Stop::usage(e.to_string()))?;
+    trap_ctrl_c();
+    let api = crate::aws::IamMfa::new(&config);
+    let mut term = crate::prompt::Terminal::default();
+    match crate::mfa::enroll(&api, &mut term, user, &caller.account_id, unix_now).await {
+        Ok(crate::mfa::EnrollOutcome::Enabled { serial }) => {
+            eprintln!("MFA enabled for {user} ({serial})");
+            Ok(exit::OK)
+        }
+        Ok(crate::mfa::EnrollOutcome::Cancelled) => {
+            eprintln!("cancelled: the unassigned MFA device was deleted, nothing was enabled");
+            Ok(exit::INTERRUPTED)
+        }
+        Err(e) if e.contains("does not exist") => Err(Stop::usage(e)),
+        Err(e) => Err(Stop {
+            code: exit::FAILED,
+            message: e,
+        }),
+    }
+}

@@ -9,3 +9,5 @@ pub const FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 /// Some checks are unknown and none failed.
 pub const UNKNOWN: u8 = 3;
+/// The person pressed Ctrl-C; whatever was half-made was cleaned up.
+pub const INTERRUPTED: u8 = 130;

@@ -132,6 +132,21 @@ pub fn parse_log_group_name(s: &str) -> Result<String, String> {
     }
 }
 
+/// Accepts an IAM user name: 1-64 of letters, digits and `+=,.@_-`.
+pub fn parse_user_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not an IAM user name: expected 1-64 letters, digits or +=,.@_-"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

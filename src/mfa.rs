@@ -10,7 +10,7 @@ use qrcode::{Color, EcLevel, QrCode};
 use totp_rs::{Algorithm, Builder, Totp};
 use zeroize::Zeroizing;
 
-use crate::prompt::{Prompter, PromptError};
+use crate::prompt::{PromptError, Prompter};
 
 /// The seed AWS returns in `Base32StringSeed` (base32 text).
 pub type Seed = Zeroizing<String>;
@@ -26,7 +26,9 @@ pub fn otpauth_uri(user: &str, account_id: &str, seed: &str) -> Zeroizing<String
 fn pct(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'@' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'@' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -36,7 +38,8 @@ fn pct(s: &str) -> String {
 /// with ANSI colours, so it reads the same on dark and light themes, with the
 /// four-module quiet zone.
 pub fn qr_text(data: &str) -> Zeroizing<String> {
-    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M).expect("an otpauth URI fits a QR code");
+    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
+        .expect("an otpauth URI fits a QR code");
     let width = code.width();
     let colors = code.to_colors();
     let quiet = 4;
@@ -68,7 +71,10 @@ pub fn qr_text(data: &str) -> Zeroizing<String> {
 /// `ABCD••••…` for showing that a secret exists without revealing it.
 pub fn masked(seed: &str) -> String {
     let head: String = seed.chars().take(4).collect();
-    format!("{head}{}", "•".repeat(seed.chars().count().saturating_sub(4)))
+    format!(
+        "{head}{}",
+        "•".repeat(seed.chars().count().saturating_sub(4))
+    )
 }
 
 /// Checks two consecutive codes against the seed, allowing the device's clock
@@ -81,8 +87,10 @@ pub fn codes_match(seed: &str, code1: &str, code2: &str, unix_time: u64) -> bool
         return false;
     };
     let step = unix_time / 30;
-    (step.saturating_sub(3)..=step + 1)
-        .any(|s| totp.generate(s * 30).to_string() == code1 && totp.generate((s + 1) * 30).to_string() == code2)
+    (step.saturating_sub(3)..=step + 1).any(|s| {
+        totp.generate(s * 30).to_string() == code1
+            && totp.generate((s + 1) * 30).to_string() == code2
+    })
 }
 
 /// RFC 6238 as AWS virtual MFA uses it: SHA-1, 6 digits, 30 s steps.
@@ -134,13 +142,21 @@ pub trait MfaApi {
     async fn user_exists(&self, user: &str) -> Result<bool, String>;
     /// Creates a virtual device: (serial number, base32 seed).
     async fn create_device(&self, name: &str) -> Result<(String, Seed), String>;
-    async fn enable(&self, user: &str, serial: &str, code1: &str, code2: &str) -> Result<(), String>;
+    async fn enable(
+        &self,
+        user: &str,
+        serial: &str,
+        code1: &str,
+        code2: &str,
+    ) -> Result<(), String>;
     async fn delete_device(&self, serial: &str) -> Result<(), String>;
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum EnrollOutcome {
-    Enabled { serial: String },
+    Enabled {
+        serial: String,
+    },
     /// The person gave up or pressed Ctrl-C; the device was deleted.
     Cancelled,
 }
@@ -158,7 +174,9 @@ pub async fn enroll(
     now: impl Fn() -> u64,
 ) -> Result<EnrollOutcome, String> {
     if !api.user_exists(user).await? {
-        return Err(format!("iam user {user:?} does not exist: check the name (case matters)"));
+        return Err(format!(
+            "iam user {user:?} does not exist: check the name (case matters)"
+        ));
     }
     let (serial, seed) = api.create_device(user).await?;
     let result = show_and_verify(prompt, user, account_id, &serial, &seed, now).await;
@@ -169,14 +187,19 @@ pub async fn enroll(
                 let cleanup = api.delete_device(&serial).await;
                 Err(format!(
                     "failed to enable the device for {user}: {e}{}",
-                    cleanup.err().map(|c| format!("; also failed to delete {serial}: {c}")).unwrap_or_default()
+                    cleanup
+                        .err()
+                        .map(|c| format!("; also failed to delete {serial}: {c}"))
+                        .unwrap_or_default()
                 ))
             }
         },
         Ok(None) | Err(_) => {
             let cleanup = api.delete_device(&serial).await;
             if let Err(c) = cleanup {
-                return Err(format!("enrollment stopped, and deleting the unassigned device {serial} failed: {c}"));
+                return Err(format!(
+                    "enrollment stopped, and deleting the unassigned device {serial} failed: {c}"
+                ));
             }
             match result {
                 Err(PromptError::Interrupted) | Ok(_) => Ok(EnrollOutcome::Cancelled),
@@ -200,12 +223,16 @@ async fn show_and_verify(
         qr_text(&uri).as_str()
     ))?;
     prompt.note(&format!("secret key: {} (hidden)", masked(seed)))?;
-    if prompt.confirm("Can't scan it? Show the secret key to type in instead?", false)? {
+    if prompt.confirm(
+        "Can't scan it? Show the secret key to type in instead?",
+        false,
+    )? {
         prompt.secret_block(&format!("secret key: {}", seed.as_str()))?;
     }
     for attempt in 1..=CODE_TRIES {
         let c1 = Zeroizing::new(prompt.input("First 6-digit code", &valid_code)?);
-        let c2 = Zeroizing::new(prompt.input("Next 6-digit code (wait for it to change)", &valid_code)?);
+        let c2 =
+            Zeroizing::new(prompt.input("Next 6-digit code (wait for it to change)", &valid_code)?);
         if codes_match(seed, &c1, &c2, now()) {
             return Ok(Some((c1.to_string(), c2.to_string())));
         }
@@ -222,6 +249,11 @@ mod tests {
     use crate::prompt::Scripted;
     use std::cell::RefCell;
 
+    mod qr {
+        include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/qr.rs"));
+    }
+    use qr::decode_terminal_qr;
+
     const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
     fn code(seed: &str, t: u64) -> String {
@@ -231,7 +263,10 @@ mod tests {
 
     #[test]
     fn base32_and_rfc6238_vectors() {
-        assert_eq!(base32_decode("MZXW6YTBOI======").unwrap().as_slice(), b"foobar");
+        assert_eq!(
+            base32_decode("MZXW6YTBOI======").unwrap().as_slice(),
+            b"foobar"
+        );
         assert!(base32_decode("not base32!").is_none());
         // RFC 6238 appendix B, SHA1, seed "12345678901234567890", T=59 -> 94287082 (8 digits).
         let seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -243,10 +278,19 @@ mod tests {
         let t = 1_800_000_000;
         let (a, b) = (code(SEED, t), code(SEED, t + 30));
         assert!(codes_match(SEED, &a, &b, t));
-        assert!(codes_match(SEED, &a, &b, t + 30), "entered across a step boundary");
+        assert!(
+            codes_match(SEED, &a, &b, t + 30),
+            "entered across a step boundary"
+        );
         assert!(!codes_match(SEED, &b, &a, t), "order matters");
-        assert!(!codes_match(SEED, &a, &a, t), "the same code twice is not two codes");
-        assert!(!codes_match(SEED, &a, &b, t + 3600), "stale codes are refused");
+        assert!(
+            !codes_match(SEED, &a, &a, t),
+            "the same code twice is not two codes"
+        );
+        assert!(
+            !codes_match(SEED, &a, &b, t + 3600),
+            "stale codes are refused"
+        );
         assert!(!codes_match(SEED, "000000", "111111", t));
     }
 
@@ -254,40 +298,14 @@ mod tests {
     fn qr_code_decodes_back_to_the_uri() {
         let uri = otpauth_uri("alice", "111122223333", SEED);
         let text = qr_text(&uri);
-        assert!(text.starts_with("\x1b[30;47m"), "black on white, whatever the theme");
+        assert!(
+            text.starts_with("\x1b[30;47m"),
+            "black on white, whatever the theme"
+        );
         let decoded = decode_terminal_qr(&text).expect("decodes");
         assert_eq!(decoded, uri.as_str());
         assert!(decoded.contains(&format!("secret={SEED}")));
         assert!(decoded.starts_with("otpauth://totp/AWS:alice@111122223333?"));
-    }
-
-    /// Reads half-block text back into modules and decodes it with rqrr.
-    pub fn decode_terminal_qr(text: &str) -> Option<String> {
-        let rows: Vec<Vec<char>> = text
-            .lines()
-            .map(|l| l.replace("\x1b[30;47m", "").replace("\x1b[0m", "").chars().collect())
-            .filter(|r: &Vec<char>| !r.is_empty())
-            .collect();
-        let w = rows.iter().map(Vec::len).max()?;
-        let h = rows.len() * 2;
-        let scale = 4;
-        let dark = |x: usize, y: usize| {
-            let c = rows[y / 2].get(x).copied().unwrap_or(' ');
-            match (c, y % 2) {
-                ('█', _) => true,
-                ('▀', 0) | ('▄', 1) => true,
-                _ => false,
-            }
-        };
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w * scale, h * scale, |x, y| {
-            if dark(x / scale, y / scale) {
-                0
-            } else {
-                255
-            }
-        });
-        let grids = img.detect_grids();
-        grids.first()?.decode().ok().map(|(_, s)| s)
     }
 
     struct FakeApi {
@@ -303,7 +321,10 @@ mod tests {
         }
         async fn create_device(&self, name: &str) -> Result<(String, Seed), String> {
             self.calls.borrow_mut().push("Create".into());
-            Ok((format!("arn:aws:iam::111122223333:mfa/{name}"), Zeroizing::new(SEED.to_string())))
+            Ok((
+                format!("arn:aws:iam::111122223333:mfa/{name}"),
+                Zeroizing::new(SEED.to_string()),
+            ))
         }
         async fn enable(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), String> {
             self.calls.borrow_mut().push("Enable".into());
@@ -328,7 +349,10 @@ mod tests {
     }
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     const T: u64 = 1_800_000_000;
@@ -340,18 +364,32 @@ mod tests {
         let out = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
         assert!(matches!(out, EnrollOutcome::Enabled { .. }));
         assert_eq!(*api.calls.borrow(), ["GetUser", "Create", "Enable"]);
-        assert!(!p.transcript().contains(SEED), "the secret is not shown unless asked");
+        assert!(
+            !p.transcript().contains(SEED),
+            "the secret is not shown unless asked"
+        );
     }
 
     #[test]
     fn wrong_codes_are_re_asked_locally_then_the_device_is_deleted() {
         let api = api();
-        let mut p = Scripted::new(["n", "123456", "654321", "12345", "123456", "111111", "222222", "333333", "444444"]);
+        let mut p = Scripted::new([
+            "n", "123456", "654321", "12345", "123456", "111111", "222222", "333333", "444444",
+        ]);
         let out = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
         assert_eq!(out, EnrollOutcome::Cancelled);
-        assert_eq!(*api.calls.borrow(), ["GetUser", "Create", "Delete"], "no EnableMFADevice with bad codes");
-        assert!(p.transcript().contains("do not match this device (attempt 1 of 3)"));
-        assert!(p.transcript().contains("enter the 6 digits"), "a malformed code is re-asked with a reason");
+        assert_eq!(
+            *api.calls.borrow(),
+            ["GetUser", "Create", "Delete"],
+            "no EnableMFADevice with bad codes"
+        );
+        assert!(p
+            .transcript()
+            .contains("do not match this device (attempt 1 of 3)"));
+        assert!(
+            p.transcript().contains("enter the 6 digits"),
+            "a malformed code is re-asked with a reason"
+        );
     }
 
     #[test]
@@ -372,12 +410,18 @@ mod tests {
         let mut p = Scripted::new(["n", &code(SEED, T), &code(SEED, T + 30)]);
         let err = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap_err();
         assert!(err.contains("AccessDenied"));
-        assert_eq!(*api.calls.borrow(), ["GetUser", "Create", "Enable", "Delete"]);
+        assert_eq!(
+            *api.calls.borrow(),
+            ["GetUser", "Create", "Enable", "Delete"]
+        );
     }
 
     #[test]
     fn unknown_user_creates_nothing() {
-        let api = FakeApi { exists: false, ..api() };
+        let api = FakeApi {
+            exists: false,
+            ..api()
+        };
         let mut p = Scripted::new(Vec::<&str>::new());
         let err = block_on(enroll(&api, &mut p, "nobody", "111122223333", || T)).unwrap_err();
         assert!(err.contains("\"nobody\" does not exist"));

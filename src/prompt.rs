@@ -52,7 +52,9 @@ impl Default for Terminal {
 
 fn map(e: dialoguer::Error) -> PromptError {
     match e {
-        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => PromptError::Interrupted,
+        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+            PromptError::Interrupted
+        }
         dialoguer::Error::IO(io) => PromptError::Io(io.to_string()),
     }
 }
@@ -68,7 +70,9 @@ fn check() -> Result<(), PromptError> {
 impl Prompter for Terminal {
     fn note(&mut self, text: &str) -> Result<(), PromptError> {
         check()?;
-        self.term.write_line(text).map_err(|e| PromptError::Io(e.to_string()))
+        self.term
+            .write_line(text)
+            .map_err(|e| PromptError::Io(e.to_string()))
     }
 
     fn secret_block(&mut self, text: &str) -> Result<(), PromptError> {
@@ -128,7 +132,10 @@ pub struct Scripted {
 impl Scripted {
     pub fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(answers: I) -> Self {
         Scripted {
-            answers: answers.into_iter().map(|s| s.as_ref().to_string()).collect(),
+            answers: answers
+                .into_iter()
+                .map(|s| s.as_ref().to_string())
+                .collect(),
             transcript: String::new(),
         }
     }
@@ -178,7 +185,9 @@ impl Prompter for Scripted {
 
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError> {
         self.note(&items.join(" | "))?;
-        self.next(prompt)?.parse().map_err(|_| PromptError::Io("scripted select needs an index".into()))
+        self.next(prompt)?
+            .parse()
+            .map_err(|_| PromptError::Io("scripted select needs an index".into()))
     }
 
     fn multi_select(&mut self, prompt: &str, items: &[String]) -> Result<Vec<usize>, PromptError> {
@@ -188,7 +197,11 @@ impl Prompter for Scripted {
             return Ok(vec![]);
         }
         a.split(',')
-            .map(|i| i.trim().parse().map_err(|_| PromptError::Io("scripted multi_select needs indexes".into())))
+            .map(|i| {
+                i.trim()
+                    .parse()
+                    .map_err(|_| PromptError::Io("scripted multi_select needs indexes".into()))
+            })
             .collect()
     }
 }

@@ -802,6 +802,18 @@ class Launcher:
             elif path == "/_rootguard/resources":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 out = resources(qs["account"][0], qs.get("region", ["us-east-1"])[0])
+            elif path == "/_rootguard/mfa":
+                qs = parse_qs(environ.get("QUERY_STRING", ""))
+                backend = iam_models.iam_backends[qs["account"][0]]["global"]
+                out = [
+                    {
+                        "serial": d.serial_number,
+                        "seed": d.base32_string_seed,
+                        "user_arn": d.user.arn if d.user else None,
+                        "enabled": d.enable_date is not None,
+                    }
+                    for d in backend.virtual_mfa_devices.values()
+                ]
             elif path == "/_rootguard/stats":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 acct = qs.get("account", [""])[0]

@@ -805,7 +805,7 @@ impl Reader {
 }
 
 mod write;
-pub use write::Writer;
+pub use write::{IamMfa, Writer};
 
 // ------------------------------------------------------------ deploy reads
 

@@ -402,3 +402,73 @@ impl Writer {
         Ok(())
     }
 }
+
+/// IAM calls of the MFA enroll flow.
+pub struct IamMfa {
+    iam: aws_sdk_iam::Client,
+}
+
+impl IamMfa {
+    pub fn new(config: &SdkConfig) -> Self {
+        IamMfa {
+            iam: aws_sdk_iam::Client::new(config),
+        }
+    }
+}
+
+impl crate::mfa::MfaApi for IamMfa {
+    async fn user_exists(&self, user: &str) -> Result<bool, String> {
+        match self.iam.get_user().user_name(user).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if super::service_code(&e) == Some("NoSuchEntity") => Ok(false),
+            Err(e) => Err(classify("iam:GetUser", &e).describe()),
+        }
+    }
+
+    async fn create_device(&self, name: &str) -> Result<(String, crate::mfa::Seed), String> {
+        let out = self
+            .iam
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:CreateVirtualMFADevice", &e).describe())?;
+        let device = out
+            .virtual_mfa_device()
+            .ok_or("CreateVirtualMFADevice returned no device")?;
+        let seed = device
+            .base32_string_seed()
+            .map(|b| zeroize::Zeroizing::new(String::from_utf8_lossy(b.as_ref()).into_owned()))
+            .ok_or("CreateVirtualMFADevice returned no seed")?;
+        Ok((device.serial_number().to_string(), seed))
+    }
+
+    async fn enable(
+        &self,
+        user: &str,
+        serial: &str,
+        code1: &str,
+        code2: &str,
+    ) -> Result<(), String> {
+        self.iam
+            .enable_mfa_device()
+            .user_name(user)
+            .serial_number(serial)
+            .authentication_code1(code1)
+            .authentication_code2(code2)
+            .send()
+            .await
+            .map_err(|e| classify("iam:EnableMFADevice", &e).describe())?;
+        Ok(())
+    }
+
+    async fn delete_device(&self, serial: &str) -> Result<(), String> {
+        self.iam
+            .delete_virtual_mfa_device()
+            .serial_number(serial)
+            .send()
+            .await
+            .map_err(|e| classify("iam:DeleteVirtualMFADevice", &e).describe())?;
+        Ok(())
+    }
+}

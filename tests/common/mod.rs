@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod qr;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -162,6 +164,18 @@ impl Emulator {
             &self.addr,
             "GET",
             &format!("/_rootguard/resources?account={}", account.id),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Virtual MFA devices with their seeds and assigned users.
+    pub fn mfa_devices(&self, account: &Account) -> Vec<Value> {
+        let (status, body) = http(
+            &self.addr,
+            "GET",
+            &format!("/_rootguard/mfa?account={}", account.id),
             "",
         );
         assert_eq!(status, 200, "{body}");

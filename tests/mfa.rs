@@ -1,0 +1,277 @@
+//! `rootguard mfa enroll` driven through a real pseudo-terminal: the QR code
+//! on screen is decoded and compared with the emulator's seed, codes are typed,
+//! Ctrl-C is pressed, and the secret is looked for where it must not be.
+
+mod common;
+
+use std::time::Duration;
+
+use common::qr::decode_terminal_qr;
+use common::*;
+use expectrl::process::unix::WaitStatus;
+use expectrl::{ControlCode, Eof, Expect, Session};
+use serde_json::{json, Value};
+
+type Pty = Session<expectrl::process::unix::UnixProcess, expectrl::process::unix::PtyStream>;
+
+fn spawn(acct: &Account, args: &[&str], dir: &std::path::Path) -> Pty {
+    let mut cmd = rootguard_as(acct);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::inherit());
+    let mut p = Session::spawn(cmd).expect("spawn rootguard in a pty");
+    p.get_process_mut().set_window_size(120, 60).unwrap();
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    p
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Everything until the program closes the terminal.
+fn rest_of(p: &mut Pty) -> String {
+    text(p.expect(Eof).unwrap().as_bytes())
+}
+
+fn exit_code(p: &mut Pty) -> i32 {
+    match p.get_process().wait().unwrap() {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("rootguard did not exit normally: {other:?}"),
+    }
+}
+
+fn code_at(seed: &str, t: u64) -> String {
+    let bytes = rootguard::mfa::base32_decode(seed).unwrap();
+    rootguard::mfa::totp(&bytes)
+        .unwrap()
+        .generate(t)
+        .to_string()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn alice_account() -> Account {
+    emulator().seed(json!({"users": [{"name": "alice", "console_password": true}]}))
+}
+
+/// Reads the screen up to the secret prompt: (everything shown, the seed the
+/// emulator holds for the new device).
+fn read_qr(p: &mut Pty, acct: &Account) -> (String, String) {
+    let shown = text(p.expect("Can't scan it?").unwrap().before());
+    let devices = emulator().mfa_devices(acct);
+    assert_eq!(devices.len(), 1, "{devices:?}");
+    assert_eq!(devices[0]["enabled"], false);
+    (shown, devices[0]["seed"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn qr_code_on_screen_carries_the_devices_seed_and_two_good_codes_enable_it() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+    let (shown, seed) = read_qr(&mut p, &acct);
+    let uri =
+        decode_terminal_qr(&shown).unwrap_or_else(|| panic!("no QR code decoded from:\n{shown}"));
+    assert!(
+        uri.starts_with(&format!("otpauth://totp/AWS:alice@{}?", acct.id)),
+        "{uri}"
+    );
+    assert!(
+        uri.contains(&format!("secret={seed}&")),
+        "the QR secret is the device's Base32StringSeed"
+    );
+    assert!(
+        !shown.contains(&seed),
+        "the secret itself is not printed unless asked"
+    );
+
+    p.send("n").unwrap();
+    p.expect("First 6-digit code").unwrap();
+    let t = now();
+    p.send_line(code_at(&seed, t)).unwrap();
+    p.expect("Next 6-digit code").unwrap();
+    p.send_line(code_at(&seed, t + 30)).unwrap();
+    let rest = rest_of(&mut p);
+    assert!(rest.contains("MFA enabled for alice"), "{rest}");
+    assert_eq!(exit_code(&mut p), 0);
+    let devices = emulator().mfa_devices(&acct);
+    assert_eq!(devices[0]["enabled"], true);
+    assert_eq!(
+        devices[0]["user_arn"],
+        format!("arn:aws:iam::{}:user/alice", acct.id)
+    );
+
+    let (_, doc) = verify_json(&acct, &["--check", "iam-user-mfa"]);
+    assert_eq!(finding(&doc, "iam-user-mfa")["status"], "pass");
+}
+
+#[test]
+fn wrong_codes_are_rejected_locally_without_an_api_call() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+    let (_, seed) = read_qr(&mut p, &acct);
+    p.send("n").unwrap();
+    p.expect("First 6-digit code").unwrap();
+    p.send_line("12345").unwrap();
+    p.expect("enter the 6 digits your authenticator app shows")
+        .unwrap();
+    p.send_line("123456").unwrap();
+    p.expect("Next 6-digit code").unwrap();
+    p.send_line("654321").unwrap();
+    p.expect("do not match this device (attempt 1 of 3)")
+        .unwrap();
+    let by = &emulator().stats(&acct)["by_action"];
+    assert!(
+        by.get("iam:EnableMFADevice").is_none(),
+        "a typo never reaches AWS: {by}"
+    );
+
+    p.expect("First 6-digit code").unwrap();
+    let t = now();
+    p.send_line(code_at(&seed, t)).unwrap();
+    p.expect("Next 6-digit code").unwrap();
+    p.send_line(code_at(&seed, t + 30)).unwrap();
+    p.expect(Eof).unwrap();
+    assert_eq!(exit_code(&mut p), 0);
+    assert_eq!(
+        emulator().stats(&acct)["by_action"]["iam:EnableMFADevice"],
+        1
+    );
+}
+
+#[test]
+fn ctrl_c_during_enrollment_leaves_no_unassigned_device() {
+    for stage in ["secret prompt", "code prompt"] {
+        let acct = alice_account();
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = spawn(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+        read_qr(&mut p, &acct);
+        if stage == "code prompt" {
+            p.send("n").unwrap();
+            p.expect("First 6-digit code").unwrap();
+            p.send("12").unwrap();
+        }
+        p.send(ControlCode::EndOfText).unwrap();
+        let rest = rest_of(&mut p);
+        assert!(
+            rest.contains("the unassigned MFA device was deleted"),
+            "{stage}: {rest}"
+        );
+        assert_eq!(exit_code(&mut p), 130, "{stage}");
+        assert_eq!(
+            emulator().mfa_devices(&acct),
+            Vec::<Value>::new(),
+            "{stage}: nothing orphaned"
+        );
+    }
+}
+
+#[test]
+fn the_seed_never_reaches_logs_or_files_even_at_trace_level() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(
+        &acct,
+        &["-vvv", "mfa", "enroll", "--user", "alice"],
+        dir.path(),
+    );
+    let (mut all, seed) = read_qr(&mut p, &acct);
+    p.send("n").unwrap();
+    all += &text(p.expect("First 6-digit code").unwrap().before());
+    let t = now();
+    p.send_line(code_at(&seed, t)).unwrap();
+    all += &text(p.expect("Next 6-digit code").unwrap().before());
+    p.send_line(code_at(&seed, t + 30)).unwrap();
+    all += &rest_of(&mut p);
+    assert_eq!(exit_code(&mut p), 0);
+    assert!(
+        all.contains("DEBUG") || all.contains("TRACE"),
+        "-vvv logs were on"
+    );
+    assert!(!all.contains(&seed), "the seed appeared in the output");
+    assert!(
+        !all.contains(&seed[..16]),
+        "part of the seed appeared in the output"
+    );
+    for entry in walk(dir.path()) {
+        let content = std::fs::read(&entry).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&content).contains(&seed),
+            "the seed was written to {entry:?}"
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_secret_is_shown_only_on_request() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+    let (shown, seed) = read_qr(&mut p, &acct);
+    assert!(
+        shown.contains(&format!("secret key: {}", &seed[..4])),
+        "a masked hint"
+    );
+    p.send("y").unwrap();
+    let after = text(p.expect("First 6-digit code").unwrap().before());
+    assert!(after.contains(&format!("secret key: {seed}")), "{after}");
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect(Eof).unwrap();
+}
+
+#[test]
+fn unknown_user_is_a_clear_error_before_anything_is_created() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(&acct, &["mfa", "enroll", "--user", "ghost"], dir.path());
+    let out = rest_of(&mut p);
+    assert!(out.contains("iam user \"ghost\" does not exist"), "{out}");
+    assert_eq!(exit_code(&mut p), 2);
+    let by = &emulator().stats(&acct)["by_action"];
+    assert!(by.get("iam:CreateVirtualMFADevice").is_none(), "{by}");
+}
+
+#[test]
+fn without_a_terminal_it_exits_2_and_points_to_deploy_and_verify() {
+    let acct = alice_account();
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["mfa", "enroll", "--user", "alice"]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("needs a terminal")
+            && r.stderr.contains("rootguard deploy")
+            && r.stderr.contains("rootguard verify"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        emulator().stats(&acct)["by_action"]
+            .as_object()
+            .unwrap()
+            .is_empty(),
+        "no AWS call"
+    );
+}
