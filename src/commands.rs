@@ -590,31 +590,6 @@ pub async fn events(
     Ok(exit::OK)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rootactivity::corpus;
-
-    #[test]
-    fn root_events_keeps_only_root_activity_and_extracts_fields() {
-        let messages: Vec<(i64, String)> =
-            corpus().iter().map(|e| (0, e.text.to_string())).collect();
-        let rows = root_events(&messages);
-        let names: Vec<&str> = rows.iter().map(|r| r.event_name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["ConsoleLogin", "ConsoleLogin", "CreateAccessKey"],
-            "sorted by time"
-        );
-        let failed = &rows[0];
-        assert_eq!(failed.error_code, "Failed authentication");
-        assert_eq!(failed.mfa_used, "no");
-        assert_eq!(rows[1].mfa_used, "yes");
-        assert_eq!(rows[2].source_ip, "203.0.113.10");
-        assert!(rows[2].user_agent.starts_with("aws-cli/2.15.0"));
-    }
-}
-
 /// Exits 2 unless stdin and stderr are terminals, pointing to the
 /// non-interactive commands.
 pub fn require_terminal(what: &str) -> Result<(), Stop> {
@@ -670,5 +645,30 @@ pub async fn mfa_enroll(opts: &ConnectOptions, user: &str) -> Outcome {
             code: exit::FAILED,
             message: e,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rootactivity::corpus;
+
+    #[test]
+    fn root_events_keeps_only_root_activity_and_extracts_fields() {
+        let messages: Vec<(i64, String)> =
+            corpus().iter().map(|e| (0, e.text.to_string())).collect();
+        let rows = root_events(&messages);
+        let names: Vec<&str> = rows.iter().map(|r| r.event_name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["ConsoleLogin", "ConsoleLogin", "CreateAccessKey"],
+            "sorted by time"
+        );
+        let failed = &rows[0];
+        assert_eq!(failed.error_code, "Failed authentication");
+        assert_eq!(failed.mfa_used, "no");
+        assert_eq!(rows[1].mfa_used, "yes");
+        assert_eq!(rows[2].source_ip, "203.0.113.10");
+        assert!(rows[2].user_agent.starts_with("aws-cli/2.15.0"));
     }
 }
