@@ -64,6 +64,12 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Guided wizard: checks root, fixes what the API allows, walks you through the rest (needs a terminal).
+    Setup {
+        /// How long to wait for root MFA after showing the console steps.
+        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = input::parse_window)]
+        mfa_wait: time::Duration,
+    },
     /// Read-only audit of the root user; exit 0 ok, 1 fail, 2 usage/setup error, 3 unknown.
     Verify(VerifyArgs),
     /// Deploy the root-activity alarm chain: metric filter, alarm, SNS topic and email subscriptions.
@@ -117,7 +123,7 @@ pub enum Command {
 pub enum PolicyMode {
     /// Read-only actions for `rootguard verify`.
     Verify,
-    /// Actions for deploy, teardown, alarm test and events, scoped to rootguard's resources.
+    /// Actions for setup, mfa enroll, deploy, teardown, alarm test and events, scoped to rootguard's resources where IAM allows.
     Setup,
 }
 
@@ -310,6 +316,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     Command::Mfa {
                         command: MfaCommand::Enroll { user },
                     } => commands::mfa_enroll(&connect, &user).await,
+                    Command::Setup { mfa_wait } => {
+                        crate::setup::run(
+                            &connect,
+                            crate::setup::SetupOptions {
+                                mfa_wait: std::time::Duration::from_secs(
+                                    mfa_wait.whole_seconds().max(0) as u64,
+                                ),
+                                color: use_color(&cli.global, &std::io::stderr()),
+                            },
+                        )
+                        .await
+                    }
                     Command::Events {
                         since,
                         log_group,

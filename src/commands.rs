@@ -33,7 +33,7 @@ pub struct Stop {
 }
 
 impl Stop {
-    fn usage(message: impl Into<String>) -> Self {
+    pub fn usage(message: impl Into<String>) -> Self {
         Stop {
             code: exit::USAGE,
             message: message.into(),
@@ -218,6 +218,26 @@ pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
         eprintln!("nothing was changed");
         return Ok(exit::OK);
     }
+    if !apply_plan(&writer, &region, &plan).await {
+        return Ok(exit::FAILED);
+    }
+    eprintln!(
+        "deployed: root activity in {log_group} now raises alarm {} in {region}",
+        deploy::ALARM_NAME
+    );
+    if !pending.is_empty() {
+        eprintln!(
+            "ACTION NEEDED: {} must each click the confirmation link in the email from AWS Notifications; \
+             until then the alarm reaches nobody. Then run `rootguard alarm test`.",
+            pending.join(", ")
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// Applies every step that is not a no-op, in order; on a failure, says what
+/// was done and what was not. Returns whether everything was applied.
+pub async fn apply_plan(writer: &Writer, region: &str, plan: &deploy::Plan) -> bool {
     let mut done = Vec::new();
     for step in plan.steps.iter().filter(|s| s.action() != Action::NoOp) {
         let verb = if step.action() == Action::Create {
@@ -225,7 +245,7 @@ pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
         } else {
             "update"
         };
-        match writer.apply(&region, step).await {
+        match writer.apply(region, step).await {
             Ok(()) => {
                 eprintln!("  done    {verb} {}", step.describe());
                 done.push(step);
@@ -249,22 +269,11 @@ pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
                     left.join("\n")
                 );
                 eprintln!("fix the cause and run `rootguard deploy` again: it completes what is missing, without duplicates");
-                return Ok(exit::FAILED);
+                return false;
             }
         }
     }
-    eprintln!(
-        "deployed: root activity in {log_group} now raises alarm {} in {region}",
-        deploy::ALARM_NAME
-    );
-    if !pending.is_empty() {
-        eprintln!(
-            "ACTION NEEDED: {} must each click the confirmation link in the email from AWS Notifications; \
-             until then the alarm reaches nobody. Then run `rootguard alarm test`.",
-            pending.join(", ")
-        );
-    }
-    Ok(exit::OK)
+    true
 }
 
 /// What teardown deletes, and what it leaves alone.
@@ -645,6 +654,37 @@ pub async fn mfa_enroll(opts: &ConnectOptions, user: &str) -> Outcome {
             code: exit::FAILED,
             message: e,
         }),
+    }
+}
+
+/// Runs `fut` while a spinner turns on stderr.
+pub async fn with_spinner<T>(message: &str, fut: impl std::future::Future<Output = T>) -> T {
+    use std::io::Write;
+    let msg = message.to_string();
+    let spin = tokio::spawn(async move {
+        let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+        for i in 0.. {
+            eprint!("\r{} {msg}", frames[i % frames.len()]);
+            let _ = std::io::stderr().flush();
+            tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+        }
+    });
+    let out = fut.await;
+    spin.abort();
+    let _ = spin.await;
+    eprint!("\r\x1b[2K");
+    out
+}
+
+pub fn prompt_stop(e: crate::prompt::PromptError) -> Stop {
+    match e {
+        crate::prompt::PromptError::Interrupted => Stop {
+            code: exit::INTERRUPTED,
+            message:
+                "stopped at your request; every change made so far was complete and is listed above"
+                    .into(),
+        },
+        other => Stop::usage(other.to_string()),
     }
 }
 

@@ -20,3 +20,4 @@ pub mod policy;
 pub mod prompt;
 pub mod render;
 pub mod rootactivity;
+pub mod setup;

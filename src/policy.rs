@@ -102,12 +102,37 @@ pub const SETUP_ALARM_ACTIONS: &[&str] = &[
 /// Metric filter writes, on the trail's log group (chosen at run time).
 pub const SETUP_LOGS_ACTIONS: &[&str] = &["logs:DeleteMetricFilter", "logs:PutMetricFilter"];
 
-/// The policy document for deploy, teardown, alarm test and events.
+/// What the setup wizard and `mfa enroll` change beyond deploy: the security
+/// contact, the password policy, IAM users' virtual MFA, and root's own keys
+/// (those only work when signed in as root).
+pub const SETUP_WIZARD_ACTIONS: &[&str] = &[
+    "account:PutAlternateContact",
+    "iam:CreateVirtualMFADevice",
+    "iam:DeleteAccessKey",
+    "iam:DeleteVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:GetAccessKeyLastUsed",
+    "iam:GetUser",
+    "iam:ListAccessKeys",
+    "iam:UpdateAccessKey",
+    "iam:UpdateAccountPasswordPolicy",
+];
+
+/// The policy document for setup, mfa enroll, deploy, teardown, alarm test
+/// and events. Setup also runs every check, so verify's reads are included.
 pub fn setup_policy() -> Value {
+    let mut reads: Vec<&str> = SETUP_READ_ACTIONS
+        .iter()
+        .chain(VERIFY_ACTIONS)
+        .copied()
+        .collect();
+    reads.sort();
+    reads.dedup();
     json!({
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "RootguardRead", "Effect": "Allow", "Action": SETUP_READ_ACTIONS, "Resource": "*"},
+            {"Sid": "RootguardRead", "Effect": "Allow", "Action": reads, "Resource": "*"},
+            {"Sid": "RootguardWizard", "Effect": "Allow", "Action": SETUP_WIZARD_ACTIONS, "Resource": "*"},
             {"Sid": "RootguardTopic", "Effect": "Allow", "Action": SETUP_SNS_ACTIONS,
              "Resource": "arn:aws:sns:*:*:rootguard-*"},
             {"Sid": "RootguardAlarm", "Effect": "Allow", "Action": SETUP_ALARM_ACTIONS,

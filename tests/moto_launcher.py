@@ -466,6 +466,47 @@ def sns_backend(account_id: str, region: str):
     return sns_backends[account_id][region]
 
 
+ROOT_KEY_ACTIONS = ("ListAccessKeys", "GetAccessKeyLastUsed", "UpdateAccessKey", "DeleteAccessKey")
+
+
+def root_key_id(account_id: str, i: int) -> str:
+    return f"AKIAROOT{account_id}{i}"
+
+
+def root_key_call(account_id: str, action: str, form: dict):
+    """Root's own access keys, as a root caller sees them through IAM."""
+    with LOCK:
+        keys = ROOT.setdefault(account_id, {}).setdefault("access_keys", [])
+        ids = [root_key_id(account_id, k.setdefault("n", i)) for i, k in enumerate(keys)]
+        if action == "ListAccessKeys":
+            members = "".join(
+                f"<member><AccessKeyId>{kid}</AccessKeyId><Status>{'Active' if k.get('active', True) else 'Inactive'}</Status>"
+                f"<CreateDate>{report_time(k.get('last_rotated', '-400d')).replace('+00:00', 'Z')}</CreateDate></member>"
+                for kid, k in zip(ids, keys)
+            )
+            inner = f"<AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"
+            return 200, [("Content-Type", "text/xml")], query_xml("iam", action, inner)
+        kid = form.get("AccessKeyId", [""])[0]
+        if kid not in ids:
+            return query_error("iam", 404, "NoSuchEntity", f"The Access Key with id {kid} cannot be found.")
+        k = keys[ids.index(kid)]
+        if action == "GetAccessKeyLastUsed":
+            used = k.get("last_used_date")
+            last = (
+                f"<LastUsedDate>{report_time(used).replace('+00:00', 'Z')}</LastUsedDate>"
+                f"<ServiceName>{k.get('last_used_service', 'iam')}</ServiceName><Region>{k.get('last_used_region', 'us-east-1')}</Region>"
+                if used
+                else "<ServiceName>N/A</ServiceName><Region>N/A</Region>"
+            )
+            inner = f"<UserName>{account_id}</UserName><AccessKeyLastUsed>{last}</AccessKeyLastUsed>"
+            return 200, [("Content-Type", "text/xml")], query_xml("iam", action, inner)
+        if action == "UpdateAccessKey":
+            k["active"] = form.get("Status", ["Active"])[0] == "Active"
+        else:
+            keys.remove(k)
+        return 200, [("Content-Type", "text/xml")], query_xml("iam", action, "")
+
+
 def confirm(account_id: str, endpoint: str) -> int:
     """What the recipient's click on the confirmation link does."""
     with LOCK:
@@ -635,6 +676,11 @@ class Launcher:
                 f"<Account>{account_id}</Account>"
             )
             return 200, [("Content-Type", "text/xml")], query_xml("sts", action, inner)
+
+        if service == "iam" and access_key in ROOT_KEYS and action in ROOT_KEY_ACTIONS:
+            form = parse_qs(body.decode(errors="replace"))
+            if not form.get("UserName"):
+                return root_key_call(account_id, action, form)
 
         if service == "iam" and action == "GenerateCredentialReport":
             delay = REPORT_DELAY.get(account_id, 0.0)

@@ -805,7 +805,7 @@ impl Reader {
 }
 
 mod write;
-pub use write::{IamMfa, Writer};
+pub use write::{IamMfa, RootKey, Writer};
 
 // ------------------------------------------------------------ deploy reads
 
@@ -1032,6 +1032,11 @@ impl Reader {
 }
 
 impl Reader {
+    /// The SDK configuration, for the flows that build their own clients.
+    pub fn sdk_config(&self) -> SdkConfig {
+        self.config.clone()
+    }
+
     /// Subscriptions of a topic, for the fire drill's report.
     pub async fn topic_facts(&self, arn: &str) -> Topic {
         self.topic(arn).await

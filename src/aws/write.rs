@@ -472,3 +472,117 @@ impl crate::mfa::MfaApi for IamMfa {
         Ok(())
     }
 }
+
+/// A root access key as the wizard shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootKey {
+    pub id: String,
+    pub active: bool,
+    /// "2026-11-24T07:43:25Z via s3 in eu-west-1", or "never used".
+    pub last_used: String,
+}
+
+impl Writer {
+    /// `account:PutAlternateContact` for SECURITY.
+    pub async fn put_security_contact(
+        &self,
+        c: &crate::setup::ContactAnswer,
+    ) -> Result<(), FactError> {
+        aws_sdk_account::Client::new(&self.config)
+            .put_alternate_contact()
+            .alternate_contact_type(aws_sdk_account::types::AlternateContactType::Security)
+            .name(&c.name)
+            .title(&c.title)
+            .email_address(&c.email)
+            .phone_number(&c.phone)
+            .send()
+            .await
+            .map_err(|e| classify("account:PutAlternateContact", &e))?;
+        Ok(())
+    }
+
+    /// The CIS password policy for IAM users: 14+ characters, 24 remembered,
+    /// all character classes.
+    pub async fn set_cis_password_policy(&self) -> Result<(), FactError> {
+        aws_sdk_iam::Client::new(&self.config)
+            .update_account_password_policy()
+            .minimum_password_length(14)
+            .password_reuse_prevention(24)
+            .require_uppercase_characters(true)
+            .require_lowercase_characters(true)
+            .require_numbers(true)
+            .require_symbols(true)
+            .allow_users_to_change_password(true)
+            .send()
+            .await
+            .map_err(|e| classify("iam:UpdateAccountPasswordPolicy", &e))?;
+        Ok(())
+    }
+
+    /// Root's own access keys (the caller must be root), with last use.
+    pub async fn root_keys(&self) -> Result<Vec<RootKey>, FactError> {
+        let iam = aws_sdk_iam::Client::new(&self.config);
+        let out = iam
+            .list_access_keys()
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListAccessKeys", &e))?;
+        let mut keys = Vec::new();
+        for k in out.access_key_metadata() {
+            let id = k.access_key_id().unwrap_or_default().to_string();
+            let used = iam
+                .get_access_key_last_used()
+                .access_key_id(&id)
+                .send()
+                .await
+                .map_err(|e| classify("iam:GetAccessKeyLastUsed", &e))?;
+            let last_used = used
+                .access_key_last_used()
+                .and_then(|u| {
+                    let t = u.last_used_date()?;
+                    let when = time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()?;
+                    Some(format!(
+                        "{} via {} in {}",
+                        crate::checks::fmt_time(when),
+                        u.service_name(),
+                        u.region()
+                    ))
+                })
+                .unwrap_or_else(|| "never used".into());
+            keys.push(RootKey {
+                active: k.status().map(|s| s.as_str() == "Active").unwrap_or(false),
+                id,
+                last_used,
+            });
+        }
+        Ok(keys)
+    }
+
+    /// Deactivates, then deletes, one of root's access keys.
+    pub async fn delete_root_key(&self, id: &str) -> Result<(), FactError> {
+        let iam = aws_sdk_iam::Client::new(&self.config);
+        iam.update_access_key()
+            .access_key_id(id)
+            .status(aws_sdk_iam::types::StatusType::Inactive)
+            .send()
+            .await
+            .map_err(|e| classify("iam:UpdateAccessKey", &e))?;
+        iam.delete_access_key()
+            .access_key_id(id)
+            .send()
+            .await
+            .map_err(|e| classify("iam:DeleteAccessKey", &e))?;
+        Ok(())
+    }
+
+    /// The access key id the caller signs with, if credentials resolve.
+    pub async fn current_key_id(&self) -> Option<String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self.config.credentials_provider()?;
+        provider
+            .provide_credentials()
+            .await
+            .ok()
+            .map(|c| c.access_key_id().to_string())
+    }
+}

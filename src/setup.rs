@@ -1,0 +1,670 @@
+//! `rootguard setup`: the guided wizard.
+//!
+//! This module owns the wizard's decisions: which failing checks to walk, in
+//! which order (severity first), and which fix each gets (an API fix behind a
+//! confirmation, or exact manual steps). The order and the answer validation
+//! are pure and unit-tested with the scripted prompter; the flow itself talks
+//! to AWS only through the adapter and to the person only through
+//! [`Prompter`]. Every change is shown and confirmed before it is made.
+
+use crate::finding::{Finding, Severity, Status};
+use crate::prompt::{PromptError, Prompter};
+
+/// The fix the wizard offers for a finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fix {
+    /// Console steps, then optionally wait for AccountMFAEnabled=1.
+    RootMfa,
+    /// Delete root's keys (only when the caller is root), else guidance.
+    RootKeys {
+        caller_is_root: bool,
+    },
+    SecurityContact,
+    PasswordPolicy,
+    /// Enroll virtual MFA for these console users.
+    EnrollUsers(Vec<String>),
+    /// Deploy the alarm chain (covers both cloudtrail and root-alarm).
+    AlarmChain,
+    /// Nothing the API can do: show the remediation.
+    Manual,
+}
+
+/// One stop of the walk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub id: &'static str,
+    pub fix: Fix,
+}
+
+/// Why each check matters, in a sentence.
+pub fn why(id: &str) -> &'static str {
+    match id {
+        "root-mfa" => "Root cannot be limited by any IAM policy; a leaked root password without MFA loses the account.",
+        "root-access-keys" => "Root access keys are long-lived, unrestricted credentials; one leak in code or CI hands over the account.",
+        "root-signing-certs" => "A root signing certificate is another unrestricted long-lived credential.",
+        "root-recent-use" => "Root should almost never be used; recent use is either an incident or a habit to break.",
+        "root-hardware-mfa" => "A virtual MFA app can be phished or cloned with the phone; a hardware key or passkey cannot.",
+        "security-contact" => "AWS sends security notices (abuse reports, exposed keys) to this contact.",
+        "contact-info" => "AWS uses the account contact details to verify ownership when you need to recover root.",
+        "password-policy" => "Weak IAM user passwords become the easy way in once root is locked down.",
+        "iam-user-mfa" => "The admin users that replace root need MFA as much as root does.",
+        "cloudtrail" | "root-alarm" => "Without an alarm, nobody learns that root was used until the damage shows.",
+        "org-root-management" => "Centralized root access removes member accounts' root credentials altogether.",
+        _ => "",
+    }
+}
+
+fn severity_rank(s: Severity) -> u8 {
+    match s {
+        Severity::Critical => 0,
+        Severity::High => 1,
+        Severity::Medium => 2,
+        Severity::Low => 3,
+    }
+}
+
+/// The failing items in the order the wizard walks them: by severity, then
+/// catalogue order. cloudtrail and root-alarm become one alarm-chain stop.
+pub fn walk(findings: &[Finding], caller_is_root: bool, users_without_mfa: &[String]) -> Vec<Item> {
+    let mut todo: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Unknown))
+        .collect();
+    todo.sort_by_key(|f| severity_rank(f.severity));
+    let mut items = Vec::new();
+    for f in todo {
+        let fix = match f.id {
+            "root-mfa" if f.status == Status::Fail => Fix::RootMfa,
+            "root-access-keys" if f.status != Status::Unknown => Fix::RootKeys { caller_is_root },
+            "security-contact" if f.status != Status::Unknown => Fix::SecurityContact,
+            "password-policy" if f.status != Status::Unknown => Fix::PasswordPolicy,
+            "iam-user-mfa" if !users_without_mfa.is_empty() => {
+                Fix::EnrollUsers(users_without_mfa.to_vec())
+            }
+            "cloudtrail" | "root-alarm" if f.status != Status::Unknown => {
+                if items.iter().any(|i: &Item| i.fix == Fix::AlarmChain) {
+                    continue;
+                }
+                Fix::AlarmChain
+            }
+            _ => Fix::Manual,
+        };
+        items.push(Item { id: f.id, fix });
+    }
+    items
+}
+
+/// A phone number as AWS accepts it: `+`, digits, spaces, dashes, parentheses;
+/// 7 to 20 digits.
+pub fn valid_phone(s: &str) -> Result<(), String> {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if (7..=20).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
+        Ok(())
+    } else {
+        Err("enter a phone number like +1 555 0100 (7 to 20 digits)".into())
+    }
+}
+
+fn non_empty(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() || s.len() > 64 {
+        Err("enter 1 to 64 characters".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn email(s: &str) -> Result<(), String> {
+    crate::input::parse_email(s).map(|_| ())
+}
+
+/// The SECURITY alternate contact as the person typed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactAnswer {
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// Asks for the security contact; every field is validated and re-asked.
+pub fn ask_security_contact(p: &mut impl Prompter) -> Result<ContactAnswer, PromptError> {
+    p.note("A team mailbox (security@…) is better than one person's address.")?;
+    Ok(ContactAnswer {
+        name: p.input("Security contact name", &non_empty)?,
+        title: p.input("Title", &non_empty)?,
+        email: p.input("Email", &email)?,
+        phone: p.input("Phone", &valid_phone)?,
+    })
+}
+
+/// Notification addresses, comma separated, each validated.
+pub fn ask_emails(p: &mut impl Prompter) -> Result<Vec<String>, PromptError> {
+    let answer = p.input(
+        "Email address(es) to notify of root activity, comma separated",
+        &|s: &str| {
+            let list: Vec<&str> = s
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .collect();
+            if list.is_empty() {
+                return Err("enter at least one email address".into());
+            }
+            list.iter().try_for_each(|e| email(e))
+        },
+    )?;
+    Ok(answer
+        .split(',')
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty())
+        .collect())
+}
+
+/// Console steps for root MFA, which no API can enable.
+pub const ROOT_MFA_STEPS: &str = "AWS does not let any API enable MFA for root. In a browser:
+  1. Sign in as the root user at https://console.aws.amazon.com/ (choose \"Root user\").
+  2. Open https://console.aws.amazon.com/iam/home#/security_credentials
+  3. Under \"Multi-factor authentication (MFA)\" choose \"Assign MFA device\".
+  4. Prefer a security key or passkey (phishing-resistant), or a hardware TOTP token.
+  5. Then assign a second device and keep it somewhere safe: root may have up to 8.";
+
+/// Guidance when root has keys and the caller is not root.
+pub const ROOT_KEYS_GUIDE: &str = "Root access keys can be removed only with root's own credentials:
+  - sign in as root, open Security credentials > Access keys, make each key Inactive, check nothing breaks, then Delete;
+  - or, in an organization with centralized root access, from the management account:
+    aws sts assume-root --target-principal ACCOUNT_ID --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials
+    then, with the returned credentials: aws iam list-access-keys; aws iam delete-access-key --access-key-id KEY
+  - or run `rootguard setup` signed in as root: it shows each key's last use and deletes it after you type the account id.";
+
+// ------------------------------------------------------------------ the flow
+
+use crate::aws::{Caller, ConnectOptions, Reader, Writer};
+use crate::commands::{
+    apply_plan, choose_log_group, connect, prompt_stop, require_terminal, trap_ctrl_c, unix_now,
+    with_spinner, Outcome, Stop,
+};
+use crate::deploy::{self, DeployConfig};
+use crate::exit;
+
+/// Options of `rootguard setup`.
+pub struct SetupOptions {
+    /// How long to wait for root MFA to show up after the console steps.
+    pub mfa_wait: std::time::Duration,
+    pub color: bool,
+}
+
+pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
+    use crate::prompt::Prompter;
+    use crate::setup::{walk, Fix};
+    require_terminal("setup")?;
+    let (reader, writer, caller) = connect(opts).await?;
+    trap_ctrl_c();
+    let mut term = crate::prompt::Terminal::default();
+    let t = &mut term;
+    let stop = prompt_stop;
+    t.note(&format!(
+        "rootguard setup for account {} as {}",
+        caller.account_id, caller.arn
+    ))
+    .map_err(stop)?;
+    if caller.is_root() {
+        t.note(
+            "WARNING: you are signed in as the ROOT USER with access keys. Root keys are the riskiest credential an \
+             account can have; this wizard offers to delete them. Afterwards, work as an IAM user or role with MFA.",
+        )
+        .map_err(stop)?;
+    }
+    let all: Vec<&crate::checks::CheckDef> = crate::checks::CATALOGUE.iter().collect();
+    let needs: Vec<crate::checks::Source> =
+        all.iter().flat_map(|c| c.sources.iter().copied()).collect();
+    let config = crate::checks::CheckConfig::default();
+    let facts = with_spinner(
+        "checking root MFA, keys, contacts and the alarm chain…",
+        reader.collect(&needs),
+    )
+    .await
+    .map_err(|e| Stop::usage(e.to_string()))?;
+    let findings = crate::checks::evaluate(&facts, &config, &all);
+    let report = crate::finding::Report {
+        account_id: facts.account_id.clone(),
+        caller_arn: facts.caller_arn.clone(),
+        generated_at: facts.now,
+        root_use_window: crate::checks::fmt_window(config.root_use_window),
+        findings: findings.clone(),
+    };
+    t.note(&crate::render::text(&report, options.color))
+        .map_err(stop)?;
+    let users: Vec<String> = facts
+        .users
+        .as_ref()
+        .map(|u| {
+            u.iter()
+                .filter(|u| u.console_password && u.mfa_devices == 0)
+                .map(|u| u.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let items = walk(&findings, caller.is_root(), &users);
+    if items.is_empty() {
+        t.note("Nothing to fix: every check passes or does not apply.")
+            .map_err(stop)?;
+    }
+    for (n, item) in items.iter().enumerate() {
+        let f = findings
+            .iter()
+            .find(|f| f.id == item.id)
+            .expect("walk items come from findings");
+        t.note(&format!(
+            "\n[{}/{}] {} {}: {} ({})",
+            n + 1,
+            items.len(),
+            f.severity.as_str().to_ascii_uppercase(),
+            f.id,
+            f.title,
+            f.status.as_str()
+        ))
+        .map_err(stop)?;
+        t.note(&format!("Why it matters: {}", crate::setup::why(f.id)))
+            .map_err(stop)?;
+        for e in &f.evidence {
+            t.note(&format!("  - {e}")).map_err(stop)?;
+        }
+        match &item.fix {
+            Fix::Manual => t
+                .note(&format!("What to do: {}", f.remediation))
+                .map_err(stop)?,
+            Fix::RootMfa => {
+                t.note(crate::setup::ROOT_MFA_STEPS).map_err(stop)?;
+                if t.confirm("Wait here until AWS reports root MFA enabled?", true)
+                    .map_err(stop)?
+                {
+                    wait_for_root_mfa(&reader, t, options.mfa_wait).await?;
+                }
+            }
+            Fix::RootKeys {
+                caller_is_root: false,
+            } => t.note(crate::setup::ROOT_KEYS_GUIDE).map_err(stop)?,
+            Fix::RootKeys {
+                caller_is_root: true,
+            } => {
+                delete_root_keys(&writer, t, &caller.account_id).await?;
+            }
+            Fix::SecurityContact => {
+                let c = crate::setup::ask_security_contact(t).map_err(stop)?;
+                let q = format!(
+                    "Set the SECURITY contact to {} ({}), {}, {}?",
+                    c.name, c.title, c.email, c.phone
+                );
+                if t.confirm(&q, true).map_err(stop)? {
+                    match writer.put_security_contact(&c).await {
+                        Ok(()) => t.note("  done    security contact set").map_err(stop)?,
+                        Err(e) => t
+                            .note(&format!("  failed: {}", e.describe()))
+                            .map_err(stop)?,
+                    }
+                }
+            }
+            Fix::PasswordPolicy => {
+                t.note("The CIS policy: at least 14 characters, the last 24 passwords remembered, upper and lower case, numbers and symbols required. It applies to IAM users, not to root.").map_err(stop)?;
+                if t.confirm("Apply the CIS password policy?", true)
+                    .map_err(stop)?
+                {
+                    match writer.set_cis_password_policy().await {
+                        Ok(()) => t.note("  done    password policy set").map_err(stop)?,
+                        Err(e) => t
+                            .note(&format!("  failed: {}", e.describe()))
+                            .map_err(stop)?,
+                    }
+                }
+            }
+            Fix::EnrollUsers(names) => {
+                let picked = t
+                    .multi_select("Enroll a virtual MFA device for which users?", names)
+                    .map_err(stop)?;
+                let api = crate::aws::IamMfa::new(&reader.sdk_config());
+                for i in picked {
+                    let user = &names[i];
+                    t.note(&format!(
+                        "\nEnrolling {user}: have their phone's authenticator app ready."
+                    ))
+                    .map_err(stop)?;
+                    match crate::mfa::enroll(&api, t, user, &caller.account_id, unix_now).await {
+                        Ok(crate::mfa::EnrollOutcome::Enabled { serial }) => t
+                            .note(&format!("  done    MFA enabled for {user} ({serial})"))
+                            .map_err(stop)?,
+                        Ok(crate::mfa::EnrollOutcome::Cancelled) => {
+                            return Err(Stop {
+                                code: exit::INTERRUPTED,
+                                message: format!(
+                                "stopped while enrolling {user}; the unassigned device was deleted"
+                            ),
+                            })
+                        }
+                        Err(e) => t.note(&format!("  failed: {e}")).map_err(stop)?,
+                    }
+                }
+            }
+            Fix::AlarmChain => alarm_chain_step(&reader, &writer, t, &caller).await?,
+        }
+    }
+    let facts = with_spinner("checking again…", reader.collect(&needs))
+        .await
+        .map_err(|e| Stop::usage(e.to_string()))?;
+    let findings = crate::checks::evaluate(&facts, &config, &all);
+    let remaining: Vec<String> = findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.status,
+                crate::finding::Status::Fail
+                    | crate::finding::Status::Warn
+                    | crate::finding::Status::Unknown
+            )
+        })
+        .map(|f| format!("  {:<8} {}: {}", f.status.as_str(), f.id, f.title))
+        .collect();
+    let report = crate::finding::Report {
+        findings,
+        generated_at: facts.now,
+        ..report
+    };
+    t.note(&format!(
+        "\n{}",
+        crate::render::text(&report, options.color)
+    ))
+    .map_err(stop)?;
+    if remaining.is_empty() {
+        t.note("All done: nothing remains.").map_err(stop)?;
+    } else {
+        t.note(&format!(
+            "What remains ({}):\n{}",
+            remaining.len(),
+            remaining.join("\n")
+        ))
+        .map_err(stop)?;
+    }
+    Ok(report.exit_code())
+}
+
+async fn wait_for_root_mfa(
+    reader: &Reader,
+    t: &mut impl crate::prompt::Prompter,
+    limit: std::time::Duration,
+) -> Result<(), Stop> {
+    let start = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_secs(2);
+    let poll = async {
+        loop {
+            if crate::prompt::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+                return None;
+            }
+            if let Ok(s) = reader.account_summary().await {
+                if s.mfa_enabled == Some(true) {
+                    return Some(true);
+                }
+            }
+            if start.elapsed() >= limit {
+                return Some(false);
+            }
+            tokio::time::sleep(delay.min(limit.saturating_sub(start.elapsed()))).await;
+            delay = (delay * 3 / 2).min(std::time::Duration::from_secs(10));
+        }
+    };
+    let msg = format!(
+        "waiting for root MFA (up to {}s; Ctrl-C stops the wizard)",
+        limit.as_secs()
+    );
+    match with_spinner(&msg, poll).await {
+        Some(true) => t.note("  done    AWS reports root MFA enabled").map_err(prompt_stop),
+        Some(false) => t
+            .note("  not yet: AWS does not report root MFA; run `rootguard verify --check root-mfa` once it is set")
+            .map_err(prompt_stop),
+        None => Err(prompt_stop(crate::prompt::PromptError::Interrupted)),
+    }
+}
+
+async fn delete_root_keys(
+    writer: &Writer,
+    t: &mut impl crate::prompt::Prompter,
+    account_id: &str,
+) -> Result<(), Stop> {
+    let keys = match writer.root_keys().await {
+        Ok(k) => k,
+        Err(e) => {
+            t.note(&format!("cannot list root's access keys: {}", e.describe()))
+                .map_err(prompt_stop)?;
+            return Ok(());
+        }
+    };
+    let current = writer.current_key_id().await;
+    for k in keys {
+        t.note(&format!(
+            "  root access key {} ({}), last used: {}",
+            k.id,
+            if k.active { "active" } else { "inactive" },
+            k.last_used
+        ))
+        .map_err(prompt_stop)?;
+        if current.as_deref() == Some(k.id.as_str()) {
+            t.note(
+                "  this is the key this wizard is signed in with: delete it last, from the console",
+            )
+            .map_err(prompt_stop)?;
+            continue;
+        }
+        let want = account_id.to_string();
+        let typed = t
+            .input(
+                &format!(
+                    "Type the account id ({account_id}) to deactivate and delete {}, or 'skip'",
+                    k.id
+                ),
+                &|s: &str| {
+                    if s == want || s == "skip" {
+                        Ok(())
+                    } else {
+                        Err("type the 12-digit account id exactly, or skip".into())
+                    }
+                },
+            )
+            .map_err(prompt_stop)?;
+        if typed == "skip" {
+            continue;
+        }
+        match writer.delete_root_key(&k.id).await {
+            Ok(()) => t
+                .note(&format!("  done    deactivated and deleted {}", k.id))
+                .map_err(prompt_stop)?,
+            Err(e) => t
+                .note(&format!("  failed: {}", e.describe()))
+                .map_err(prompt_stop)?,
+        }
+    }
+    Ok(())
+}
+
+async fn alarm_chain_step(
+    reader: &Reader,
+    writer: &Writer,
+    t: &mut impl crate::prompt::Prompter,
+    caller: &Caller,
+) -> Result<(), Stop> {
+    let emails = crate::setup::ask_emails(t).map_err(prompt_stop)?;
+    let mut config = DeployConfig {
+        emails,
+        kms_key: None,
+        create_trail: false,
+    };
+    let (region, log_group) = match choose_log_group(reader, None).await {
+        Ok(found) => found,
+        Err(e) if e.message.starts_with("no qualifying trail") => {
+            t.note("No multi-region trail delivers to CloudWatch Logs, so nothing can see root activity yet.")
+                .map_err(prompt_stop)?;
+            if !t
+                .confirm("Create an S3 bucket, a log group, the CloudTrail role and a multi-region trail?", true)
+                .map_err(prompt_stop)?
+            {
+                return t.note("skipped: see `rootguard deploy --help`").map_err(prompt_stop);
+            }
+            config.create_trail = true;
+            (reader.region(), deploy::TRAIL_LOG_GROUP.to_string())
+        }
+        Err(e) => {
+            return t
+                .note(&format!("cannot deploy: {}", e.message))
+                .map_err(prompt_stop)
+        }
+    };
+    let mut state = reader
+        .deploy_state(&caller.account_id, &region, Some(&log_group))
+        .await
+        .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
+    if config.create_trail {
+        state.trail_infra = Some(
+            reader
+                .trail_infra(&caller.account_id, &region)
+                .await
+                .map_err(|e| Stop::usage(e.describe()))?,
+        );
+    }
+    let plan = deploy::plan(&state, &config);
+    t.note(&plan.text()).map_err(prompt_stop)?;
+    if !t.confirm("Apply this plan?", true).map_err(prompt_stop)? {
+        return t.note("skipped: nothing was changed").map_err(prompt_stop);
+    }
+    if !apply_plan(writer, &region, &plan).await {
+        return Ok(());
+    }
+    t.note(&format!(
+        "ACTION NEEDED: {} must each click the confirmation link in the email from AWS Notifications; until then the alarm reaches nobody.",
+        config.emails.join(", ")
+    ))
+    .map_err(prompt_stop)?;
+    if t.confirm("Once confirmed, run the fire drill now (sets the alarm to ALARM to prove an email arrives)?", true)
+        .map_err(prompt_stop)?
+    {
+        let reason = format!("rootguard fire drill by {} from setup: this is a test, not root activity", caller.arn);
+        match writer.set_alarm(&region, deploy::ALARM_NAME, &reason).await {
+            Ok(()) => {
+                let topic = reader.topic_facts(&deploy::topic_arn(&region, &caller.account_id)).await;
+                let confirmed = topic.subscriptions.as_ref().map(|s| s.iter().filter(|s| s.confirmed()).count()).unwrap_or(0);
+                t.note(&format!(
+                    "  done    alarm {} set to ALARM; {confirmed} confirmed subscriber(s){}",
+                    deploy::ALARM_NAME,
+                    if confirmed == 0 { ": nobody received it; confirm the email, then run `rootguard alarm test`" } else { ": check the inbox" }
+                ))
+                .map_err(prompt_stop)?;
+            }
+            Err(e) => t.note(&format!("  fire drill failed: {}", e.describe())).map_err(prompt_stop)?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::References;
+    use crate::prompt::Scripted;
+
+    fn f(id: &'static str, status: Status, severity: Severity) -> Finding {
+        Finding {
+            id,
+            title: "",
+            status,
+            severity,
+            evidence: vec![],
+            remediation: String::new(),
+            references: References {
+                cis: vec![],
+                security_hub: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn walk_goes_by_severity_and_merges_the_alarm_chain() {
+        let findings = [
+            f("root-mfa", Status::Fail, Severity::Critical),
+            f("root-hardware-mfa", Status::Fail, Severity::Medium),
+            f("root-access-keys", Status::Fail, Severity::Critical),
+            f("security-contact", Status::Warn, Severity::Medium),
+            f("contact-info", Status::Pass, Severity::Low),
+            f("password-policy", Status::Fail, Severity::Medium),
+            f("iam-user-mfa", Status::Fail, Severity::High),
+            f(
+                "org-root-management",
+                Status::NotApplicable,
+                Severity::Medium,
+            ),
+            f("cloudtrail", Status::Fail, Severity::High),
+            f("root-alarm", Status::Fail, Severity::High),
+        ];
+        let items = walk(&findings, false, &["alice".into()]);
+        let got: Vec<(&str, Fix)> = items.into_iter().map(|i| (i.id, i.fix)).collect();
+        assert_eq!(
+            got,
+            [
+                ("root-mfa", Fix::RootMfa),
+                (
+                    "root-access-keys",
+                    Fix::RootKeys {
+                        caller_is_root: false
+                    }
+                ),
+                ("iam-user-mfa", Fix::EnrollUsers(vec!["alice".into()])),
+                ("cloudtrail", Fix::AlarmChain),
+                ("root-hardware-mfa", Fix::Manual),
+                ("security-contact", Fix::SecurityContact),
+                ("password-policy", Fix::PasswordPolicy),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_checks_get_manual_steps_not_blind_fixes() {
+        let findings = [
+            f("password-policy", Status::Unknown, Severity::Medium),
+            f("root-alarm", Status::Unknown, Severity::High),
+        ];
+        let items = walk(&findings, true, &[]);
+        assert!(items.iter().all(|i| i.fix == Fix::Manual), "{items:?}");
+    }
+
+    #[test]
+    fn contact_answers_are_validated_and_re_asked() {
+        let mut p = Scripted::new([
+            "Security Team",
+            "",
+            "CISO",
+            "not-an-email",
+            "sec@example.com",
+            "12",
+            "+1 555 0100",
+        ]);
+        let c = ask_security_contact(&mut p).unwrap();
+        assert_eq!(
+            c,
+            ContactAnswer {
+                name: "Security Team".into(),
+                title: "CISO".into(),
+                email: "sec@example.com".into(),
+                phone: "+1 555 0100".into()
+            }
+        );
+        let t = p.transcript();
+        assert!(t.contains("enter 1 to 64 characters"));
+        assert!(t.contains("is not an email address"));
+        assert!(t.contains("7 to 20 digits"));
+    }
+
+    #[test]
+    fn emails_are_split_and_each_validated() {
+        let mut p = Scripted::new(["a@example.com, nope", "a@example.com, b@example.org"]);
+        assert_eq!(
+            ask_emails(&mut p).unwrap(),
+            ["a@example.com", "b@example.org"]
+        );
+        assert!(p.transcript().contains("\"nope\" is not an email address"));
+    }
+}

@@ -1,0 +1,214 @@
+//! `rootguard setup` driven through a real pseudo-terminal on a neglected
+//! account, signed in as root: every fix the API allows is offered, confirmed
+//! and applied, and a fresh verify shows those checks passing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::qr::decode_terminal_qr;
+use common::*;
+use expectrl::process::unix::WaitStatus;
+use expectrl::{Eof, Expect, Session};
+use serde_json::json;
+
+fn code_at(seed: &str, t: u64) -> String {
+    let bytes = rootguard::mfa::base32_decode(seed).unwrap();
+    rootguard::mfa::totp(&bytes)
+        .unwrap()
+        .generate(t)
+        .to_string()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
+    let mut scenario = fixture("neglected");
+    scenario["caller"] = json!("root");
+    let acct = emulator().seed(scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["setup", "--mfa-wait", "1s"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::inherit());
+    let mut p = Session::spawn(cmd).unwrap();
+    p.get_process_mut().set_window_size(140, 60).unwrap();
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    let mut screen = String::new();
+    /// Waits for `needle`; returns what was shown before it.
+    fn step<P, S>(p: &mut Session<P, S>, screen: &mut String, needle: &str) -> String
+    where
+        Session<P, S>: Expect,
+    {
+        let c = p
+            .expect(needle)
+            .unwrap_or_else(|e| panic!("waiting for {needle:?}: {e}\n{screen}"));
+        let before = String::from_utf8_lossy(c.before()).into_owned();
+        screen.push_str(&before);
+        screen.push_str(needle);
+        before
+    }
+
+    step(
+        &mut p,
+        &mut screen,
+        "WARNING: you are signed in as the ROOT USER",
+    );
+    step(&mut p, &mut screen, "[1/");
+    step(&mut p, &mut screen, "CRITICAL root-mfa");
+    step(&mut p, &mut screen, "Assign MFA device");
+    step(
+        &mut p,
+        &mut screen,
+        "Wait here until AWS reports root MFA enabled?",
+    );
+    p.send("y").unwrap();
+    step(&mut p, &mut screen, "not yet: AWS does not report root MFA");
+
+    step(&mut p, &mut screen, "CRITICAL root-access-keys");
+    for _ in 0..2 {
+        step(&mut p, &mut screen, "Type the account id");
+        p.send_line("111111111111").unwrap();
+        step(&mut p, &mut screen, "type the 12-digit account id exactly");
+        p.send("\x15").unwrap(); // clear the line, then type it right
+        p.send_line(&acct.id).unwrap();
+        step(&mut p, &mut screen, "done    deactivated and deleted");
+    }
+
+    step(&mut p, &mut screen, "HIGH iam-user-mfa");
+    step(
+        &mut p,
+        &mut screen,
+        "Enroll a virtual MFA device for which users?",
+    );
+    p.send(" ").unwrap();
+    p.send("\r").unwrap();
+    let shown = step(&mut p, &mut screen, "Can't scan it?");
+    let uri = decode_terminal_qr(&shown).expect("a QR code on screen");
+    let seed = emulator().mfa_devices(&acct)[0]["seed"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(uri.contains(&format!("secret={seed}&")));
+    p.send("n").unwrap();
+    step(&mut p, &mut screen, "First 6-digit code");
+    let t = now();
+    p.send_line(code_at(&seed, t)).unwrap();
+    step(&mut p, &mut screen, "Next 6-digit code");
+    p.send_line(code_at(&seed, t + 30)).unwrap();
+    step(&mut p, &mut screen, "MFA enabled for alice");
+
+    step(&mut p, &mut screen, "HIGH cloudtrail");
+    step(
+        &mut p,
+        &mut screen,
+        "Email address(es) to notify of root activity",
+    );
+    p.send_line("security@corp.example").unwrap();
+    step(
+        &mut p,
+        &mut screen,
+        "Create an S3 bucket, a log group, the CloudTrail role and a multi-region trail?",
+    );
+    p.send("y").unwrap();
+    step(&mut p, &mut screen, "8 to create, 0 to update, 0 unchanged");
+    step(&mut p, &mut screen, "Apply this plan?");
+    p.send("y").unwrap();
+    step(&mut p, &mut screen, "ACTION NEEDED");
+    step(&mut p, &mut screen, "run the fire drill now");
+    emulator().confirm(&acct, "security@corp.example");
+    p.send("y").unwrap();
+    step(&mut p, &mut screen, "1 confirmed subscriber(s)");
+
+    step(&mut p, &mut screen, "MEDIUM security-contact");
+    step(&mut p, &mut screen, "Security contact name");
+    p.send_line("Security Team").unwrap();
+    step(&mut p, &mut screen, "Title");
+    p.send_line("CISO").unwrap();
+    step(&mut p, &mut screen, "Email");
+    p.send_line("not-an-email").unwrap();
+    step(&mut p, &mut screen, "is not an email address");
+    p.send("\x15").unwrap();
+    p.send_line("security@corp.example").unwrap();
+    step(&mut p, &mut screen, "Phone");
+    p.send_line("+1 555 0100").unwrap();
+    step(&mut p, &mut screen, "Set the SECURITY contact to");
+    p.send("y").unwrap();
+    step(&mut p, &mut screen, "Apply the CIS password policy?");
+    p.send("y").unwrap();
+    step(&mut p, &mut screen, "What remains");
+    let tail = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
+    screen += &tail;
+    match p.get_process().wait().unwrap() {
+        WaitStatus::Exited(_, code) => assert_eq!(
+            code, 1,
+            "root MFA is still missing, so the final verify fails"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(!screen.contains(&seed), "the seed was printed");
+
+    let (_, doc) = verify_json(&acct, &[]);
+    for id in [
+        "root-access-keys",
+        "iam-user-mfa",
+        "cloudtrail",
+        "root-alarm",
+        "security-contact",
+        "password-policy",
+    ] {
+        assert_eq!(
+            finding(&doc, id)["status"],
+            "pass",
+            "{id}: {:#}",
+            finding(&doc, id)
+        );
+    }
+    assert_eq!(
+        finding(&doc, "root-mfa")["status"],
+        "fail",
+        "only the console can fix root MFA"
+    );
+    let allowed = rootguard::policy::actions(&rootguard::policy::setup_policy());
+    for a in emulator().stats(&acct)["by_action"]
+        .as_object()
+        .unwrap()
+        .keys()
+    {
+        assert!(
+            allowed.contains(a),
+            "setup called {a}, which `policy setup` does not allow"
+        );
+    }
+    let notes = emulator().resources(&acct)["topics"][0]["notifications"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(notes, 1, "the fire drill published to the topic");
+}
+
+#[test]
+fn setup_without_a_terminal_exits_2_and_points_to_deploy_and_verify() {
+    let acct = emulator().seed(fixture("neglected"));
+    let mut cmd = rootguard_as(&acct);
+    cmd.arg("setup");
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("setup needs a terminal"), "{}", r.stderr);
+    assert!(r.stderr.contains("rootguard deploy") && r.stderr.contains("rootguard verify"));
+    assert!(
+        emulator().stats(&acct)["by_action"]
+            .as_object()
+            .unwrap()
+            .is_empty(),
+        "no AWS call"
+    );
+}
