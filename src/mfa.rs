@@ -218,16 +218,17 @@ async fn show_and_verify(
     now: impl Fn() -> u64,
 ) -> Result<Option<(String, String)>, PromptError> {
     let uri = otpauth_uri(user, account_id, seed);
-    prompt.secret_block(&format!(
+    let screen = Zeroizing::new(format!(
         "Scan this QR code with your authenticator app (device {serial}):\n\n{}",
         qr_text(&uri).as_str()
-    ))?;
+    ));
+    prompt.secret_block(&screen)?;
     prompt.note(&format!("secret key: {} (hidden)", masked(seed)))?;
     if prompt.confirm(
         "Can't scan it? Show the secret key to type in instead?",
         false,
     )? {
-        prompt.secret_block(&format!("secret key: {}", seed.as_str()))?;
+        prompt.secret_block(&Zeroizing::new(format!("secret key: {}", seed.as_str())))?;
     }
     for attempt in 1..=CODE_TRIES {
         let c1 = Zeroizing::new(prompt.input("First 6-digit code", &valid_code)?);

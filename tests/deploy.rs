@@ -640,3 +640,34 @@ fn create_trail_actions_are_in_the_setup_policy() {
         );
     }
 }
+
+#[test]
+fn several_qualifying_trails_need_a_choice() {
+    let mut s = trail_only();
+    s["chain"]["log_groups"] = json!(["aws-cloudtrail-logs", "org-trail-logs"]);
+    s["chain"]["trails"] = json!([
+        {"name": "management-events", "multi_region": true, "log_group": "aws-cloudtrail-logs"},
+        {"name": "security-trail", "multi_region": true, "log_group": "org-trail-logs"}
+    ]);
+    let acct = emulator().seed(s);
+    let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("several qualifying trails feed log groups (aws-cloudtrail-logs, org-trail-logs): choose one with --log-group"), "{}", r.stderr);
+    assert!(writes(&acct).is_empty());
+    let r = rg(
+        &acct,
+        &[
+            "deploy",
+            "--email",
+            EMAIL,
+            "--log-group",
+            "org-trail-logs",
+            "--yes",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        emulator().resources(&acct)["log_groups"]["org-trail-logs"],
+        json!(["rootguard-root-activity"])
+    );
+}

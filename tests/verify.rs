@@ -391,3 +391,45 @@ fn markdown_report_carries_references() {
         assert!(r.stdout.contains(needle), "markdown lacks {needle:?}");
     }
 }
+
+/// Text output in a pseudo-terminal: coloured, unless NO_COLOR or --no-color.
+#[test]
+fn text_is_coloured_only_on_a_terminal_and_never_with_no_color() {
+    use expectrl::{Eof, Expect, Session};
+    let acct = emulator().seed(fixture("neglected"));
+    let on_tty = |extra_env: Option<(&str, &str)>, args: &[&str]| -> String {
+        let mut cmd = rootguard_as(&acct);
+        cmd.args([
+            "verify",
+            "--check",
+            "root-mfa",
+            "--check",
+            "org-root-management",
+        ])
+        .args(args)
+        .stdin(std::process::Stdio::inherit());
+        if let Some((k, v)) = extra_env {
+            cmd.env(k, v);
+        }
+        let mut p = Session::spawn(cmd).unwrap();
+        p.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+        String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned()
+    };
+    let coloured = on_tty(None, &[]);
+    assert!(
+        coloured.contains("\x1b[1;31mFAIL"),
+        "fail is red on a terminal: {coloured:?}"
+    );
+    assert!(
+        !on_tty(Some(("NO_COLOR", "1")), &[]).contains('\x1b'),
+        "NO_COLOR"
+    );
+    assert!(
+        !on_tty(None, &["--no-color"]).contains('\x1b'),
+        "--no-color"
+    );
+    assert!(
+        on_tty(Some(("NO_COLOR", "")), &[]).contains('\x1b'),
+        "an empty NO_COLOR does not count"
+    );
+}

@@ -332,6 +332,15 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
                     judged.extra.join(", ")
                 )
             });
+            if f.metrics.is_empty() {
+                best.offer(
+                    3,
+                    vec![format!(
+                        "{at}: metric filter {} emits no metric, so no alarm can watch it",
+                        f.name
+                    )],
+                );
+            }
             for m in &f.metrics {
                 let at = format!(
                     "{at} → filter {} → metric {}/{}",

@@ -973,3 +973,55 @@ fn root_alarm_cases() {
         check("root-alarm", edit_chain(edit), cfg(), status, &[needle]);
     }
 }
+
+#[test]
+fn malformed_or_partial_chain_data_gives_evidence_not_a_panic() {
+    let cases: Vec<ChainCase> = vec![
+        (
+            "filter without metric transformations",
+            Box::new(|c| filter(c).metrics.clear()),
+            Status::Fail,
+            "emits no metric",
+        ),
+        (
+            "empty pattern matches everything: broader, passes with noise",
+            Box::new(|c| filter(c).pattern = String::new()),
+            Status::Pass,
+            "expect some noise",
+        ),
+        (
+            "alarm with no statistic, period or threshold",
+            Box::new(|c| {
+                let a = alarm(c);
+                a.statistic = None;
+                a.period = None;
+                a.threshold = None;
+                a.comparison = None;
+            }),
+            Status::Fail,
+            "uses no simple statistic",
+        ),
+        (
+            "log group of the trail missing from the reads",
+            Box::new(|c| c.log_groups.clear()),
+            Status::Unknown,
+            "was not read",
+        ),
+        (
+            "trail selectors unreadable",
+            Box::new(|c| trail(c).selectors = Err(denied("cloudtrail:GetEventSelectors"))),
+            Status::Unknown,
+            "cloudtrail:GetEventSelectors",
+        ),
+        (
+            "topic existence unreadable",
+            Box::new(|c| alarm(c).topics[0].exists = Err(denied("sns:GetTopicAttributes"))),
+            Status::Unknown,
+            "sns:GetTopicAttributes",
+        ),
+    ];
+    for (what, edit, status, needle) in cases {
+        eprintln!("case: {what}");
+        check("root-alarm", edit_chain(edit), cfg(), status, &[needle]);
+    }
+}
