@@ -631,14 +631,9 @@ pub fn unix_now() -> u64 {
 
 pub async fn mfa_enroll(opts: &ConnectOptions, user: &str) -> Outcome {
     require_terminal("mfa enroll")?;
-    let config = crate::aws::load_config(opts).await;
-    let reader = Reader::new(&config, opts);
-    let caller = reader
-        .caller()
-        .await
-        .map_err(|e| Stop::usage(e.to_string()))?;
+    let (reader, _, caller) = connect(opts).await?;
     trap_ctrl_c();
-    let api = crate::aws::IamMfa::new(&config);
+    let api = crate::aws::IamMfa::new(&reader.sdk_config());
     let mut term = crate::prompt::Terminal::default();
     match crate::mfa::enroll(&api, &mut term, user, &caller.account_id, unix_now).await {
         Ok(crate::mfa::EnrollOutcome::Enabled { serial }) => {

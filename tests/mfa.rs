@@ -43,21 +43,6 @@ fn exit_code(p: &mut Pty) -> i32 {
     }
 }
 
-fn code_at(seed: &str, t: u64) -> String {
-    let bytes = rootguard::mfa::base32_decode(seed).unwrap();
-    rootguard::mfa::totp(&bytes)
-        .unwrap()
-        .generate(t)
-        .to_string()
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 fn alice_account() -> Account {
     emulator().seed(json!({"users": [{"name": "alice", "console_password": true}]}))
 }
@@ -95,10 +80,10 @@ fn qr_code_on_screen_carries_the_devices_seed_and_two_good_codes_enable_it() {
 
     p.send("n").unwrap();
     p.expect("First 6-digit code").unwrap();
-    let t = now();
-    p.send_line(code_at(&seed, t)).unwrap();
+    let t = rootguard::commands::unix_now();
+    p.send_line(totp_code(&seed, t)).unwrap();
     p.expect("Next 6-digit code").unwrap();
-    p.send_line(code_at(&seed, t + 30)).unwrap();
+    p.send_line(totp_code(&seed, t + 30)).unwrap();
     let rest = rest_of(&mut p);
     assert!(rest.contains("MFA enabled for alice"), "{rest}");
     assert_eq!(exit_code(&mut p), 0);
@@ -136,10 +121,10 @@ fn wrong_codes_are_rejected_locally_without_an_api_call() {
     );
 
     p.expect("First 6-digit code").unwrap();
-    let t = now();
-    p.send_line(code_at(&seed, t)).unwrap();
+    let t = rootguard::commands::unix_now();
+    p.send_line(totp_code(&seed, t)).unwrap();
     p.expect("Next 6-digit code").unwrap();
-    p.send_line(code_at(&seed, t + 30)).unwrap();
+    p.send_line(totp_code(&seed, t + 30)).unwrap();
     p.expect(Eof).unwrap();
     assert_eq!(exit_code(&mut p), 0);
     assert_eq!(
@@ -187,10 +172,10 @@ fn the_seed_never_reaches_logs_or_files_even_at_trace_level() {
     let (mut all, seed) = read_qr(&mut p, &acct);
     p.send("n").unwrap();
     all += &text(p.expect("First 6-digit code").unwrap().before());
-    let t = now();
-    p.send_line(code_at(&seed, t)).unwrap();
+    let t = rootguard::commands::unix_now();
+    p.send_line(totp_code(&seed, t)).unwrap();
     all += &text(p.expect("Next 6-digit code").unwrap().before());
-    p.send_line(code_at(&seed, t + 30)).unwrap();
+    p.send_line(totp_code(&seed, t + 30)).unwrap();
     all += &rest_of(&mut p);
     assert_eq!(exit_code(&mut p), 0);
     assert!(

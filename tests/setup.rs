@@ -12,21 +12,6 @@ use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
 use serde_json::json;
 
-fn code_at(seed: &str, t: u64) -> String {
-    let bytes = rootguard::mfa::base32_decode(seed).unwrap();
-    rootguard::mfa::totp(&bytes)
-        .unwrap()
-        .generate(t)
-        .to_string()
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 #[test]
 fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     let mut scenario = fixture("neglected");
@@ -100,10 +85,10 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     assert!(uri.contains(&format!("secret={seed}&")));
     p.send("n").unwrap();
     step(&mut p, &mut screen, "First 6-digit code");
-    let t = now();
-    p.send_line(code_at(&seed, t)).unwrap();
+    let t = rootguard::commands::unix_now();
+    p.send_line(totp_code(&seed, t)).unwrap();
     step(&mut p, &mut screen, "Next 6-digit code");
-    p.send_line(code_at(&seed, t + 30)).unwrap();
+    p.send_line(totp_code(&seed, t + 30)).unwrap();
     step(&mut p, &mut screen, "MFA enabled for alice");
 
     step(&mut p, &mut screen, "HIGH cloudtrail");

@@ -330,3 +330,12 @@ pub fn assert_golden(name: &str, actual: &str) {
         panic!("output differs from {path:?} (UPDATE_GOLDEN=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}");
     }
 }
+
+/// The TOTP code an authenticator app with `seed` shows at unix time `t`.
+pub fn totp_code(seed: &str, t: u64) -> String {
+    let bytes = rootguard::mfa::base32_decode(seed).unwrap();
+    rootguard::mfa::totp(&bytes)
+        .unwrap()
+        .generate(t)
+        .to_string()
+}
