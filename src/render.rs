@@ -64,6 +64,34 @@ fn summary_line(report: &Report) -> String {
     format!("{} checks: {}", report.findings.len(), parts.join(", "))
 }
 
+/// `STATUS  severity  id  title`, aligned.
+fn line(f: &Finding, id_w: usize, color: bool) -> String {
+    let status = format!("{:<7}", label(f.status));
+    format!(
+        "{}  {:<8}  {:<id_w$}  {}\n",
+        paint(&status, f.status, color),
+        f.severity.as_str(),
+        f.id,
+        f.title
+    )
+}
+
+/// One aligned line per check and the tally: the wizard's overview.
+pub fn summary(report: &Report, color: bool) -> String {
+    let id_w = report
+        .findings
+        .iter()
+        .map(|f| f.id.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for f in &report.findings {
+        out.push_str(&line(f, id_w, color));
+    }
+    out.push_str(&summary_line(report));
+    out
+}
+
 /// Aligned columns; evidence and fixes under each finding that is not a pass.
 pub fn text(report: &Report, color: bool) -> String {
     let mut out = format!(
@@ -79,14 +107,7 @@ pub fn text(report: &Report, color: bool) -> String {
         .max()
         .unwrap_or(0);
     for f in &report.findings {
-        let status = format!("{:<7}", label(f.status));
-        out.push_str(&format!(
-            "{}  {:<8}  {:<id_w$}  {}\n",
-            paint(&status, f.status, color),
-            f.severity.as_str(),
-            f.id,
-            f.title
-        ));
+        out.push_str(&line(f, id_w, color));
         if f.status != Status::Pass {
             for e in &f.evidence {
                 out.push_str(&format!("{:21}- {e}\n", ""));

@@ -232,7 +232,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         root_use_window: crate::checks::fmt_window(config.root_use_window),
         findings: findings.clone(),
     };
-    t.note(&crate::render::text(&report, options.color))
+    t.note(&crate::render::summary(&report, options.color))
         .map_err(stop)?;
     let users: Vec<String> = facts
         .users
@@ -370,7 +370,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
     };
     t.note(&format!(
         "\n{}",
-        crate::render::text(&report, options.color)
+        crate::render::summary(&report, options.color)
     ))
     .map_err(stop)?;
     if remaining.is_empty() {
