@@ -64,6 +64,15 @@ fn summary_line(report: &Report) -> String {
     format!("{} checks: {}", report.findings.len(), parts.join(", "))
 }
 
+fn id_width(report: &Report) -> usize {
+    report
+        .findings
+        .iter()
+        .map(|f| f.id.len())
+        .max()
+        .unwrap_or(0)
+}
+
 /// `STATUS  severity  id  title`, aligned.
 fn line(f: &Finding, id_w: usize, color: bool) -> String {
     let status = format!("{:<7}", label(f.status));
@@ -78,12 +87,7 @@ fn line(f: &Finding, id_w: usize, color: bool) -> String {
 
 /// One aligned line per check and the tally: the wizard's overview.
 pub fn summary(report: &Report, color: bool) -> String {
-    let id_w = report
-        .findings
-        .iter()
-        .map(|f| f.id.len())
-        .max()
-        .unwrap_or(0);
+    let id_w = id_width(report);
     let mut out = String::new();
     for f in &report.findings {
         out.push_str(&line(f, id_w, color));
@@ -100,12 +104,7 @@ pub fn text(report: &Report, color: bool) -> String {
         report.caller_arn,
         fmt_time(report.generated_at)
     );
-    let id_w = report
-        .findings
-        .iter()
-        .map(|f| f.id.len())
-        .max()
-        .unwrap_or(0);
+    let id_w = id_width(report);
     for f in &report.findings {
         out.push_str(&line(f, id_w, color));
         if f.status != Status::Pass {

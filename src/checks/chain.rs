@@ -5,7 +5,7 @@
 //! it matches on the corpus (`crate::rootactivity`), never by its text.
 
 use super::{unknown, verdict, CheckConfig, Verdict};
-use crate::facts::{AccountFacts, Alarm, EventSelectors, FilterMetric, Trail};
+use crate::facts::{AccountFacts, Alarm, AlarmChainFacts, EventSelectors, FilterMetric, Trail};
 use crate::finding::Status;
 use crate::rootactivity::judge;
 
@@ -127,14 +127,23 @@ fn trail_line(t: &Trail) -> String {
     )
 }
 
+/// The chain and its trails, or the `unknown` verdict naming what failed.
+fn read_chain(facts: &AccountFacts) -> Result<(&AlarmChainFacts, &Vec<Trail>), Verdict> {
+    let chain = facts
+        .alarm_chain
+        .as_ref()
+        .map_err(|e| unknown(vec![e.describe()], vec![]))?;
+    let trails = chain
+        .trails
+        .as_ref()
+        .map_err(|e| unknown(vec![e.describe()], vec![]))?;
+    Ok((chain, trails))
+}
+
 pub fn cloudtrail(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
-    let chain = match &facts.alarm_chain {
-        Ok(c) => c,
-        Err(e) => return unknown(vec![e.describe()], vec![]),
-    };
-    let trails = match &chain.trails {
-        Ok(t) => t,
-        Err(e) => return unknown(vec![e.describe()], vec![]),
+    let (_, trails) = match read_chain(facts) {
+        Ok(read) => read,
+        Err(v) => return v,
     };
     if trails.is_empty() {
         return verdict(
@@ -252,13 +261,9 @@ impl Best {
 }
 
 pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
-    let chain = match &facts.alarm_chain {
-        Ok(c) => c,
-        Err(e) => return unknown(vec![e.describe()], vec![]),
-    };
-    let trails = match &chain.trails {
-        Ok(t) => t,
-        Err(e) => return unknown(vec![e.describe()], vec![]),
+    let (chain, trails) = match read_chain(facts) {
+        Ok(read) => read,
+        Err(v) => return v,
     };
     let mut undecided = Vec::new();
     let mut qualifying = Vec::new();
