@@ -671,3 +671,36 @@ fn several_qualifying_trails_need_a_choice() {
         json!(["rootguard-root-activity"])
     );
 }
+
+#[test]
+fn in_a_terminal_deploy_asks_which_log_group_and_confirms() {
+    use expectrl::{Eof, Expect, Session};
+    let mut s = trail_only();
+    s["chain"]["log_groups"] = json!(["aws-cloudtrail-logs", "org-trail-logs"]);
+    s["chain"]["trails"] = json!([
+        {"name": "management-events", "multi_region": true, "log_group": "aws-cloudtrail-logs"},
+        {"name": "security-trail", "multi_region": true, "log_group": "org-trail-logs"}
+    ]);
+    let acct = emulator().seed(s);
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["deploy", "--email", EMAIL])
+        .stdin(std::process::Stdio::inherit());
+    let mut p = Session::spawn(cmd).unwrap();
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+    p.expect("which one should carry the root-activity alarm?")
+        .unwrap();
+    p.send("\x1b[B").unwrap(); // arrow down: the second log group
+    p.send("\r").unwrap();
+    p.expect("(log group org-trail-logs)").unwrap();
+    p.expect("Apply this plan?").unwrap();
+    p.send("y").unwrap();
+    let rest = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
+    assert!(
+        rest.contains("deployed: root activity in org-trail-logs"),
+        "{rest}"
+    );
+    assert_eq!(
+        emulator().resources(&acct)["log_groups"]["org-trail-logs"],
+        json!(["rootguard-root-activity"])
+    );
+}

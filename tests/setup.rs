@@ -197,3 +197,75 @@ fn setup_without_a_terminal_exits_2_and_points_to_deploy_and_verify() {
         "no AWS call"
     );
 }
+
+fn wizard(
+    acct: &Account,
+    dir: &std::path::Path,
+) -> Session<expectrl::process::unix::UnixProcess, expectrl::process::unix::PtyStream> {
+    let mut cmd = rootguard_as(acct);
+    cmd.args(["setup", "--mfa-wait", "1s"])
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::inherit());
+    let mut p = Session::spawn(cmd).unwrap();
+    p.get_process_mut().set_window_size(140, 60).unwrap();
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    p
+}
+
+fn exit_of(
+    p: &mut Session<expectrl::process::unix::UnixProcess, expectrl::process::unix::PtyStream>,
+) -> i32 {
+    match p.get_process().wait().unwrap() {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_hardened_account_has_nothing_to_fix() {
+    let acct = emulator().seed(fixture("hardened"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = wizard(&acct, dir.path());
+    p.expect("Nothing to fix: every check passes or does not apply.")
+        .unwrap();
+    p.expect("All done: nothing remains.").unwrap();
+    p.expect(Eof).unwrap();
+    assert_eq!(exit_of(&mut p), 0);
+    let writes: Vec<String> = emulator().stats(&acct)["by_action"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|a| !rootguard::policy::is_read_only(a))
+        .cloned()
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "nothing to fix means nothing changed: {writes:?}"
+    );
+}
+
+#[test]
+fn not_signed_in_as_root_it_guides_instead_of_deleting_keys() {
+    let acct = emulator().seed(fixture("neglected"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = wizard(&acct, dir.path());
+    p.expect("Wait here until AWS reports root MFA enabled?")
+        .unwrap();
+    p.send("n").unwrap();
+    p.expect("CRITICAL root-access-keys").unwrap();
+    p.expect("aws sts assume-root --target-principal").unwrap();
+    // Ctrl-C at the next prompt stops the wizard cleanly.
+    p.expect("Enroll a virtual MFA device for which users?")
+        .unwrap();
+    p.send(expectrl::ControlCode::EndOfText).unwrap();
+    let rest = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
+    assert!(rest.contains("stopped at your request"), "{rest}");
+    assert_eq!(exit_of(&mut p), 130);
+    let by = &emulator().stats(&acct)["by_action"];
+    assert!(
+        by.get("iam:DeleteAccessKey").is_none() && by.get("iam:CreateVirtualMFADevice").is_none(),
+        "{by}"
+    );
+}
