@@ -68,7 +68,8 @@ DENY: dict[str, set[str]] = {}  # account id -> {"iam:GenerateCredentialReport",
 REPORT_DELAY: dict[str, float] = {}
 REPORT_STARTED: dict[str, float] = {}
 STATS: dict[str, dict[str, int]] = {}
-PENDING: dict[str, tuple[str, str]] = {}  # subscription arn -> (account id, endpoint)
+PENDING: dict[str, tuple[str, str]] = {}
+FAULTS: dict[str, dict[str, dict]] = {}  # account -> service:Action -> {count, status, code}  # subscription arn -> (account id, endpoint)
 ENDPOINT = ""
 
 DATE_FMT = "%Y-%m-%dT%H:%M:%S+00:00"
@@ -288,6 +289,10 @@ def seed(scenario: dict) -> dict:
     with LOCK:
         STATS[account_id] = {}
         DENY[account_id] = set(scenario.get("deny", []))
+        FAULTS[account_id] = {
+            k: {"count": int(v.get("count", 1)), "status": int(v.get("status", 400)), "code": v.get("code", "Throttling")}
+            for k, v in scenario.get("faults", {}).items()
+        }
     return {
         "account_id": account_id,
         "access_key_id": access_key,
@@ -661,6 +666,17 @@ class Launcher:
         return seg[:1].upper() + seg[1:] if seg else ""
 
     def extension(self, service, action, account_id, access_key, body, environ):
+        with LOCK:
+            fault = FAULTS.get(account_id, {}).get(f"{service}:{action}")
+            if fault and fault["count"] > 0:
+                fault["count"] -= 1
+            else:
+                fault = None
+        if fault:
+            msg = "Rate exceeded" if fault["code"] == "Throttling" else "Service unavailable, try again"
+            if service in QUERY_NS:
+                return query_error(service, fault["status"], fault["code"], msg)
+            return json_error(fault["status"], fault["code"], msg)
         if f"{service}:{action}" in DENY.get(account_id, set()):
             msg = (
                 f"User: arn:aws:iam::{account_id}:user/auditor is not authorized to perform: "

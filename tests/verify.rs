@@ -433,3 +433,42 @@ fn text_is_coloured_only_on_a_terminal_and_never_with_no_color() {
         "an empty NO_COLOR does not count"
     );
 }
+
+#[test]
+fn throttling_and_5xx_are_retried_by_the_sdk_then_unknown() {
+    // Two throttles, then success: the SDK's standard retry (3 attempts) absorbs them.
+    let acct = emulator().seed(with(fixture("hardened"), |s| {
+        s["faults"] = json!({
+            "iam:GetAccountPasswordPolicy": {"count": 2, "status": 400, "code": "Throttling"},
+            "account:GetContactInformation": {"count": 1, "status": 503, "code": "ServiceUnavailableException"}
+        });
+    }));
+    let (code, doc) = verify_json(
+        &acct,
+        &["--check", "password-policy", "--check", "contact-info"],
+    );
+    assert_eq!(status(&doc, "password-policy"), "pass");
+    assert_eq!(status(&doc, "contact-info"), "pass");
+    assert_eq!(code, 0);
+    let by = &emulator().stats(&acct)["by_action"];
+    assert_eq!(by["iam:GetAccountPasswordPolicy"], 3, "{by}");
+    assert_eq!(by["account:GetContactInformation"], 2, "{by}");
+
+    // Throttled past the retry budget: unknown, naming the error, never pass.
+    let acct = emulator().seed(with(fixture("hardened"), |s| {
+        s["faults"] = json!({"iam:GetAccountPasswordPolicy": {"count": 50, "status": 400, "code": "Throttling"}});
+    }));
+    let (code, doc) = verify_json(&acct, &["--check", "password-policy"]);
+    let f = finding(&doc, "password-policy");
+    assert_eq!(f["status"], "unknown");
+    assert!(
+        evidence(f).contains("iam:GetAccountPasswordPolicy failed: Throttling"),
+        "{f:#}"
+    );
+    assert_eq!(code, 3);
+    assert_eq!(
+        emulator().stats(&acct)["by_action"]["iam:GetAccountPasswordPolicy"],
+        3,
+        "standard mode: 3 attempts"
+    );
+}
