@@ -209,6 +209,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&cli.global);
+    commands::QUIET.store(cli.global.quiet, std::sync::atomic::Ordering::Relaxed);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

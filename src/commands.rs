@@ -19,6 +19,18 @@ use crate::deploy::{self, Action, DeployConfig, Step};
 use crate::exit;
 use crate::rootactivity::{is_root_activity, CIS_ROOT_PATTERN};
 
+/// Set by `-q`: progress lines are dropped, errors and warnings still print.
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A progress line on stderr, unless `-q`.
+macro_rules! progress {
+    ($($arg:tt)*) => {
+        if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
 /// Whether prompts can be shown: stdin and stderr must both be terminals
 /// (dialoguer reads /dev/tty otherwise and would block).
 pub fn interactive() -> bool {
@@ -211,17 +223,17 @@ pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
         })
         .collect();
     if plan.is_noop() {
-        eprintln!("nothing to change: the alarm chain is deployed as planned");
+        progress!("nothing to change: the alarm chain is deployed as planned");
         return Ok(exit::OK);
     }
     if !confirm("Apply this plan?", args.yes)? {
-        eprintln!("nothing was changed");
+        progress!("nothing was changed");
         return Ok(exit::OK);
     }
     if !apply_plan(&writer, &region, &plan).await {
         return Ok(exit::FAILED);
     }
-    eprintln!(
+    progress!(
         "deployed: root activity in {log_group} now raises alarm {} in {region}",
         deploy::ALARM_NAME
     );
@@ -247,7 +259,7 @@ pub async fn apply_plan(writer: &Writer, region: &str, plan: &deploy::Plan) -> b
         };
         match writer.apply(region, step).await {
             Ok(()) => {
-                eprintln!("  done    {verb} {}", step.describe());
+                progress!("  done    {verb} {}", step.describe());
                 done.push(step);
             }
             Err(e) => {
@@ -350,28 +362,28 @@ pub async fn teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Outcom
     );
     if dry_run || plan.delete.is_empty() {
         if plan.delete.is_empty() {
-            eprintln!("nothing to delete");
+            progress!("nothing to delete");
         }
         return Ok(exit::OK);
     }
     if !confirm("Delete these resources?", yes)? {
-        eprintln!("nothing was changed");
+        progress!("nothing was changed");
         return Ok(exit::OK);
     }
     let result = async {
         if state.alarm.as_ref().is_some_and(|a| a.tagged) {
             writer.delete_alarm(&region, deploy::ALARM_NAME).await?;
-            eprintln!("  deleted alarm {}", deploy::ALARM_NAME);
+            progress!("  deleted alarm {}", deploy::ALARM_NAME);
         }
         if let Some(lg) = &filter_group {
             writer
                 .delete_metric_filter(&region, lg, deploy::FILTER_NAME)
                 .await?;
-            eprintln!("  deleted metric filter {} on {lg}", deploy::FILTER_NAME);
+            progress!("  deleted metric filter {} on {lg}", deploy::FILTER_NAME);
         }
         if let Some(t) = topic.filter(|t| t.tagged) {
             writer.delete_topic(&region, &t.arn).await?;
-            eprintln!("  deleted sns topic {}", t.arn);
+            progress!("  deleted sns topic {}", t.arn);
         }
         Ok::<_, crate::facts::FactError>(())
     }
@@ -637,7 +649,7 @@ pub async fn mfa_enroll(opts: &ConnectOptions, user: &str) -> Outcome {
     let mut term = crate::prompt::Terminal::default();
     match crate::mfa::enroll(&api, &mut term, user, &caller.account_id, unix_now).await {
         Ok(crate::mfa::EnrollOutcome::Enabled { serial }) => {
-            eprintln!("MFA enabled for {user} ({serial})");
+            progress!("MFA enabled for {user} ({serial})");
             Ok(exit::OK)
         }
         Ok(crate::mfa::EnrollOutcome::Cancelled) => {

@@ -704,3 +704,18 @@ fn in_a_terminal_deploy_asks_which_log_group_and_confirms() {
         json!(["rootguard-root-activity"])
     );
 }
+
+#[test]
+fn quiet_keeps_warnings_and_drops_progress() {
+    let acct = emulator().seed(trail_only());
+    let r = rg(&acct, &["-q", "deploy", "--email", EMAIL, "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("  done "), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ACTION NEEDED"),
+        "the pending-subscription warning stays: {}",
+        r.stderr
+    );
+    let again = rg(&acct, &["-q", "deploy", "--email", EMAIL, "--yes"]);
+    assert!(again.stderr.is_empty(), "{}", again.stderr);
+}
