@@ -85,6 +85,7 @@ fn confirm(question: &str, yes: bool) -> Result<bool, Stop> {
 /// qualifying trail feeds; with several, ask or require `--log-group`.
 pub async fn choose_log_group(
     reader: &Reader,
+    account_id: &str,
     flag: Option<&str>,
 ) -> Result<(String, String), Stop> {
     if let Some(name) = flag {
@@ -100,7 +101,7 @@ pub async fn choose_log_group(
         return Ok((region, name.to_string()));
     }
     let chain = reader
-        .alarm_chain()
+        .alarm_chain(async { Some(account_id.to_string()) })
         .await
         .map_err(|e| Stop::usage(format!("cannot find a trail's log group: {}", e.describe())))?;
     let trails = chain.trails.unwrap_or_default();
@@ -143,9 +144,9 @@ pub async fn choose_log_group(
 
 /// `--create-trail` is for accounts without a qualifying trail; rootguard's
 /// own trail from an earlier run does not count, so a re-run completes it.
-async fn refuse_if_a_trail_qualifies(reader: &Reader) -> Result<(), Stop> {
+async fn refuse_if_a_trail_qualifies(reader: &Reader, account_id: &str) -> Result<(), Stop> {
     let chain = reader
-        .alarm_chain()
+        .alarm_chain(async { Some(account_id.to_string()) })
         .await
         .map_err(|e| Stop::usage(format!("cannot list trails: {}", e.describe())))?;
     let theirs: Vec<String> = chain
@@ -182,10 +183,10 @@ pub struct DeployArgs<'a> {
 pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
     let (reader, writer, caller) = connect(opts).await?;
     let (region, log_group) = if args.config.create_trail {
-        refuse_if_a_trail_qualifies(&reader).await?;
+        refuse_if_a_trail_qualifies(&reader, &caller.account_id).await?;
         (reader.region(), deploy::TRAIL_LOG_GROUP.to_string())
     } else {
-        choose_log_group(&reader, args.log_group).await?
+        choose_log_group(&reader, &caller.account_id, args.log_group).await?
     };
     let mut state = reader
         .deploy_state(&caller.account_id, &region, Some(&log_group))
@@ -554,7 +555,7 @@ pub async fn events(
     json: bool,
 ) -> Outcome {
     let (reader, _, caller) = connect(opts).await?;
-    let (region, group) = choose_log_group(&reader, log_group).await?;
+    let (region, group) = choose_log_group(&reader, &caller.account_id, log_group).await?;
     let start = OffsetDateTime::now_utc() - since;
     let start_ms = (start.unix_timestamp_nanos() / 1_000_000) as i64;
     let messages = reader

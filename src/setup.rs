@@ -495,7 +495,7 @@ async fn alarm_chain_step(
         kms_key: None,
         create_trail: false,
     };
-    let (region, log_group) = match choose_log_group(reader, None).await {
+    let (region, log_group) = match choose_log_group(reader, &caller.account_id, None).await {
         Ok(found) => found,
         Err(e) if e.message.starts_with("no qualifying trail") => {
             t.note("No multi-region trail delivers to CloudWatch Logs, so nothing can see root activity yet.")

@@ -175,3 +175,21 @@ fn denied_alarm_reads_are_unknown_never_pass() {
     );
     assert_eq!(code, 3);
 }
+
+#[test]
+fn organization_trail_delivering_to_another_account_is_manual_there() {
+    let (trail, alarm) = judge(chain(|c| {
+        c["trails"][0]["log_group"] = Value::Null;
+        c["trails"][0]["log_group_arn"] =
+            json!("arn:aws:logs:us-east-1:999999999999:log-group:org-trail:*");
+    }));
+    expect(&trail, "pass", &["qualifies"]);
+    expect(
+        &alarm,
+        "manual",
+        &[
+            "in account 999999999999 (an organization trail)",
+            "rootguard verify --check root-alarm",
+        ],
+    );
+}

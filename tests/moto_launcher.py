@@ -314,7 +314,10 @@ def seed_chain(account_id: str, chain: dict) -> None:
         bucket = f"{t['name']}-{account_id}-trail"
         s3.create_bucket(Bucket=bucket)
         kw = {"Name": t["name"], "S3BucketName": bucket, "IsMultiRegionTrail": t.get("multi_region", True)}
-        if t.get("log_group"):
+        if t.get("log_group_arn"):  # e.g. an organization trail's group in the management account
+            kw["CloudWatchLogsLogGroupArn"] = t["log_group_arn"]
+            kw["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account_id}:role/CloudTrail_CloudWatchLogs"
+        elif t.get("log_group"):
             kw["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{region}:{account_id}:log-group:{t['log_group']}:*"
             kw["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account_id}:role/CloudTrail_CloudWatchLogs"
         ct.create_trail(**kw)

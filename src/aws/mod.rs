@@ -15,7 +15,7 @@ use aws_sdk_iam::types::{AssignmentStatusType, ReportStateType, SummaryKeyType};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_types::region::Region;
 use aws_types::SdkConfig;
-use futures::{StreamExt, TryStreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use thiserror::Error;
 use time::OffsetDateTime;
 use tracing::debug;
@@ -61,7 +61,7 @@ pub async fn load_config(opts: &ConnectOptions) -> SdkConfig {
 }
 
 /// Why AWS could not be used at all; verify exits 2 on this.
-#[derive(Debug, Error)]
+#[derive(Clone, Debug, Error)]
 pub enum ConnectError {
     #[error("no usable AWS credentials{}: {detail} (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`)", profile.as_ref().map(|p| format!(" for --profile {p:?}")).unwrap_or_default())]
     Credentials {
@@ -439,8 +439,11 @@ impl Reader {
                 }
             };
         }
+        // The chain needs the account id only to skip other accounts' log groups,
+        // so it shares the caller read instead of waiting for it up front.
+        let caller_shared = self.caller().shared();
         let (caller, summary, report, vmfa, sec, bill, ops, info, policy, users, org, chain) = tokio::join!(
-            self.caller(),
+            caller_shared.clone(),
             maybe!(
                 Source::Summary,
                 "iam:GetAccountSummary",
@@ -490,7 +493,7 @@ impl Reader {
             maybe!(
                 Source::AlarmChain,
                 "cloudtrail:DescribeTrails",
-                self.alarm_chain()
+                self.alarm_chain(async { caller_shared.clone().await.ok().map(|c| c.account_id) })
             ),
         );
         let caller = caller?;
@@ -560,7 +563,10 @@ impl Reader {
     /// Trails (shadow trails included), each with status and selectors read
     /// in its home region, then every log group they deliver to with its
     /// filters, alarms and topics. Independent reads run concurrently.
-    pub async fn alarm_chain(&self) -> Fact<AlarmChainFacts> {
+    pub async fn alarm_chain(
+        &self,
+        account_id: impl std::future::Future<Output = Option<String>>,
+    ) -> Fact<AlarmChainFacts> {
         let ct = aws_sdk_cloudtrail::Client::new(&self.config);
         let listed = ct
             .describe_trails()
@@ -642,9 +648,17 @@ impl Reader {
             }
         }))
         .await;
+        // Log groups in other accounts (organization trails) cannot be read from here.
+        let account_id = account_id.await.unwrap_or_default();
+        let own = |arn: &String| {
+            arn.split(':')
+                .nth(4)
+                .is_none_or(|a| a.is_empty() || account_id.is_empty() || a == account_id)
+        };
         let mut arns: Vec<String> = trails
             .iter()
             .filter_map(|t| t.log_group_arn.clone())
+            .filter(own)
             .collect();
         arns.sort();
         arns.dedup();

@@ -287,8 +287,21 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
             vec!["no qualifying trail delivers to a log group; see the cloudtrail check".into()],
         );
     }
+    let mut elsewhere = Vec::new();
     for t in &qualifying {
         let arn = t.log_group_arn.as_deref().unwrap_or_default();
+        if let Some(owner) = arn
+            .split(':')
+            .nth(4)
+            .filter(|a| !a.is_empty() && *a != facts.account_id)
+        {
+            elsewhere.push(format!(
+                "trail {} delivers to log group {arn} in account {owner} (an organization trail): the alarm chain \
+                 lives there; run `rootguard verify --check root-alarm` in account {owner}",
+                t.name
+            ));
+            continue;
+        }
         let Some(lg) = chain
             .log_groups
             .iter()
@@ -424,6 +437,12 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
     }
     if !undecided.is_empty() {
         return unknown(undecided, best.lines);
+    }
+    if !elsewhere.is_empty() {
+        // Another account's alarm may well cover this one; only a person there can tell.
+        let mut lines = elsewhere;
+        lines.extend(best.lines);
+        return verdict(Status::Manual, lines);
     }
     broken(best.link.max(1), best.lines)
 }

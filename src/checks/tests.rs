@@ -1025,3 +1025,18 @@ fn malformed_or_partial_chain_data_gives_evidence_not_a_panic() {
         check("root-alarm", edit_chain(edit), cfg(), status, &[needle]);
     }
 }
+
+#[test]
+fn a_log_group_in_another_account_is_checked_there() {
+    let f = edit_chain(|c| {
+        trail(c).log_group_arn = Some("arn:aws:logs:us-east-1:999999999999:log-group:org:*".into());
+        c.log_groups.clear();
+    });
+    check(
+        "root-alarm",
+        f,
+        cfg(),
+        Status::Manual,
+        &["account 999999999999"],
+    );
+}
