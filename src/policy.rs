@@ -107,6 +107,7 @@ pub const SETUP_LOGS_ACTIONS: &[&str] = &["logs:DeleteMetricFilter", "logs:PutMe
 /// (those only work when signed in as root).
 pub const SETUP_WIZARD_ACTIONS: &[&str] = &[
     "account:PutAlternateContact",
+    "account:PutContactInformation",
     "iam:CreateVirtualMFADevice",
     "iam:DeleteAccessKey",
     "iam:DeleteVirtualMFADevice",

@@ -21,6 +21,8 @@ pub enum Fix {
     },
     SecurityContact,
     PasswordPolicy,
+    /// Prompt for the account's contact information.
+    ContactInfo,
     /// Enroll virtual MFA for these console users.
     EnrollUsers(Vec<String>),
     /// Deploy the alarm chain (covers both cloudtrail and root-alarm).
@@ -78,6 +80,7 @@ pub fn walk(findings: &[Finding], caller_is_root: bool, users_without_mfa: &[Str
             "root-access-keys" if f.status != Status::Unknown => Fix::RootKeys { caller_is_root },
             "security-contact" if f.status != Status::Unknown => Fix::SecurityContact,
             "password-policy" if f.status != Status::Unknown => Fix::PasswordPolicy,
+            "contact-info" if f.status == Status::Fail => Fix::ContactInfo,
             "iam-user-mfa" if !users_without_mfa.is_empty() => {
                 Fix::EnrollUsers(users_without_mfa.to_vec())
             }
@@ -133,6 +136,37 @@ pub fn ask_security_contact(p: &mut impl Prompter) -> Result<ContactAnswer, Prom
         name: p.input("Security contact name", &non_empty)?,
         title: p.input("Title", &non_empty)?,
         email: p.input("Email", &email)?,
+        phone: p.input("Phone", &valid_phone)?,
+    })
+}
+
+/// The account's contact information as the person typed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactInfoAnswer {
+    pub full_name: String,
+    pub address_line1: String,
+    pub city: String,
+    pub postal_code: String,
+    pub country_code: String,
+    pub phone: String,
+}
+
+fn country_code(s: &str) -> Result<(), String> {
+    if s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err("enter the two-letter ISO country code in capitals, like US or DE".into())
+    }
+}
+
+/// Asks for the account contact information AWS uses to verify ownership.
+pub fn ask_contact_information(p: &mut impl Prompter) -> Result<ContactInfoAnswer, PromptError> {
+    Ok(ContactInfoAnswer {
+        full_name: p.input("Full name (or company) on the account", &non_empty)?,
+        address_line1: p.input("Address", &non_empty)?,
+        city: p.input("City", &non_empty)?,
+        postal_code: p.input("Postal code", &non_empty)?,
+        country_code: p.input("Country code", &country_code)?,
         phone: p.input("Phone", &valid_phone)?,
     })
 }
@@ -298,6 +332,21 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                 if t.confirm(&q, true).map_err(stop)? {
                     match writer.put_security_contact(&c).await {
                         Ok(()) => t.note("  done    security contact set").map_err(stop)?,
+                        Err(e) => t
+                            .note(&format!("  failed: {}", e.describe()))
+                            .map_err(stop)?,
+                    }
+                }
+            }
+            Fix::ContactInfo => {
+                let c = ask_contact_information(t).map_err(stop)?;
+                let q = format!(
+                    "Set the account contact to {}, {}, {} {}, {}, {}?",
+                    c.full_name, c.address_line1, c.postal_code, c.city, c.country_code, c.phone
+                );
+                if t.confirm(&q, true).map_err(stop)? {
+                    match writer.put_contact_information(&c).await {
+                        Ok(()) => t.note("  done    contact information set").map_err(stop)?,
                         Err(e) => t
                             .note(&format!("  failed: {}", e.describe()))
                             .map_err(stop)?,
@@ -656,6 +705,28 @@ mod tests {
         assert!(t.contains("enter 1 to 64 characters"));
         assert!(t.contains("is not an email address"));
         assert!(t.contains("7 to 20 digits"));
+    }
+
+    #[test]
+    fn contact_information_is_validated() {
+        let mut p = Scripted::new([
+            "Example Corp",
+            "1 Main St",
+            "Springfield",
+            "12345",
+            "usa",
+            "US",
+            "+1 555 0100",
+        ]);
+        let c = ask_contact_information(&mut p).unwrap();
+        assert_eq!(c.country_code, "US");
+        assert!(p.transcript().contains("two-letter ISO country code"));
+        let items = walk(
+            &[f("contact-info", Status::Fail, Severity::Low)],
+            false,
+            &[],
+        );
+        assert_eq!(items[0].fix, Fix::ContactInfo);
     }
 
     #[test]

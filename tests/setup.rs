@@ -129,6 +129,24 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     p.send("y").unwrap();
     step(&mut p, &mut screen, "Apply the CIS password policy?");
     p.send("y").unwrap();
+    step(&mut p, &mut screen, "LOW contact-info");
+    for (prompt, answer) in [
+        ("Full name (or company) on the account", "Example Corp"),
+        ("Address", "1 Main Street"),
+        ("City", "Springfield"),
+        ("Postal code", "12345"),
+        ("Country code", "US"),
+        ("Phone", "+1 555 0100"),
+    ] {
+        step(&mut p, &mut screen, prompt);
+        p.send_line(answer).unwrap();
+    }
+    step(
+        &mut p,
+        &mut screen,
+        "Set the account contact to Example Corp",
+    );
+    p.send("y").unwrap();
     step(&mut p, &mut screen, "What remains");
     let tail = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
     screen += &tail;
@@ -149,6 +167,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
         "root-alarm",
         "security-contact",
         "password-policy",
+        "contact-info",
     ] {
         assert_eq!(
             finding(&doc, id)["status"],

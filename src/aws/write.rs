@@ -501,6 +501,29 @@ impl Writer {
         Ok(())
     }
 
+    /// `account:PutContactInformation`.
+    pub async fn put_contact_information(
+        &self,
+        c: &crate::setup::ContactInfoAnswer,
+    ) -> Result<(), FactError> {
+        let info = aws_sdk_account::types::ContactInformation::builder()
+            .full_name(&c.full_name)
+            .address_line1(&c.address_line1)
+            .city(&c.city)
+            .postal_code(&c.postal_code)
+            .country_code(&c.country_code)
+            .phone_number(&c.phone)
+            .build()
+            .map_err(|e| build_err("account:PutContactInformation", e))?;
+        aws_sdk_account::Client::new(&self.config)
+            .put_contact_information()
+            .contact_information(info)
+            .send()
+            .await
+            .map_err(|e| classify("account:PutContactInformation", &e))?;
+        Ok(())
+    }
+
     /// The CIS password policy for IAM users: 14+ characters, 24 remembered,
     /// all character classes.
     pub async fn set_cis_password_policy(&self) -> Result<(), FactError> {
