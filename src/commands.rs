@@ -172,6 +172,34 @@ async fn refuse_if_a_trail_qualifies(reader: &Reader, account_id: &str) -> Resul
     }
 }
 
+/// Reads the current state (and, with `--create-trail`, the trail's
+/// resources, concurrently) and derives the plan.
+pub async fn read_plan(
+    reader: &Reader,
+    account_id: &str,
+    region: &str,
+    log_group: &str,
+    config: &DeployConfig,
+) -> Result<deploy::Plan, Stop> {
+    let infra = async {
+        if config.create_trail {
+            reader.trail_infra(account_id, region).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (state, infra) = tokio::join!(
+        reader.deploy_state(account_id, region, Some(log_group)),
+        infra
+    );
+    let unreadable = |e: crate::facts::FactError| {
+        Stop::usage(format!("cannot read the current state: {}", e.describe()))
+    };
+    let mut state = state.map_err(unreadable)?;
+    state.trail_infra = infra.map_err(unreadable)?;
+    Ok(deploy::plan(&state, config))
+}
+
 pub struct DeployArgs<'a> {
     pub config: DeployConfig,
     pub log_group: Option<&'a str>,
@@ -188,21 +216,14 @@ pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
     } else {
         choose_log_group(&reader, &caller.account_id, args.log_group).await?
     };
-    let mut state = reader
-        .deploy_state(&caller.account_id, &region, Some(&log_group))
-        .await
-        .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
-    if args.config.create_trail {
-        state.trail_infra = Some(
-            reader
-                .trail_infra(&caller.account_id, &region)
-                .await
-                .map_err(|e| {
-                    Stop::usage(format!("cannot read the current state: {}", e.describe()))
-                })?,
-        );
-    }
-    let plan = deploy::plan(&state, &args.config);
+    let plan = read_plan(
+        &reader,
+        &caller.account_id,
+        &region,
+        &log_group,
+        &args.config,
+    )
+    .await?;
     if args.json {
         print!("{}", plan.json());
     } else {

@@ -214,8 +214,8 @@ pub const ROOT_KEYS_GUIDE: &str = "Root access keys can be removed only with roo
 
 use crate::aws::{Caller, ConnectOptions, Reader, Writer};
 use crate::commands::{
-    apply_plan, choose_log_group, connect, prompt_stop, require_terminal, trap_ctrl_c, unix_now,
-    with_spinner, Outcome, Stop,
+    apply_plan, choose_log_group, connect, prompt_stop, read_plan, require_terminal, trap_ctrl_c,
+    unix_now, with_spinner, Outcome, Stop,
 };
 use crate::deploy::{self, DeployConfig};
 use crate::exit;
@@ -564,19 +564,7 @@ async fn alarm_chain_step(
                 .map_err(prompt_stop)
         }
     };
-    let mut state = reader
-        .deploy_state(&caller.account_id, &region, Some(&log_group))
-        .await
-        .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
-    if config.create_trail {
-        state.trail_infra = Some(
-            reader
-                .trail_infra(&caller.account_id, &region)
-                .await
-                .map_err(|e| Stop::usage(e.describe()))?,
-        );
-    }
-    let plan = deploy::plan(&state, &config);
+    let plan = read_plan(reader, &caller.account_id, &region, &log_group, &config).await?;
     t.note(&plan.text()).map_err(prompt_stop)?;
     if !t.confirm("Apply this plan?", true).map_err(prompt_stop)? {
         return t.note("skipped: nothing was changed").map_err(prompt_stop);

@@ -23,17 +23,6 @@ fn rg(acct: &Account, args: &[&str]) -> Run {
     run(cmd)
 }
 
-fn writes(acct: &Account) -> Vec<String> {
-    let stats = emulator().stats(acct);
-    stats["by_action"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|a| !rootguard::policy::is_read_only(a))
-        .cloned()
-        .collect()
-}
-
 fn ours<'a>(res: &'a Value, kind: &str, name_field: &str, name: &str) -> Vec<&'a Value> {
     res[kind]
         .as_array()

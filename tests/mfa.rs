@@ -4,43 +4,13 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::qr::decode_terminal_qr;
 use common::*;
-use expectrl::process::unix::WaitStatus;
-use expectrl::{ControlCode, Eof, Expect, Session};
+use expectrl::{ControlCode, Eof, Expect};
 use serde_json::{json, Value};
-
-type Pty = Session<expectrl::process::unix::UnixProcess, expectrl::process::unix::PtyStream>;
-
-fn spawn(acct: &Account, args: &[&str], dir: &std::path::Path) -> Pty {
-    let mut cmd = rootguard_as(acct);
-    cmd.args(args)
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("TERM", "xterm-256color")
-        .stdin(std::process::Stdio::inherit());
-    let mut p = Session::spawn(cmd).expect("spawn rootguard in a pty");
-    p.get_process_mut().set_window_size(120, 60).unwrap();
-    p.set_expect_timeout(Some(Duration::from_secs(30)));
-    p
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Everything until the program closes the terminal.
-fn rest_of(p: &mut Pty) -> String {
-    text(p.expect(Eof).unwrap().as_bytes())
-}
-
-fn exit_code(p: &mut Pty) -> i32 {
-    match p.get_process().wait().unwrap() {
-        WaitStatus::Exited(_, code) => code,
-        other => panic!("rootguard did not exit normally: {other:?}"),
-    }
 }
 
 fn alice_account() -> Account {
@@ -61,7 +31,7 @@ fn read_qr(p: &mut Pty, acct: &Account) -> (String, String) {
 fn qr_code_on_screen_carries_the_devices_seed_and_two_good_codes_enable_it() {
     let acct = alice_account();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = spawn(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+    let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
     let (shown, seed) = read_qr(&mut p, &acct);
     let uri =
         decode_terminal_qr(&shown).unwrap_or_else(|| panic!("no QR code decoded from:\n{shown}"));
@@ -84,9 +54,9 @@ fn qr_code_on_screen_carries_the_devices_seed_and_two_good_codes_enable_it() {
     p.send_line(totp_code(&seed, t)).unwrap();
     p.expect("Next 6-digit code").unwrap();
     p.send_line(totp_code(&seed, t + 30)).unwrap();
-    let rest = rest_of(&mut p);
+    let rest = pty_rest(&mut p);
     assert!(rest.contains("MFA enabled for alice"), "{rest}");
-    assert_eq!(exit_code(&mut p), 0);
+    assert_eq!(pty_exit(&mut p), 0);
     let devices = emulator().mfa_devices(&acct);
     assert_eq!(devices[0]["enabled"], true);
     assert_eq!(
@@ -102,7 +72,7 @@ fn qr_code_on_screen_carries_the_devices_seed_and_two_good_codes_enable_it() {
 fn wrong_codes_are_rejected_locally_without_an_api_call() {
     let acct = alice_account();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = spawn(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+    let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
     let (_, seed) = read_qr(&mut p, &acct);
     p.send("n").unwrap();
     p.expect("First 6-digit code").unwrap();
@@ -126,7 +96,7 @@ fn wrong_codes_are_rejected_locally_without_an_api_call() {
     p.expect("Next 6-digit code").unwrap();
     p.send_line(totp_code(&seed, t + 30)).unwrap();
     p.expect(Eof).unwrap();
-    assert_eq!(exit_code(&mut p), 0);
+    assert_eq!(pty_exit(&mut p), 0);
     assert_eq!(
         emulator().stats(&acct)["by_action"]["iam:EnableMFADevice"],
         1
@@ -138,7 +108,7 @@ fn ctrl_c_during_enrollment_leaves_no_unassigned_device() {
     for stage in ["secret prompt", "code prompt"] {
         let acct = alice_account();
         let dir = tempfile::tempdir().unwrap();
-        let mut p = spawn(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+        let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
         read_qr(&mut p, &acct);
         if stage == "code prompt" {
             p.send("n").unwrap();
@@ -146,12 +116,12 @@ fn ctrl_c_during_enrollment_leaves_no_unassigned_device() {
             p.send("12").unwrap();
         }
         p.send(ControlCode::EndOfText).unwrap();
-        let rest = rest_of(&mut p);
+        let rest = pty_rest(&mut p);
         assert!(
             rest.contains("the unassigned MFA device was deleted"),
             "{stage}: {rest}"
         );
-        assert_eq!(exit_code(&mut p), 130, "{stage}");
+        assert_eq!(pty_exit(&mut p), 130, "{stage}");
         assert_eq!(
             emulator().mfa_devices(&acct),
             Vec::<Value>::new(),
@@ -164,7 +134,7 @@ fn ctrl_c_during_enrollment_leaves_no_unassigned_device() {
 fn the_seed_never_reaches_logs_or_files_even_at_trace_level() {
     let acct = alice_account();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = spawn(
+    let mut p = spawn_pty(
         &acct,
         &["-vvv", "mfa", "enroll", "--user", "alice"],
         dir.path(),
@@ -176,8 +146,8 @@ fn the_seed_never_reaches_logs_or_files_even_at_trace_level() {
     p.send_line(totp_code(&seed, t)).unwrap();
     all += &text(p.expect("Next 6-digit code").unwrap().before());
     p.send_line(totp_code(&seed, t + 30)).unwrap();
-    all += &rest_of(&mut p);
-    assert_eq!(exit_code(&mut p), 0);
+    all += &pty_rest(&mut p);
+    assert_eq!(pty_exit(&mut p), 0);
     assert!(
         all.contains("DEBUG") || all.contains("TRACE"),
         "-vvv logs were on"
@@ -213,7 +183,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn the_secret_is_shown_only_on_request() {
     let acct = alice_account();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = spawn(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+    let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
     let (shown, seed) = read_qr(&mut p, &acct);
     assert!(
         shown.contains(&format!("secret key: {}", &seed[..4])),
@@ -230,10 +200,10 @@ fn the_secret_is_shown_only_on_request() {
 fn unknown_user_is_a_clear_error_before_anything_is_created() {
     let acct = alice_account();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = spawn(&acct, &["mfa", "enroll", "--user", "ghost"], dir.path());
-    let out = rest_of(&mut p);
+    let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "ghost"], dir.path());
+    let out = pty_rest(&mut p);
     assert!(out.contains("iam user \"ghost\" does not exist"), "{out}");
-    assert_eq!(exit_code(&mut p), 2);
+    assert_eq!(pty_exit(&mut p), 2);
     let by = &emulator().stats(&acct)["by_action"];
     assert!(by.get("iam:CreateVirtualMFADevice").is_none(), "{by}");
 }

@@ -4,12 +4,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::qr::decode_terminal_qr;
 use common::*;
-use expectrl::process::unix::WaitStatus;
-use expectrl::{Eof, Expect, Session};
+use expectrl::{Eof, Expect};
 use serde_json::json;
 
 #[test]
@@ -18,21 +15,10 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     scenario["caller"] = json!("root");
     let acct = emulator().seed(scenario);
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = rootguard_as(&acct);
-    cmd.args(["setup", "--mfa-wait", "1s"])
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("TERM", "xterm-256color")
-        .stdin(std::process::Stdio::inherit());
-    let mut p = Session::spawn(cmd).unwrap();
-    p.get_process_mut().set_window_size(140, 60).unwrap();
-    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    let mut p = wizard(&acct, dir.path());
     let mut screen = String::new();
     /// Waits for `needle`; returns what was shown before it.
-    fn step<P, S>(p: &mut Session<P, S>, screen: &mut String, needle: &str) -> String
-    where
-        Session<P, S>: Expect,
-    {
+    fn step(p: &mut Pty, screen: &mut String, needle: &str) -> String {
         let c = p
             .expect(needle)
             .unwrap_or_else(|e| panic!("waiting for {needle:?}: {e}\n{screen}"));
@@ -150,13 +136,11 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     step(&mut p, &mut screen, "What remains");
     let tail = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
     screen += &tail;
-    match p.get_process().wait().unwrap() {
-        WaitStatus::Exited(_, code) => assert_eq!(
-            code, 1,
-            "root MFA is still missing, so the final verify fails"
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        pty_exit(&mut p),
+        1,
+        "root MFA is still missing, so the final verify fails"
+    );
     assert!(!screen.contains(&seed), "the seed was printed");
 
     let (_, doc) = verify_json(&acct, &[]);
@@ -217,29 +201,8 @@ fn setup_without_a_terminal_exits_2_and_points_to_deploy_and_verify() {
     );
 }
 
-fn wizard(
-    acct: &Account,
-    dir: &std::path::Path,
-) -> Session<expectrl::process::unix::UnixProcess, expectrl::process::unix::PtyStream> {
-    let mut cmd = rootguard_as(acct);
-    cmd.args(["setup", "--mfa-wait", "1s"])
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("TERM", "xterm-256color")
-        .stdin(std::process::Stdio::inherit());
-    let mut p = Session::spawn(cmd).unwrap();
-    p.get_process_mut().set_window_size(140, 60).unwrap();
-    p.set_expect_timeout(Some(Duration::from_secs(60)));
-    p
-}
-
-fn exit_of(
-    p: &mut Session<expectrl::process::unix::UnixProcess, expectrl::process::unix::PtyStream>,
-) -> i32 {
-    match p.get_process().wait().unwrap() {
-        WaitStatus::Exited(_, code) => code,
-        other => panic!("{other:?}"),
-    }
+fn wizard(acct: &Account, dir: &std::path::Path) -> Pty {
+    spawn_pty(acct, &["setup", "--mfa-wait", "1s"], dir)
 }
 
 #[test]
@@ -251,14 +214,8 @@ fn a_hardened_account_has_nothing_to_fix() {
         .unwrap();
     p.expect("All done: nothing remains.").unwrap();
     p.expect(Eof).unwrap();
-    assert_eq!(exit_of(&mut p), 0);
-    let writes: Vec<String> = emulator().stats(&acct)["by_action"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|a| !rootguard::policy::is_read_only(a))
-        .cloned()
-        .collect();
+    assert_eq!(pty_exit(&mut p), 0);
+    let writes = writes(&acct);
     assert!(
         writes.is_empty(),
         "nothing to fix means nothing changed: {writes:?}"
@@ -281,7 +238,7 @@ fn not_signed_in_as_root_it_guides_instead_of_deleting_keys() {
     p.send(expectrl::ControlCode::EndOfText).unwrap();
     let rest = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
     assert!(rest.contains("stopped at your request"), "{rest}");
-    assert_eq!(exit_of(&mut p), 130);
+    assert_eq!(pty_exit(&mut p), 130);
     let by = &emulator().stats(&acct)["by_action"];
     assert!(
         by.get("iam:DeleteAccessKey").is_none() && by.get("iam:CreateVirtualMFADevice").is_none(),

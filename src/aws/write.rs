@@ -550,35 +550,38 @@ impl Writer {
             .send()
             .await
             .map_err(|e| classify("iam:ListAccessKeys", &e))?;
-        let mut keys = Vec::new();
-        for k in out.access_key_metadata() {
-            let id = k.access_key_id().unwrap_or_default().to_string();
-            let used = iam
-                .get_access_key_last_used()
-                .access_key_id(&id)
-                .send()
-                .await
-                .map_err(|e| classify("iam:GetAccessKeyLastUsed", &e))?;
-            let last_used = used
-                .access_key_last_used()
-                .and_then(|u| {
-                    let t = u.last_used_date()?;
-                    let when = time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()?;
-                    Some(format!(
-                        "{} via {} in {}",
-                        crate::checks::fmt_time(when),
-                        u.service_name(),
-                        u.region()
-                    ))
+        // Root has at most two keys; their last-use reads run concurrently.
+        futures::future::try_join_all(out.access_key_metadata().iter().map(|k| {
+            let iam = &iam;
+            async move {
+                let id = k.access_key_id().unwrap_or_default().to_string();
+                let used = iam
+                    .get_access_key_last_used()
+                    .access_key_id(&id)
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:GetAccessKeyLastUsed", &e))?;
+                let last_used = used
+                    .access_key_last_used()
+                    .and_then(|u| {
+                        let t = u.last_used_date()?;
+                        let when = time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()?;
+                        Some(format!(
+                            "{} via {} in {}",
+                            crate::checks::fmt_time(when),
+                            u.service_name(),
+                            u.region()
+                        ))
+                    })
+                    .unwrap_or_else(|| "never used".into());
+                Ok(RootKey {
+                    active: k.status().map(|s| s.as_str() == "Active").unwrap_or(false),
+                    id,
+                    last_used,
                 })
-                .unwrap_or_else(|| "never used".into());
-            keys.push(RootKey {
-                active: k.status().map(|s| s.as_str() == "Active").unwrap_or(false),
-                id,
-                last_used,
-            });
-        }
-        Ok(keys)
+            }
+        }))
+        .await
     }
 
     /// Deactivates, then deletes, one of root's access keys.

@@ -339,3 +339,45 @@ pub fn totp_code(seed: &str, t: u64) -> String {
         .generate(t)
         .to_string()
 }
+
+/// rootguard in a real pseudo-terminal (140x60), as `account`, with HOME and
+/// the working directory set to `dir` so every file it could write is there.
+pub type Pty =
+    expectrl::Session<expectrl::process::unix::UnixProcess, expectrl::process::unix::PtyStream>;
+
+pub fn spawn_pty(account: &Account, args: &[&str], dir: &std::path::Path) -> Pty {
+    let mut cmd = rootguard_as(account);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("TERM", "xterm-256color")
+        .stdin(Stdio::inherit());
+    let mut p = expectrl::Session::spawn(cmd).expect("spawn rootguard in a pty");
+    p.get_process_mut().set_window_size(140, 60).unwrap();
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    p
+}
+
+/// Everything until the program closes the terminal.
+pub fn pty_rest(p: &mut Pty) -> String {
+    use expectrl::Expect;
+    String::from_utf8_lossy(p.expect(expectrl::Eof).unwrap().as_bytes()).into_owned()
+}
+
+pub fn pty_exit(p: &mut Pty) -> i32 {
+    match p.get_process().wait().unwrap() {
+        expectrl::process::unix::WaitStatus::Exited(_, code) => code,
+        other => panic!("rootguard did not exit normally: {other:?}"),
+    }
+}
+
+/// The write actions the emulator saw from `account`'s caller.
+pub fn writes(account: &Account) -> Vec<String> {
+    emulator().stats(account)["by_action"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|a| !rootguard::policy::is_read_only(a))
+        .cloned()
+        .collect()
+}
