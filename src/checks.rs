@@ -52,7 +52,7 @@ pub struct Verdict {
     pub evidence: Vec<String>,
 }
 
-fn verdict(status: Status, evidence: Vec<String>) -> Verdict {
+pub fn verdict(status: Status, evidence: Vec<String>) -> Verdict {
     Verdict { status, evidence }
 }
 
@@ -229,26 +229,29 @@ pub fn ids() -> Vec<&'static str> {
 pub fn evaluate(facts: &AccountFacts, config: &CheckConfig, checks: &[&CheckDef]) -> Vec<Finding> {
     checks
         .iter()
-        .map(|def| {
-            let v = (def.run)(facts, config);
-            Finding {
-                id: def.id,
-                title: def.title,
-                status: v.status,
-                severity: def.severity,
-                evidence: v.evidence,
-                remediation: def
-                    .remediation
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                references: References {
-                    cis: def.cis.to_vec(),
-                    security_hub: def.security_hub.to_vec(),
-                },
-            }
-        })
+        .map(|def| finding(def, (def.run)(facts, config)))
         .collect()
+}
+
+/// A verdict with the catalogue entry's static data attached.
+pub fn finding(def: &CheckDef, v: Verdict) -> Finding {
+    Finding {
+        id: def.id,
+        title: def.title,
+        status: v.status,
+        severity: def.severity,
+        evidence: v.evidence,
+        remediation: one_line(def.remediation),
+        references: References {
+            cis: def.cis.to_vec(),
+            security_hub: def.security_hub.to_vec(),
+        },
+    }
+}
+
+/// Collapses the catalogue's wrapped text to one line.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 // ------------------------------------------------------------------ helpers
@@ -311,7 +314,7 @@ fn root_row(facts: &AccountFacts) -> Result<&ReportRow, String> {
     }
 }
 
-fn unknown(reasons: Vec<String>, mut evidence: Vec<String>) -> Verdict {
+pub fn unknown(reasons: Vec<String>, mut evidence: Vec<String>) -> Verdict {
     evidence.extend(
         reasons
             .into_iter()

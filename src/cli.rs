@@ -13,11 +13,12 @@ use clap::builder::PossibleValuesParser;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use tracing::debug;
 
+use crate::app::{self, verify::VerifyRequest};
+use crate::aws::org::OrgHandle;
 use crate::aws::{self, ConnectOptions, Reader};
-use crate::checks::{self, CheckConfig, CheckDef, Source};
+use crate::checks::{self, CheckConfig};
 use crate::commands;
 use crate::exit;
-use crate::finding::Report;
 use crate::input;
 use crate::policy;
 use crate::render::{self, Format};
@@ -105,6 +106,11 @@ pub enum Command {
         #[command(subcommand)]
         command: MfaCommand,
     },
+    /// The organization: root posture and centralized root access.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
     /// Print the CloudFormation template (cfn/root-activity-alarm.yaml) for the same chain.
     Template,
     /// Print the least-privilege IAM policy for a mode.
@@ -125,6 +131,8 @@ pub enum PolicyMode {
     Verify,
     /// Actions for setup, mfa enroll, deploy, teardown, alarm test and events, scoped to rootguard's resources where IAM allows.
     Setup,
+    /// Actions for `verify --org`, `org status` and `org harden`, with sts:AssumeRoot limited to the two root-task policies.
+    Org,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -192,6 +200,51 @@ pub struct VerifyArgs {
     /// security-contact fails unless its email is in this domain.
     #[arg(long, value_name = "DOMAIN", value_parser = input::parse_domain)]
     pub contact_domain: Option<String>,
+    /// Every ACTIVE account of the organization (run from the management account or the IAM delegated administrator).
+    #[arg(long)]
+    pub org: bool,
+    /// With --org: run the whole verify in this role in each member (arn:aws:iam::MEMBER:role/NAME).
+    #[arg(long, value_name = "NAME", requires = "org", value_parser = input::parse_role_name)]
+    pub role: Option<String>,
+    #[command(flatten)]
+    pub fan: FanArgs,
+}
+
+/// Which members, and how many at once (organization commands).
+#[derive(Debug, Args)]
+pub struct FanArgs {
+    /// Only these accounts (12-digit ids, comma-separated).
+    #[arg(long, value_name = "ID,..", value_delimiter = ',', value_parser = input::parse_account_id)]
+    pub accounts: Vec<String>,
+    /// Members read at once (1-256; default 16).
+    #[arg(long, value_name = "N", value_parser = input::parse_concurrency)]
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// The organization's root posture: features, trusted access, delegated admin, members' root credentials.
+    Status {
+        #[command(flatten)]
+        fan: FanArgs,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
+        output: PlanFormat,
+    },
+    /// Centralized root access on, member root credentials deleted (plan first, then apply).
+    Harden {
+        #[command(flatten)]
+        fan: FanArgs,
+        /// Print the plan and stop.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for the typed confirmation.
+        #[arg(long, short)]
+        yes: bool,
+        /// Plan format.
+        #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
+        output: PlanFormat,
+    },
 }
 
 /// Parses arguments and runs the command; the process exit code.
@@ -256,12 +309,9 @@ fn use_color(g: &GlobalArgs, stream: &impl IsTerminal) -> bool {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "rootguard",
-                &mut std::io::stdout(),
-            );
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rootguard", &mut buf);
+            write_stdout(&String::from_utf8_lossy(&buf))?;
             Ok(exit::OK)
         }
         Command::Template => {
@@ -272,6 +322,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let doc = match mode {
                 PolicyMode::Verify => policy::verify_policy(),
                 PolicyMode::Setup => policy::setup_policy(),
+                PolicyMode::Org => policy::org_policy(),
             };
             write_stdout(&policy::render(&doc))?;
             Ok(exit::OK)
@@ -290,7 +341,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .context("failed to start the async runtime")?;
             runtime.block_on(async {
                 let outcome = match command {
+                    Command::Verify(args)
+                        if !args.org
+                            && (!args.fan.accounts.is_empty() || args.fan.concurrency.is_some()) =>
+                    {
+                        eprintln!("error: --accounts and --concurrency need --org");
+                        return Ok(exit::USAGE);
+                    }
+                    Command::Verify(args) if args.org => {
+                        return verify_org(&connect, &args, color, !cli.global.quiet).await
+                    }
                     Command::Verify(args) => return verify(&connect, &args, color).await,
+                    Command::Org { command } => {
+                        return org_command(&connect, command, !cli.global.quiet).await
+                    }
                     Command::Deploy(d) => {
                         commands::deploy(
                             &connect,
@@ -342,7 +406,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         )
                         .await
                     }
-                    Command::Completions { .. } | Command::Policy { .. } | Command::Template => {
+                    Command::Completions { .. }
+                    | Command::Policy { .. }
+                    | Command::Template => {
                         unreachable!()
                     }
                 };
@@ -358,45 +424,167 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-/// The checks selected by `--check`, in catalogue order; all when none given.
-pub fn selected_checks(ids: &[String]) -> Vec<&'static CheckDef> {
-    checks::CATALOGUE
-        .iter()
-        .filter(|c| ids.is_empty() || ids.iter().any(|i| i == c.id))
-        .collect()
+fn verify_request(args: &VerifyArgs) -> VerifyRequest {
+    VerifyRequest {
+        checks: app::verify::selected_checks(&args.checks),
+        config: CheckConfig {
+            root_use_window: args.root_use_window,
+            contact_domain: args.contact_domain.clone(),
+        },
+    }
 }
 
 async fn verify(connect: &ConnectOptions, args: &VerifyArgs, color: bool) -> anyhow::Result<u8> {
-    let selected = selected_checks(&args.checks);
-    let mut needs: Vec<Source> = selected
-        .iter()
-        .flat_map(|c| c.sources.iter().copied())
-        .collect();
-    needs.dedup();
+    let req = verify_request(args);
     let config = aws::load_config(connect).await;
     let reader = Reader::new(&config, connect);
-    let facts = match reader.collect(&needs).await {
-        Ok(f) => f,
+    let report = match app::verify::verify_account(&reader, &req).await {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(exit::USAGE);
         }
     };
-    let check_config = CheckConfig {
-        root_use_window: args.root_use_window,
-        contact_domain: args.contact_domain.clone(),
-    };
-    let findings = checks::evaluate(&facts, &check_config, &selected);
-    let report = Report {
-        account_id: facts.account_id.clone(),
-        caller_arn: facts.caller_arn.clone(),
-        generated_at: facts.now,
-        root_use_window: checks::fmt_window(args.root_use_window),
-        findings,
-    };
     debug!(exit = report.exit_code(), "verify done");
     write_stdout(&render::render(&report, args.output, color))?;
     Ok(report.exit_code())
+}
+
+fn fan_out(fan: &FanArgs, show: bool) -> app::org::FanOut {
+    app::org::FanOut {
+        accounts: fan.accounts.clone(),
+        concurrency: fan.concurrency.unwrap_or(16),
+        progress: show && std::io::stderr().is_terminal(),
+    }
+}
+
+/// The organization's facts, or exit 2 with where to run it.
+async fn org_handle(
+    connect: &ConnectOptions,
+) -> Result<(OrgHandle, crate::org::OrgFacts), String> {
+    let config = aws::load_config(connect).await;
+    let reader = Reader::new(&config, connect);
+    let handle = OrgHandle::new(&reader);
+    let facts = handle.facts().await.map_err(|e| e.to_string())?;
+    app::org::pick_accounts(&facts, &[]).map_err(|e| e.to_string())?;
+    Ok((handle, facts))
+}
+
+async fn verify_org(
+    connect: &ConnectOptions,
+    args: &VerifyArgs,
+    color: bool,
+    show: bool,
+) -> anyhow::Result<u8> {
+    let req = verify_request(args);
+    let (handle, facts) = match org_handle(connect).await {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let fan = fan_out(&args.fan, show);
+    let report =
+        match app::org::verify_org(&handle, &facts, &req, args.role.as_deref(), &fan).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::USAGE);
+            }
+        };
+    debug!(exit = report.exit_code(), "verify --org done");
+    write_stdout(&render::org::render(&report, args.output, color))?;
+    Ok(report.exit_code())
+}
+
+async fn org_command(connect: &ConnectOptions, command: OrgCommand, show: bool) -> anyhow::Result<u8> {
+    // A change without --yes needs a terminal: refuse before the first request.
+    if let OrgCommand::Harden {
+        dry_run: false,
+        yes: false,
+        ..
+    } = &command
+    {
+        if !commands::interactive() {
+            eprintln!(
+                "error: org harden needs confirmation: run it in a terminal, or pass --yes (see the plan with --dry-run)"
+            );
+            return Ok(exit::USAGE);
+        }
+    }
+    let (handle, facts) = match org_handle(connect).await {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    match command {
+        OrgCommand::Status { fan, output } => {
+            let roots = match app::org::member_roots(&handle, &facts, &fan_out(&fan, show)).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(exit::USAGE);
+                }
+            };
+            let status = crate::org::status(&facts, &roots);
+            write_stdout(&match output {
+                PlanFormat::Text => render::org::status_text(&status),
+                PlanFormat::Json => render::org::status_json(&status),
+            })?;
+            Ok(exit::OK)
+        }
+        OrgCommand::Harden {
+            fan,
+            dry_run,
+            yes,
+            output,
+        } => {
+            let fan = fan_out(&fan, show);
+            let roots = match app::org::member_roots(&handle, &facts, &fan).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(exit::USAGE);
+                }
+            };
+            let plan = crate::org::plan_harden(&facts, &roots);
+            write_stdout(&match output {
+                PlanFormat::Text => plan.text(),
+                PlanFormat::Json => plan.json(),
+            })?;
+            if dry_run {
+                return Ok(exit::OK);
+            }
+            if plan.is_noop() {
+                if show {
+                    eprintln!("nothing to change");
+                }
+                return Ok(exit::OK);
+            }
+            if !yes {
+                commands::trap_ctrl_c();
+                let mut term = crate::prompt::Terminal::default();
+                match app::org::confirm_harden(&mut term, &plan) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        eprintln!("cancelled: the typed id did not match; nothing was changed");
+                        return Ok(exit::OK);
+                    }
+                    Err(e) => {
+                        let stop = commands::prompt_stop(e);
+                        eprintln!("error: {}", stop.message);
+                        return Ok(stop.code);
+                    }
+                }
+            }
+            let outcome = app::org::apply_harden(&handle.writer(), &plan, &fan).await;
+            eprint!("{}", outcome.text());
+            Ok(if outcome.ok() { exit::OK } else { exit::FAILED })
+        }
+    }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -147,9 +147,75 @@ pub fn parse_user_name(s: &str) -> Result<String, String> {
     }
 }
 
+/// Accepts an IAM role name (no path): 1-64 of letters, digits and `+=,.@_-`.
+pub fn parse_role_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{} is not an IAM role name: expected 1-64 letters, digits or +=,.@_- (the name only, no path or ARN)",
+            shown(s)
+        ))
+    }
+}
+
+/// Accepts a 12-digit AWS account id.
+pub fn parse_account_id(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.len() == 12 && t.chars().all(|c| c.is_ascii_digit()) {
+        Ok(t.to_string())
+    } else {
+        Err(format!(
+            "{} is not an AWS account id: expected 12 digits, several separated by commas",
+            shown(s)
+        ))
+    }
+}
+
+/// Members read at once: 1 to 256.
+pub fn parse_concurrency(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{} is not a concurrency: expected a whole number from 1 to 256",
+            shown(s)
+        )),
+    }
+}
+
+/// A value for an error message: quoted, control characters escaped, long
+/// values cut so nothing is echoed at length.
+fn shown(s: &str) -> String {
+    let cut: String = s.chars().take(40).collect();
+    let more = if s.chars().count() > 40 { "…" } else { "" };
+    format!("{:?}{more}", cut)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn org_flags() {
+        assert!(parse_account_id("123456789012").is_ok());
+        for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
+            assert!(parse_account_id(bad).is_err(), "{bad}");
+        }
+        assert!(parse_role_name("OrganizationAccountAccessRole").is_ok());
+        for bad in ["", "a/b", "role name", "arn:aws:iam::1:role/x", &"r".repeat(65)] {
+            assert!(parse_role_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_concurrency("16"), Ok(16));
+        for bad in ["0", "-1", "257", "1e9", "x"] {
+            assert!(parse_concurrency(bad).is_err(), "{bad}");
+        }
+        let long = "x".repeat(500);
+        assert!(parse_role_name(&long).unwrap_err().len() < 200);
+    }
 
     #[test]
     fn windows() {

@@ -4,6 +4,7 @@
 //! `aws` is the only module that talks to AWS and fills `facts`, `checks` is
 //! the pure core that turns facts into `finding`s, and `render` prints them.
 
+pub mod app;
 pub mod aws;
 pub mod checks;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod facts;
 pub mod finding;
 pub mod input;
 pub mod mfa;
+pub mod org;
 pub mod pattern;
 pub mod policy;
 pub mod prompt;

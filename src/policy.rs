@@ -152,6 +152,54 @@ pub fn setup_policy() -> Value {
     })
 }
 
+/// Organization reads for `verify --org`, `org status` and `org harden`, from
+/// the management account (or the IAM delegated administrator).
+pub const ORG_READ_ACTIONS: &[&str] = &[
+    "account:GetAlternateContact",
+    "account:GetContactInformation",
+    "account:GetPrimaryEmail",
+    "iam:ListOrganizationsFeatures",
+    "organizations:DescribeOrganization",
+    "organizations:ListAWSServiceAccessForOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListDelegatedAdministrators",
+    "sts:GetCallerIdentity",
+];
+
+/// `org harden`'s organization-level writes.
+pub const ORG_HARDEN_ACTIONS: &[&str] = &[
+    "iam:EnableOrganizationsRootCredentialsManagement",
+    "iam:EnableOrganizationsRootSessions",
+    "organizations:EnableAWSServiceAccess",
+];
+
+/// The policy document for the organization commands: verify's reads for the
+/// management account itself, the organization reads, `sts:AssumeRoot`
+/// limited to the two root-task policies rootguard uses, `sts:AssumeRole`
+/// for `--role`, and harden's writes. What a root session does is limited
+/// by its task policy, not by this document.
+pub fn org_policy() -> Value {
+    let mut reads: Vec<&str> = ORG_READ_ACTIONS
+        .iter()
+        .chain(VERIFY_ACTIONS)
+        .copied()
+        .collect();
+    reads.sort();
+    reads.dedup();
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "RootguardOrgRead", "Effect": "Allow", "Action": reads, "Resource": "*"},
+            {"Sid": "RootguardAssumeRoot", "Effect": "Allow", "Action": ["sts:AssumeRoot"], "Resource": "*",
+             "Condition": {"StringEquals": {"sts:TaskPolicyArn": [
+                 crate::org::AUDIT_TASK_POLICY, crate::org::DELETE_TASK_POLICY]}}},
+            {"Sid": "RootguardMemberRole", "Effect": "Allow", "Action": ["sts:AssumeRole"],
+             "Resource": "arn:aws:iam::*:role/*"},
+            {"Sid": "RootguardOrgHarden", "Effect": "Allow", "Action": ORG_HARDEN_ACTIONS, "Resource": "*"}
+        ]
+    })
+}
+
 /// Every action a policy document allows.
 pub fn actions(policy: &Value) -> Vec<String> {
     policy["Statement"]
@@ -191,6 +239,25 @@ mod tests {
         }
         assert!(!is_read_only("iam:DeleteAccessKey"));
         assert!(!is_read_only("account:PutAlternateContact"));
+    }
+
+    #[test]
+    fn org_policy_limits_assume_root_to_the_two_task_policies() {
+        let p = org_policy();
+        let st = p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Action"] == serde_json::json!(["sts:AssumeRoot"]))
+            .expect("an AssumeRoot statement");
+        let arns = &st["Condition"]["StringEquals"]["sts:TaskPolicyArn"];
+        assert_eq!(arns.as_array().unwrap().len(), 2);
+        assert!(actions(&p).contains(&"organizations:ListAccounts".to_string()));
+        assert_eq!(
+            include_str!("../docs/policies/org.json"),
+            render(&p),
+            "run `rootguard policy org > docs/policies/org.json`"
+        );
     }
 
     #[test]

@@ -10,6 +10,23 @@ use serde::Serialize;
 use crate::checks::fmt_time;
 use crate::finding::{tally, Finding, Report, Status};
 
+pub mod org;
+
+/// Control characters (escape sequences, carriage returns, …) in a string
+/// that came from AWS, made visible as `\u{1b}` and the like, so nothing a
+/// contact name or user agent carries can steer the reader's terminal.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The JSON schema identifier; bump on any incompatible change.
 pub const JSON_SCHEMA: &str = "rootguard.verify/v1";
 
@@ -109,7 +126,7 @@ pub fn text(report: &Report, color: bool) -> String {
         out.push_str(&line(f, id_w, color));
         if f.status != Status::Pass {
             for e in &f.evidence {
-                out.push_str(&format!("{:21}- {e}\n", ""));
+                out.push_str(&format!("{:21}- {}\n", "", escape(e)));
             }
             if matches!(
                 f.status,
@@ -241,7 +258,8 @@ pub fn junit(report: &Report) -> String {
 }
 
 fn md(s: &str) -> String {
-    s.replace('\\', "\\\\")
+    escape(s)
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -287,6 +287,16 @@ impl Reader {
 
     /// `account:GetAlternateContact`; `None` when that contact is not set.
     pub async fn alternate_contact(&self, kind: AlternateKind) -> Fact<Option<AlternateContact>> {
+        self.alternate_contact_of(kind, None).await
+    }
+
+    /// `account:GetAlternateContact` for this account, or with `AccountId`
+    /// for a member (from the management account, with trusted access).
+    pub async fn alternate_contact_of(
+        &self,
+        kind: AlternateKind,
+        account_id: Option<&str>,
+    ) -> Fact<Option<AlternateContact>> {
         let t = match kind {
             AlternateKind::Security => AlternateContactType::Security,
             AlternateKind::Billing => AlternateContactType::Billing,
@@ -295,6 +305,7 @@ impl Reader {
         match self
             .account
             .get_alternate_contact()
+            .set_account_id(account_id.map(str::to_string))
             .alternate_contact_type(t)
             .send()
             .await
@@ -312,7 +323,21 @@ impl Reader {
 
     /// `account:GetContactInformation`; `None` when none is set.
     pub async fn contact_information(&self) -> Fact<Option<ContactInformation>> {
-        match self.account.get_contact_information().send().await {
+        self.contact_information_of(None).await
+    }
+
+    /// `account:GetContactInformation`, with `AccountId` for a member.
+    pub async fn contact_information_of(
+        &self,
+        account_id: Option<&str>,
+    ) -> Fact<Option<ContactInformation>> {
+        match self
+            .account
+            .get_contact_information()
+            .set_account_id(account_id.map(str::to_string))
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.contact_information().map(|c| ContactInformation {
                 full_name: c.full_name().to_string(),
                 address_line1: c.address_line1().to_string(),
@@ -820,6 +845,8 @@ impl Reader {
 
 mod write;
 pub use write::{IamMfa, RootKey, Writer};
+
+pub mod org;
 
 // ------------------------------------------------------------ deploy reads
 

@@ -1,0 +1,479 @@
+//! Renderers for `verify --org` and `org status`: an [`OrgReport`] to text,
+//! JSON (`rootguard.verify-org/v1`), JUnit (one testsuite per account) and
+//! Markdown (an account × check matrix, then details).
+//!
+//! Pure string builders like the rest of `render`; every string from AWS
+//! passes through `escape` (text) or `md` (Markdown) or `xml` (JUnit).
+
+use serde::Serialize;
+
+use super::{escape, icon, label, md, paint, refs, xml, Format};
+use crate::checks::fmt_time;
+use crate::finding::{tally, Finding, Status};
+use crate::org::{AccountResult, OrgReport, OrgStatus};
+
+pub const JSON_SCHEMA: &str = "rootguard.verify-org/v1";
+
+pub fn render(report: &OrgReport, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text(report, color),
+        Format::Json => json(report),
+        Format::Junit => junit(report),
+        Format::Markdown => markdown(report),
+    }
+}
+
+fn counts(findings: &[Finding]) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("total".into(), findings.len().into());
+    for (s, n) in tally(findings) {
+        m.insert(s.as_str().into(), n.into());
+    }
+    m
+}
+
+fn status_cell(findings: &[Finding], s: Status) -> usize {
+    findings.iter().filter(|f| f.status == s).count()
+}
+
+/// An account × status table, the organization's findings, then what did not
+/// pass per account.
+pub fn text(report: &OrgReport, color: bool) -> String {
+    let mut out = format!(
+        "rootguard verify --org: organization {} (management account {}) as {} at {}\n\n",
+        escape(&report.organization_id),
+        report.management_account_id,
+        escape(&report.caller_arn),
+        fmt_time(report.generated_at)
+    );
+    out.push_str("organization\n");
+    for f in &report.findings {
+        out.push_str(&format!(
+            "  {}  {:<8}  {:<24}  {}\n",
+            paint(&format!("{:<7}", label(f.status)), f.status, color),
+            f.severity.as_str(),
+            f.id,
+            f.title
+        ));
+        if f.status != Status::Pass {
+            for e in &f.evidence {
+                out.push_str(&format!("{:45}- {}\n", "", escape(e)));
+            }
+            out.push_str(&format!("{:45}fix: {}\n", "", f.remediation));
+        }
+    }
+    let name_w = report
+        .accounts
+        .iter()
+        .map(|a| a.account.name.chars().count().min(32))
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    out.push_str(&format!(
+        "\n{:<12}  {:<name_w$}  {:<13}  {:>4} {:>4} {:>4} {:>4} {:>6} {:>7}\n",
+        "account", "name", "access", "pass", "fail", "warn", "n/a", "manual", "unknown"
+    ));
+    for a in &report.accounts {
+        let f = &a.findings;
+        let name: String = escape(&a.account.name).chars().take(32).collect();
+        out.push_str(&format!(
+            "{:<12}  {:<name_w$}  {:<13}  {:>4} {:>4} {:>4} {:>4} {:>6} {:>7}\n",
+            a.account.id,
+            name,
+            access_str(a),
+            status_cell(f, Status::Pass),
+            status_cell(f, Status::Fail),
+            status_cell(f, Status::Warn),
+            status_cell(f, Status::NotApplicable),
+            status_cell(f, Status::Manual),
+            status_cell(f, Status::Unknown),
+        ));
+    }
+    for a in &report.accounts {
+        let bad: Vec<&Finding> = a
+            .findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Unknown | Status::Warn))
+            .collect();
+        if bad.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n{} ({})\n",
+            a.account.id,
+            escape(&a.account.name)
+        ));
+        for f in bad {
+            out.push_str(&format!(
+                "  {}  {}\n",
+                paint(&format!("{:<7}", label(f.status)), f.status, color),
+                f.id
+            ));
+            for e in &f.evidence {
+                out.push_str(&format!("{:11}- {}\n", "", escape(e)));
+            }
+            out.push_str(&format!("{:11}fix: {}\n", "", f.remediation));
+        }
+    }
+    let t = report.tally();
+    let parts: Vec<String> = t
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
+        .collect();
+    out.push_str(&format!(
+        "\n{} accounts ({} failing, {} unknown); {} findings: {}\n",
+        report.accounts.len(),
+        report.accounts_with(crate::exit::FAILED),
+        report.accounts_with(crate::exit::UNKNOWN),
+        t.iter().map(|(_, n)| n).sum::<usize>(),
+        parts.join(", ")
+    ));
+    out
+}
+
+fn access_str(a: &AccountResult) -> &'static str {
+    match a.access {
+        crate::org::Access::AssumeRoot => "assume-root",
+        crate::org::Access::Role => "role",
+        crate::org::Access::Management => "management",
+        crate::org::Access::None => "none",
+    }
+}
+
+#[derive(Serialize)]
+struct JsonAccount<'a> {
+    account_id: &'a str,
+    name: &'a str,
+    email: &'a str,
+    access: &'static str,
+    exit_code: u8,
+    summary: serde_json::Map<String, serde_json::Value>,
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct JsonOrg<'a> {
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct JsonOrgReport<'a> {
+    schema: &'static str,
+    rootguard_version: &'static str,
+    generated_at: String,
+    organization_id: &'a str,
+    management_account_id: &'a str,
+    caller_arn: &'a str,
+    root_use_window: &'a str,
+    exit_code: u8,
+    summary: serde_json::Map<String, serde_json::Value>,
+    organization: JsonOrg<'a>,
+    accounts: Vec<JsonAccount<'a>>,
+}
+
+/// The versioned JSON document (schema `rootguard.verify-org/v1`).
+pub fn json(report: &OrgReport) -> String {
+    let all: Vec<Finding> = report.all_findings().cloned().collect();
+    let mut summary = serde_json::Map::new();
+    summary.insert("accounts".into(), report.accounts.len().into());
+    summary.insert(
+        "accounts_failing".into(),
+        report.accounts_with(crate::exit::FAILED).into(),
+    );
+    summary.insert(
+        "accounts_unknown".into(),
+        report.accounts_with(crate::exit::UNKNOWN).into(),
+    );
+    summary.extend(counts(&all));
+    let doc = JsonOrgReport {
+        schema: JSON_SCHEMA,
+        rootguard_version: env!("CARGO_PKG_VERSION"),
+        generated_at: fmt_time(report.generated_at),
+        organization_id: &report.organization_id,
+        management_account_id: &report.management_account_id,
+        caller_arn: &report.caller_arn,
+        root_use_window: &report.root_use_window,
+        exit_code: report.exit_code(),
+        summary,
+        organization: JsonOrg {
+            findings: &report.findings,
+        },
+        accounts: report
+            .accounts
+            .iter()
+            .map(|a| JsonAccount {
+                account_id: &a.account.id,
+                name: &a.account.name,
+                email: &a.account.email,
+                access: access_str(a),
+                exit_code: a.exit_code(),
+                summary: counts(&a.findings),
+                findings: &a.findings,
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn junit_suite(out: &mut String, name: &str, classname: &str, findings: &[Finding], ts: &str) {
+    let n = |s: Status| findings.iter().filter(|f| f.status == s).count();
+    out.push_str(&format!(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" timestamp=\"{ts}\">\n",
+        xml(name),
+        findings.len(),
+        n(Status::Fail),
+        n(Status::Unknown),
+        n(Status::NotApplicable) + n(Status::Manual),
+    ));
+    for f in findings {
+        let body = {
+            let mut b = f.evidence.join("\n");
+            b.push_str(&format!("\nremediation: {}", f.remediation));
+            xml(&b)
+        };
+        let first = xml(f.evidence.first().map(String::as_str).unwrap_or(f.title));
+        out.push_str(&format!(
+            "    <testcase classname=\"{}\" name=\"{}\">\n",
+            xml(classname),
+            f.id
+        ));
+        match f.status {
+            Status::Fail => out.push_str(&format!(
+                "      <failure type=\"fail\" message=\"{first}\">{body}</failure>\n"
+            )),
+            Status::Unknown => out.push_str(&format!(
+                "      <error type=\"unknown\" message=\"{first}\">{body}</error>\n"
+            )),
+            Status::NotApplicable | Status::Manual => out.push_str(&format!(
+                "      <skipped message=\"{}: {first}\"/>\n",
+                f.status.as_str()
+            )),
+            Status::Warn => out.push_str(&format!("      <system-out>warn: {body}</system-out>\n")),
+            Status::Pass => {}
+        }
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n");
+}
+
+/// One `<testsuite>` for the organization's checks and one per account.
+pub fn junit(report: &OrgReport) -> String {
+    let all: Vec<Finding> = report.all_findings().cloned().collect();
+    let n = |s: Status| all.iter().filter(|f| f.status == s).count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"rootguard verify --org {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
+        xml(&report.organization_id),
+        all.len(),
+        n(Status::Fail),
+        n(Status::Unknown),
+        n(Status::NotApplicable) + n(Status::Manual),
+    ));
+    let ts = fmt_time(report.generated_at);
+    junit_suite(
+        &mut out,
+        &format!("rootguard organization {}", report.organization_id),
+        &format!("rootguard.{}", report.organization_id),
+        &report.findings,
+        &ts,
+    );
+    for a in &report.accounts {
+        junit_suite(
+            &mut out,
+            &format!("rootguard verify {} {}", a.account.id, a.account.name),
+            &format!("rootguard.{}", a.account.id),
+            &a.findings,
+            &ts,
+        );
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// An account × check matrix, then the organization's findings and each
+/// account's findings that did not pass.
+pub fn markdown(report: &OrgReport) -> String {
+    let code = report.exit_code();
+    let verdict = match code {
+        crate::exit::OK => "PASS",
+        crate::exit::FAILED => "FAIL",
+        _ => "INCOMPLETE (some checks could not be decided)",
+    };
+    let mut out = String::from("# rootguard audit report: root users of an AWS organization\n\n");
+    out.push_str("| | |\n|---|---|\n");
+    out.push_str(&format!(
+        "| Organization | `{}` |\n",
+        md(&report.organization_id)
+    ));
+    out.push_str(&format!(
+        "| Management account | `{}` |\n",
+        report.management_account_id
+    ));
+    out.push_str(&format!("| Audited as | `{}` |\n", md(&report.caller_arn)));
+    out.push_str(&format!(
+        "| Generated | {} |\n",
+        fmt_time(report.generated_at)
+    ));
+    out.push_str(&format!("| Accounts | {} |\n", report.accounts.len()));
+    out.push_str(&format!("| Result | **{verdict}** (exit {code}) |\n\n"));
+    let ids: Vec<&'static str> = report
+        .accounts
+        .iter()
+        .flat_map(|a| a.findings.iter().map(|f| f.id))
+        .fold(Vec::new(), |mut v, id| {
+            if !v.contains(&id) {
+                v.push(id);
+            }
+            v
+        });
+    out.push_str("## Accounts × checks\n\n| Account | Name | Access |");
+    for id in &ids {
+        out.push_str(&format!(" `{id}` |"));
+    }
+    out.push_str("\n|---|---|---|");
+    for _ in &ids {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for a in &report.accounts {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |",
+            a.account.id,
+            md(&a.account.name),
+            access_str(a)
+        ));
+        for id in &ids {
+            let cell = a
+                .findings
+                .iter()
+                .find(|f| f.id == *id)
+                .map(|f| icon(f.status))
+                .unwrap_or("");
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out.push_str("\n## Organization\n");
+    for f in &report.findings {
+        finding_md(&mut out, f);
+    }
+    for a in &report.accounts {
+        let shown: Vec<&Finding> = a
+            .findings
+            .iter()
+            .filter(|f| !matches!(f.status, Status::Pass | Status::NotApplicable))
+            .collect();
+        if shown.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n## Account {} ({})\n",
+            a.account.id,
+            md(&a.account.name)
+        ));
+        for f in shown {
+            finding_md(&mut out, f);
+        }
+    }
+    out
+}
+
+fn finding_md(out: &mut String, f: &Finding) {
+    out.push_str(&format!(
+        "\n### {}\n\n{} **{}**: {}  \nSeverity: {} · CIS: {} · Security Hub: {}\n\nEvidence:\n\n",
+        f.id,
+        icon(f.status),
+        f.status.as_str(),
+        md(f.title),
+        f.severity.as_str(),
+        refs(&f.references.cis),
+        refs(&f.references.security_hub)
+    ));
+    for e in &f.evidence {
+        out.push_str(&format!("- {}\n", md(e)));
+    }
+    if f.status != Status::Pass && f.status != Status::NotApplicable {
+        out.push_str(&format!("\nRemediation: {}\n", md(&f.remediation)));
+    }
+}
+
+/// `org status` as text.
+pub fn status_text(s: &OrgStatus) -> String {
+    let yn = |v: Option<bool>| match v {
+        Some(true) => "enabled",
+        Some(false) => "not enabled",
+        None => "unknown",
+    };
+    let mut out = format!(
+        "organization {} (management account {})\n",
+        escape(&s.organization_id),
+        s.management_account_id
+    );
+    out.push_str(&format!(
+        "  RootCredentialsManagement  {}\n  RootSessions               {}\n",
+        yn(s.features.root_credentials_management),
+        yn(s.features.root_sessions)
+    ));
+    if let Some(e) = &s.features.error {
+        out.push_str(&format!("    ({})\n", escape(e)));
+    }
+    for t in &s.trusted_access {
+        out.push_str(&format!(
+            "  trusted access {:<22} {}\n",
+            t.service_principal,
+            yn(t.enabled)
+        ));
+    }
+    match (&s.delegated_administrators, &s.delegated_administrators_error) {
+        (Some(l), _) if l.is_empty() => out.push_str("  IAM delegated administrator: none\n"),
+        (Some(l), _) => out.push_str(&format!(
+            "  IAM delegated administrator: {}\n",
+            l.join(", ")
+        )),
+        (None, e) => out.push_str(&format!(
+            "  IAM delegated administrator: unknown ({})\n",
+            escape(e.as_deref().unwrap_or("not read"))
+        )),
+    }
+    let m = &s.members;
+    out.push_str(&format!(
+        "\nmembers: {} total, {} without root credentials, {} not read\n  with a root password          {}\n  with root access keys         {}\n  with root signing certificates {}\n  with root MFA devices         {}\n",
+        m.total,
+        m.without_root_credentials,
+        m.not_read,
+        m.with_password,
+        m.with_access_keys,
+        m.with_signing_certificates,
+        m.with_mfa_devices
+    ));
+    if !s.members_with_root_credentials.is_empty() {
+        out.push_str("\nmembers that still have root credentials:\n");
+        for c in &s.members_with_root_credentials {
+            out.push_str(&format!(
+                "  {}  {}: {}\n",
+                c.account_id,
+                escape(&c.name),
+                c.detail.join(", ")
+            ));
+        }
+        out.push_str("remove them with `rootguard org harden`\n");
+    }
+    if !s.members_not_read.is_empty() {
+        out.push_str("\nmembers not read:\n");
+        for c in &s.members_not_read {
+            out.push_str(&format!(
+                "  {}  {}: {}\n",
+                c.account_id,
+                escape(&c.name),
+                escape(&c.detail.join("; "))
+            ));
+        }
+    }
+    out
+}
+
+pub fn status_json(s: &OrgStatus) -> String {
+    serde_json::to_string_pretty(s).unwrap_or_default() + "\n"
+}
