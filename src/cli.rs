@@ -343,7 +343,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let outcome = match command {
                     Command::Verify(args)
                         if !args.org
-                            && (!args.fan.accounts.is_empty() || args.fan.concurrency.is_some()) =>
+                            && (!args.fan.accounts.is_empty()
+                                || args.fan.concurrency.is_some()) =>
                     {
                         eprintln!("error: --accounts and --concurrency need --org");
                         return Ok(exit::USAGE);
@@ -406,9 +407,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         )
                         .await
                     }
-                    Command::Completions { .. }
-                    | Command::Policy { .. }
-                    | Command::Template => {
+                    Command::Completions { .. } | Command::Policy { .. } | Command::Template => {
                         unreachable!()
                     }
                 };
@@ -459,9 +458,7 @@ fn fan_out(fan: &FanArgs, show: bool) -> app::org::FanOut {
 }
 
 /// The organization's facts, or exit 2 with where to run it.
-async fn org_handle(
-    connect: &ConnectOptions,
-) -> Result<(OrgHandle, crate::org::OrgFacts), String> {
+async fn org_handle(connect: &ConnectOptions) -> Result<(OrgHandle, crate::org::OrgFacts), String> {
     let config = aws::load_config(connect).await;
     let reader = Reader::new(&config, connect);
     let handle = OrgHandle::new(&reader);
@@ -485,20 +482,24 @@ async fn verify_org(
         }
     };
     let fan = fan_out(&args.fan, show);
-    let report =
-        match app::org::verify_org(&handle, &facts, &req, args.role.as_deref(), &fan).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(exit::USAGE);
-            }
-        };
+    let report = match app::org::verify_org(&handle, &facts, &req, args.role.as_deref(), &fan).await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
     debug!(exit = report.exit_code(), "verify --org done");
     write_stdout(&render::org::render(&report, args.output, color))?;
     Ok(report.exit_code())
 }
 
-async fn org_command(connect: &ConnectOptions, command: OrgCommand, show: bool) -> anyhow::Result<u8> {
+async fn org_command(
+    connect: &ConnectOptions,
+    command: OrgCommand,
+    show: bool,
+) -> anyhow::Result<u8> {
     // A change without --yes needs a terminal: refuse before the first request.
     if let OrgCommand::Harden {
         dry_run: false,

@@ -206,7 +206,13 @@ mod tests {
             assert!(parse_account_id(bad).is_err(), "{bad}");
         }
         assert!(parse_role_name("OrganizationAccountAccessRole").is_ok());
-        for bad in ["", "a/b", "role name", "arn:aws:iam::1:role/x", &"r".repeat(65)] {
+        for bad in [
+            "",
+            "a/b",
+            "role name",
+            "arn:aws:iam::1:role/x",
+            &"r".repeat(65),
+        ] {
             assert!(parse_role_name(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_concurrency("16"), Ok(16));

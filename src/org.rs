@@ -19,8 +19,7 @@ use crate::facts::{
 use crate::finding::{tally, Finding, References, Severity, Status};
 
 /// The two root-task policies rootguard uses, and nothing else.
-pub const AUDIT_TASK_POLICY: &str =
-    "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";
+pub const AUDIT_TASK_POLICY: &str = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";
 pub const DELETE_TASK_POLICY: &str =
     "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials";
 /// `sts:AssumeRoot` sessions last at most 900 s; rootguard's need seconds.
@@ -144,7 +143,11 @@ impl MemberRoot {
 
 /// Whether an MFA serial number names a virtual (authenticator app) device.
 pub fn is_virtual_mfa(serial: &str) -> bool {
-    serial.starts_with("arn:") && serial.split(':').nth(5).is_some_and(|r| r.starts_with("mfa/"))
+    serial.starts_with("arn:")
+        && serial
+            .split(':')
+            .nth(5)
+            .is_some_and(|r| r.starts_with("mfa/"))
 }
 
 /// How a member account was read.

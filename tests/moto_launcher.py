@@ -14,7 +14,14 @@ the rest. This launcher wraps moto's WSGI app and adds, per account:
 * iam:ListOrganizationsFeatures;
 * a credential report that stays "in progress" for a while, so callers must poll;
 * AccessDenied injection for chosen actions;
-* a request counter per account.
+* a request counter per account;
+* organizations: a management account with members (moto's Organizations
+  backend), iam:ListOrganizationsFeatures / EnableOrganizationsRoot* with
+  their documented errors, sts:AssumeRoot sessions whose credentials reach the
+  member and may call only their task policy's actions, root-user reads and
+  deletes inside such a session, the Account API with ``AccountId`` (trusted
+  access for account.amazonaws.com required), and sts:AssumeRole into a
+  member's existing role. Sources are listed in docs/testing.md.
 
 Accounts are isolated: every seeded access key is bound to its own 12-digit
 account id (moto's ``x-moto-account-id`` header is set from the key), so tests
@@ -22,6 +29,7 @@ run in parallel without global resets.
 
 Control endpoints (never part of AWS):
   POST /_rootguard/accounts   seed one account from a scenario (JSON body)
+  POST /_rootguard/organization   seed a management account and its members
   GET  /_rootguard/stats?account=ID   request counts for that account
 
 Usage: moto_launcher.py [--port N] [--seed FILE]... [--exit-on-stdin-eof]
@@ -71,6 +79,24 @@ STATS: dict[str, dict[str, int]] = {}
 PENDING: dict[str, tuple[str, str]] = {}
 FAULTS: dict[str, dict[str, dict]] = {}  # account -> service:Action -> {count, status, code}  # subscription arn -> (account id, endpoint)
 ENDPOINT = ""
+ORG_FEATURES: dict[str, set[str]] = {}  # organization id -> enabled centralized-root features
+MEMBER_OF: dict[str, str] = {}  # member account id -> management account id
+ASSUME_ROOT_DENIED: set[str] = set()  # members whose AssumeRoot is refused (an SCP, say)
+ROOT_SESSIONS: dict[str, str] = {}  # session access key -> task policy name
+
+# The root-task policies' actions, from the AWS managed policy reference
+# (IAMAuditRootUserCredentials, IAMDeleteRootUserCredentials); see docs/testing.md.
+TASK_ACTIONS = {
+    "IAMAuditRootUserCredentials": {
+        "GetAccessKeyLastUsed", "GetAccountSummary", "GetLoginProfile", "GetUser",
+        "ListAccessKeys", "ListMFADevices", "ListSigningCertificates",
+    },
+    "IAMDeleteRootUserCredentials": {
+        "DeactivateMFADevice", "DeleteAccessKey", "DeleteLoginProfile", "DeleteSigningCertificate",
+        "DeleteVirtualMFADevice", "GetAccessKeyLastUsed", "GetLoginProfile", "GetUser",
+        "ListAccessKeys", "ListMFADevices", "ListSigningCertificates",
+    },
+}
 
 DATE_FMT = "%Y-%m-%dT%H:%M:%S+00:00"
 
@@ -262,7 +288,8 @@ def seed(scenario: dict) -> dict:
     if scenario.get("root", {}).get("virtual_mfa"):
         seed_root_virtual_mfa(account_id)
 
-    iam = boto_client("iam", account_id)
+    needs_iam = any(scenario.get(k) for k in ("password_policy", "users", "roles"))
+    iam = boto_client("iam", account_id) if needs_iam else None
     if "password_policy" in scenario and scenario["password_policy"] is not None:
         iam.update_account_password_policy(**scenario["password_policy"])
     for user in scenario.get("users", []):
@@ -278,6 +305,11 @@ def seed(scenario: dict) -> dict:
                 AuthenticationCode1="123456",
                 AuthenticationCode2="654321",
             )
+    for role in scenario.get("roles", []):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+        }))
     if scenario.get("chain"):
         seed_chain(account_id, scenario["chain"])
     contacts = scenario.get("alternate_contacts", {})
@@ -524,6 +556,299 @@ def confirm(account_id: str, endpoint: str) -> int:
     return len(arns)
 
 
+
+# ------------------------------------------------------------- organizations
+
+
+def org_backend(management: str):
+    from moto.organizations.models import organizations_backends
+
+    return organizations_backends[management]["aws"]
+
+
+def seed_organization(spec: dict) -> dict:
+    """A management account with an organization and members, each member
+    with its own root state. Members are added to moto's Organizations
+    backend directly (moto's CreateAccount would build a full IAM backend per
+    member, which a thousand-member benchmark cannot afford)."""
+    from moto.organizations.models import FakeAccount, FakeServiceAccess, organizations_backends
+
+    from moto.organizations.models import FakeDelegatedAdministrator
+
+    if "iam.amazonaws.com" not in FakeServiceAccess.TRUSTED_SERVICES:
+        # Trusted access for IAM is what centralized root access needs, and IAM
+        # supports a delegated administrator for it (IAM User Guide,
+        # "Centralize root access for member accounts").
+        FakeServiceAccess.TRUSTED_SERVICES.append("iam.amazonaws.com")
+        FakeDelegatedAdministrator.SUPPORTED_SERVICES.append("iam.amazonaws.com")
+    mgmt_scenario = dict(spec.get("management", {}))
+    mgmt_scenario["organization"] = {"management": True}
+    creds = seed(mgmt_scenario)
+    mgmt = creds["account_id"]
+    backend = org_backend(mgmt)
+    backend.create_organization(region="us-east-1", FeatureSet="ALL")
+    org = backend.org
+    with LOCK:
+        ORG[mgmt] = {"management": True, "id": org.id, "moto": True}
+        ORG_FEATURES[org.id] = set(spec.get("features", []))
+    for p in spec.get("trusted_access", []):
+        backend.enable_aws_service_access(ServicePrincipal=p)
+    members = list(spec.get("members", []))
+    members += [{"name": f"member-{i:04d}"} for i in range(int(spec.get("member_count", 0)))]
+    base = datetime(2020, 1, 1)  # moto keeps naive UTC times
+    ids, member_creds = [], []
+    for i, m in enumerate(members):
+        acct_id = str(m.get("account_id") or f"{uuid.uuid4().int % 10**12:012d}")
+        a = FakeAccount.__new__(FakeAccount)
+        a.type, a.region, a.organization_id = "ACCOUNT", org.region, org.id
+        a.master_account_id = org.master_account_id
+        a.create_account_status_id = f"car-{uuid.uuid4().hex[:8]}"
+        a.id, a.name = acct_id, m.get("name", f"member-{i}")
+        a.email = m.get("email", f"root+{acct_id}@example.com")
+        a.create_time = base + timedelta(seconds=i + 1)  # moto pages ListAccounts by this
+        a.status = a.state = m.get("status", "ACTIVE")
+        a.joined_method, a.parent_id = "CREATED", org.root_id
+        a.attached_policies, a.tags = [], {}
+        backend.accounts.append(a)
+        organizations_backends.master_accounts[acct_id] = (mgmt, "aws")
+        root = dict(m.get("root", {"password_present": False}))
+        scenario = {"account_id": acct_id, "root": root, "organization": {"management": False}}
+        for k in ("contact_information", "alternate_contacts", "roles"):
+            if k in m:
+                scenario[k] = m[k]
+        member_creds.append(seed(scenario))
+        with LOCK:
+            MEMBER_OF[acct_id] = mgmt
+            if m.get("assume_root") in ("deny", "deny-delete"):
+                ASSUME_ROOT_DENIED.add(acct_id if m["assume_root"] == "deny" else f"{acct_id}:delete")
+        ids.append(acct_id)
+    return {"organization_id": org.id, "management": creds, "members": ids, "member_credentials": member_creds}
+
+
+def org_of(account_id: str):
+    """(organization, management account id) for any account of a seeded organization."""
+    mgmt = MEMBER_OF.get(account_id, account_id)
+    o = ORG.get(mgmt)
+    if not o or not o.get("moto"):
+        return None, None
+    return org_backend(mgmt), mgmt
+
+
+def trusted(mgmt: str, principal: str) -> bool:
+    return any(x["ServicePrincipal"] == principal for x in org_backend(mgmt).services)
+
+
+def xml_time(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def root_mfa_devices(account_id: str, st: dict) -> list:
+    if "mfa_devices" not in st:
+        if st.get("virtual_mfa"):
+            st["mfa_devices"] = [f"arn:aws:iam::{account_id}:mfa/root-account-mfa-device"]
+        elif st.get("mfa_enabled"):
+            st["mfa_devices"] = [f"GAHT{account_id[:8]}"]
+        else:
+            st["mfa_devices"] = []
+    return st["mfa_devices"]
+
+
+def root_cert_id(account_id: str, i: int) -> str:
+    return f"ROOTCERT{account_id}{i}"
+
+
+def assume_root(caller: str, form: dict):
+    """sts:AssumeRoot (STS API Reference): only from the management account or
+    the IAM delegated administrator, never as root, for an ACTIVE member, with
+    a root-task policy and at most 900 seconds."""
+    target = form.get("TargetPrincipal", [""])[0]
+    policy = form.get("TaskPolicyArn.arn", [""])[0]
+    duration = int(form.get("DurationSeconds", ["900"])[0] or 900)
+    member = target.split(":")[4] if target.startswith("arn:") else target
+    task = policy.rsplit("/", 1)[-1]
+    if not policy.startswith("arn:aws:iam::aws:policy/root-task/") or task not in TASK_ACTIONS:
+        return query_error("sts", 400, "ValidationError", f"TaskPolicyArn {policy} is not a root-task policy")
+    if duration > 900 or duration < 0:
+        return query_error("sts", 400, "ValidationError", "DurationSeconds must be at most 900")
+    backend, mgmt = org_of(caller)
+    if backend is None or mgmt != caller:
+        return query_error("sts", 403, "AccessDenied", f"account {caller} is not the management account or delegated administrator for IAM")
+    if MEMBER_OF.get(member) != mgmt:
+        return query_error("sts", 403, "AccessDenied", f"{member} is not a member account of the organization")
+    acct = next((a for a in backend.accounts if a.id == member), None)
+    if acct is None or acct.state != "ACTIVE":
+        return query_error("sts", 403, "AccessDenied", f"member account {member} is not ACTIVE")
+    if "RootCredentialsManagement" not in ORG_FEATURES.get(backend.org.id, set()):
+        return query_error("sts", 403, "AccessDenied", "centralized root access (RootCredentialsManagement) is not enabled for the organization")
+    if member in ASSUME_ROOT_DENIED or (
+        task == "IAMDeleteRootUserCredentials" and f"{member}:delete" in ASSUME_ROOT_DENIED
+    ):
+        return query_error(
+            "sts", 403, "AccessDenied",
+            f"User: arn:aws:iam::{caller}:user/auditor is not authorized to perform: sts:AssumeRoot on resource: {member} with an explicit deny in a service control policy",
+        )
+    key = "ASIA" + uuid.uuid4().hex[:16].upper()
+    with LOCK:
+        KEY_TO_ACCOUNT[key] = member
+        ROOT_SESSIONS[key] = task
+        STATS.setdefault(member, {})
+        DENY.setdefault(member, set())
+    inner = (
+        f"<Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>root-session-secret</SecretAccessKey>"
+        f"<SessionToken>root-session-token-{uuid.uuid4().hex}</SessionToken>"
+        f"<Expiration>{xml_time(now() + timedelta(seconds=duration or 900))}</Expiration></Credentials>"
+        f"<SourceIdentity></SourceIdentity>"
+    )
+    return 200, [("Content-Type", "text/xml")], query_xml("sts", "AssumeRoot", inner)
+
+
+def root_session_call(account_id: str, task: str, action: str, form: dict):
+    """IAM calls without a user name in a root session act on the member's root user."""
+    if action not in TASK_ACTIONS[task]:
+        return query_error(
+            "iam", 403, "AccessDenied",
+            f"User: arn:aws:iam::{account_id}:root is not authorized to perform: iam:{action} "
+            f"because no session policy allows the iam:{action} action",
+        )
+    if form.get("UserName"):
+        return None
+    ok = lambda inner: (200, [("Content-Type", "text/xml")], query_xml("iam", action, inner))  # noqa: E731
+    with LOCK:
+        st = ROOT.setdefault(account_id, {"password_present": False})
+        if action in ROOT_KEY_ACTIONS:
+            return root_key_call(account_id, action, form)
+        if action == "GetAccountSummary":
+            return None
+        if action == "GetUser":
+            used = st.get("password_last_used")
+            last = f"<PasswordLastUsed>{report_time(used).replace('+00:00', 'Z')}</PasswordLastUsed>" if used else ""
+            return ok(
+                f"<User><Path>/</Path><UserName>{account_id}</UserName><UserId>{account_id}</UserId>"
+                f"<Arn>arn:aws:iam::{account_id}:root</Arn><CreateDate>{xml_time(now() - timedelta(days=900))}</CreateDate>{last}</User>"
+            )
+        if action == "GetLoginProfile":
+            if not st.get("password_present", True):
+                return query_error("iam", 404, "NoSuchEntity", "Login Profile for the root user cannot be found.")
+            return ok(
+                f"<LoginProfile><UserName>{account_id}</UserName><CreateDate>{xml_time(now() - timedelta(days=900))}</CreateDate>"
+                f"<PasswordResetRequired>false</PasswordResetRequired></LoginProfile>"
+            )
+        if action == "DeleteLoginProfile":
+            if not st.get("password_present", True):
+                return query_error("iam", 404, "NoSuchEntity", "Login Profile for the root user cannot be found.")
+            st["password_present"] = False
+            st.pop("password_last_used", None)
+            return ok("")
+        if action == "ListMFADevices":
+            members = "".join(
+                f"<member><UserName>{account_id}</UserName><SerialNumber>{d}</SerialNumber>"
+                f"<EnableDate>{xml_time(now() - timedelta(days=100))}</EnableDate></member>"
+                for d in root_mfa_devices(account_id, st)
+            )
+            return ok(f"<MFADevices>{members}</MFADevices><IsTruncated>false</IsTruncated>")
+        if action == "DeactivateMFADevice":
+            serial = form.get("SerialNumber", [""])[0]
+            devices = root_mfa_devices(account_id, st)
+            if serial not in devices:
+                return query_error("iam", 404, "NoSuchEntity", f"MFA device {serial} is not assigned to the root user.")
+            devices.remove(serial)
+            if not devices:
+                st["mfa_enabled"] = False
+                st["report_mfa_active"] = False
+            backend = iam_models.iam_backends[account_id]["global"]
+            d = backend.virtual_mfa_devices.get(serial)
+            if d is not None:
+                d.user, d.enable_date = None, None
+            return ok("")
+        if action == "DeleteVirtualMFADevice":
+            serial = form.get("SerialNumber", [""])[0]
+            backend = iam_models.iam_backends[account_id]["global"]
+            if serial in root_mfa_devices(account_id, st):
+                return query_error("iam", 409, "DeleteConflict", "The MFA device is still assigned; deactivate it first.")
+            if backend.virtual_mfa_devices.pop(serial, None) is None:
+                return query_error("iam", 404, "NoSuchEntity", f"VirtualMFADevice with serial {serial} doesn't exist.")
+            return ok("")
+        certs = st.setdefault("signing_certs", [])
+        ids = [root_cert_id(account_id, c.setdefault("n", i)) for i, c in enumerate(certs)]
+        if action == "ListSigningCertificates":
+            members = "".join(
+                f"<member><UserName>{account_id}</UserName><CertificateId>{cid}</CertificateId>"
+                f"<CertificateBody>-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----</CertificateBody>"
+                f"<Status>{'Active' if c.get('active', True) else 'Inactive'}</Status>"
+                f"<UploadDate>{xml_time(now() - timedelta(days=300))}</UploadDate></member>"
+                for cid, c in zip(ids, certs)
+            )
+            return ok(f"<Certificates>{members}</Certificates><IsTruncated>false</IsTruncated>")
+        if action == "DeleteSigningCertificate":
+            cid = form.get("CertificateId", [""])[0]
+            if cid not in ids:
+                return query_error("iam", 404, "NoSuchEntity", f"The Certificate with id {cid} cannot be found.")
+            certs.pop(ids.index(cid))
+            return ok("")
+    return None
+
+
+def org_features_call(caller: str, action: str):
+    """iam:ListOrganizationsFeatures and iam:EnableOrganizationsRoot* (IAM API
+    Reference): management account or delegated administrator only, and only
+    with trusted access for IAM in Organizations."""
+    backend, mgmt = org_of(caller)
+    if backend is None:
+        return None
+    if mgmt != caller:
+        return query_error(
+            "iam", 400, "AccountNotManagementOrDelegatedAdministratorException",
+            "The request was rejected because the account is not the management account or delegated administrator.",
+        )
+    if not trusted(mgmt, "iam.amazonaws.com"):
+        return query_error(
+            "iam", 400, "ServiceAccessNotEnabledException",
+            "The request was rejected because trusted access for IAM is not enabled in AWS Organizations.",
+        )
+    feats = ORG_FEATURES.setdefault(backend.org.id, set())
+    with LOCK:
+        if action == "EnableOrganizationsRootCredentialsManagement":
+            feats.add("RootCredentialsManagement")
+        elif action == "EnableOrganizationsRootSessions":
+            feats.add("RootSessions")
+    listed = "".join(f"<member>{f}</member>" for f in sorted(feats))
+    inner = f"<OrganizationId>{backend.org.id}</OrganizationId><EnabledFeatures>{listed}</EnabledFeatures>"
+    return 200, [("Content-Type", "text/xml")], query_xml("iam", action, inner)
+
+
+def account_api_for_member(caller: str, action: str, req: dict):
+    """The Account API with AccountId (Account Management Reference): only from
+    the management account (or the delegated administrator), for its own
+    members, with trusted access for account.amazonaws.com; the management
+    account may not pass its own id."""
+    target = req.get("AccountId")
+    if not target:
+        return None
+    backend, mgmt = org_of(caller)
+    if backend is None or mgmt != caller or MEMBER_OF.get(target) != mgmt:
+        return json_error(403, "AccessDeniedException", f"account {caller} cannot act on account {target}")
+    if not trusted(mgmt, "account.amazonaws.com"):
+        return json_error(
+            403, "AccessDeniedException",
+            "trusted access for account.amazonaws.com is not enabled in AWS Organizations",
+        )
+    if action == "GetContactInformation":
+        info = CONTACT_INFO.get(target)
+        if not info:
+            return json_error(404, "ResourceNotFoundException", "No contact information found for this account.")
+        return 200, [("Content-Type", "application/json")], json.dumps({"ContactInformation": info}).encode()
+    if action == "GetPrimaryEmail":
+        acct = next((a for a in backend.accounts if a.id == target), None)
+        return 200, [("Content-Type", "application/json")], json.dumps({"PrimaryEmail": acct.email}).encode()
+    return None  # GetAlternateContact: moto honours AccountId itself
+
+
+ORG_MEMBER_REFUSED = {
+    "ListAccounts", "ListAWSServiceAccessForOrganization", "ListDelegatedAdministrators",
+    "EnableAWSServiceAccess", "ListRoots", "ListOrganizationalUnitsForParent",
+}
+
+
 # ---------------------------------------------------------------- middleware
 
 QUERY_NS = {
@@ -688,6 +1013,56 @@ class Launcher:
             if service in QUERY_NS:
                 return query_error(service, 403, "AccessDenied", msg)
             return json_error(403, "AccessDeniedException", msg)
+
+        if access_key in ROOT_SESSIONS:
+            if service != "iam":
+                return query_error(service, 403, "AccessDenied", f"a root session may not call {service}:{action}")
+            answer = root_session_call(account_id, ROOT_SESSIONS[access_key], action, parse_qs(body.decode(errors="replace")))
+            if answer is not None:
+                return answer
+            return None
+
+        if service == "sts" and action == "AssumeRoot":
+            if access_key in ROOT_KEYS:
+                return query_error("sts", 403, "AccessDenied", "the root user cannot call AssumeRoot")
+            return assume_root(account_id, parse_qs(body.decode(errors="replace")))
+
+        if service == "sts" and action == "AssumeRole":
+            form = parse_qs(body.decode(errors="replace"))
+            arn = form.get("RoleArn", [""])[0]
+            parts = arn.split(":")
+            target = parts[4] if len(parts) > 5 else ""
+            role_name = parts[5].split("/")[-1] if len(parts) > 5 else ""
+            iam_b = iam_models.iam_backends[target]["global"] if target else None
+            if not target or not any(r.name == role_name for r in iam_b.roles.values()):
+                return query_error(
+                    "sts", 403, "AccessDenied",
+                    f"User: arn:aws:iam::{account_id}:user/auditor is not authorized to perform: sts:AssumeRole on resource: {arn}",
+                )
+            status, headers, payload = self.capture(environ)
+            m = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", payload)
+            if m:
+                with LOCK:
+                    KEY_TO_ACCOUNT[m.group(1).decode()] = target
+                    STATS.setdefault(target, {})
+                    DENY.setdefault(target, set())
+            code = int(status.split()[0])
+            return code, [(k, v) for k, v in headers if k.lower() != "content-length"], payload
+
+        if service == "organizations" and action in ORG_MEMBER_REFUSED:
+            _, mgmt = org_of(account_id)
+            if mgmt is not None and mgmt != account_id:
+                return json_error(400, "AccessDeniedException", "You don't have permissions to access this resource.")
+
+        if service == "iam" and action in ("ListOrganizationsFeatures", "EnableOrganizationsRootCredentialsManagement", "EnableOrganizationsRootSessions"):
+            answer = org_features_call(account_id, action)
+            if answer is not None:
+                return answer
+
+        if service == "account" and action in ("GetAlternateContact", "GetContactInformation", "GetPrimaryEmail"):
+            answer = account_api_for_member(account_id, action, json.loads(body or b"{}"))
+            if answer is not None:
+                return answer
 
         if service == "sts" and action == "GetCallerIdentity" and access_key in ROOT_KEYS:
             inner = (
@@ -856,6 +1231,18 @@ class Launcher:
         try:
             if path == "/_rootguard/accounts" and environ["REQUEST_METHOD"] == "POST":
                 out = seed(json.loads(body or b"{}"))
+            elif path == "/_rootguard/organization" and environ["REQUEST_METHOD"] == "POST":
+                out = seed_organization(json.loads(body or b"{}"))
+            elif path == "/_rootguard/root":
+                qs = parse_qs(environ.get("QUERY_STRING", ""))
+                acct = qs["account"][0]
+                with LOCK:
+                    st = dict(ROOT.get(acct, {}))
+                    st["mfa_devices"] = list(root_mfa_devices(acct, ROOT.setdefault(acct, {})))
+                    backend, _ = org_of(acct)
+                    st["features"] = sorted(ORG_FEATURES.get(backend.org.id, set())) if backend else []
+                    st["trusted_access"] = [x["ServicePrincipal"] for x in backend.services] if backend else []
+                out = st
             elif path == "/_rootguard/confirm" and environ["REQUEST_METHOD"] == "POST":
                 req = json.loads(body or b"{}")
                 out = {"confirmed": confirm(req["account_id"], req["endpoint"])}

@@ -341,7 +341,10 @@ pub async fn apply_harden(writer: &OrgWriter, plan: &HardenPlan, fan: &FanOut) -
 }
 
 /// The typed confirmation: the person types the organization id.
-pub fn confirm_harden(prompter: &mut dyn Prompter, plan: &HardenPlan) -> Result<bool, crate::prompt::PromptError> {
+pub fn confirm_harden(
+    prompter: &mut dyn Prompter,
+    plan: &HardenPlan,
+) -> Result<bool, crate::prompt::PromptError> {
     let want = plan.organization_id.clone();
     let typed = prompter.input(
         &format!(
@@ -395,16 +398,19 @@ mod tests {
         let err = pick_accounts(&org, &["333333333333".into(), "222222222222".into()])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("--accounts") && err.contains("333333333333"), "{err}");
+        assert!(
+            err.contains("--accounts") && err.contains("333333333333"),
+            "{err}"
+        );
         assert!(!err.contains("222222222222"), "{err}");
     }
 
     #[test]
     fn typed_confirmation_must_be_the_organization_id() {
         let plan = crate::org::plan_harden(&org_with(&["111111111111"]), &[]);
-        let mut yes = Scripted::new(vec!["o-abc".into()]);
+        let mut yes = Scripted::new(["o-abc"]);
         assert!(confirm_harden(&mut yes, &plan).unwrap());
-        let mut no = Scripted::new(vec!["yes".into()]);
+        let mut no = Scripted::new(["yes"]);
         assert!(!confirm_harden(&mut no, &plan).unwrap());
     }
 

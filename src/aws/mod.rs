@@ -112,11 +112,36 @@ where
             };
             FactError::new(action, kind, format!("{code}: {message}"))
         }
-        _ => FactError::new(
-            action,
-            FactErrorKind::Error,
-            DisplayErrorContext(err).to_string(),
-        ),
+        _ => FactError::new(action, FactErrorKind::Error, transport_error(err)),
+    }
+}
+
+/// One line for an error that is not an AWS error answer: a timeout, a
+/// connection failure, or an answer that is not AWS's (the SDK's full debug
+/// text is logged at -v).
+pub(crate) fn transport_error<E, R>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let full = DisplayErrorContext(err).to_string();
+    debug!(error = %full, "request failed");
+    match err {
+        SdkError::TimeoutError(_) => "the request timed out".into(),
+        SdkError::DispatchFailure(_) => format!("cannot connect: {}", short(&full)),
+        SdkError::ResponseError(r) => {
+            let status = format!("{:?}", r.raw());
+            let code = status
+                .split("StatusCode(")
+                .nth(1)
+                .and_then(|s| s.split(')').next())
+                .unwrap_or("?");
+            format!("the endpoint answered HTTP {code} with a body that is not an AWS answer")
+        }
+        _ => short(&full),
     }
 }
 

@@ -47,9 +47,9 @@ pub struct OrgHandle {
     org: aws_sdk_organizations::Client,
 }
 
-fn err_text<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String
+fn err_text<E, R>(e: &SdkError<E, R>) -> String
 where
-    E: std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     match e {
@@ -58,7 +58,7 @@ where
             e.code().unwrap_or("UnknownError"),
             e.message().unwrap_or("")
         ),
-        _ => super::short(&aws_smithy_types::error::display::DisplayErrorContext(e).to_string()),
+        _ => super::transport_error(e),
     }
 }
 
@@ -165,9 +165,8 @@ impl OrgHandle {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                classify("organizations:ListAWSServiceAccessForOrganization", &e)
-            })?;
+            let page = page
+                .map_err(|e| classify("organizations:ListAWSServiceAccessForOrganization", &e))?;
             out.extend(
                 page.enabled_service_principals()
                     .iter()
@@ -223,9 +222,13 @@ impl OrgHandle {
         Ok(self.with_credentials(c, "rootguard-assume-root"))
     }
 
-    fn with_credentials(&self, c: &aws_sdk_sts::types::Credentials, name: &'static str) -> SdkConfig {
-        let expiry = SystemTime::UNIX_EPOCH
-            + Duration::from_secs(c.expiration().secs().max(0) as u64);
+    fn with_credentials(
+        &self,
+        c: &aws_sdk_sts::types::Credentials,
+        name: &'static str,
+    ) -> SdkConfig {
+        let expiry =
+            SystemTime::UNIX_EPOCH + Duration::from_secs(c.expiration().secs().max(0) as u64);
         let creds = Credentials::new(
             c.access_key_id(),
             c.secret_access_key(),
@@ -342,7 +345,12 @@ async fn read_root(iam: &aws_sdk_iam::Client) -> Fact<MemberRoot> {
                     .send()
                     .await
                     .map_err(|e| classify("iam:GetUser", &e))?;
-                Ok((true, user.user().and_then(|u| u.password_last_used()).and_then(to_offset)))
+                Ok((
+                    true,
+                    user.user()
+                        .and_then(|u| u.password_last_used())
+                        .and_then(to_offset),
+                ))
             }
             Err(e) if service_code(&e) == Some("NoSuchEntity") => Ok((false, None)),
             Err(e) => Err(classify("iam:GetLoginProfile", &e)),
@@ -471,7 +479,12 @@ impl OrgWriter {
         let now = read_root(&iam).await?;
         let mut done = Vec::new();
         for serial in &now.mfa_devices {
-            match iam.deactivate_mfa_device().serial_number(serial).send().await {
+            match iam
+                .deactivate_mfa_device()
+                .serial_number(serial)
+                .send()
+                .await
+            {
                 Ok(_) => {}
                 Err(e) if service_code(&e) == Some("NoSuchEntity") => {}
                 Err(e) => return Err(classify("iam:DeactivateMFADevice", &e)),

@@ -426,7 +426,10 @@ pub fn status_text(s: &OrgStatus) -> String {
             yn(t.enabled)
         ));
     }
-    match (&s.delegated_administrators, &s.delegated_administrators_error) {
+    match (
+        &s.delegated_administrators,
+        &s.delegated_administrators_error,
+    ) {
         (Some(l), _) if l.is_empty() => out.push_str("  IAM delegated administrator: none\n"),
         (Some(l), _) => out.push_str(&format!(
             "  IAM delegated administrator: {}\n",

@@ -112,6 +112,16 @@ pub fn fresh_account_id() -> String {
     format!("{:012}", 100_000_000_000 + pid * 10_000 + n)
 }
 
+/// A seeded organization: its id, the management account's caller, member ids.
+#[derive(Clone, Debug)]
+pub struct Org {
+    pub id: String,
+    pub management: Account,
+    pub members: Vec<String>,
+    /// Callers inside each member (for running rootguard from a member).
+    pub member_callers: Vec<Account>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Account {
     pub id: String,
@@ -136,6 +146,77 @@ impl Emulator {
             access_key_id: v["access_key_id"].as_str().unwrap().to_string(),
             secret_access_key: v["secret_access_key"].as_str().unwrap().to_string(),
         }
+    }
+
+    /// Seeds a management account, its organization and members (fresh ids).
+    pub fn seed_org(&self, mut spec: Value) -> Org {
+        if spec.get("management").is_none() {
+            spec["management"] = json!({});
+        }
+        spec["management"]["account_id"] = json!(fresh_account_id());
+        if let Some(members) = spec["members"].as_array_mut() {
+            for m in members {
+                m["account_id"] = json!(fresh_account_id());
+            }
+        }
+        let (status, body) = http(
+            &self.addr,
+            "POST",
+            "/_rootguard/organization",
+            &spec.to_string(),
+        );
+        assert_eq!(status, 200, "seeding the organization failed: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let m = &v["management"];
+        Org {
+            id: v["organization_id"].as_str().unwrap().to_string(),
+            management: Account {
+                id: m["account_id"].as_str().unwrap().to_string(),
+                access_key_id: m["access_key_id"].as_str().unwrap().to_string(),
+                secret_access_key: m["secret_access_key"].as_str().unwrap().to_string(),
+            },
+            members: v["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect(),
+            member_callers: v["member_credentials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| Account {
+                    id: m["account_id"].as_str().unwrap().to_string(),
+                    access_key_id: m["access_key_id"].as_str().unwrap().to_string(),
+                    secret_access_key: m["secret_access_key"].as_str().unwrap().to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A member's root state as the emulator holds it, with the organization's
+    /// features and trusted access.
+    pub fn root_state(&self, account_id: &str) -> Value {
+        let (status, body) = http(
+            &self.addr,
+            "GET",
+            &format!("/_rootguard/root?account={account_id}"),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Requests the launcher counted for an account id.
+    pub fn stats_of(&self, account_id: &str) -> Value {
+        let (status, body) = http(
+            &self.addr,
+            "GET",
+            &format!("/_rootguard/stats?account={account_id}"),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
     }
 
     /// Confirms an email subscription, as the recipient's click would.
