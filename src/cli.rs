@@ -328,6 +328,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         command => {
+            // aws-config panics on some malformed values: refuse them first, by name.
+            if let Err(e) = aws::env::check_process(cli.global.profile.as_deref()) {
+                eprintln!("error: {e}");
+                return Ok(exit::USAGE);
+            }
             let connect = ConnectOptions {
                 profile: cli.global.profile.clone(),
                 region: cli.global.region.clone(),

@@ -225,9 +225,9 @@ pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
     )
     .await?;
     if args.json {
-        print!("{}", plan.json());
+        out!("{}", plan.json());
     } else {
-        print!("{}", plan.text());
+        out!("{}", plan.text());
     }
     if args.dry_run {
         return Ok(exit::OK);
@@ -367,17 +367,17 @@ pub async fn teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Outcom
         )),
         None => {}
     }
-    println!(
+    outln!(
         "teardown plan for account {} in {region}",
         caller.account_id
     );
     for d in &plan.delete {
-        println!("  delete  {d}");
+        outln!("  delete  {d}");
     }
     for k in &plan.keep {
-        println!("  keep    {k}");
+        outln!("  keep    {k}");
     }
-    println!(
+    outln!(
         "trails, log groups and anything not tagged {}={} are left alone",
         deploy::TAG_KEY,
         deploy::TAG_VALUE
@@ -451,10 +451,10 @@ pub async fn alarm_test(opts: &ConnectOptions, alarm: &str) -> Outcome {
             code: exit::FAILED,
             message: format!("failed to set alarm {alarm} to ALARM: {}", e.describe()),
         })?;
-    println!("alarm {alarm} set to ALARM in {region} (CloudWatch returns it to OK at its next evaluation)");
+    outln!("alarm {alarm} set to ALARM in {region} (CloudWatch returns it to OK at its next evaluation)");
     let mut reached = 0;
     if topics.is_empty() {
-        println!("warning: the alarm has no SNS action, so the drill notified nobody");
+        outln!("warning: the alarm has no SNS action, so the drill notified nobody");
     }
     for arn in topics {
         let t = reader.topic_facts(arn).await;
@@ -467,7 +467,7 @@ pub async fn alarm_test(opts: &ConnectOptions, alarm: &str) -> Outcome {
                     .collect();
                 let pending = subs.len() - confirmed.len();
                 reached += confirmed.len();
-                println!(
+                outln!(
                     "topic {arn}: {} confirmed subscriber(s){}{}",
                     confirmed.len(),
                     if confirmed.is_empty() {
@@ -482,14 +482,14 @@ pub async fn alarm_test(opts: &ConnectOptions, alarm: &str) -> Outcome {
                     }
                 );
             }
-            Err(e) => println!("topic {arn}: subscriptions unknown: {}", e.describe()),
+            Err(e) => outln!("topic {arn}: subscriptions unknown: {}", e.describe()),
         }
     }
     if reached == 0 {
-        println!("warning: no confirmed subscriber: nobody received this drill. Confirm the subscription email, then run the drill again.");
+        outln!("warning: no confirmed subscriber: nobody received this drill. Confirm the subscription email, then run the drill again.");
         return Ok(exit::FAILED);
     }
-    println!("check the inbox(es) above for an ALARM notification for {alarm}");
+    outln!("check the inbox(es) above for an ALARM notification for {alarm}");
     Ok(exit::OK)
 }
 
@@ -596,13 +596,13 @@ pub async fn events(
             "since": fmt_time(start),
             "events": rows,
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&doc).expect("events serialize")
         );
         return Ok(exit::OK);
     }
-    println!(
+    outln!(
         "root activity in {group} ({region}) since {}: {} event(s)",
         fmt_time(start),
         rows.len()
@@ -610,13 +610,13 @@ pub async fn events(
     if rows.is_empty() {
         return Ok(exit::OK);
     }
-    println!(
+    outln!(
         "{:<20}  {:<24}  {:<15}  {:<3}  {:<12}  {:<22}  USER AGENT",
         "TIME", "EVENT", "SOURCE IP", "MFA", "REGION", "ERROR"
     );
     for r in &rows {
         let ua: String = r.user_agent.chars().take(60).collect();
-        println!(
+        outln!(
             "{:<20}  {:<24}  {:<15}  {:<3}  {:<12}  {:<22}  {ua}",
             r.time,
             r.event_name,

@@ -4,6 +4,9 @@
 //! `aws` is the only module that talks to AWS and fills `facts`, `checks` is
 //! the pure core that turns facts into `finding`s, and `render` prints them.
 
+#[macro_use]
+pub mod out;
+
 pub mod app;
 pub mod aws;
 pub mod checks;

@@ -208,3 +208,52 @@ fn help_version_and_completions() {
         );
     }
 }
+
+#[test]
+fn malformed_aws_environment_and_config_values_exit_2_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_config = dir.path().join("config");
+    std::fs::write(&bad_config, "[default]\nmax_attempts = banana\n").unwrap();
+    let trap = Trap::new();
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (vec![("AWS_MAX_ATTEMPTS", "banana".into())], "AWS_MAX_ATTEMPTS"),
+        (vec![("AWS_RETRY_MODE", "yolo".into())], "AWS_RETRY_MODE"),
+        (vec![("AWS_ENDPOINT_URL", String::new())], "AWS_ENDPOINT_URL"),
+        (vec![("AWS_REGION", "moon base".into())], "AWS_REGION"),
+        (
+            vec![("AWS_CONFIG_FILE", bad_config.display().to_string())],
+            "max_attempts",
+        ),
+        (vec![("AWS_PROFILE", "ghost".into())], "\"ghost\" was not found"),
+    ];
+    for (vars, needle) in cases {
+        for args in [&["verify"][..], &["events"][..], &["org", "status"][..]] {
+            let mut cmd = bare_command();
+            cmd.env("AWS_ENDPOINT_URL", trap.url())
+                .env("AWS_ACCESS_KEY_ID", "AKIATEST")
+                .env("AWS_SECRET_ACCESS_KEY", "secret")
+                .args(args);
+            for (k, v) in &vars {
+                cmd.env(k, v);
+            }
+            let r = run(cmd);
+            assert_eq!(r.code, 2, "{vars:?} {args:?}: {}", r.stderr);
+            assert!(r.stderr.contains(needle), "{vars:?}: {}", r.stderr);
+            assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+            assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+        }
+    }
+    let file = bad_config.display().to_string();
+    let mut cmd = bare_command();
+    cmd.env("AWS_CONFIG_FILE", &file).args(["verify"]);
+    assert!(run(cmd).stderr.contains(&file), "the message names the file");
+    assert_eq!(trap.connections(), 0, "bad environment makes no request");
+}
+
+#[test]
+fn completions_into_a_closed_pipe_end_quietly() {
+    let mut cmd = bare_command();
+    cmd.args(["completions", "bash"]);
+    let (status, stderr) = run_with_closed_stdout(cmd);
+    assert_quiet_pipe_exit(status, &stderr, "completions bash");
+}

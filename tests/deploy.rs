@@ -708,3 +708,16 @@ fn quiet_keeps_warnings_and_drops_progress() {
     let again = rg(&acct, &["-q", "deploy", "--email", EMAIL, "--yes"]);
     assert!(again.stderr.is_empty(), "{}", again.stderr);
 }
+
+#[test]
+fn events_and_alarm_test_into_a_closed_pipe_end_quietly() {
+    let acct = emulator().seed(trail_only());
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+    emulator().confirm(&acct, EMAIL);
+    for args in [&["events", "--since", "2h"][..], &["alarm", "test"][..]] {
+        let mut cmd = rootguard_as(&acct);
+        cmd.args(args);
+        let (status, stderr) = run_with_closed_stdout(cmd);
+        assert_quiet_pipe_exit(status, &stderr, &args.join(" "));
+    }
+}

@@ -1266,6 +1266,13 @@ class Launcher:
                     }
                     for d in backend.virtual_mfa_devices.values()
                 ]
+            elif path == "/_rootguard/stats" and "all=1" in environ.get("QUERY_STRING", ""):
+                with LOCK:
+                    by = {}
+                    for acct_stats in STATS.values():
+                        for k, v in acct_stats.items():
+                            by[k] = by.get(k, 0) + v
+                out = {"account_id": "*", "requests": sum(by.values()), "by_action": by}
             elif path == "/_rootguard/stats":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 acct = qs.get("account", [""])[0]

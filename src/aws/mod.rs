@@ -871,6 +871,7 @@ impl Reader {
 mod write;
 pub use write::{IamMfa, RootKey, Writer};
 
+pub mod env;
 pub mod org;
 
 // ------------------------------------------------------------ deploy reads

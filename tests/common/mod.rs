@@ -462,3 +462,29 @@ pub fn writes(account: &Account) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// Runs `cmd` with its stdout closed before it writes (as `| head -0` would):
+/// the exit status, and stderr. A panic would show as exit 101.
+pub fn run_with_closed_stdout(mut cmd: Command) -> (std::process::ExitStatus, String) {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("failed to run rootguard");
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap(), err)
+}
+
+/// Quiet on a closed pipe: exit 0, or killed by SIGPIPE (141 in a shell), never a panic.
+pub fn assert_quiet_pipe_exit(status: std::process::ExitStatus, stderr: &str, what: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        status.code() == Some(0) || status.signal() == Some(13),
+        "{what}: {status:?}\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+}
