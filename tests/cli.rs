@@ -257,3 +257,50 @@ fn completions_into_a_closed_pipe_end_quietly() {
     let (status, stderr) = run_with_closed_stdout(cmd);
     assert_quiet_pipe_exit(status, &stderr, "completions bash");
 }
+
+#[test]
+fn an_endpoint_that_is_not_aws_gets_its_own_message() {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 20\r\nConnection: close\r\n\r\n<h1>not found</h1>\r\n",
+            );
+        }
+    });
+    let mut cmd = bare_command();
+    cmd.env("AWS_ENDPOINT_URL", &url)
+        .env("AWS_ACCESS_KEY_ID", "AKIATEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .args(["verify"]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with(&format!("error: the endpoint {url} does not speak AWS: it answered HTTP 404")),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("rejected the credentials"));
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+}
+
+#[test]
+fn aws_unavailable_after_retries_is_not_called_a_credential_problem() {
+    let acct = emulator().seed(serde_json::json!({
+        "faults": {"sts:GetCallerIdentity": {"count": 50, "status": 503, "code": "ServiceUnavailable"}}
+    }));
+    let mut cmd = rootguard_as(&acct);
+    cmd.env("AWS_MAX_ATTEMPTS", "2").args(["verify"]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("AWS is unavailable"), "{}", r.stderr);
+    assert!(r.stderr.contains("HTTP 503"), "{}", r.stderr);
+    assert!(!r.stderr.contains("rejected the credentials"), "{}", r.stderr);
+    let n = emulator().stats(&acct)["by_action"]["sts:GetCallerIdentity"].as_u64();
+    assert_eq!(n, Some(2), "retried by the SDK up to AWS_MAX_ATTEMPTS");
+}

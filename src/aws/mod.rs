@@ -72,7 +72,26 @@ pub enum ConnectError {
     Unreachable { endpoint: String, detail: String },
     #[error("AWS rejected the credentials: {0}")]
     Rejected(String),
+    #[error("the endpoint {endpoint} does not speak AWS: it answered HTTP {status} without an AWS error (check AWS_ENDPOINT_URL / --endpoint-url)")]
+    NotAws { endpoint: String, status: u16 },
+    #[error("AWS is unavailable at {endpoint}: {detail}, still failing after the SDK's retries; try again later")]
+    Unavailable { endpoint: String, detail: String },
+    #[error("sts:GetCallerIdentity failed: {0}")]
+    Refused(String),
 }
+
+/// Error codes that mean the credentials themselves were refused.
+const CREDENTIAL_CODES: &[&str] = &[
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+    "IncompleteSignature",
+    "AccessDenied",
+    "AccessDeniedException",
+];
 
 /// Who is calling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,12 +217,36 @@ impl Reader {
         use ConnectError::*;
         let out = self.sts.get_caller_identity().send().await.map_err(|e| {
             let detail = DisplayErrorContext(&e).to_string();
+            debug!(error = %detail, "sts:GetCallerIdentity failed");
             match &e {
-                SdkError::ServiceError(_) => Rejected(format!(
-                    "{}: {}",
-                    e.code().unwrap_or("UnknownError"),
-                    e.message().unwrap_or("")
-                )),
+                SdkError::ServiceError(se) => {
+                    let status = se.raw().status().as_u16();
+                    let text = format!(
+                        "{}: {}",
+                        e.code().unwrap_or("UnknownError"),
+                        e.message().unwrap_or("")
+                    );
+                    match e.code() {
+                        None => NotAws {
+                            endpoint: self.endpoint.clone(),
+                            status,
+                        },
+                        Some(c) if CREDENTIAL_CODES.contains(&c) => Rejected(text),
+                        Some(_) if status >= 500 || status == 429 => Unavailable {
+                            endpoint: self.endpoint.clone(),
+                            detail: format!("HTTP {status} {text}"),
+                        },
+                        Some(c) if c.contains("Throttl") => Unavailable {
+                            endpoint: self.endpoint.clone(),
+                            detail: text,
+                        },
+                        Some(_) => Refused(text),
+                    }
+                }
+                SdkError::ResponseError(r) => NotAws {
+                    endpoint: self.endpoint.clone(),
+                    status: r.raw().status().as_u16(),
+                },
                 _ if detail.contains("credential") || detail.contains("profile") => Credentials {
                     profile: self.profile.clone(),
                     detail: short(&detail),
