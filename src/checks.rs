@@ -1,6 +1,6 @@
 //! The check catalogue: pure functions from an [`AccountFacts`] snapshot to findings.
 //!
-//! This module owns every pass/fail rule of PRODUCT.md's check catalogue. It must
+//! This module owns every pass/fail rule of the check catalogue (docs/checks.md). It must
 //! not do I/O, call AWS or know SDK types: it reads plain facts and returns
 //! [`Finding`]s. A source that could not be read makes a check `unknown`
 //! (naming the failed action) unless another source already proves a `fail`.

@@ -612,7 +612,12 @@ pub async fn events(
     }
     outln!(
         "{:<20}  {:<24}  {:<15}  {:<3}  {:<12}  {:<22}  USER AGENT",
-        "TIME", "EVENT", "SOURCE IP", "MFA", "REGION", "ERROR"
+        "TIME",
+        "EVENT",
+        "SOURCE IP",
+        "MFA",
+        "REGION",
+        "ERROR"
     );
     for r in &rows {
         let ua: String = r.user_agent.chars().take(60).collect();

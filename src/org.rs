@@ -2,7 +2,7 @@
 //! organization and its members' root users, the org-level checks, each
 //! member's findings, and the `org harden` plan.
 //!
-//! This module owns the rules of PRODUCT.md's "Organizations" section. Like
+//! This module owns the organization rules of docs/checks.md (`org-root-management`, `member-root-credentials`, member checks). Like
 //! `checks`, it is pure: it takes facts the adapter read (`crate::aws::org`)
 //! and returns findings, reports and plans. It must not do I/O or know SDK
 //! types. A member whose root could not be read is `unknown` naming the

@@ -216,15 +216,24 @@ fn malformed_aws_environment_and_config_values_exit_2_naming_them() {
     std::fs::write(&bad_config, "[default]\nmax_attempts = banana\n").unwrap();
     let trap = Trap::new();
     let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
-        (vec![("AWS_MAX_ATTEMPTS", "banana".into())], "AWS_MAX_ATTEMPTS"),
+        (
+            vec![("AWS_MAX_ATTEMPTS", "banana".into())],
+            "AWS_MAX_ATTEMPTS",
+        ),
         (vec![("AWS_RETRY_MODE", "yolo".into())], "AWS_RETRY_MODE"),
-        (vec![("AWS_ENDPOINT_URL", String::new())], "AWS_ENDPOINT_URL"),
+        (
+            vec![("AWS_ENDPOINT_URL", String::new())],
+            "AWS_ENDPOINT_URL",
+        ),
         (vec![("AWS_REGION", "moon base".into())], "AWS_REGION"),
         (
             vec![("AWS_CONFIG_FILE", bad_config.display().to_string())],
             "max_attempts",
         ),
-        (vec![("AWS_PROFILE", "ghost".into())], "\"ghost\" was not found"),
+        (
+            vec![("AWS_PROFILE", "ghost".into())],
+            "\"ghost\" was not found",
+        ),
     ];
     for (vars, needle) in cases {
         for args in [&["verify"][..], &["events"][..], &["org", "status"][..]] {
@@ -246,7 +255,10 @@ fn malformed_aws_environment_and_config_values_exit_2_naming_them() {
     let file = bad_config.display().to_string();
     let mut cmd = bare_command();
     cmd.env("AWS_CONFIG_FILE", &file).args(["verify"]);
-    assert!(run(cmd).stderr.contains(&file), "the message names the file");
+    assert!(
+        run(cmd).stderr.contains(&file),
+        "the message names the file"
+    );
     assert_eq!(trap.connections(), 0, "bad environment makes no request");
 }
 
@@ -280,8 +292,9 @@ fn an_endpoint_that_is_not_aws_gets_its_own_message() {
     let r = run(cmd);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr
-            .starts_with(&format!("error: the endpoint {url} does not speak AWS: it answered HTTP 404")),
+        r.stderr.starts_with(&format!(
+            "error: the endpoint {url} does not speak AWS: it answered HTTP 404"
+        )),
         "{}",
         r.stderr
     );
@@ -300,7 +313,11 @@ fn aws_unavailable_after_retries_is_not_called_a_credential_problem() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("AWS is unavailable"), "{}", r.stderr);
     assert!(r.stderr.contains("HTTP 503"), "{}", r.stderr);
-    assert!(!r.stderr.contains("rejected the credentials"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("rejected the credentials"),
+        "{}",
+        r.stderr
+    );
     let n = emulator().stats(&acct)["by_action"]["sts:GetCallerIdentity"].as_u64();
     assert_eq!(n, Some(2), "retried by the SDK up to AWS_MAX_ATTEMPTS");
 }

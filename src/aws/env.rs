@@ -63,9 +63,21 @@ type Rule = (fn(&str) -> bool, &'static str);
 
 /// The values checked, by environment variable and by config-file key.
 const RULES: &[(&str, &str, Rule)] = &[
-    ("AWS_MAX_ATTEMPTS", "max_attempts", (valid_attempts, MAX_ATTEMPTS)),
-    ("AWS_RETRY_MODE", "retry_mode", (valid_retry_mode, RETRY_MODE)),
-    ("AWS_ENDPOINT_URL", "endpoint_url", (valid_endpoint, ENDPOINT)),
+    (
+        "AWS_MAX_ATTEMPTS",
+        "max_attempts",
+        (valid_attempts, MAX_ATTEMPTS),
+    ),
+    (
+        "AWS_RETRY_MODE",
+        "retry_mode",
+        (valid_retry_mode, RETRY_MODE),
+    ),
+    (
+        "AWS_ENDPOINT_URL",
+        "endpoint_url",
+        (valid_endpoint, ENDPOINT),
+    ),
     ("AWS_REGION", "region", (valid_region, REGION)),
     ("AWS_DEFAULT_REGION", "", (valid_region, REGION)),
 ];
@@ -163,11 +175,9 @@ pub fn check(
 
 /// The process environment and files.
 pub fn check_process(profile_flag: Option<&str>) -> Result<(), EnvError> {
-    check(
-        profile_flag,
-        &|k| std::env::var(k).ok(),
-        &|p| std::fs::read_to_string(p).ok(),
-    )
+    check(profile_flag, &|k| std::env::var(k).ok(), &|p| {
+        std::fs::read_to_string(p).ok()
+    })
 }
 
 fn shown(v: &str) -> String {
@@ -199,12 +209,10 @@ mod tests {
             ])
             .collect();
         let (config, creds) = (config.to_string(), creds.to_string());
-        check(profile, &|k| vars.get(k).cloned(), &|p| {
-            match p.to_str() {
-                Some("/c") => Some(config.clone()),
-                Some("/k") => Some(creds.clone()),
-                _ => None,
-            }
+        check(profile, &|k| vars.get(k).cloned(), &|p| match p.to_str() {
+            Some("/c") => Some(config.clone()),
+            Some("/k") => Some(creds.clone()),
+            _ => None,
         })
     }
 
@@ -217,15 +225,29 @@ mod tests {
             (&[("AWS_ENDPOINT_URL", "")], "", "AWS_ENDPOINT_URL"),
             (&[("AWS_ENDPOINT_URL", "ftp://x")], "", "AWS_ENDPOINT_URL"),
             (&[("AWS_REGION", "not a region")], "", "AWS_REGION"),
-            (&[], "[default]\nmax_attempts = banana\n", "/c: [default] max_attempts"),
+            (
+                &[],
+                "[default]\nmax_attempts = banana\n",
+                "/c: [default] max_attempts",
+            ),
             (&[], "[default]\nretry_mode = yolo\n", "retry_mode"),
-            (&[("AWS_PROFILE", "dev")], "[profile dev]\nregion = moon\n", "[profile dev] region"),
+            (
+                &[("AWS_PROFILE", "dev")],
+                "[profile dev]\nregion = moon\n",
+                "[profile dev] region",
+            ),
         ];
         for (vars, config, needle) in cases {
             let e = run(None, vars, config, "").unwrap_err().to_string();
             assert!(e.contains(needle), "{vars:?} {config:?}: {e}");
         }
-        assert!(run(None, &[("AWS_MAX_ATTEMPTS", "3"), ("AWS_RETRY_MODE", "adaptive")], "", "").is_ok());
+        assert!(run(
+            None,
+            &[("AWS_MAX_ATTEMPTS", "3"), ("AWS_RETRY_MODE", "adaptive")],
+            "",
+            ""
+        )
+        .is_ok());
         assert!(run(None, &[], "[default]\nmax_attempts = 5\n", "").is_ok());
         // Another profile's bad value does not matter.
         assert!(run(None, &[], "[profile other]\nmax_attempts = x\n", "").is_ok());
@@ -235,10 +257,18 @@ mod tests {
     fn a_missing_profile_names_both_files() {
         let e = run(Some("nope"), &[], "[profile dev]\n", "[dev]\n").unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("\"nope\"") && s.contains("/c") && s.contains("/k") && s.contains("--profile"), "{s}");
+        assert!(
+            s.contains("\"nope\"")
+                && s.contains("/c")
+                && s.contains("/k")
+                && s.contains("--profile"),
+            "{s}"
+        );
         assert!(run(Some("dev"), &[], "", "[dev]\naws_access_key_id = x\n").is_ok());
         assert!(run(Some("dev"), &[], "[profile dev]\nregion = eu-west-1\n", "").is_ok());
-        let e = run(None, &[("AWS_PROFILE", "gone")], "", "").unwrap_err().to_string();
+        let e = run(None, &[("AWS_PROFILE", "gone")], "", "")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("AWS_PROFILE"), "{e}");
         // No profile asked for: the default chain may use env credentials, SSO or IMDS.
         assert!(run(None, &[], "", "").is_ok());
@@ -247,7 +277,9 @@ mod tests {
     #[test]
     fn long_values_are_cut() {
         let long = "x".repeat(1000);
-        let e = run(None, &[("AWS_RETRY_MODE", &long)], "", "").unwrap_err().to_string();
+        let e = run(None, &[("AWS_RETRY_MODE", &long)], "", "")
+            .unwrap_err()
+            .to_string();
         assert!(e.len() < 200, "{e}");
     }
 }

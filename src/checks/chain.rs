@@ -23,7 +23,7 @@ impl TrailJudgement {
     }
 }
 
-/// Applies PRODUCT.md's trail rules: multi-region, logging, read and write
+/// Applies the cloudtrail check's rules (docs/checks.md): multi-region, logging, read and write
 /// management events, delivering to CloudWatch Logs.
 pub fn judge_trail(t: &Trail) -> TrailJudgement {
     let mut j = TrailJudgement::default();
