@@ -60,6 +60,8 @@ pub fn verdict(status: Status, evidence: Vec<String>) -> Verdict {
 pub struct CheckDef {
     pub id: &'static str,
     pub title: &'static str,
+    /// Why it matters, in one sentence: the wizard shows it before each fix.
+    pub why: &'static str,
     pub severity: Severity,
     pub sources: &'static [Source],
     pub remediation: &'static str,
@@ -73,6 +75,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "root-mfa",
         title: "Root user has MFA enabled",
+        why: "Root cannot be limited by any IAM policy; a leaked root password without MFA loses the account.",
         severity: Severity::Critical,
         sources: &[Source::Summary, Source::CredentialReport],
         remediation: "Sign in as root at https://console.aws.amazon.com/ and open Security credentials \
@@ -86,6 +89,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "root-hardware-mfa",
         title: "Root user MFA is hardware or passkey, not virtual",
+        why: "A virtual MFA app can be phished or cloned with the phone; a hardware key or passkey cannot.",
         severity: Severity::Medium,
         sources: &[Source::Summary, Source::VirtualMfa],
         remediation: "Sign in as root, open Security credentials > Multi-factor authentication (MFA), assign a \
@@ -97,6 +101,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "root-access-keys",
         title: "Root user has no active access keys",
+        why: "Root access keys are long-lived, unrestricted credentials; one leak in code or CI hands over the account.",
         severity: Severity::Critical,
         sources: &[Source::Summary, Source::CredentialReport],
         remediation: "Root access keys can be removed only with root's own credentials or, in an organization \
@@ -110,6 +115,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "root-signing-certs",
         title: "Root user has no active X.509 signing certificates",
+        why: "A root signing certificate is another unrestricted long-lived credential.",
         severity: Severity::High,
         sources: &[Source::Summary, Source::CredentialReport],
         remediation: "Sign in as root, open Security credentials > X.509 certificates, make each certificate \
@@ -121,6 +127,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "root-recent-use",
         title: "Root user was not used recently",
+        why: "Root should almost never be used; recent use is either an incident or a habit to break.",
         severity: Severity::High,
         sources: &[Source::CredentialReport],
         remediation: "Find out who used root and why: `rootguard events --since 7d` lists root's API calls and \
@@ -132,6 +139,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "security-contact",
         title: "Security alternate contact is set and reachable",
+        why: "AWS sends security notices (abuse reports, exposed keys) to this contact.",
         severity: Severity::Medium,
         sources: &[Source::AlternateContacts],
         remediation: "Set a monitored security mailbox (a team distribution list, not a person): \
@@ -145,6 +153,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "contact-info",
         title: "Account contact information is complete",
+        why: "AWS uses the account contact details to verify ownership when you need to recover root.",
         severity: Severity::Low,
         sources: &[Source::ContactInformation],
         remediation: "Complete the account's contact information: `aws account put-contact-information`, or \
@@ -157,6 +166,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "password-policy",
         title: "IAM password policy meets CIS",
+        why: "Weak IAM user passwords become the easy way in once root is locked down.",
         severity: Severity::Medium,
         sources: &[Source::PasswordPolicy],
         remediation: "`aws iam update-account-password-policy --minimum-password-length 14 \
@@ -169,6 +179,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "iam-user-mfa",
         title: "Every IAM user with a console password has MFA",
+        why: "The admin users that replace root need MFA as much as root does.",
         severity: Severity::High,
         sources: &[Source::Users],
         remediation: "Enroll a virtual MFA device for each listed user: `rootguard mfa enroll --user NAME` shows \
@@ -180,6 +191,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "org-root-management",
         title: "Organizations centralized root access is enabled",
+        why: "Centralized root access removes member accounts' root credentials altogether.",
         severity: Severity::Medium,
         sources: &[Source::Organization],
         remediation: "In the management account: `aws organizations enable-aws-service-access \
@@ -192,6 +204,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "cloudtrail",
         title: "A multi-region trail records management events to CloudWatch Logs",
+        why: "Without an alarm, nobody learns that root was used until the damage shows.",
         severity: Severity::High,
         sources: &[Source::AlarmChain],
         remediation: "Use a multi-region trail that is logging, records read and write management events and \
@@ -204,6 +217,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: "root-alarm",
         title: "Root activity raises an alarm that reaches a person",
+        why: "Without an alarm, nobody learns that root was used until the damage shows.",
         severity: Severity::High,
         sources: &[Source::AlarmChain],
         remediation: "`rootguard deploy --email you@example.com` creates the metric filter (CIS pattern, \
@@ -233,19 +247,80 @@ pub fn evaluate(facts: &AccountFacts, config: &CheckConfig, checks: &[&CheckDef]
         .collect()
 }
 
-/// A verdict with the catalogue entry's static data attached.
+/// A verdict with the catalogue entry's static data attached. An `unknown`
+/// gets the permission to grant instead of the fix for a failure.
 pub fn finding(def: &CheckDef, v: Verdict) -> Finding {
+    let remediation = if v.status == Status::Unknown {
+        permission_advice(def)
+    } else {
+        one_line(def.remediation)
+    };
     Finding {
         id: def.id,
         title: def.title,
         status: v.status,
         severity: def.severity,
         evidence: v.evidence,
-        remediation: one_line(def.remediation),
+        remediation,
         references: References {
             cis: def.cis.to_vec(),
             security_hub: def.security_hub.to_vec(),
         },
+    }
+}
+
+/// What an `unknown` finding tells the reader: the reads this check needs,
+/// from its sources, and where the whole policy is.
+pub fn permission_advice(def: &CheckDef) -> String {
+    format!(
+        "Could not decide. Allow the reads this check needs: {} (`rootguard policy verify` prints \
+         the whole read-only policy; with --org, `rootguard policy org`). If the evidence shows \
+         throttling, a 5xx or a timeout instead of a denial, run verify again.",
+        def.actions().join(", ")
+    )
+}
+
+impl CheckDef {
+    /// Every IAM action this check's sources call, in order, without repeats.
+    pub fn actions(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for a in self
+            .sources
+            .iter()
+            .flat_map(|s| s.actions().iter().copied())
+        {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+        out
+    }
+}
+
+impl Source {
+    /// The IAM actions the adapter calls to read this source.
+    pub fn actions(self) -> &'static [&'static str] {
+        match self {
+            Source::Summary => &["iam:GetAccountSummary"],
+            Source::CredentialReport => {
+                &["iam:GenerateCredentialReport", "iam:GetCredentialReport"]
+            }
+            Source::VirtualMfa => &["iam:ListVirtualMFADevices"],
+            Source::AlternateContacts => &["account:GetAlternateContact"],
+            Source::ContactInformation => &["account:GetContactInformation"],
+            Source::PasswordPolicy => &["iam:GetAccountPasswordPolicy"],
+            Source::Users => &["iam:ListUsers", "iam:GetLoginProfile", "iam:ListMFADevices"],
+            Source::Organization => &["iam:ListOrganizationsFeatures"],
+            Source::AlarmChain => &[
+                "cloudtrail:DescribeTrails",
+                "cloudtrail:GetTrailStatus",
+                "cloudtrail:GetEventSelectors",
+                "logs:DescribeMetricFilters",
+                "cloudwatch:DescribeAlarmsForMetric",
+                "sns:GetTopicAttributes",
+                "sns:ListSubscriptionsByTopic",
+            ],
+        }
     }
 }
 

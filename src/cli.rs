@@ -75,7 +75,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Deploy the root-activity alarm chain: metric filter, alarm, SNS topic and email subscriptions.
     Deploy(DeployCmd),
-    /// Remove what deploy created (only resources tagged managed-by=rootguard).
+    /// Remove what deploy created (only resources tagged managed-by=rootguard), wherever its region.
     Teardown {
         /// Print what would be deleted and stop.
         #[arg(long)]
@@ -83,6 +83,9 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// Plan format.
+        #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
+        output: PlanFormat,
     },
     /// Fire drills for the root-activity alarm.
     Alarm {
@@ -378,8 +381,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         )
                         .await
                     }
-                    Command::Teardown { dry_run, yes } => {
-                        commands::teardown(&connect, dry_run, yes).await
+                    Command::Teardown {
+                        dry_run,
+                        yes,
+                        output,
+                    } => {
+                        commands::teardown(&connect, dry_run, yes, output == PlanFormat::Json).await
                     }
                     Command::Alarm {
                         command: AlarmCommand::Test { alarm },

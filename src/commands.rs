@@ -310,80 +310,57 @@ pub async fn apply_plan(writer: &Writer, region: &str, plan: &deploy::Plan) -> b
     true
 }
 
-/// What teardown deletes, and what it leaves alone.
-#[derive(Debug, Serialize)]
-pub struct TeardownPlan {
-    pub region: String,
-    pub delete: Vec<String>,
-    pub keep: Vec<String>,
+/// The regions where the chain may live: `--region`, then every region of a
+/// log group a trail delivers to (deploy writes the chain beside its group).
+async fn chain_regions(reader: &Reader) -> Result<Vec<String>, Stop> {
+    let lg_regions = reader
+        .trail_log_group_regions()
+        .await
+        .map_err(|e| Stop::usage(format!("cannot read the trails: {}", e.describe())))?;
+    Ok(crate::app::teardown::candidate_regions(
+        &reader.region(),
+        &lg_regions,
+    ))
 }
 
-pub async fn teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Outcome {
+pub async fn teardown(opts: &ConnectOptions, dry_run: bool, yes: bool, json: bool) -> Outcome {
+    use crate::app::teardown::{self as td, RegionState, TeardownStep};
     let (reader, writer, caller) = connect(opts).await?;
-    let region = reader.region();
-    let state = reader
-        .deploy_state(&caller.account_id, &region, None)
-        .await
-        .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
-    let mut plan = TeardownPlan {
-        region: region.clone(),
-        delete: vec![],
-        keep: vec![],
-    };
-    let mut filter_group = None;
-    match &state.alarm {
-        Some(a) if a.tagged => {
-            plan.delete.push(format!("alarm {}", deploy::ALARM_NAME));
-            if let Some(lg) = &a.log_group_tag {
-                let s = reader
-                    .deploy_state(&caller.account_id, &region, Some(lg))
-                    .await
-                    .map_err(|e| Stop::usage(e.describe()))?;
-                if s.filter.is_some() {
-                    plan.delete
-                        .push(format!("metric filter {} on {lg}", deploy::FILTER_NAME));
-                    filter_group = Some(lg.clone());
-                }
-            }
+    let regions = chain_regions(&reader).await?;
+    let account = &caller.account_id;
+    let states = futures::future::try_join_all(regions.iter().map(|region| {
+        let reader = &reader;
+        async move {
+            let state = reader.deploy_state(account, region, None).await?;
+            let tagged_group = state
+                .alarm
+                .as_ref()
+                .filter(|a| a.tagged)
+                .and_then(|a| a.log_group_tag.clone());
+            let filter_on_tagged_group = match tagged_group {
+                Some(lg) => reader
+                    .deploy_state(account, region, Some(&lg))
+                    .await?
+                    .filter
+                    .is_some(),
+                None => false,
+            };
+            Ok::<_, crate::facts::FactError>(RegionState {
+                state,
+                filter_on_tagged_group,
+            })
         }
-        Some(_) => plan.keep.push(format!(
-            "alarm {}: not tagged {}={}",
-            deploy::ALARM_NAME,
-            deploy::TAG_KEY,
-            deploy::TAG_VALUE
-        )),
-        None => {}
+    }))
+    .await
+    .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
+    let plan = td::plan(account, &regions, &states);
+    if json {
+        out!("{}", plan.json());
+    } else {
+        out!("{}", plan.text());
     }
-    let topic = state.topic.as_ref();
-    match topic {
-        Some(t) if t.tagged => plan
-            .delete
-            .push(format!("sns topic {} and its subscriptions", t.arn)),
-        Some(t) => plan.keep.push(format!(
-            "sns topic {}: not tagged {}={}",
-            t.arn,
-            deploy::TAG_KEY,
-            deploy::TAG_VALUE
-        )),
-        None => {}
-    }
-    outln!(
-        "teardown plan for account {} in {region}",
-        caller.account_id
-    );
-    for d in &plan.delete {
-        outln!("  delete  {d}");
-    }
-    for k in &plan.keep {
-        outln!("  keep    {k}");
-    }
-    outln!(
-        "trails, log groups and anything not tagged {}={} are left alone",
-        deploy::TAG_KEY,
-        deploy::TAG_VALUE
-    );
-    if dry_run || plan.delete.is_empty() {
-        if plan.delete.is_empty() {
+    if dry_run || plan.is_noop() {
+        if plan.is_noop() {
             progress!("nothing to delete");
         }
         return Ok(exit::OK);
@@ -392,47 +369,54 @@ pub async fn teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Outcom
         progress!("nothing was changed");
         return Ok(exit::OK);
     }
-    let result = async {
-        if state.alarm.as_ref().is_some_and(|a| a.tagged) {
-            writer.delete_alarm(&region, deploy::ALARM_NAME).await?;
-            progress!("  deleted alarm {}", deploy::ALARM_NAME);
-        }
-        if let Some(lg) = &filter_group {
-            writer
-                .delete_metric_filter(&region, lg, deploy::FILTER_NAME)
-                .await?;
-            progress!("  deleted metric filter {} on {lg}", deploy::FILTER_NAME);
-        }
-        if let Some(t) = topic.filter(|t| t.tagged) {
-            writer.delete_topic(&region, &t.arn).await?;
-            progress!("  deleted sns topic {}", t.arn);
-        }
-        Ok::<_, crate::facts::FactError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => Ok(exit::OK),
-        Err(e) => {
-            eprintln!(
-                "error: {}; run `rootguard teardown` again to finish",
-                e.describe()
-            );
-            Ok(exit::FAILED)
+    for step in &plan.delete {
+        let r = match step {
+            TeardownStep::DeleteAlarm { region, name } => writer.delete_alarm(region, name).await,
+            TeardownStep::DeleteMetricFilter {
+                region,
+                log_group,
+                name,
+            } => writer.delete_metric_filter(region, log_group, name).await,
+            TeardownStep::DeleteTopic { region, arn } => writer.delete_topic(region, arn).await,
+        };
+        match r {
+            Ok(()) => progress!("  deleted {}", step.describe()),
+            Err(e) => {
+                eprintln!(
+                    "error: failed to delete {}: {}; run `rootguard teardown` again to finish",
+                    step.describe(),
+                    e.describe()
+                );
+                return Ok(exit::FAILED);
+            }
         }
     }
+    Ok(exit::OK)
 }
 
 /// The fire drill: alarm -> SNS -> confirmed subscribers.
 pub async fn alarm_test(opts: &ConnectOptions, alarm: &str) -> Outcome {
     let (reader, writer, caller) = connect(opts).await?;
-    let region = reader.region();
-    let actions = reader
-        .alarm_actions(&region, alarm)
+    let regions = chain_regions(&reader).await?;
+    let found =
+        futures::future::try_join_all(
+            regions.iter().map(|r| {
+                let reader = &reader;
+                async move {
+                    Ok::<_, crate::facts::FactError>((r, reader.alarm_actions(r, alarm).await?))
+                }
+            }),
+        )
         .await
-        .map_err(|e| Stop::usage(e.describe()))?
+        .map_err(|e| Stop::usage(e.describe()))?;
+    let (region, actions) = found
+        .into_iter()
+        .find_map(|(r, a)| a.map(|a| (r.clone(), a)))
         .ok_or_else(|| {
             Stop::usage(format!(
-                "alarm {alarm} does not exist in {region}: deploy it with `rootguard deploy --email ADDR`, or pass --region"
+                "alarm {alarm} does not exist in {} (the configured region and those of the trails' log groups): \
+                 deploy it with `rootguard deploy --email ADDR`",
+                regions.join(", ")
             ))
         })?;
     let topics: Vec<&String> = actions

@@ -40,20 +40,7 @@ pub struct Item {
 
 /// Why each check matters, in a sentence.
 pub fn why(id: &str) -> &'static str {
-    match id {
-        "root-mfa" => "Root cannot be limited by any IAM policy; a leaked root password without MFA loses the account.",
-        "root-access-keys" => "Root access keys are long-lived, unrestricted credentials; one leak in code or CI hands over the account.",
-        "root-signing-certs" => "A root signing certificate is another unrestricted long-lived credential.",
-        "root-recent-use" => "Root should almost never be used; recent use is either an incident or a habit to break.",
-        "root-hardware-mfa" => "A virtual MFA app can be phished or cloned with the phone; a hardware key or passkey cannot.",
-        "security-contact" => "AWS sends security notices (abuse reports, exposed keys) to this contact.",
-        "contact-info" => "AWS uses the account contact details to verify ownership when you need to recover root.",
-        "password-policy" => "Weak IAM user passwords become the easy way in once root is locked down.",
-        "iam-user-mfa" => "The admin users that replace root need MFA as much as root does.",
-        "cloudtrail" | "root-alarm" => "Without an alarm, nobody learns that root was used until the damage shows.",
-        "org-root-management" => "Centralized root access removes member accounts' root credentials altogether.",
-        _ => "",
-    }
+    crate::checks::find(id).map_or("", |c| c.why)
 }
 
 fn severity_rank(s: Severity) -> u8 {

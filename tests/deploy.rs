@@ -721,3 +721,50 @@ fn events_and_alarm_test_into_a_closed_pipe_end_quietly() {
         assert_quiet_pipe_exit(status, &stderr, &args.join(" "));
     }
 }
+
+#[test]
+fn the_chain_is_found_in_its_log_groups_region_whatever_region_is_given() {
+    let acct = emulator().seed(trail_only());
+    let r = rg(
+        &acct,
+        &["--region", "eu-west-1", "deploy", "--email", EMAIL, "--yes"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_deployed_once(&acct); // in us-east-1, beside the trail's log group
+    emulator().confirm(&acct, EMAIL);
+
+    let drill = rg(&acct, &["--region", "eu-west-1", "alarm", "test"]);
+    assert_eq!(drill.code, 0, "{}\n{}", drill.stdout, drill.stderr);
+    assert!(
+        drill.stdout.contains("set to ALARM in us-east-1"),
+        "{}",
+        drill.stdout
+    );
+
+    let dry = rg(
+        &acct,
+        &[
+            "--region",
+            "eu-west-1",
+            "teardown",
+            "--dry-run",
+            "--output",
+            "json",
+        ],
+    );
+    let plan: Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(plan["regions"], json!(["eu-west-1", "us-east-1"]));
+    assert_eq!(plan["delete"].as_array().unwrap().len(), 3, "{plan:#}");
+
+    let r = rg(&acct, &["--region", "eu-west-1", "teardown", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let res = emulator().resources(&acct);
+    assert!(
+        ours(&res, "topics", "arn", ":rootguard-root-activity").is_empty(),
+        "{res:#}"
+    );
+    assert!(ours(&res, "alarms", "name", "rootguard-root-activity").is_empty());
+    assert_eq!(res["log_groups"]["aws-cloudtrail-logs"], json!([]));
+    let again = rg(&acct, &["--region", "eu-west-1", "teardown", "--yes"]);
+    assert!(again.stderr.contains("nothing to delete"));
+}

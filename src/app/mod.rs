@@ -8,4 +8,5 @@
 //! types (that is `aws`).
 
 pub mod org;
+pub mod teardown;
 pub mod verify;

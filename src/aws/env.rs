@@ -218,7 +218,8 @@ mod tests {
 
     #[test]
     fn table_of_bad_environments() {
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case] = &[
             (&[("AWS_MAX_ATTEMPTS", "banana")], "", "AWS_MAX_ATTEMPTS"),
             (&[("AWS_MAX_ATTEMPTS", "0")], "", "AWS_MAX_ATTEMPTS"),
             (&[("AWS_RETRY_MODE", "yolo")], "", "AWS_RETRY_MODE"),

@@ -981,6 +981,28 @@ impl Reader {
         })
     }
 
+    /// Regions of the log groups that trails (shadow trails included)
+    /// deliver to: where an alarm chain may live.
+    pub async fn trail_log_group_regions(&self) -> Result<Vec<String>, FactError> {
+        let ct = aws_sdk_cloudtrail::Client::new(&self.config);
+        let listed = ct
+            .describe_trails()
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| classify("cloudtrail:DescribeTrails", &e))?;
+        let mut out: Vec<String> = listed
+            .trail_list()
+            .iter()
+            .filter_map(|t| t.cloud_watch_logs_log_group_arn())
+            .filter_map(parse_log_group_arn)
+            .map(|(region, _)| region)
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     pub fn region(&self) -> String {
         self.config
             .region()

@@ -1040,3 +1040,63 @@ fn a_log_group_in_another_account_is_checked_there() {
         &["account 999999999999"],
     );
 }
+
+#[test]
+fn every_catalogue_entry_is_complete_and_tied_to_the_policy_and_the_docs() {
+    let docs = include_str!("../../docs/checks.md");
+    let mut all_actions = Vec::new();
+    for def in CATALOGUE {
+        assert!(!def.title.is_empty(), "{} has no title", def.id);
+        assert!(
+            !def.why.is_empty(),
+            "{} has no why (the wizard shows it)",
+            def.id
+        );
+        assert!(!def.remediation.is_empty(), "{} has no remediation", def.id);
+        assert!(!def.sources.is_empty(), "{} reads nothing", def.id);
+        assert!(
+            docs.contains(&format!("## {} (", def.id)),
+            "docs/checks.md has no section for {}",
+            def.id
+        );
+        for a in def.actions() {
+            assert!(
+                crate::policy::VERIFY_ACTIONS.contains(&a),
+                "{}: the verify policy lacks {a}",
+                def.id
+            );
+            all_actions.push(a);
+        }
+    }
+    for a in crate::policy::VERIFY_ACTIONS {
+        assert!(
+            *a == "sts:GetCallerIdentity" || all_actions.contains(a),
+            "the verify policy lists {a}, which no check's source calls"
+        );
+    }
+    assert!(docs.contains("## member-root-credentials ("));
+}
+
+#[test]
+fn unknown_findings_say_which_permission_to_grant_not_the_fix() {
+    let def = find("root-access-keys").unwrap();
+    let f = finding(
+        def,
+        unknown(vec!["iam:GetAccountSummary was denied".into()], vec![]),
+    );
+    assert!(
+        f.remediation.contains(
+            "iam:GetAccountSummary, iam:GenerateCredentialReport, iam:GetCredentialReport"
+        ),
+        "{}",
+        f.remediation
+    );
+    assert!(f.remediation.contains("rootguard policy verify"));
+    assert!(
+        !f.remediation.contains("deactivate each key"),
+        "{}",
+        f.remediation
+    );
+    let failed = finding(def, verdict(Status::Fail, vec![]));
+    assert!(failed.remediation.contains("deactivate each key"));
+}
