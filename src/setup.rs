@@ -27,6 +27,9 @@ pub enum Fix {
     EnrollUsers(Vec<String>),
     /// Deploy the alarm chain (covers both cloudtrail and root-alarm).
     AlarmChain,
+    /// In a management account: centralized root access on and member root
+    /// credentials removed (`org harden`, behind its typed confirmation).
+    OrgHarden,
     /// Nothing the API can do: show the remediation.
     Manual,
 }
@@ -70,6 +73,9 @@ pub fn walk(findings: &[Finding], caller_is_root: bool, users_without_mfa: &[Str
             "contact-info" if f.status == Status::Fail => Fix::ContactInfo,
             "iam-user-mfa" if !users_without_mfa.is_empty() => {
                 Fix::EnrollUsers(users_without_mfa.to_vec())
+            }
+            "org-root-management" if matches!(f.status, Status::Fail | Status::Warn) => {
+                Fix::OrgHarden
             }
             "cloudtrail" | "root-alarm" if f.status != Status::Unknown => {
                 if items.iter().any(|i: &Item| i.fix == Fix::AlarmChain) {
@@ -381,6 +387,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                 }
             }
             Fix::AlarmChain => alarm_chain_step(&reader, &writer, t, &caller).await?,
+            Fix::OrgHarden => org_harden_step(&reader, t).await?,
         }
     }
     let facts = with_spinner("checking again…", reader.collect(&needs))
@@ -585,6 +592,47 @@ async fn alarm_chain_step(
     Ok(())
 }
 
+/// The wizard's `org harden`: the same plan, typed confirmation and apply as
+/// the command, through the wizard's prompter.
+async fn org_harden_step(
+    reader: &Reader,
+    t: &mut impl crate::prompt::Prompter,
+) -> Result<(), Stop> {
+    use crate::app::org as app;
+    let handle = crate::aws::org::OrgHandle::new(reader);
+    let org = match handle.facts().await {
+        Ok(o) => o,
+        Err(e) => {
+            return t
+                .note(&format!("  cannot plan org harden: {e}"))
+                .map_err(prompt_stop)
+        }
+    };
+    let fan = app::FanOut {
+        accounts: vec![],
+        concurrency: 16,
+        progress: false,
+    };
+    let roots = with_spinner(
+        "reading members' root credentials…",
+        app::member_roots(&handle, &org, &fan),
+    )
+    .await
+    .map_err(|e| Stop::usage(e.to_string()))?;
+    let plan = crate::org::plan_harden(&org, &roots);
+    t.note(&plan.text()).map_err(prompt_stop)?;
+    if plan.is_noop() {
+        return Ok(());
+    }
+    if !app::confirm_harden(t, &plan).map_err(prompt_stop)? {
+        return t
+            .note("  skipped: the typed id did not match; nothing was changed")
+            .map_err(prompt_stop);
+    }
+    let outcome = app::apply_harden(&handle.writer(), &plan, &fan).await;
+    t.note(&outcome.text()).map_err(prompt_stop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -643,6 +691,24 @@ mod tests {
                 ("password-policy", Fix::PasswordPolicy),
             ]
         );
+    }
+
+    #[test]
+    fn a_management_account_is_offered_org_harden() {
+        for st in [Status::Fail, Status::Warn] {
+            let items = walk(
+                &[f("org-root-management", st, Severity::Medium)],
+                false,
+                &[],
+            );
+            assert_eq!(items[0].fix, Fix::OrgHarden);
+        }
+        let items = walk(
+            &[f("org-root-management", Status::Unknown, Severity::Medium)],
+            false,
+            &[],
+        );
+        assert_eq!(items[0].fix, Fix::Manual);
     }
 
     #[test]

@@ -245,3 +245,31 @@ fn not_signed_in_as_root_it_guides_instead_of_deleting_keys() {
         "{by}"
     );
 }
+
+#[test]
+fn in_a_management_account_the_wizard_offers_org_harden() {
+    let mut mgmt = fixture("hardened");
+    mgmt.as_object_mut().unwrap().remove("organization");
+    let org = emulator().seed_org(json!({
+        "management": mgmt,
+        "features": [],
+        "trusted_access": ["iam.amazonaws.com", "account.amazonaws.com"],
+        "members": [{"name": "legacy", "root": {"password_present": true}},
+                    {"name": "clean", "root": {"password_present": false}}]
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = wizard(&org.management, dir.path());
+    p.expect("org-root-management").unwrap();
+    p.expect("enable RootCredentialsManagement").unwrap();
+    p.expect("Type the organization id").unwrap();
+    p.send_line(&org.id).unwrap();
+    p.expect("member(s) done, 0 failed").unwrap();
+    p.expect(Eof).unwrap();
+    assert_eq!(pty_exit(&mut p), 0);
+    let st = emulator().root_state(&org.members[0]);
+    assert_eq!(st["password_present"], false, "{st:#}");
+    assert_eq!(
+        st["features"],
+        json!(["RootCredentialsManagement", "RootSessions"])
+    );
+}
