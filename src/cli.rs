@@ -15,7 +15,7 @@ use tracing::debug;
 
 use crate::app::{self, verify::VerifyRequest};
 use crate::aws::org::OrgHandle;
-use crate::aws::{self, ConnectOptions, Reader};
+use crate::aws::{self, ConnectOptions};
 use crate::checks::{self, CheckConfig};
 use crate::commands;
 use crate::exit;
@@ -447,8 +447,8 @@ fn verify_request(args: &VerifyArgs) -> VerifyRequest {
 
 async fn verify(connect: &ConnectOptions, args: &VerifyArgs, color: bool) -> anyhow::Result<u8> {
     let req = verify_request(args);
-    let config = aws::load_config(connect).await;
-    let reader = Reader::new(&config, connect);
+    // verify holds only the read-only handle.
+    let reader = aws::Session::load(connect).await.reader();
     let report = match app::verify::verify_account(&reader, &req).await {
         Ok(r) => r,
         Err(e) => {
@@ -470,12 +470,9 @@ fn fan_out(fan: &FanArgs, show: bool) -> app::org::FanOut {
 }
 
 /// The organization's facts, or exit 2 with where to run it.
-async fn org_handle(connect: &ConnectOptions) -> Result<(OrgHandle, crate::org::OrgFacts), String> {
-    let config = aws::load_config(connect).await;
-    let reader = Reader::new(&config, connect);
-    let handle = OrgHandle::new(&reader);
+async fn org_handle(session: &aws::Session) -> Result<(OrgHandle, crate::org::OrgFacts), String> {
+    let handle = session.org();
     let facts = handle.facts().await.map_err(|e| e.to_string())?;
-    app::org::pick_accounts(&facts, &[]).map_err(|e| e.to_string())?;
     Ok((handle, facts))
 }
 
@@ -486,7 +483,7 @@ async fn verify_org(
     show: bool,
 ) -> anyhow::Result<u8> {
     let req = verify_request(args);
-    let (handle, facts) = match org_handle(connect).await {
+    let (handle, facts) = match org_handle(&aws::Session::load(connect).await).await {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -526,7 +523,8 @@ async fn org_command(
             return Ok(exit::USAGE);
         }
     }
-    let (handle, facts) = match org_handle(connect).await {
+    let session = aws::Session::load(connect).await;
+    let (handle, facts) = match org_handle(&session).await {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -593,7 +591,7 @@ async fn org_command(
                     }
                 }
             }
-            let outcome = app::org::apply_harden(&handle.writer(), &plan, &fan).await;
+            let outcome = app::org::apply_harden(&session.writer().org(), &plan, &fan).await;
             eprint!("{}", outcome.text());
             Ok(if outcome.ok() { exit::OK } else { exit::FAILED })
         }

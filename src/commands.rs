@@ -56,13 +56,13 @@ impl Stop {
 pub type Outcome = Result<u8, Stop>;
 
 pub async fn connect(opts: &ConnectOptions) -> Result<(Reader, Writer, Caller), Stop> {
-    let config = crate::aws::load_config(opts).await;
-    let reader = Reader::new(&config, opts);
+    let session = crate::aws::Session::load(opts).await;
+    let reader = session.reader();
     let caller = reader
         .caller()
         .await
         .map_err(|e| Stop::usage(e.to_string()))?;
-    Ok((reader, Writer::new(&config), caller))
+    Ok((reader, session.writer(), caller))
 }
 
 fn confirm(question: &str, yes: bool) -> Result<bool, Stop> {
@@ -654,9 +654,9 @@ pub fn unix_now() -> u64 {
 
 pub async fn mfa_enroll(opts: &ConnectOptions, user: &str) -> Outcome {
     require_terminal("mfa enroll")?;
-    let (reader, _, caller) = connect(opts).await?;
+    let (_, writer, caller) = connect(opts).await?;
     trap_ctrl_c();
-    let api = crate::aws::IamMfa::new(&reader.sdk_config());
+    let api = writer.mfa();
     let mut term = crate::prompt::Terminal::default();
     match crate::mfa::enroll(&api, &mut term, user, &caller.account_id, unix_now).await {
         Ok(crate::mfa::EnrollOutcome::Enabled { serial }) => {

@@ -132,28 +132,29 @@ pub fn parse_log_group_name(s: &str) -> Result<String, String> {
     }
 }
 
-/// Accepts an IAM user name: 1-64 of letters, digits and `+=,.@_-`.
-pub fn parse_user_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
+/// An IAM name (user or role, no path): 1-64 of letters, digits and `+=,.@_-`.
+fn iam_name(s: &str) -> bool {
+    !s.is_empty()
         && s.len() <= 64
         && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if ok {
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// Accepts an IAM user name: 1-64 of letters, digits and `+=,.@_-`.
+pub fn parse_user_name(s: &str) -> Result<String, String> {
+    if iam_name(s) {
         Ok(s.to_string())
     } else {
         Err(format!(
-            "{s:?} is not an IAM user name: expected 1-64 letters, digits or +=,.@_-"
+            "{} is not an IAM user name: expected 1-64 letters, digits or +=,.@_-",
+            shown(s)
         ))
     }
 }
 
 /// Accepts an IAM role name (no path): 1-64 of letters, digits and `+=,.@_-`.
 pub fn parse_role_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if ok {
+    if iam_name(s) {
         Ok(s.to_string())
     } else {
         Err(format!(

@@ -122,13 +122,7 @@ pub const SETUP_WIZARD_ACTIONS: &[&str] = &[
 /// The policy document for setup, mfa enroll, deploy, teardown, alarm test
 /// and events. Setup also runs every check, so verify's reads are included.
 pub fn setup_policy() -> Value {
-    let mut reads: Vec<&str> = SETUP_READ_ACTIONS
-        .iter()
-        .chain(VERIFY_ACTIONS)
-        .copied()
-        .collect();
-    reads.sort();
-    reads.dedup();
+    let reads = union(SETUP_READ_ACTIONS, VERIFY_ACTIONS);
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -179,13 +173,7 @@ pub const ORG_HARDEN_ACTIONS: &[&str] = &[
 /// for `--role`, and harden's writes. What a root session does is limited
 /// by its task policy, not by this document.
 pub fn org_policy() -> Value {
-    let mut reads: Vec<&str> = ORG_READ_ACTIONS
-        .iter()
-        .chain(VERIFY_ACTIONS)
-        .copied()
-        .collect();
-    reads.sort();
-    reads.dedup();
+    let reads = union(ORG_READ_ACTIONS, VERIFY_ACTIONS);
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -198,6 +186,14 @@ pub fn org_policy() -> Value {
             {"Sid": "RootguardOrgHarden", "Effect": "Allow", "Action": ORG_HARDEN_ACTIONS, "Resource": "*"}
         ]
     })
+}
+
+/// Two action lists as one, sorted, without repeats.
+fn union<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<&'a str> {
+    let mut all: Vec<&str> = a.iter().chain(b).copied().collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// Every action a policy document allows.

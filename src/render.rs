@@ -203,58 +203,79 @@ pub fn junit(report: &Report) -> String {
     out.push_str(&format!(
         "<testsuites name=\"rootguard verify\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n"
     ));
+    junit_suite(
+        &mut out,
+        &format!("rootguard verify {}", report.account_id),
+        &format!("rootguard.{}", report.account_id),
+        &report.findings,
+        &fmt_time(report.generated_at),
+        &[
+            ("account_id", report.account_id.as_str()),
+            ("caller_arn", report.caller_arn.as_str()),
+            ("root_use_window", report.root_use_window.as_str()),
+        ],
+    );
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// One `<testsuite>`: a testcase per finding, with optional properties.
+fn junit_suite(
+    out: &mut String,
+    name: &str,
+    classname: &str,
+    findings: &[Finding],
+    ts: &str,
+    properties: &[(&str, &str)],
+) {
+    let n = |s: Status| findings.iter().filter(|f| f.status == s).count();
     out.push_str(&format!(
-        "  <testsuite name=\"rootguard verify {acct}\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" timestamp=\"{ts}\">\n",
-        acct = xml(&report.account_id),
-        ts = fmt_time(report.generated_at),
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" timestamp=\"{ts}\">\n",
+        xml(name),
+        findings.len(),
+        n(Status::Fail),
+        n(Status::Unknown),
+        n(Status::NotApplicable) + n(Status::Manual),
     ));
-    out.push_str("    <properties>\n");
-    for (k, v) in [
-        ("account_id", report.account_id.as_str()),
-        ("caller_arn", report.caller_arn.as_str()),
-        ("root_use_window", report.root_use_window.as_str()),
-    ] {
-        out.push_str(&format!(
-            "      <property name=\"{k}\" value=\"{}\"/>\n",
-            xml(v)
-        ));
+    if !properties.is_empty() {
+        out.push_str("    <properties>\n");
+        for (k, v) in properties {
+            out.push_str(&format!(
+                "      <property name=\"{k}\" value=\"{}\"/>\n",
+                xml(v)
+            ));
+        }
+        out.push_str("    </properties>\n");
     }
-    out.push_str("    </properties>\n");
-    for f in &report.findings {
-        let body = || {
+    for f in findings {
+        let body = {
             let mut b = f.evidence.join("\n");
             b.push_str(&format!("\nremediation: {}", f.remediation));
             xml(&b)
         };
         let first = xml(f.evidence.first().map(String::as_str).unwrap_or(f.title));
         out.push_str(&format!(
-            "    <testcase classname=\"rootguard.{}\" name=\"{}\">\n",
-            xml(&report.account_id),
+            "    <testcase classname=\"{}\" name=\"{}\">\n",
+            xml(classname),
             f.id
         ));
         match f.status {
             Status::Fail => out.push_str(&format!(
-                "      <failure type=\"fail\" message=\"{first}\">{}</failure>\n",
-                body()
+                "      <failure type=\"fail\" message=\"{first}\">{body}</failure>\n"
             )),
             Status::Unknown => out.push_str(&format!(
-                "      <error type=\"unknown\" message=\"{first}\">{}</error>\n",
-                body()
+                "      <error type=\"unknown\" message=\"{first}\">{body}</error>\n"
             )),
             Status::NotApplicable | Status::Manual => out.push_str(&format!(
                 "      <skipped message=\"{}: {first}\"/>\n",
                 f.status.as_str()
             )),
-            Status::Warn => out.push_str(&format!(
-                "      <system-out>warn: {}</system-out>\n",
-                body()
-            )),
+            Status::Warn => out.push_str(&format!("      <system-out>warn: {body}</system-out>\n")),
             Status::Pass => {}
         }
         out.push_str("    </testcase>\n");
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    out.push_str("  </testsuite>\n");
 }
 
 fn md(s: &str) -> String {

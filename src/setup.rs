@@ -363,7 +363,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                 let picked = t
                     .multi_select("Enroll a virtual MFA device for which users?", names)
                     .map_err(stop)?;
-                let api = crate::aws::IamMfa::new(&reader.sdk_config());
+                let api = writer.mfa();
                 for i in picked {
                     let user = &names[i];
                     t.note(&format!(
@@ -387,7 +387,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                 }
             }
             Fix::AlarmChain => alarm_chain_step(&reader, &writer, t, &caller).await?,
-            Fix::OrgHarden => org_harden_step(&reader, t).await?,
+            Fix::OrgHarden => org_harden_step(&reader, &writer, t).await?,
         }
     }
     let facts = with_spinner("checking again…", reader.collect(&needs))
@@ -596,6 +596,7 @@ async fn alarm_chain_step(
 /// the command, through the wizard's prompter.
 async fn org_harden_step(
     reader: &Reader,
+    writer: &Writer,
     t: &mut impl crate::prompt::Prompter,
 ) -> Result<(), Stop> {
     use crate::app::org as app;
@@ -629,7 +630,7 @@ async fn org_harden_step(
             .note("  skipped: the typed id did not match; nothing was changed")
             .map_err(prompt_stop);
     }
-    let outcome = app::apply_harden(&handle.writer(), &plan, &fan).await;
+    let outcome = app::apply_harden(&writer.org(), &plan, &fan).await;
     t.note(&outcome.text()).map_err(prompt_stop)
 }
 

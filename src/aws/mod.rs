@@ -37,8 +37,43 @@ pub struct ConnectOptions {
 /// Region used when the chain names none: IAM, STS and Account are global.
 pub const FALLBACK_REGION: &str = "us-east-1";
 
+/// A connection to one account through the standard chain. It is the only
+/// place a [`Writer`] comes from: commands that change an account take theirs
+/// here; `verify` is handed only the [`Reader`] (or an [`org::OrgHandle`]),
+/// neither of which can give out a writer, a session or the SDK config.
+#[derive(Clone, Debug)]
+pub struct Session {
+    config: SdkConfig,
+    opts: ConnectOptions,
+}
+
+impl Session {
+    /// Loads the SDK configuration (credentials, region, endpoint) once.
+    pub async fn load(opts: &ConnectOptions) -> Self {
+        Session {
+            config: load_config(opts).await,
+            opts: opts.clone(),
+        }
+    }
+
+    /// Read-only access to the account.
+    pub fn reader(&self) -> Reader {
+        Reader::new(&self.config, &self.opts)
+    }
+
+    /// The organization as this caller sees it (reads and audit sessions only).
+    pub fn org(&self) -> org::OrgHandle {
+        org::OrgHandle::new(&self.reader())
+    }
+
+    /// Writes to the account; only commands that change something ask.
+    pub fn writer(&self) -> Writer {
+        Writer::new(&self.config)
+    }
+}
+
 /// Loads the SDK configuration from the standard chain.
-pub async fn load_config(opts: &ConnectOptions) -> SdkConfig {
+async fn load_config(opts: &ConnectOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
@@ -180,7 +215,36 @@ fn to_offset(t: &aws_smithy_types::DateTime) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(t.secs()).ok()
 }
 
-/// Read-only access to one account.
+/// Read-only access to one account. Every method reads; none returns a
+/// [`Writer`], a [`Session`] or the SDK configuration, and `Writer` can be built
+/// only inside this module, so code that holds a `Reader` cannot write.
+/// What a holder can do (compiles):
+///
+/// ```no_run
+/// async fn audit(r: &rootguard::aws::Reader) {
+///     let _ = r.caller().await;
+/// }
+/// ```
+///
+/// What it cannot (each fails to compile, with the error code named):
+///
+/// ```compile_fail,E0599
+/// fn escalate(r: &rootguard::aws::Reader) -> rootguard::aws::Writer {
+///     r.writer()
+/// }
+/// ```
+///
+/// ```compile_fail,E0599
+/// fn escalate(r: &rootguard::aws::Reader) -> aws_types::SdkConfig {
+///     r.sdk_config()
+/// }
+/// ```
+///
+/// ```compile_fail,E0624
+/// fn escalate(config: &aws_types::SdkConfig) -> rootguard::aws::Writer {
+///     rootguard::aws::Writer::new(config)
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Reader {
     iam: aws_sdk_iam::Client,
@@ -195,7 +259,7 @@ pub struct Reader {
 const REPORT_TIMEOUT: Duration = Duration::from_secs(90);
 
 impl Reader {
-    pub fn new(config: &SdkConfig, opts: &ConnectOptions) -> Self {
+    fn new(config: &SdkConfig, opts: &ConnectOptions) -> Self {
         let endpoint = config
             .endpoint_url()
             .map(str::to_string)
@@ -653,6 +717,20 @@ impl Reader {
             .build()
     }
 
+    /// `cloudtrail:DescribeTrails` with shadow trails: every trail that
+    /// applies to this region, wherever its home.
+    async fn all_trails(
+        &self,
+    ) -> Result<aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput, FactError>
+    {
+        aws_sdk_cloudtrail::Client::new(&self.config)
+            .describe_trails()
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| classify("cloudtrail:DescribeTrails", &e))
+    }
+
     /// Trails (shadow trails included), each with status and selectors read
     /// in its home region, then every log group they deliver to with its
     /// filters, alarms and topics. Independent reads run concurrently.
@@ -660,13 +738,7 @@ impl Reader {
         &self,
         account_id: impl std::future::Future<Output = Option<String>>,
     ) -> Fact<AlarmChainFacts> {
-        let ct = aws_sdk_cloudtrail::Client::new(&self.config);
-        let listed = ct
-            .describe_trails()
-            .include_shadow_trails(true)
-            .send()
-            .await
-            .map_err(|e| classify("cloudtrail:DescribeTrails", &e))?;
+        let listed = self.all_trails().await?;
         let trails = futures::future::join_all(listed.trail_list().iter().map(|t| async move {
             let arn = t.trail_arn().unwrap_or_default().to_string();
             let home = t.home_region().unwrap_or(FALLBACK_REGION).to_string();
@@ -984,13 +1056,7 @@ impl Reader {
     /// Regions of the log groups that trails (shadow trails included)
     /// deliver to: where an alarm chain may live.
     pub async fn trail_log_group_regions(&self) -> Result<Vec<String>, FactError> {
-        let ct = aws_sdk_cloudtrail::Client::new(&self.config);
-        let listed = ct
-            .describe_trails()
-            .include_shadow_trails(true)
-            .send()
-            .await
-            .map_err(|e| classify("cloudtrail:DescribeTrails", &e))?;
+        let listed = self.all_trails().await?;
         let mut out: Vec<String> = listed
             .trail_list()
             .iter()
@@ -1164,11 +1230,6 @@ impl Reader {
 }
 
 impl Reader {
-    /// The SDK configuration, for the flows that build their own clients.
-    pub fn sdk_config(&self) -> SdkConfig {
-        self.config.clone()
-    }
-
     /// Subscriptions of a topic, for the fire drill's report.
     pub async fn topic_facts(&self, arn: &str) -> Topic {
         self.topic(arn).await

@@ -326,13 +326,6 @@ impl OrgHandle {
     pub fn own_reader(&self) -> &Reader {
         &self.reader
     }
-
-    /// A writer for `org harden`; only that command builds one.
-    pub fn writer(&self) -> OrgWriter {
-        OrgWriter {
-            handle: self.clone(),
-        }
-    }
 }
 
 /// Root's credentials through an IAM client whose caller acts as root.
@@ -356,41 +349,7 @@ async fn read_root(iam: &aws_sdk_iam::Client) -> Fact<MemberRoot> {
             Err(e) => Err(classify("iam:GetLoginProfile", &e)),
         }
     };
-    let keys = async {
-        let out = iam
-            .list_access_keys()
-            .send()
-            .await
-            .map_err(|e| classify("iam:ListAccessKeys", &e))?;
-        let listed: Vec<(String, bool)> = out
-            .access_key_metadata()
-            .iter()
-            .map(|k| {
-                (
-                    k.access_key_id().unwrap_or_default().to_string(),
-                    k.status().map(|s| s.as_str()) == Some("Active"),
-                )
-            })
-            .collect();
-        futures::future::try_join_all(listed.into_iter().map(|(id, active)| async move {
-            let used = iam
-                .get_access_key_last_used()
-                .access_key_id(&id)
-                .send()
-                .await
-                .map_err(|e| classify("iam:GetAccessKeyLastUsed", &e))?;
-            let last = used.access_key_last_used();
-            let known = |s: Option<&str>| s.filter(|v| *v != "N/A").map(str::to_string);
-            Ok::<_, FactError>(RootKey {
-                id,
-                active,
-                last_used: last.and_then(|l| l.last_used_date()).and_then(to_offset),
-                last_used_service: known(last.map(|l| l.service_name())),
-                last_used_region: known(last.map(|l| l.region())),
-            })
-        }))
-        .await
-    };
+    let keys = root_keys(iam);
     let mfa = async {
         iam.list_mfa_devices()
             .send()
@@ -429,13 +388,73 @@ async fn read_root(iam: &aws_sdk_iam::Client) -> Fact<MemberRoot> {
     })
 }
 
-/// `org harden`'s writes. Built only from an [`OrgHandle`] by that command.
+/// Root's access keys with their last use, for a caller that acts as root (a
+/// root session, or root's own credentials): `ListAccessKeys`, then
+/// `GetAccessKeyLastUsed` for each (at most two), concurrently.
+pub(super) async fn root_keys(iam: &aws_sdk_iam::Client) -> Fact<Vec<RootKey>> {
+    let out = iam
+        .list_access_keys()
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAccessKeys", &e))?;
+    let listed: Vec<(String, bool)> = out
+        .access_key_metadata()
+        .iter()
+        .map(|k| {
+            (
+                k.access_key_id().unwrap_or_default().to_string(),
+                k.status().map(|s| s.as_str()) == Some("Active"),
+            )
+        })
+        .collect();
+    futures::future::try_join_all(listed.into_iter().map(|(id, active)| async move {
+        let used = iam
+            .get_access_key_last_used()
+            .access_key_id(&id)
+            .send()
+            .await
+            .map_err(|e| classify("iam:GetAccessKeyLastUsed", &e))?;
+        let last = used.access_key_last_used();
+        let known = |s: Option<&str>| s.filter(|v| *v != "N/A").map(str::to_string);
+        Ok::<_, FactError>(RootKey {
+            id,
+            active,
+            last_used: last.and_then(|l| l.last_used_date()).and_then(to_offset),
+            last_used_service: known(last.map(|l| l.service_name())),
+            last_used_region: known(last.map(|l| l.region())),
+        })
+    }))
+    .await
+}
+
+/// `org harden`'s writes. Built only through a `Writer` (`Writer::org`), so
+/// `verify --org`, which holds an [`OrgHandle`], cannot obtain one:
+///
+/// ```compile_fail,E0599
+/// fn escalate(h: &rootguard::aws::org::OrgHandle) -> rootguard::aws::org::OrgWriter {
+///     h.writer()
+/// }
+/// ```
+///
+/// ```compile_fail,E0624
+/// fn escalate(config: &aws_types::SdkConfig) -> rootguard::aws::org::OrgWriter {
+///     rootguard::aws::org::OrgWriter::new(config)
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct OrgWriter {
     handle: OrgHandle,
 }
 
 impl OrgWriter {
+    /// Only a [`super::Writer`] builds one (`Writer::org`).
+    pub(super) fn new(config: &SdkConfig) -> Self {
+        let reader = Reader::new(config, &ConnectOptions::default());
+        OrgWriter {
+            handle: OrgHandle::new(&reader),
+        }
+    }
+
     pub async fn enable_trusted_access(&self, principal: &str) -> Result<(), FactError> {
         self.handle
             .org

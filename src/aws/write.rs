@@ -1,8 +1,9 @@
 //! Writes: the only code that changes an account.
 //!
 //! `Writer` executes the steps of a [`Plan`](crate::deploy::Plan), teardown's
-//! deletions and the fire drill. It is built only by the commands that write
-//! (deploy, teardown, alarm test); verify never holds one. Every resource it
+//! deletions, the fire drill and the wizard's fixes; `IamMfa` enrolls IAM
+//! users' MFA. Both are built only from a [`super::Session`] (module privacy),
+//! so verify, which holds a `Reader`, can never obtain one. Every resource it
 //! creates is tagged `managed-by=rootguard`.
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
@@ -24,7 +25,8 @@ fn build_err(action: &str, e: impl std::fmt::Display) -> FactError {
 }
 
 impl Writer {
-    pub fn new(config: &SdkConfig) -> Self {
+    /// Only a [`super::Session`] builds one.
+    pub(super) fn new(config: &SdkConfig) -> Self {
         Writer {
             config: config.clone(),
         }
@@ -409,7 +411,7 @@ pub struct IamMfa {
 }
 
 impl IamMfa {
-    pub fn new(config: &SdkConfig) -> Self {
+    fn new(config: &SdkConfig) -> Self {
         IamMfa {
             iam: aws_sdk_iam::Client::new(config),
         }
@@ -470,6 +472,18 @@ impl crate::mfa::MfaApi for IamMfa {
             .await
             .map_err(|e| classify("iam:DeleteVirtualMFADevice", &e).describe())?;
         Ok(())
+    }
+}
+
+impl Writer {
+    /// Virtual MFA enrollment for IAM users.
+    pub fn mfa(&self) -> IamMfa {
+        IamMfa::new(&self.config)
+    }
+
+    /// `org harden`'s writes, as this caller.
+    pub fn org(&self) -> super::org::OrgWriter {
+        super::org::OrgWriter::new(&self.config)
     }
 }
 
@@ -544,44 +558,23 @@ impl Writer {
 
     /// Root's own access keys (the caller must be root), with last use.
     pub async fn root_keys(&self) -> Result<Vec<RootKey>, FactError> {
-        let iam = aws_sdk_iam::Client::new(&self.config);
-        let out = iam
-            .list_access_keys()
-            .send()
-            .await
-            .map_err(|e| classify("iam:ListAccessKeys", &e))?;
-        // Root has at most two keys; their last-use reads run concurrently.
-        futures::future::try_join_all(out.access_key_metadata().iter().map(|k| {
-            let iam = &iam;
-            async move {
-                let id = k.access_key_id().unwrap_or_default().to_string();
-                let used = iam
-                    .get_access_key_last_used()
-                    .access_key_id(&id)
-                    .send()
-                    .await
-                    .map_err(|e| classify("iam:GetAccessKeyLastUsed", &e))?;
-                let last_used = used
-                    .access_key_last_used()
-                    .and_then(|u| {
-                        let t = u.last_used_date()?;
-                        let when = time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()?;
-                        Some(format!(
-                            "{} via {} in {}",
-                            crate::checks::fmt_time(when),
-                            u.service_name(),
-                            u.region()
-                        ))
-                    })
-                    .unwrap_or_else(|| "never used".into());
-                Ok(RootKey {
-                    active: k.status().map(|s| s.as_str() == "Active").unwrap_or(false),
-                    id,
-                    last_used,
-                })
-            }
-        }))
-        .await
+        let keys = super::org::root_keys(&aws_sdk_iam::Client::new(&self.config)).await?;
+        Ok(keys
+            .into_iter()
+            .map(|k| RootKey {
+                last_used: match k.last_used {
+                    Some(t) => format!(
+                        "{} via {} in {}",
+                        crate::checks::fmt_time(t),
+                        k.last_used_service.as_deref().unwrap_or("N/A"),
+                        k.last_used_region.as_deref().unwrap_or("N/A")
+                    ),
+                    None => "never used".into(),
+                },
+                id: k.id,
+                active: k.active,
+            })
+            .collect())
     }
 
     /// Deactivates, then deletes, one of root's access keys.

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{escape, icon, label, md, paint, refs, xml, Format};
+use super::{escape, icon, junit_suite, label, md, paint, refs, xml, Format};
 use crate::checks::fmt_time;
 use crate::finding::{tally, Finding, Status};
 use crate::org::{AccountResult, OrgReport, OrgStatus};
@@ -217,47 +217,6 @@ pub fn json(report: &OrgReport) -> String {
     s
 }
 
-fn junit_suite(out: &mut String, name: &str, classname: &str, findings: &[Finding], ts: &str) {
-    let n = |s: Status| findings.iter().filter(|f| f.status == s).count();
-    out.push_str(&format!(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" timestamp=\"{ts}\">\n",
-        xml(name),
-        findings.len(),
-        n(Status::Fail),
-        n(Status::Unknown),
-        n(Status::NotApplicable) + n(Status::Manual),
-    ));
-    for f in findings {
-        let body = {
-            let mut b = f.evidence.join("\n");
-            b.push_str(&format!("\nremediation: {}", f.remediation));
-            xml(&b)
-        };
-        let first = xml(f.evidence.first().map(String::as_str).unwrap_or(f.title));
-        out.push_str(&format!(
-            "    <testcase classname=\"{}\" name=\"{}\">\n",
-            xml(classname),
-            f.id
-        ));
-        match f.status {
-            Status::Fail => out.push_str(&format!(
-                "      <failure type=\"fail\" message=\"{first}\">{body}</failure>\n"
-            )),
-            Status::Unknown => out.push_str(&format!(
-                "      <error type=\"unknown\" message=\"{first}\">{body}</error>\n"
-            )),
-            Status::NotApplicable | Status::Manual => out.push_str(&format!(
-                "      <skipped message=\"{}: {first}\"/>\n",
-                f.status.as_str()
-            )),
-            Status::Warn => out.push_str(&format!("      <system-out>warn: {body}</system-out>\n")),
-            Status::Pass => {}
-        }
-        out.push_str("    </testcase>\n");
-    }
-    out.push_str("  </testsuite>\n");
-}
-
 /// One `<testsuite>` for the organization's checks and one per account.
 pub fn junit(report: &OrgReport) -> String {
     let all: Vec<Finding> = report.all_findings().cloned().collect();
@@ -278,6 +237,7 @@ pub fn junit(report: &OrgReport) -> String {
         &format!("rootguard.{}", report.organization_id),
         &report.findings,
         &ts,
+        &[],
     );
     for a in &report.accounts {
         junit_suite(
@@ -286,6 +246,7 @@ pub fn junit(report: &OrgReport) -> String {
             &format!("rootguard.{}", a.account.id),
             &a.findings,
             &ts,
+            &[],
         );
     }
     out.push_str("</testsuites>\n");
