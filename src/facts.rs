@@ -269,6 +269,10 @@ pub struct Alarm {
     pub alarm_actions: Vec<String>,
     /// The SNS topics among the alarm actions.
     pub topics: Vec<Topic>,
+    /// `StateValue`: OK, ALARM or INSUFFICIENT_DATA.
+    pub state: Option<String>,
+    /// `StateUpdatedTimestamp`.
+    pub state_updated: Option<OffsetDateTime>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

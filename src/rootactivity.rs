@@ -81,6 +81,16 @@ impl Judgement {
     pub fn covers_cis(&self) -> bool {
         self.missed.is_empty()
     }
+
+    /// The candidate also catches every corpus event that is not root
+    /// activity: it matches all activity, so its alarm says nothing about root.
+    pub fn matches_everything(&self) -> bool {
+        let others = corpus()
+            .iter()
+            .filter(|e| !is_root_activity(&e.json))
+            .count();
+        others > 0 && self.extra.len() == others
+    }
 }
 
 /// Parses `candidate` and judges it against the corpus.
@@ -136,6 +146,17 @@ mod tests {
                 "root-api-call"
             ]
         );
+    }
+
+    #[test]
+    fn a_pattern_that_matches_everything_is_told_apart_from_a_noisy_one() {
+        assert!(judge(r#"{ $.eventVersion = * }"#)
+            .unwrap()
+            .matches_everything());
+        assert!(judge("").unwrap().matches_everything());
+        assert!(!judge(CIS_ROOT_PATTERN).unwrap().matches_everything());
+        let noisy = judge(r#"{ $.userIdentity.type = "Root" }"#).unwrap();
+        assert!(!noisy.extra.is_empty() && !noisy.matches_everything());
     }
 
     /// One case per real-world variant: (pattern, missed, extra) or a parse error.

@@ -193,3 +193,25 @@ fn organization_trail_delivering_to_another_account_is_manual_there() {
         ],
     );
 }
+
+#[test]
+fn an_alarm_stuck_in_alarm_for_two_days_fails_with_the_reason() {
+    let (_, f) = judge(chain(|c| {
+        c["alarms"][0]["state"] = json!("ALARM");
+        c["alarms"][0]["state_since"] = json!("-2d");
+    }));
+    expect(
+        &f,
+        "fail",
+        &[
+            "has been in ALARM since",
+            "notifies only when the state changes",
+        ],
+    );
+}
+
+#[test]
+fn a_filter_that_matches_all_activity_fails() {
+    let (_, f) = judge(chain(pattern("{ $.eventVersion = * }")));
+    expect(&f, "fail", &["broken link 2 of 6", "matches all activity"]);
+}

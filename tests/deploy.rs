@@ -339,6 +339,22 @@ fn fire_drill_reaches_the_topic_and_counts_confirmed_subscribers() {
         ours(&res, "alarms", "name", "rootguard-root-activity")[0]["state"],
         "ALARM"
     );
+    // CloudWatch returns a drilled alarm to OK at its next evaluation, so the
+    // drill leaves a chain that will notify on the next root event.
+    let back_to_ok = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        ours(
+            &emulator().resources(&acct),
+            "alarms",
+            "name",
+            "rootguard-root-activity",
+        )[0]["state"]
+            == "OK"
+    });
+    assert!(back_to_ok, "the alarm stayed in ALARM");
+    let (code, doc) = verify_json(&acct, &["--check", "root-alarm"]);
+    assert_eq!(finding(&doc, "root-alarm")["status"], "pass", "{doc:#}");
+    assert_eq!(code, 0);
 }
 
 #[test]

@@ -397,6 +397,13 @@ def seed_chain(account_id: str, chain: dict) -> None:
             AlarmActions=[topics[n] for n in a.get("topics", [])],
             TreatMissingData="notBreaching",
         )
+        if a.get("state") == "ALARM":
+            # An alarm that fired and was never reset, e.g. `"state_since": "-2d"`.
+            from moto.cloudwatch.models import cloudwatch_backends
+
+            alarm = cloudwatch_backends[account_id][region].alarms[a["name"]]
+            alarm.update_state("Threshold Crossed: 1 datapoint", "{}", "ALARM")
+            alarm.state_updated_timestamp = datetime.fromisoformat(report_time(a.get("state_since", "-1m"))).replace(tzinfo=None)
     for name in chain.get("delete_topics", []):
         sns.delete_topic(TopicArn=topics[name])
     for e in chain.get("log_events", []):
@@ -454,6 +461,18 @@ def notify_alarm_actions(account_id: str, region: str, alarm_name: str, reason: 
                 sns.publish(TopicArn=arn, Subject=f'ALARM: "{alarm_name}" in {region}', Message=message)
             except Exception:  # a deleted topic: CloudWatch drops the notification too
                 pass
+
+
+ALARM_RESET_SECONDS = 3.0
+
+
+def reset_alarm(account_id: str, region: str, name: str) -> None:
+    """The next evaluation of a drilled alarm: no datapoint breaches, so OK."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    alarm = cloudwatch_backends[account_id][region].alarms.get(name)
+    if alarm is not None and alarm.state_value == "ALARM":
+        alarm.update_state("Threshold Crossed: no datapoints were breaching at the next evaluation", "{}", "OK")
 
 
 def resources(account_id: str, region: str) -> dict:
@@ -1177,6 +1196,11 @@ class Launcher:
             return self.send(start_response, code, cbor_error(kind, doc.get("message") or doc.get("Message") or ""))
         if action == "SetAlarmState" and request.get("StateValue") == "ALARM" and account_id:
             notify_alarm_actions(account_id, region, request["AlarmName"], request.get("StateReason", ""))
+            # CloudWatch re-evaluates the alarm at its next period and, with no
+            # breaching datapoint, returns it to OK (CloudWatch User Guide,
+            # SetAlarmState: "the alarm state returns to its actual state ...
+            # at the next evaluation"); here after ALARM_RESET_SECONDS.
+            threading.Timer(ALARM_RESET_SECONDS, reset_alarm, (account_id, region, request["AlarmName"])).start()
         return self.send(start_response, code, cbor2.dumps(cbor_times(doc)))
 
     @staticmethod

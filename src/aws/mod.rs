@@ -936,6 +936,8 @@ impl Reader {
                     actions_enabled: a.actions_enabled().unwrap_or(false),
                     alarm_actions: a.alarm_actions().to_vec(),
                     topics,
+                    state: a.state_value().map(|s| s.as_str().to_string()),
+                    state_updated: a.state_updated_timestamp().and_then(to_offset),
                 }
             }))
             .await,

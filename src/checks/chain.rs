@@ -343,6 +343,18 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
                 );
                 continue;
             }
+            if judged.matches_everything() {
+                best.offer(
+                    2,
+                    vec![format!(
+                        "{at}: metric filter {} matches all activity, not only root's (every non-root event \
+                         of the corpus too: {}), so its alarm cannot tell a person that root was used",
+                        f.name,
+                        judged.extra.join(", ")
+                    )],
+                );
+                continue;
+            }
             let noise = (!judged.extra.is_empty()).then(|| {
                 format!(
                     "note: filter {} also matches events the CIS pattern ignores ({}): expect some noise",
@@ -381,7 +393,10 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
                 }
                 for a in alarms {
                     let at = format!("{at} → alarm {}", a.name);
-                    let problems = alarm_problems(a, m);
+                    let mut problems = alarm_problems(a, m);
+                    if let Some(stuck) = stuck_in_alarm(a, facts.now) {
+                        problems.push(stuck);
+                    }
                     if !problems.is_empty() {
                         best.offer(4, vec![format!("{at}: {}", problems.join("; "))]);
                         continue;
@@ -445,6 +460,22 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
         return verdict(Status::Manual, lines);
     }
     broken(best.link.max(1), best.lines)
+}
+
+/// An alarm that has sat in `ALARM` for more than a day never notifies again:
+/// CloudWatch sends notifications only on a state change.
+fn stuck_in_alarm(a: &crate::facts::Alarm, now: time::OffsetDateTime) -> Option<String> {
+    let since = a.state_updated?;
+    (a.state.as_deref() == Some("ALARM") && now - since > time::Duration::days(1)).then(|| {
+        format!(
+            "it has been in ALARM since {} ({}); CloudWatch notifies only when the state changes, so new root \
+             activity goes unheard: find out why it fired, then reset it \
+             (`aws cloudwatch set-alarm-state --alarm-name {} --state-value OK --state-reason reviewed`)",
+            crate::checks::fmt_time(since),
+            crate::checks::ago(now, since),
+            a.name
+        )
+    })
 }
 
 fn broken(link: usize, mut lines: Vec<String>) -> Verdict {

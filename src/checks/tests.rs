@@ -132,6 +132,8 @@ fn good_alarm() -> Alarm {
         dimensions: vec![],
         actions_enabled: true,
         alarm_actions: vec![TOPIC.into()],
+        state: Some("OK".into()),
+        state_updated: Some(NOW - Duration::days(3)),
         topics: vec![Topic {
             arn: TOPIC.into(),
             exists: Ok(true),
@@ -984,10 +986,40 @@ fn malformed_or_partial_chain_data_gives_evidence_not_a_panic() {
             "emits no metric",
         ),
         (
-            "empty pattern matches everything: broader, passes with noise",
+            "empty pattern matches all activity: its alarm says nothing about root",
             Box::new(|c| filter(c).pattern = String::new()),
+            Status::Fail,
+            "matches all activity",
+        ),
+        (
+            "a match-all JSON pattern fails too",
+            Box::new(|c| filter(c).pattern = "{ $.eventVersion = * }".into()),
+            Status::Fail,
+            "every non-root event of the corpus too",
+        ),
+        (
+            "a root-only pattern broader than CIS passes with noise",
+            Box::new(|c| filter(c).pattern = r#"{ $.userIdentity.type = "Root" }"#.into()),
             Status::Pass,
             "expect some noise",
+        ),
+        (
+            "an alarm stuck in ALARM for two days never notifies again",
+            Box::new(|c| {
+                alarm(c).state = Some("ALARM".into());
+                alarm(c).state_updated = Some(NOW - Duration::days(2));
+            }),
+            Status::Fail,
+            "has been in ALARM since",
+        ),
+        (
+            "an alarm in ALARM for an hour still notified",
+            Box::new(|c| {
+                alarm(c).state = Some("ALARM".into());
+                alarm(c).state_updated = Some(NOW - Duration::hours(1));
+            }),
+            Status::Pass,
+            "confirmed",
         ),
         (
             "alarm with no statistic, period or threshold",
