@@ -25,6 +25,9 @@ pub enum Source {
     Organization,
     /// Trails, their log groups, metric filters, alarms and SNS topics.
     AlarmChain,
+    /// The real-time EventBridge rule in us-east-1, its targets and topics,
+    /// and its pattern tested on the corpus.
+    Realtime,
 }
 
 /// Settings that change how checks judge.
@@ -227,6 +230,20 @@ pub static CATALOGUE: &[CheckDef] = &[
         security_hub: &["CloudWatch.1"],
         run: chain::root_alarm,
     },
+    CheckDef {
+        id: "root-realtime-alert",
+        title: "Root activity reaches a person in seconds (EventBridge)",
+        why: "The CIS alarm reports root minutes late and only says a threshold was crossed; the real-time rule says who did what from where.",
+        severity: Severity::Medium,
+        sources: &[Source::Realtime],
+        remediation: "`rootguard deploy --email you@example.com` adds the EventBridge rule rootguard-root-activity on \
+            the default bus in us-east-1 (root console sign-ins and root API calls, not service calls), targeting \
+            the rootguard topic with a readable message; confirm the subscription, then `rootguard alarm test \
+            --realtime`.",
+        cis: &[],
+        security_hub: &[],
+        run: |facts, _| crate::realtime::check(facts),
+    },
 ];
 
 /// Looks a check up by id.
@@ -317,6 +334,13 @@ impl Source {
                 "cloudtrail:GetEventSelectors",
                 "logs:DescribeMetricFilters",
                 "cloudwatch:DescribeAlarmsForMetric",
+                "sns:GetTopicAttributes",
+                "sns:ListSubscriptionsByTopic",
+            ],
+            Source::Realtime => &[
+                "events:DescribeRule",
+                "events:ListTargetsByRule",
+                "events:TestEventPattern",
                 "sns:GetTopicAttributes",
                 "sns:ListSubscriptionsByTopic",
             ],

@@ -161,6 +161,10 @@ pub enum AlarmCommand {
         /// The alarm to fire.
         #[arg(long, value_name = "NAME", default_value = crate::deploy::ALARM_NAME)]
         alarm: String,
+        /// Drill the real-time EventBridge path instead: prove the rule's pattern
+        /// with TestEventPattern and publish a marked test message through its topic.
+        #[arg(long)]
+        realtime: bool,
     },
 }
 
@@ -178,6 +182,9 @@ pub struct DeployCmd {
     /// No qualifying trail yet: also create an S3 bucket, a log group, the CloudTrail-to-Logs role and a multi-region trail.
     #[arg(long, conflicts_with = "log_group")]
     pub create_trail: bool,
+    /// Skip the real-time EventBridge rule (root activity in seconds, in us-east-1).
+    #[arg(long)]
+    pub no_realtime: bool,
     /// Print the plan and stop.
     #[arg(long)]
     pub dry_run: bool,
@@ -372,6 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                                     emails: d.emails.clone(),
                                     kms_key: d.kms_key.clone(),
                                     create_trail: d.create_trail,
+                                    realtime: !d.no_realtime,
                                 },
                                 log_group: d.log_group.as_deref(),
                                 dry_run: d.dry_run,
@@ -389,7 +397,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         commands::teardown(&connect, dry_run, yes, output == PlanFormat::Json).await
                     }
                     Command::Alarm {
-                        command: AlarmCommand::Test { alarm },
+                        command: AlarmCommand::Test { realtime: true, .. },
+                    } => commands::realtime_test(&connect).await,
+                    Command::Alarm {
+                        command: AlarmCommand::Test { alarm, .. },
                     } => commands::alarm_test(&connect, &alarm).await,
                     Command::Mfa {
                         command: MfaCommand::Enroll { user },

@@ -378,6 +378,7 @@ pub async fn teardown(opts: &ConnectOptions, dry_run: bool, yes: bool, json: boo
                 name,
             } => writer.delete_metric_filter(region, log_group, name).await,
             TeardownStep::DeleteTopic { region, arn } => writer.delete_topic(region, arn).await,
+            TeardownStep::DeleteRule { region, name } => writer.delete_rule(region, name).await,
         };
         match r {
             Ok(()) => progress!("  deleted {}", step.describe()),
@@ -392,6 +393,128 @@ pub async fn teardown(opts: &ConnectOptions, dry_run: bool, yes: bool, json: boo
         }
     }
     Ok(exit::OK)
+}
+
+/// The real-time drill: the rule's pattern proven with `TestEventPattern`,
+/// then a clearly marked test message through each of its topics.
+pub async fn realtime_test(opts: &ConnectOptions) -> Outcome {
+    use crate::realtime::{render_message, RULE_NAME, RULE_REGION};
+    let (reader, writer, caller) = connect(opts).await?;
+    let rule = reader
+        .realtime()
+        .await
+        .map_err(|e| Stop::usage(format!("cannot read the real-time rule: {}", e.describe())))?
+        .ok_or_else(|| {
+            Stop::usage(format!(
+                "there is no EventBridge rule {RULE_NAME} in {RULE_REGION}: deploy it with `rootguard deploy --email ADDR`"
+            ))
+        })?;
+    outln!(
+        "rule {} ({})",
+        rule.arn,
+        if rule.enabled { "enabled" } else { "DISABLED" }
+    );
+    let mut pattern_ok = rule.enabled;
+    for (name, should, got) in &rule.tests {
+        let line = match got {
+            Ok(m) if m == should => format!(
+                "ok       {name}: {}",
+                if *m { "matched" } else { "not matched" }
+            ),
+            Ok(m) => {
+                pattern_ok = false;
+                format!(
+                    "WRONG    {name}: {} but must {}",
+                    if *m { "matched" } else { "not matched" },
+                    if *should { "match" } else { "not match" }
+                )
+            }
+            Err(e) => {
+                pattern_ok = false;
+                format!("unknown  {name}: {}", e.describe())
+            }
+        };
+        outln!("  TestEventPattern {line}");
+    }
+    if rule.topics.is_empty() {
+        outln!("warning: the rule has no SNS target, so nobody would be told");
+        return Ok(exit::FAILED);
+    }
+    let example = crate::rootactivity::corpus()
+        .iter()
+        .find(|e| e.name == "root-console-signin-success")
+        .map(|e| render_message(&crate::realtime::envelope(&e.json)))
+        .unwrap_or_default();
+    let message = format!(
+        "[TEST] rootguard real-time drill by {} at {}. No root activity happened. A real alert reads like this:\n\n{example}",
+        caller.arn,
+        fmt_time(OffsetDateTime::now_utc())
+    );
+    let mut reached = 0;
+    for t in &rule.topics {
+        writer
+            .publish(
+                &t.arn,
+                "[TEST] rootguard real-time root alert drill",
+                &message,
+            )
+            .await
+            .map_err(|e| Stop {
+                code: exit::FAILED,
+                message: format!(
+                    "failed to publish the test message to {}: {}",
+                    t.arn,
+                    e.describe()
+                ),
+            })?;
+        reached += report_subscribers(&t.arn, &t.subscriptions);
+    }
+    if !pattern_ok {
+        outln!("warning: the rule would not report root activity as it should; `rootguard deploy` resets it");
+        return Ok(exit::FAILED);
+    }
+    if reached == 0 {
+        outln!("warning: no confirmed subscriber: nobody received this drill. Confirm the subscription email, then run the drill again.");
+        return Ok(exit::FAILED);
+    }
+    outln!("check the inbox(es) above for the [TEST] message");
+    Ok(exit::OK)
+}
+
+/// One line per topic: confirmed and pending subscribers; returns how many confirmed.
+fn report_subscribers(
+    arn: &str,
+    subs: &crate::facts::Fact<Vec<crate::facts::Subscription>>,
+) -> usize {
+    match subs {
+        Ok(subs) => {
+            let confirmed: Vec<&str> = subs
+                .iter()
+                .filter(|s| s.confirmed())
+                .map(|s| s.endpoint.as_str())
+                .collect();
+            let pending = subs.len() - confirmed.len();
+            outln!(
+                "topic {arn}: {} confirmed subscriber(s){}{}",
+                confirmed.len(),
+                if confirmed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", confirmed.join(", "))
+                },
+                if pending > 0 {
+                    format!(", {pending} pending confirmation")
+                } else {
+                    String::new()
+                }
+            );
+            confirmed.len()
+        }
+        Err(e) => {
+            outln!("topic {arn}: subscriptions unknown: {}", e.describe());
+            0
+        }
+    }
 }
 
 /// The fire drill: alarm -> SNS -> confirmed subscribers.
@@ -442,32 +565,7 @@ pub async fn alarm_test(opts: &ConnectOptions, alarm: &str) -> Outcome {
     }
     for arn in topics {
         let t = reader.topic_facts(arn).await;
-        match &t.subscriptions {
-            Ok(subs) => {
-                let confirmed: Vec<&str> = subs
-                    .iter()
-                    .filter(|s| s.confirmed())
-                    .map(|s| s.endpoint.as_str())
-                    .collect();
-                let pending = subs.len() - confirmed.len();
-                reached += confirmed.len();
-                outln!(
-                    "topic {arn}: {} confirmed subscriber(s){}{}",
-                    confirmed.len(),
-                    if confirmed.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", confirmed.join(", "))
-                    },
-                    if pending > 0 {
-                        format!(", {pending} pending confirmation")
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-            Err(e) => outln!("topic {arn}: subscriptions unknown: {}", e.describe()),
-        }
+        reached += report_subscribers(arn, &t.subscriptions);
     }
     if reached == 0 {
         outln!("warning: no confirmed subscriber: nobody received this drill. Confirm the subscription email, then run the drill again.");

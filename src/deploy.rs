@@ -54,6 +54,20 @@ pub struct DeployConfig {
     pub kms_key: Option<String>,
     /// Create a bucket, log group, role and multi-region trail first.
     pub create_trail: bool,
+    /// Also the real-time EventBridge rule (default; `--no-realtime` turns it off).
+    pub realtime: bool,
+}
+
+/// The real-time rule as it is now (read in us-east-1).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleState {
+    pub pattern: Option<Value>,
+    pub enabled: bool,
+    /// The ARN of rootguard's target on the rule.
+    pub target_arn: Option<String>,
+    pub input_paths: std::collections::BTreeMap<String, String>,
+    pub input_template: Option<String>,
+    pub tagged: bool,
 }
 
 /// What of `--create-trail`'s resources exists now.
@@ -78,6 +92,8 @@ pub struct DeployState {
     pub alarm: Option<AlarmState>,
     /// Read only with `--create-trail`.
     pub trail_infra: Option<TrailInfraState>,
+    /// The real-time rule; read only when the chain is in us-east-1.
+    pub rule: Option<RuleState>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -184,6 +200,18 @@ pub enum Step {
         log_group: String,
         changes: Vec<String>,
     },
+    /// The EventBridge rule on the default bus in us-east-1 and its target:
+    /// the topic, through an input transformer that writes a sentence.
+    RealtimeRule {
+        action: Action,
+        name: String,
+        region: String,
+        pattern: Value,
+        topic_arn: String,
+        input_paths: std::collections::BTreeMap<String, String>,
+        input_template: String,
+        changes: Vec<String>,
+    },
 }
 
 impl Step {
@@ -196,7 +224,8 @@ impl Step {
             | Step::Topic { action, .. }
             | Step::Subscription { action, .. }
             | Step::MetricFilter { action, .. }
-            | Step::Alarm { action, .. } => *action,
+            | Step::Alarm { action, .. }
+            | Step::RealtimeRule { action, .. } => *action,
         }
     }
 
@@ -234,6 +263,11 @@ impl Step {
                 "metric filter {name} on {log_group}: CIS root pattern -> {namespace}/{metric} = {METRIC_VALUE}{}",
                 changes(c)
             ),
+            Step::RealtimeRule { name, region, changes: c, .. } => format!(
+                "eventbridge rule {name} in {region}: root console sign-ins and root API calls (not service calls) \
+                 to the topic within seconds, as a readable message{}",
+                changes(c)
+            ),
             Step::Alarm { name, changes: c, .. } => format!(
                 "alarm {name}: {ALARM_STATISTIC} over {ALARM_PERIOD} s >= {ALARM_THRESHOLD}, {ALARM_EVALUATION_PERIODS} period, \
                  missing data {ALARM_TREAT_MISSING_DATA}, notifies the topic{}",
@@ -249,6 +283,8 @@ pub struct Plan {
     pub region: String,
     pub log_group: String,
     pub steps: Vec<Step>,
+    /// What the plan leaves out, and why.
+    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -273,6 +309,9 @@ impl Plan {
             };
             out.push_str(&format!("  {verb:<7} {}\n", s.describe()));
         }
+        for n in &self.notes {
+            out.push_str(&format!("  note    {n}\n"));
+        }
         out.push_str(&format!(
             "{} to create, {} to update, {} unchanged\n",
             self.count(Action::Create),
@@ -293,6 +332,23 @@ impl Plan {
 
 pub fn topic_arn(region: &str, account_id: &str) -> String {
     format!("arn:aws:sns:{region}:{account_id}:{TOPIC_NAME}")
+}
+
+/// The topic policy, with EventBridge admitted for rootguard's rule only
+/// (`aws:SourceArn`) when the real-time rule targets the topic.
+pub fn topic_policy_with_rule(topic_arn: &str, account_id: &str, rule_arn: Option<&str>) -> Value {
+    let mut p = topic_policy(topic_arn, account_id);
+    if let (Some(rule), Some(list)) = (rule_arn, p["Statement"].as_array_mut()) {
+        list.push(json!({
+            "Sid": "AllowRootguardRealtimeRule",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule}}
+        }));
+    }
+    p
 }
 
 /// Only CloudWatch may publish, and only for alarms in this account.
@@ -403,7 +459,15 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
         .as_ref()
         .map(|t| t.arn.clone())
         .unwrap_or_else(|| topic_arn(&state.region, &state.account_id));
-    let policy = topic_policy(&arn, &state.account_id);
+    // EventBridge targets a topic in the rule's own region, so the rule comes
+    // with a chain in us-east-1 (where console sign-ins are recorded).
+    let realtime = config.realtime && state.region == crate::realtime::RULE_REGION;
+    let rule_arn = crate::realtime::rule_arn(&state.account_id);
+    let policy = topic_policy_with_rule(
+        &arn,
+        &state.account_id,
+        realtime.then_some(rule_arn.as_str()),
+    );
     let mut steps = Vec::new();
     if config.create_trail {
         steps.extend(trail_steps(
@@ -552,16 +616,80 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
     steps.push(Step::Alarm {
         action: alarm_action,
         name: ALARM_NAME.into(),
-        topic_arn: arn,
+        topic_arn: arn.clone(),
         log_group: state.log_group.clone(),
         changes: alarm_changes,
     });
+
+    let mut notes = Vec::new();
+    if realtime {
+        steps.push(realtime_step(state.rule.as_ref(), &arn));
+    } else if config.realtime {
+        notes.push(format!(
+            "no real-time rule: EventBridge delivers to a topic in the rule's region, and root console sign-ins \
+             are recorded in {}; the chain is in {}. Watch a log group in {} to get both",
+            crate::realtime::RULE_REGION,
+            state.region,
+            crate::realtime::RULE_REGION
+        ));
+    }
 
     Plan {
         account_id: state.account_id.clone(),
         region: state.region.clone(),
         log_group: state.log_group.clone(),
         steps,
+        notes,
+    }
+}
+
+/// The rule step: created, updated where it differs from the code's rule, or ok.
+fn realtime_step(rule: Option<&RuleState>, topic_arn: &str) -> Step {
+    use crate::realtime::{input_paths, pattern, INPUT_TEMPLATE, RULE_NAME, RULE_REGION};
+    let (action, changes) = match rule {
+        None => (Action::Create, vec![]),
+        Some(r) => {
+            let checks = [
+                (
+                    r.pattern.as_ref() == Some(&pattern()),
+                    "reset the event pattern",
+                ),
+                (r.enabled, "enable the rule"),
+                (
+                    r.target_arn.as_deref() == Some(topic_arn),
+                    "target the topic",
+                ),
+                (
+                    r.input_paths == input_paths()
+                        && r.input_template.as_deref() == Some(INPUT_TEMPLATE),
+                    "reset the message",
+                ),
+                (r.tagged, "tag managed-by=rootguard"),
+            ];
+            let c: Vec<String> = checks
+                .iter()
+                .filter(|(ok, _)| !ok)
+                .map(|(_, what)| what.to_string())
+                .collect();
+            (
+                if c.is_empty() {
+                    Action::NoOp
+                } else {
+                    Action::Update
+                },
+                c,
+            )
+        }
+    };
+    Step::RealtimeRule {
+        action,
+        name: RULE_NAME.into(),
+        region: RULE_REGION.into(),
+        pattern: pattern(),
+        topic_arn: topic_arn.into(),
+        input_paths: input_paths(),
+        input_template: INPUT_TEMPLATE.into(),
+        changes,
     }
 }
 
@@ -629,6 +757,7 @@ mod tests {
             ],
             kms_key: None,
             create_trail: false,
+            realtime: true,
         }
     }
 
@@ -654,7 +783,7 @@ mod tests {
             kinds[..4],
             ["trail_bucket", "trail_log_group", "trail_role", "trail"]
         );
-        assert_eq!(p.count(Action::Create), 9);
+        assert_eq!(p.count(Action::Create), 10, "{}", p.text());
         assert!(plan(&applied(&s, &p), &cfg).is_noop());
         let mut stopped = applied(
             &s,
@@ -709,6 +838,22 @@ mod tests {
                         emails,
                     });
                 }
+                Step::RealtimeRule {
+                    pattern,
+                    topic_arn,
+                    input_paths,
+                    input_template,
+                    ..
+                } => {
+                    s.rule = Some(RuleState {
+                        pattern: Some(pattern.clone()),
+                        enabled: true,
+                        target_arn: Some(topic_arn.clone()),
+                        input_paths: input_paths.clone(),
+                        input_template: Some(input_template.clone()),
+                        tagged: true,
+                    });
+                }
                 Step::Subscription { email, .. } => {
                     let t = s.topic.as_mut().unwrap();
                     if !t.emails.contains(email) {
@@ -756,8 +901,37 @@ mod tests {
         let actions: Vec<Action> = p.steps.iter().map(Step::action).collect();
         assert_eq!(
             actions,
-            [Action::Create; 5],
-            "topic, two distinct emails, filter, alarm"
+            [Action::Create; 6],
+            "topic, two distinct emails, filter, alarm, real-time rule"
+        );
+        let Step::Topic { policy, .. } = &p.steps[0] else {
+            panic!("the topic comes first")
+        };
+        assert_eq!(
+            policy["Statement"][1]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            crate::realtime::rule_arn("111122223333"),
+            "EventBridge may publish for rootguard's rule only"
+        );
+        let off = plan(
+            &state(),
+            &DeployConfig {
+                realtime: false,
+                ..config()
+            },
+        );
+        assert_eq!(off.steps.len(), 5, "--no-realtime");
+        let elsewhere = plan(
+            &DeployState {
+                region: "eu-west-1".into(),
+                ..state()
+            },
+            &config(),
+        );
+        assert_eq!(elsewhere.steps.len(), 5);
+        assert!(
+            elsewhere.text().contains("note    no real-time rule"),
+            "{}",
+            elsewhere.text()
         );
         assert!(p.text().contains("stays pending until confirmed"));
         assert!(p.json().contains("\"schema\": \"rootguard.plan/v1\""));

@@ -79,6 +79,8 @@ pub struct AccountFacts {
     pub users: Fact<Vec<IamUser>>,
     pub organization: Fact<OrganizationFeatures>,
     pub alarm_chain: Fact<AlarmChainFacts>,
+    /// The real-time EventBridge rule in us-east-1, if any.
+    pub realtime: Fact<crate::realtime::RealtimeFacts>,
 }
 
 impl AccountFacts {
@@ -99,6 +101,7 @@ impl AccountFacts {
             users: Err(FactError::not_collected("iam:ListUsers")),
             organization: Err(FactError::not_collected("iam:ListOrganizationsFeatures")),
             alarm_chain: Err(FactError::not_collected("cloudtrail:DescribeTrails")),
+            realtime: Err(FactError::not_collected("events:DescribeRule")),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod org;
 pub mod pattern;
 pub mod policy;
 pub mod prompt;
+pub mod realtime;
 pub mod render;
 pub mod rootactivity;
 pub mod setup;

@@ -386,6 +386,7 @@ fn sources_phrase(def: &checks::CheckDef) -> &'static str {
         Some(PasswordPolicy) => "iam:GetAccountPasswordPolicy",
         Some(Users) => "iam:ListUsers and each user's login profile and MFA devices",
         Some(AlarmChain) => "trails, log groups, metric filters, alarms and topics",
+        Some(Realtime) => "the EventBridge rule in the member's us-east-1",
         _ => "reads in the member",
     }
 }

@@ -14,6 +14,9 @@ pub const VERIFY_ACTIONS: &[&str] = &[
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
     "cloudwatch:DescribeAlarmsForMetric",
+    "events:DescribeRule",
+    "events:ListTargetsByRule",
+    "events:TestEventPattern",
     "iam:GenerateCredentialReport",
     "iam:GetAccountPasswordPolicy",
     "iam:GetAccountSummary",
@@ -50,6 +53,10 @@ pub const SETUP_READ_ACTIONS: &[&str] = &[
     "cloudwatch:DescribeAlarms",
     "cloudwatch:DescribeAlarmsForMetric",
     "cloudwatch:ListTagsForResource",
+    "events:DescribeRule",
+    "events:ListTagsForResource",
+    "events:ListTargetsByRule",
+    "events:TestEventPattern",
     "logs:DescribeLogGroups",
     "logs:DescribeMetricFilters",
     "logs:FilterLogEvents",
@@ -82,10 +89,20 @@ pub const SETUP_TRAIL_ACTIONS: &[&str] = &[
     "cloudtrail:StartLogging",
 ];
 
+/// The real-time rule's writes, limited to rules named rootguard-* in us-east-1.
+pub const SETUP_EVENTS_ACTIONS: &[&str] = &[
+    "events:DeleteRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:TagResource",
+];
+
 /// SNS writes, limited to topics named rootguard-*.
 pub const SETUP_SNS_ACTIONS: &[&str] = &[
     "sns:CreateTopic",
     "sns:DeleteTopic",
+    "sns:Publish",
     "sns:SetTopicAttributes",
     "sns:Subscribe",
     "sns:TagResource",
@@ -130,6 +147,8 @@ pub fn setup_policy() -> Value {
             {"Sid": "RootguardWizard", "Effect": "Allow", "Action": SETUP_WIZARD_ACTIONS, "Resource": "*"},
             {"Sid": "RootguardTopic", "Effect": "Allow", "Action": SETUP_SNS_ACTIONS,
              "Resource": "arn:aws:sns:*:*:rootguard-*"},
+            {"Sid": "RootguardRealtimeRule", "Effect": "Allow", "Action": SETUP_EVENTS_ACTIONS,
+             "Resource": "arn:aws:events:us-east-1:*:rule/rootguard-*"},
             {"Sid": "RootguardAlarm", "Effect": "Allow", "Action": SETUP_ALARM_ACTIONS,
              "Resource": "arn:aws:cloudwatch:*:*:alarm:rootguard-*"},
             {"Sid": "RootguardMetricFilter", "Effect": "Allow", "Action": SETUP_LOGS_ACTIONS,
@@ -215,13 +234,15 @@ pub fn render(policy: &Value) -> String {
 }
 
 /// Whether an action only reads. `iam:GenerateCredentialReport` is classed as
-/// a read by IAM: it builds a report and changes nothing in the account.
+/// a read by IAM: it builds a report and changes nothing in the account;
+/// `events:TestEventPattern` only evaluates a pattern on an event.
 pub fn is_read_only(action: &str) -> bool {
     let verb = action.split(':').nth(1).unwrap_or("");
     ["Get", "List", "Describe"]
         .iter()
         .any(|p| verb.starts_with(p))
         || action == "iam:GenerateCredentialReport"
+        || action == "events:TestEventPattern"
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ pub fn walk(findings: &[Finding], caller_is_root: bool, users_without_mfa: &[Str
             "org-root-management" if matches!(f.status, Status::Fail | Status::Warn) => {
                 Fix::OrgHarden
             }
-            "cloudtrail" | "root-alarm" if f.status != Status::Unknown => {
+            "cloudtrail" | "root-alarm" | "root-realtime-alert" if f.status != Status::Unknown => {
                 if items.iter().any(|i: &Item| i.fix == Fix::AlarmChain) {
                     continue;
                 }
@@ -537,6 +537,7 @@ async fn alarm_chain_step(
         emails,
         kms_key: None,
         create_trail: false,
+        realtime: true,
     };
     let (region, log_group) = match choose_log_group(reader, &caller.account_id, None).await {
         Ok(found) => found,

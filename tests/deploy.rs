@@ -11,7 +11,7 @@ const EMAIL: &str = "security@example.com";
 fn trail_only() -> Value {
     let mut s = fixture("hardened");
     let chain = s["chain"].as_object_mut().unwrap();
-    for k in ["metric_filters", "topics", "alarms"] {
+    for k in ["metric_filters", "topics", "alarms", "realtime_rule"] {
         chain.remove(k);
     }
     s
@@ -90,7 +90,8 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
             ("topic", "create"),
             ("subscription", "create"),
             ("metric_filter", "create"),
-            ("alarm", "create")
+            ("alarm", "create"),
+            ("realtime_rule", "create")
         ]
     );
     assert!(
@@ -102,7 +103,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(text.stdout.contains("create  email subscription security@example.com (stays pending until confirmed from the inbox)"), "{}", text.stdout);
     assert!(text
         .stdout
-        .contains("4 to create, 0 to update, 0 unchanged"));
+        .contains("5 to create, 0 to update, 0 unchanged"));
 }
 
 #[test]
@@ -136,7 +137,7 @@ fn deploy_then_confirm_makes_verify_pass_and_a_second_run_is_a_no_op() {
     assert!(
         again
             .stdout
-            .contains("0 to create, 0 to update, 4 unchanged"),
+            .contains("0 to create, 0 to update, 5 unchanged"),
         "{}",
         again.stdout
     );
@@ -152,6 +153,7 @@ fn a_run_stopped_after_any_step_is_completed_by_the_next() {
         ("sns:Subscribe", 1),
         ("logs:PutMetricFilter", 2),
         ("cloudwatch:PutMetricAlarm", 3),
+        ("events:PutRule", 4),
     ] {
         let acct = emulator().seed(trail_only());
         emulator().deny(&acct, &[stop_at]);
@@ -165,7 +167,7 @@ fn a_run_stopped_after_any_step_is_completed_by_the_next() {
         assert!(
             r.stderr.contains(&format!(
                 "{done_before} step(s) done, {} not done",
-                4 - done_before
+                5 - done_before
             )),
             "{stop_at}:\n{}",
             r.stderr
@@ -175,7 +177,7 @@ fn a_run_stopped_after_any_step_is_completed_by_the_next() {
         assert!(
             plan.stdout.contains(&format!(
                 "{} to create, 0 to update, {done_before} unchanged",
-                4 - done_before
+                5 - done_before
             )),
             "{stop_at}:\n{}",
             plan.stdout
@@ -186,7 +188,7 @@ fn a_run_stopped_after_any_step_is_completed_by_the_next() {
         let plan = rg(&acct, &["deploy", "--email", EMAIL, "--dry-run"]);
         assert!(
             plan.stdout
-                .contains("0 to create, 0 to update, 4 unchanged"),
+                .contains("0 to create, 0 to update, 5 unchanged"),
             "{stop_at}: {}",
             plan.stdout
         );
@@ -534,7 +536,7 @@ fn create_trail_builds_a_qualifying_trail_then_the_chain() {
         "create  log group rootguard-cloudtrail for CloudTrail",
         "create  iam role rootguard-cloudtrail-to-logs",
         "create  trail rootguard-management-events: multi-region",
-        "8 to create, 0 to update, 0 unchanged",
+        "9 to create, 0 to update, 0 unchanged",
     ] {
         assert!(dry.stdout.contains(line), "{line}:\n{}", dry.stdout);
     }
@@ -569,7 +571,7 @@ fn create_trail_builds_a_qualifying_trail_then_the_chain() {
     assert!(
         again
             .stdout
-            .contains("0 to create, 0 to update, 8 unchanged"),
+            .contains("0 to create, 0 to update, 9 unchanged"),
         "{}",
         again.stdout
     );
@@ -585,7 +587,7 @@ fn create_trail_stopped_halfway_is_completed() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("3 step(s) done, 5 not done"),
+        r.stderr.contains("3 step(s) done, 6 not done"),
         "{}",
         r.stderr
     );
@@ -601,7 +603,7 @@ fn create_trail_stopped_halfway_is_completed() {
     );
     assert!(
         plan.stdout
-            .contains("0 to create, 0 to update, 8 unchanged"),
+            .contains("0 to create, 0 to update, 9 unchanged"),
         "{}",
         plan.stdout
     );
@@ -770,7 +772,11 @@ fn the_chain_is_found_in_its_log_groups_region_whatever_region_is_given() {
     );
     let plan: Value = serde_json::from_str(&dry.stdout).unwrap();
     assert_eq!(plan["regions"], json!(["eu-west-1", "us-east-1"]));
-    assert_eq!(plan["delete"].as_array().unwrap().len(), 3, "{plan:#}");
+    assert_eq!(
+        plan["delete"].as_array().unwrap().len(),
+        4,
+        "alarm, filter, rule, topic: {plan:#}"
+    );
 
     let r = rg(&acct, &["--region", "eu-west-1", "teardown", "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -225,6 +225,10 @@ def _trail_init(self, *args, **kwargs):
 
 cloudtrail_models.Trail.__init__ = _trail_init
 
+from moto.events import models as events_models  # noqa: E402
+
+_orig_send_to_targets = events_models.Rule.send_to_targets
+
 
 def seed_root_virtual_mfa(account_id: str) -> None:
     backend = iam_models.iam_backends[account_id]["global"]
@@ -404,6 +408,23 @@ def seed_chain(account_id: str, chain: dict) -> None:
             alarm = cloudwatch_backends[account_id][region].alarms[a["name"]]
             alarm.update_state("Threshold Crossed: 1 datapoint", "{}", "ALARM")
             alarm.state_updated_timestamp = datetime.fromisoformat(report_time(a.get("state_since", "-1m"))).replace(tzinfo=None)
+    if chain.get("realtime_rule"):
+        # The real-time rule exactly as rootguard deploys it: pattern, target and
+        # message come from cfn/ (tests/template.rs keeps them equal to the code).
+        import yaml
+
+        spec = yaml.safe_load((CORPUS.parent.parent / "cfn" / "root-activity-alarm.yaml").read_text())
+        props = spec["Resources"]["RootActivityRule"]["Properties"]
+        target = props["Targets"][0]
+        ev = boto_client("events", account_id)
+        ev.put_rule(
+            Name=props["Name"], EventPattern=json.dumps(props["EventPattern"]), State="ENABLED",
+            Description=props["Description"], Tags=[{"Key": "managed-by", "Value": "rootguard"}],
+        )
+        ev.put_targets(Rule=props["Name"], Targets=[{
+            "Id": target["Id"], "Arn": topics[chain["realtime_rule"]["topic"]],
+            "InputTransformer": target["InputTransformer"],
+        }])
     for name in chain.get("delete_topics", []):
         sns.delete_topic(TopicArn=topics[name])
     for e in chain.get("log_events", []):
@@ -418,6 +439,89 @@ def seed_chain(account_id: str, chain: dict) -> None:
 
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "cloudtrail"
+
+
+# ------------------------------------------------------------------ EventBridge
+
+
+def detail_type(record: dict) -> str:
+    """The detail-type CloudTrail gives a record on the default bus (EventBridge
+    User Guide, "Events from AWS services": AWS API Call / Console Sign In /
+    Service Event via CloudTrail)."""
+    return {
+        "AwsConsoleSignIn": "AWS Console Sign In via CloudTrail",
+        "AwsServiceEvent": "AWS Service Event via CloudTrail",
+    }.get(record.get("eventType"), "AWS API Call via CloudTrail")
+
+
+def put_corpus_event(account_id: str, region: str, name: str) -> dict:
+    """What CloudTrail does with a management event: put it on the default bus."""
+    from moto.events.models import events_backends
+
+    record = json.loads((CORPUS / f"{name}.json").read_text())
+    record["recipientAccountId"] = account_id
+    record["eventTime"] = now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    source = "aws." + record.get("eventSource", "cloudtrail.amazonaws.com").removesuffix(".amazonaws.com")
+    entries = events_backends[account_id][region].put_events(
+        [{"Source": source, "DetailType": detail_type(record), "Detail": json.dumps(record), "EventBusName": "default"}]
+    )
+    return {"entries": entries}
+
+
+def test_event_pattern(body: bytes):
+    """events:TestEventPattern (EventBridge API Reference), which moto 5.2.5
+    leaves unimplemented, answered with moto's own pattern matcher. The event
+    must carry id, account, source, time, region, resources and detail-type."""
+    from moto.events.models import EventPattern
+
+    req = json.loads(body or b"{}")
+    try:
+        event = json.loads(req.get("Event", ""))
+    except ValueError:
+        return json_error(400, "ValidationException", "Event is not valid JSON")
+    missing = [k for k in ("id", "account", "source", "time", "region", "resources", "detail-type") if k not in event]
+    if missing:
+        return json_error(400, "ValidationException", f"Event is missing the mandatory fields {missing}")
+    try:
+        pattern = EventPattern.load(req.get("EventPattern", ""))
+    except Exception as err:  # moto raises its own InvalidEventPatternException
+        return json_error(400, "InvalidEventPatternException", f"Event pattern is not valid: {err}")
+    result = bool(pattern.matches_event(event))
+    return 200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps({"Result": result}).encode()
+
+
+def _deliver_to_sns(self, original_event, transform_input=True):
+    """moto evaluates rules and input transformers but does not deliver to SNS
+    targets; EventBridge publishes the (transformed) event to the topic."""
+    from moto.events.utils import EventTemplateParser
+
+    def is_sns(t):
+        parts = t["Arn"].split(":")
+        return len(parts) >= 6 and parts[2] == "sns"
+
+    with LOCK:  # moto raises on target types it does not know: hand it the others only
+        saved = self.targets
+        self.targets = [t for t in saved if not is_sns(t)]
+        try:
+            _orig_send_to_targets(self, original_event, transform_input)
+        finally:
+            self.targets = saved
+    if not self.event_pattern.matches_event(original_event):
+        return
+    for target in [t for t in self.targets if is_sns(t)]:
+        parts = target["Arn"].split(":")
+        it = target.get("InputTransformer") or {}
+        if it:
+            message = EventTemplateParser.parse(
+                input_template=it.get("InputTemplate"), input_paths_map=it.get("InputPathsMap", {}), event=original_event
+            )
+        else:
+            message = original_event
+        text = message if isinstance(message, str) else json.dumps(message, default=str)
+        try:
+            sns_backend(parts[4], parts[3]).topics[target["Arn"]].publish(message=text)
+        except KeyError:  # a deleted topic: EventBridge drops it too
+            pass
 
 
 def seed_log_event(logs, e: dict) -> None:
@@ -1078,6 +1182,9 @@ class Launcher:
             if answer is not None:
                 return answer
 
+        if service == "events" and action == "TestEventPattern":
+            return test_event_pattern(body)
+
         if service == "account" and action in ("GetAlternateContact", "GetContactInformation", "GetPrimaryEmail"):
             answer = account_api_for_member(account_id, action, json.loads(body or b"{}"))
             if answer is not None:
@@ -1255,6 +1362,19 @@ class Launcher:
         try:
             if path == "/_rootguard/accounts" and environ["REQUEST_METHOD"] == "POST":
                 out = seed(json.loads(body or b"{}"))
+            elif path == "/_rootguard/put_event" and environ["REQUEST_METHOD"] == "POST":
+                req = json.loads(body or b"{}")
+                out = put_corpus_event(req["account_id"], req.get("region", "us-east-1"), req["corpus"])
+            elif path == "/_rootguard/rule" and environ["REQUEST_METHOD"] == "POST":
+                # Someone edits or deletes the real-time rule behind rootguard's back.
+                req = json.loads(body or b"{}")
+                ev = boto_client("events", req["account_id"], "us-east-1")
+                if req["op"] == "delete":
+                    ev.remove_targets(Rule=req["name"], Ids=[t["Id"] for t in ev.list_targets_by_rule(Rule=req["name"])["Targets"]])
+                    ev.delete_rule(Name=req["name"])
+                elif req["op"] == "pattern":
+                    ev.put_rule(Name=req["name"], EventPattern=json.dumps(req["pattern"]))
+                out = {"ok": True}
             elif path == "/_rootguard/organization" and environ["REQUEST_METHOD"] == "POST":
                 out = seed_organization(json.loads(body or b"{}"))
             elif path == "/_rootguard/root":
@@ -1314,6 +1434,9 @@ class Launcher:
         payload = json.dumps(doc).encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
         return [payload]
+
+
+events_models.Rule.send_to_targets = _deliver_to_sns
 
 
 def main() -> None:

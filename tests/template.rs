@@ -53,12 +53,46 @@ fn template_matches_the_code() {
     code_policy["Statement"][0]["Resource"] = json!({"Ref": "Topic"});
     code_policy["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] =
         json!({"Ref": "AWS::AccountId"});
-    assert_eq!(
-        r["TopicPolicy"]["Properties"]["PolicyDocument"],
-        code_policy
-    );
+    let mut doc = r["TopicPolicy"]["Properties"]["PolicyDocument"].clone();
+    doc["Statement"].as_array_mut().unwrap().truncate(1);
+    assert_eq!(doc, code_policy, "the CloudWatch statement");
 
-    for p in ["LogGroupName", "NotificationEmail", "KmsKeyId"] {
+    // The real-time rule: the code's pattern, target and message; EventBridge
+    // may publish for that rule only.
+    let rule = &r["RootActivityRule"];
+    assert_eq!(rule["Condition"], "CreateRealtime");
+    let rp = &rule["Properties"];
+    assert_eq!(rp["Name"], rootguard::realtime::RULE_NAME);
+    assert_eq!(rp["Description"], rootguard::realtime::RULE_DESCRIPTION);
+    assert_eq!(rp["State"], "ENABLED");
+    assert_eq!(rp["EventPattern"], rootguard::realtime::pattern());
+    let target = &rp["Targets"][0];
+    assert_eq!(target["Id"], rootguard::realtime::TARGET_ID);
+    assert_eq!(target["Arn"], json!({"Ref": "Topic"}));
+    assert_eq!(
+        target["InputTransformer"]["InputTemplate"],
+        rootguard::realtime::INPUT_TEMPLATE
+    );
+    assert_eq!(
+        target["InputTransformer"]["InputPathsMap"],
+        serde_json::to_value(rootguard::realtime::input_paths()).unwrap()
+    );
+    let mut code_rule_statement =
+        topic_policy_with_rule("TOPIC", "ACCOUNT", Some("RULE"))["Statement"][1].clone();
+    code_rule_statement["Resource"] = json!({"Ref": "Topic"});
+    code_rule_statement["Condition"]["ArnEquals"]["aws:SourceArn"] =
+        json!({"Fn::GetAtt": ["RootActivityRule", "Arn"]});
+    let statement = &r["TopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][1]["Fn::If"];
+    assert_eq!(statement[0], "CreateRealtime");
+    assert_eq!(statement[1], code_rule_statement);
+    assert_eq!(statement[2], json!({"Ref": "AWS::NoValue"}));
+
+    for p in [
+        "LogGroupName",
+        "NotificationEmail",
+        "KmsKeyId",
+        "RealtimeRule",
+    ] {
         assert!(t["Parameters"].get(p).is_some(), "parameter {p}");
     }
 }

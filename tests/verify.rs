@@ -35,10 +35,10 @@ fn hardened_account_passes_everything_and_exits_0() {
     for (id, st) in statuses(&doc) {
         assert_eq!(st, "pass", "{id}: {:#}", finding(&doc, &id));
     }
-    assert_eq!(doc["findings"].as_array().unwrap().len(), 12);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 13);
     assert_eq!(doc["schema"], "rootguard.verify/v1");
     assert_eq!(doc["account_id"], acct.id.as_str());
-    assert_eq!(doc["summary"]["pass"], 12);
+    assert_eq!(doc["summary"]["pass"], 13);
     assert_eq!(doc["exit_code"], 0);
     assert_eq!(code, 0);
     // rootops' virtual device is seen, and is not mistaken for root's.
@@ -147,7 +147,7 @@ fn junit_maps_fail_to_failure_and_unknown_to_error() {
     cmd.args(["verify", "--output", "junit"]);
     let r = run(cmd);
     assert_eq!(r.code, 1);
-    assert_eq!(r.stdout.matches("<testcase ").count(), 12);
+    assert_eq!(r.stdout.matches("<testcase ").count(), 13);
     assert_eq!(r.stdout.matches("<failure ").count(), 10, "{}", r.stdout);
     assert_eq!(r.stdout.matches("<error ").count(), 1);
     assert!(r

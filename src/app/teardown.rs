@@ -28,6 +28,11 @@ pub enum TeardownStep {
         region: String,
         arn: String,
     },
+    /// The real-time EventBridge rule and rootguard's target on it.
+    DeleteRule {
+        region: String,
+        name: String,
+    },
 }
 
 impl TeardownStep {
@@ -41,6 +46,9 @@ impl TeardownStep {
             } => format!("metric filter {name} on {log_group} in {region}"),
             TeardownStep::DeleteTopic { region, arn } => {
                 format!("sns topic {arn} and its subscriptions in {region}")
+            }
+            TeardownStep::DeleteRule { region, name } => {
+                format!("eventbridge rule {name} and its target in {region}")
             }
         }
     }
@@ -97,6 +105,17 @@ pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> Tea
             Some(_) => p.keep.push(format!(
                 "alarm {} in {region}: {untagged}",
                 deploy::ALARM_NAME
+            )),
+            None => {}
+        }
+        match &rs.state.rule {
+            Some(r) if r.tagged => p.delete.push(TeardownStep::DeleteRule {
+                region: region.clone(),
+                name: crate::realtime::RULE_NAME.into(),
+            }),
+            Some(_) => p.keep.push(format!(
+                "eventbridge rule {} in {region}: {untagged}",
+                crate::realtime::RULE_NAME
             )),
             None => {}
         }
@@ -177,6 +196,7 @@ mod tests {
                     ..Default::default()
                 }),
                 trail_infra: None,
+                rule: None,
             },
             filter_on_tagged_group: true,
         }

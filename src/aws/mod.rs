@@ -599,7 +599,21 @@ impl Reader {
         // The chain needs the account id only to skip other accounts' log groups,
         // so it shares the caller read instead of waiting for it up front.
         let caller_shared = self.caller().shared();
-        let (caller, summary, report, vmfa, sec, bill, ops, info, policy, users, org, chain) = tokio::join!(
+        let (
+            caller,
+            summary,
+            report,
+            vmfa,
+            sec,
+            bill,
+            ops,
+            info,
+            policy,
+            users,
+            org,
+            chain,
+            realtime,
+        ) = tokio::join!(
             caller_shared.clone(),
             maybe!(
                 Source::Summary,
@@ -652,6 +666,7 @@ impl Reader {
                 "cloudtrail:DescribeTrails",
                 self.alarm_chain(async { caller_shared.clone().await.ok().map(|c| c.account_id) })
             ),
+            maybe!(Source::Realtime, "events:DescribeRule", self.realtime()),
         );
         let caller = caller?;
         debug!(elapsed = ?start.elapsed(), "all reads done");
@@ -670,6 +685,7 @@ impl Reader {
             users,
             organization: org,
             alarm_chain: chain,
+            realtime,
         })
     }
 }
@@ -985,6 +1001,114 @@ impl Reader {
     }
 }
 
+// ------------------------------------------------------------ real-time rule
+
+impl Reader {
+    fn events(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION))
+    }
+
+    /// The rule as deploy and teardown see it: pattern, state, target, input
+    /// transformer and tag; `None` when there is no such rule.
+    pub async fn realtime_rule_state(&self) -> Result<Option<crate::deploy::RuleState>, FactError> {
+        use crate::realtime::RULE_NAME;
+        let ev = self.events();
+        let rule = match ev.describe_rule().name(RULE_NAME).send().await {
+            Ok(r) => r,
+            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(classify("events:DescribeRule", &e)),
+        };
+        let arn = rule.arn().unwrap_or_default().to_string();
+        let (targets, tags) = tokio::join!(
+            ev.list_targets_by_rule().rule(RULE_NAME).send(),
+            ev.list_tags_for_resource().resource_arn(&arn).send()
+        );
+        let targets = targets.map_err(|e| classify("events:ListTargetsByRule", &e))?;
+        let tags = tags.map_err(|e| classify("events:ListTagsForResource", &e))?;
+        let target = targets
+            .targets()
+            .iter()
+            .find(|t| t.id() == crate::realtime::TARGET_ID);
+        Ok(Some(crate::deploy::RuleState {
+            pattern: rule
+                .event_pattern()
+                .and_then(|p| serde_json::from_str(p).ok()),
+            enabled: rule.state().map(|s| s.as_str()) == Some("ENABLED"),
+            target_arn: target.map(|t| t.arn().to_string()),
+            input_paths: target
+                .and_then(|t| t.input_transformer())
+                .and_then(|i| i.input_paths_map())
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            input_template: target
+                .and_then(|t| t.input_transformer())
+                .map(|i| i.input_template().to_string()),
+            tagged: tags.tags().iter().any(|t| {
+                t.key() == crate::deploy::TAG_KEY && t.value() == crate::deploy::TAG_VALUE
+            }),
+        }))
+    }
+
+    /// What `root-realtime-alert` judges: the rule, its SNS targets' topics,
+    /// and `events:TestEventPattern` on every corpus event, concurrently.
+    pub async fn realtime(&self) -> Fact<crate::realtime::RealtimeFacts> {
+        use crate::realtime::{expectations, RuleFacts, RULE_NAME};
+        let ev = self.events();
+        let rule = match ev.describe_rule().name(RULE_NAME).send().await {
+            Ok(r) => r,
+            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(classify("events:DescribeRule", &e)),
+        };
+        let pattern = rule.event_pattern().unwrap_or_default().to_string();
+        let targets = async {
+            ev.list_targets_by_rule()
+                .rule(RULE_NAME)
+                .send()
+                .await
+                .map(|t| {
+                    t.targets()
+                        .iter()
+                        .map(|t| t.arn().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| classify("events:ListTargetsByRule", &e))
+        };
+        let tests =
+            futures::future::join_all(expectations().into_iter().map(|(name, should, event)| {
+                let ev = &ev;
+                let pattern = &pattern;
+                async move {
+                    let got = ev
+                        .test_event_pattern()
+                        .event_pattern(pattern)
+                        .event(event.to_string())
+                        .send()
+                        .await
+                        .map(|r| r.result())
+                        .map_err(|e| classify("events:TestEventPattern", &e));
+                    (name, should, got)
+                }
+            }));
+        let (targets, tests) = tokio::join!(targets, tests);
+        let targets = targets?;
+        let topics = futures::future::join_all(
+            targets
+                .iter()
+                .filter(|a| a.split(':').nth(2) == Some("sns"))
+                .map(|arn| self.topic(arn)),
+        )
+        .await;
+        Ok(Some(RuleFacts {
+            arn: rule.arn().unwrap_or_default().to_string(),
+            enabled: rule.state().map(|s| s.as_str()) == Some("ENABLED"),
+            pattern,
+            targets,
+            topics,
+            tests,
+        }))
+    }
+}
+
 mod write;
 pub use write::{IamMfa, RootKey, Writer};
 
@@ -1218,7 +1342,14 @@ impl Reader {
                     .map(str::to_string),
             }))
         };
-        let (topic, filter, alarm) = tokio::join!(topic, filter, alarm);
+        let rule = async {
+            if region == crate::realtime::RULE_REGION {
+                self.realtime_rule_state().await
+            } else {
+                Ok(None)
+            }
+        };
+        let (topic, filter, alarm, rule) = tokio::join!(topic, filter, alarm, rule);
         Ok(DeployState {
             account_id: account_id.to_string(),
             region: region.to_string(),
@@ -1227,6 +1358,7 @@ impl Reader {
             filter: filter?,
             alarm: alarm?,
             trail_infra: None,
+            rule: rule?,
         })
     }
 }

@@ -351,7 +351,119 @@ impl Writer {
                 }
                 Ok(())
             }
+            Step::RealtimeRule {
+                name,
+                region,
+                pattern,
+                topic_arn,
+                input_paths,
+                input_template,
+                ..
+            } => {
+                use aws_sdk_eventbridge::types::{InputTransformer, RuleState, Tag, Target};
+                let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
+                let tag = Tag::builder()
+                    .key(TAG_KEY)
+                    .value(TAG_VALUE)
+                    .build()
+                    .map_err(|e| build_err("events:PutRule", e))?;
+                let rule = ev
+                    .put_rule()
+                    .name(name)
+                    .description(crate::realtime::RULE_DESCRIPTION)
+                    .event_pattern(pattern.to_string())
+                    .state(RuleState::Enabled)
+                    .tags(tag.clone())
+                    .send()
+                    .await
+                    .map_err(|e| classify("events:PutRule", &e))?;
+                // PutRule applies tags only on create; make an update tagged too.
+                if let Some(arn) = rule.rule_arn() {
+                    ev.tag_resource()
+                        .resource_arn(arn)
+                        .tags(tag)
+                        .send()
+                        .await
+                        .map_err(|e| classify("events:TagResource", &e))?;
+                }
+                let transformer = InputTransformer::builder()
+                    .set_input_paths_map(Some(input_paths.clone().into_iter().collect()))
+                    .input_template(input_template)
+                    .build()
+                    .map_err(|e| build_err("events:PutTargets", e))?;
+                let target = Target::builder()
+                    .id(crate::realtime::TARGET_ID)
+                    .arn(topic_arn)
+                    .input_transformer(transformer)
+                    .build()
+                    .map_err(|e| build_err("events:PutTargets", e))?;
+                let out = ev
+                    .put_targets()
+                    .rule(name)
+                    .targets(target)
+                    .send()
+                    .await
+                    .map_err(|e| classify("events:PutTargets", &e))?;
+                if out.failed_entry_count() > 0 {
+                    let why: Vec<String> = out
+                        .failed_entries()
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "{}: {}",
+                                f.error_code().unwrap_or("?"),
+                                f.error_message().unwrap_or("")
+                            )
+                        })
+                        .collect();
+                    return Err(build_err("events:PutTargets", why.join("; ")));
+                }
+                Ok(())
+            }
         }
+    }
+
+    /// Removes rootguard's target from the real-time rule, then the rule.
+    pub async fn delete_rule(&self, region: &str, name: &str) -> Result<(), FactError> {
+        let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
+        match ev
+            .remove_targets()
+            .rule(name)
+            .ids(crate::realtime::TARGET_ID)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if super::service_code(&e) == Some("ResourceNotFoundException") => return Ok(()),
+            Err(e) => return Err(classify("events:RemoveTargets", &e)),
+        }
+        match ev.delete_rule().name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if super::service_code(&e) == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(classify("events:DeleteRule", &e)),
+        }
+    }
+
+    /// Publishes one message to a topic (the real-time fire drill).
+    pub async fn publish(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        message: &str,
+    ) -> Result<(), FactError> {
+        let region = topic_arn
+            .split(':')
+            .nth(3)
+            .unwrap_or(super::FALLBACK_REGION);
+        aws_sdk_sns::Client::new(&self.regional(region))
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(subject)
+            .message(message)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("sns:Publish", &e))
     }
 
     pub async fn delete_alarm(&self, region: &str, name: &str) -> Result<(), FactError> {

@@ -45,6 +45,17 @@ fn contact(email: &str) -> AlternateContact {
 /// A hardened account: every check passes.
 fn hardened() -> AccountFacts {
     let mut f = AccountFacts::empty(ACCT, NOW);
+    f.realtime = Ok(Some(crate::realtime::RuleFacts {
+        arn: crate::realtime::rule_arn(ACCT),
+        enabled: true,
+        pattern: crate::realtime::pattern().to_string(),
+        targets: vec![TOPIC.into()],
+        topics: good_alarm().topics,
+        tests: crate::realtime::expectations()
+            .into_iter()
+            .map(|(name, should, _)| (name, should, Ok(should)))
+            .collect(),
+    }));
     f.summary = Ok(AccountSummary {
         mfa_enabled: Some(true),
         access_keys_present: Some(false),

@@ -219,6 +219,23 @@ impl Emulator {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// Puts a corpus CloudTrail record on the account's default bus in
+    /// us-east-1, as CloudTrail does with a management event.
+    pub fn put_event(&self, account: &Account, corpus: &str) {
+        let body = json!({"account_id": account.id, "corpus": corpus}).to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/put_event", &body);
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Deletes the real-time rule (`op: "delete"`) or replaces its pattern
+    /// (`op: "pattern"`), as a person in the console would.
+    pub fn edit_rule(&self, account: &Account, op: &str, pattern: Value) {
+        let body = json!({"account_id": account.id, "name": "rootguard-root-activity", "op": op, "pattern": pattern})
+            .to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/rule", &body);
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Confirms an email subscription, as the recipient's click would.
     pub fn confirm(&self, account: &Account, endpoint: &str) {
         let body = json!({"account_id": account.id, "endpoint": endpoint}).to_string();
