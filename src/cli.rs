@@ -22,6 +22,7 @@ use crate::exit;
 use crate::input;
 use crate::policy;
 use crate::render::{self, Format};
+use indicatif::ProgressBar;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -86,6 +87,9 @@ pub enum Command {
         /// Plan format.
         #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
         output: PlanFormat,
+        /// Remove what `deploy --org` made: stack instances, the StackSet and the hub.
+        #[arg(long)]
+        org: bool,
     },
     /// Fire drills for the root-activity alarm.
     Alarm {
@@ -115,7 +119,11 @@ pub enum Command {
         command: OrgCommand,
     },
     /// Print the CloudFormation template (cfn/root-activity-alarm.yaml) for the same chain.
-    Template,
+    Template {
+        /// The organization spoke instead (cfn/org-spoke.yaml), which `deploy --org` runs as a StackSet.
+        #[arg(long)]
+        org_spoke: bool,
+    },
     /// Print the least-privilege IAM policy for a mode.
     Policy {
         #[arg(value_enum)]
@@ -185,6 +193,12 @@ pub struct DeployCmd {
     /// Skip the real-time EventBridge rule (root activity in seconds, in us-east-1).
     #[arg(long)]
     pub no_realtime: bool,
+    /// Every account of the organization: a hub in this account and the service-managed StackSet rootguard-root-activity-spoke.
+    #[arg(long, conflicts_with_all = ["log_group", "create_trail", "no_realtime", "kms_key"])]
+    pub org: bool,
+    /// With --org: deploy the spokes to these OUs (default: the organization root).
+    #[arg(long, value_name = "ID,..", requires = "org", value_delimiter = ',', value_parser = crate::orgdeploy::parse_ou)]
+    pub ou: Vec<String>,
     /// Print the plan and stop.
     #[arg(long)]
     pub dry_run: bool,
@@ -324,8 +338,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             write_stdout(&String::from_utf8_lossy(&buf))?;
             Ok(exit::OK)
         }
-        Command::Template => {
-            write_stdout(crate::deploy::TEMPLATE)?;
+        Command::Template { org_spoke } => {
+            write_stdout(if org_spoke {
+                crate::orgdeploy::SPOKE_TEMPLATE
+            } else {
+                crate::deploy::TEMPLATE
+            })?;
             Ok(exit::OK)
         }
         Command::Policy { mode } => {
@@ -371,6 +389,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     Command::Org { command } => {
                         return org_command(&connect, command, !cli.global.quiet).await
                     }
+                    Command::Deploy(d) if d.org => {
+                        return deploy_org(&connect, &d, !cli.global.quiet).await
+                    }
+                    Command::Teardown {
+                        dry_run,
+                        yes,
+                        org: true,
+                        ..
+                    } => return teardown_org(&connect, dry_run, yes, !cli.global.quiet).await,
                     Command::Deploy(d) => {
                         commands::deploy(
                             &connect,
@@ -393,6 +420,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         dry_run,
                         yes,
                         output,
+                        ..
                     } => {
                         commands::teardown(&connect, dry_run, yes, output == PlanFormat::Json).await
                     }
@@ -430,7 +458,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         )
                         .await
                     }
-                    Command::Completions { .. } | Command::Policy { .. } | Command::Template => {
+                    Command::Completions { .. }
+                    | Command::Policy { .. }
+                    | Command::Template { .. } => {
                         unreachable!()
                     }
                 };
@@ -607,6 +637,191 @@ async fn org_command(
             Ok(if outcome.ok() { exit::OK } else { exit::FAILED })
         }
     }
+}
+
+/// A change without --yes needs a terminal: refuse before the first request.
+fn needs_terminal(what: &str, dry_run: bool, yes: bool) -> Option<u8> {
+    (!dry_run && !yes && !commands::interactive()).then(|| {
+        eprintln!(
+            "error: {what} needs confirmation: run it in a terminal, or pass --yes (see the plan with --dry-run)"
+        );
+        exit::USAGE
+    })
+}
+
+async fn deploy_org(connect: &ConnectOptions, d: &DeployCmd, show: bool) -> anyhow::Result<u8> {
+    if let Some(code) = needs_terminal("deploy --org", d.dry_run, d.yes) {
+        return Ok(code);
+    }
+    let session = aws::Session::load(connect).await;
+    let (handle, facts) = match org_handle(&session).await {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let reader = session.reader();
+    let state = match app::orgdeploy::read_state(&reader, &facts).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read the current state: {}", e.describe());
+            return Ok(exit::USAGE);
+        }
+    };
+    if let Err(e) = app::orgdeploy::check_ous(&handle, &state.root_id, &d.ou).await {
+        eprintln!("error: {e}");
+        return Ok(exit::USAGE);
+    }
+    let config = crate::orgdeploy::OrgDeployConfig {
+        emails: d.emails.clone(),
+        ous: d.ou.clone(),
+    };
+    let plan = app::orgdeploy::plan(&state, &config);
+    write_stdout(&match d.output {
+        PlanFormat::Text => plan.text(),
+        PlanFormat::Json => plan.json(),
+    })?;
+    if d.dry_run {
+        return Ok(exit::OK);
+    }
+    if plan.is_noop() {
+        if show {
+            eprintln!("nothing to change: every member forwards root activity to the hub");
+        }
+        return Ok(exit::OK);
+    }
+    if !d.yes && !confirm_in_terminal("Apply this plan to the organization?")? {
+        eprintln!("nothing was changed");
+        return Ok(exit::OK);
+    }
+    if let Err(e) = app::orgdeploy::apply(&session.writer(), &plan, show).await {
+        eprintln!("error: {e}");
+        return Ok(exit::FAILED);
+    }
+    let after = match app::orgdeploy::read_state(&reader, &facts).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "error: deployed, but cannot read the instances back: {}",
+                e.describe()
+            );
+            return Ok(exit::FAILED);
+        }
+    };
+    eprintln!(
+        "deployed: {} member(s), stack instance per member in {}:\n{}",
+        after.members.len(),
+        crate::realtime::RULE_REGION,
+        app::orgdeploy::instance_report(&after)
+    );
+    eprintln!(
+        "ACTION NEEDED: each email must confirm the subscription from the AWS Notifications message; then root activity in any member reaches {}",
+        crate::orgdeploy::hub_topic_arn(&after.account_id)
+    );
+    Ok(exit::OK)
+}
+
+async fn teardown_org(
+    connect: &ConnectOptions,
+    dry_run: bool,
+    yes: bool,
+    show: bool,
+) -> anyhow::Result<u8> {
+    if let Some(code) = needs_terminal("teardown --org", dry_run, yes) {
+        return Ok(code);
+    }
+    let session = aws::Session::load(connect).await;
+    let (_, facts) = match org_handle(&session).await {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let state = match app::orgdeploy::read_state(&session.reader(), &facts).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read the current state: {}", e.describe());
+            return Ok(exit::USAGE);
+        }
+    };
+    let mut lines = Vec::new();
+    if state.stackset.exists && state.stackset.tagged {
+        lines.push(format!(
+            "  delete  {} stack instance(s) and the StackSet {}",
+            state.stackset.instances.len(),
+            crate::orgdeploy::STACKSET_NAME
+        ));
+    }
+    if state.hub.rule.as_ref().is_some_and(|r| r.tagged) {
+        lines.push(format!(
+            "  delete  hub rule {}",
+            crate::orgdeploy::HUB_RULE_NAME
+        ));
+    }
+    if state.hub.bus_exists {
+        lines.push(format!(
+            "  delete  hub event bus {}",
+            crate::orgdeploy::HUB_BUS_NAME
+        ));
+    }
+    if let Some(t) = state.hub.topic.as_ref().filter(|t| t.tagged) {
+        lines.push(format!(
+            "  delete  hub topic {} and its subscriptions",
+            t.arn
+        ));
+    }
+    write_stdout(&format!(
+        "teardown --org plan for organization {}\n{}",
+        facts.organization_id,
+        if lines.is_empty() {
+            "  nothing to delete\n".to_string()
+        } else {
+            lines.join("\n") + "\n"
+        }
+    ))?;
+    if dry_run || lines.is_empty() {
+        return Ok(exit::OK);
+    }
+    if !yes && !confirm_in_terminal("Delete these from the organization?")? {
+        eprintln!("nothing was changed");
+        return Ok(exit::OK);
+    }
+    let targets = vec![state.root_id.clone()];
+    let pb = if show && std::io::stderr().is_terminal() {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    let tick = |s: &str| pb.set_message(format!("deleting stack instances [{s}]"));
+    let r = session.writer().delete_org(&targets, &state, &tick).await;
+    pb.finish_and_clear();
+    match r {
+        Ok(done) => {
+            if show {
+                for d in done {
+                    eprintln!("  deleted {d}");
+                }
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            eprintln!(
+                "error: {}; run `rootguard teardown --org` again to finish",
+                e.describe()
+            );
+            Ok(exit::FAILED)
+        }
+    }
+}
+
+fn confirm_in_terminal(question: &str) -> anyhow::Result<bool> {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .context("no answer to the confirmation prompt")
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -20,6 +20,7 @@ pub mod finding;
 pub mod input;
 pub mod mfa;
 pub mod org;
+pub mod orgdeploy;
 pub mod pattern;
 pub mod policy;
 pub mod prompt;

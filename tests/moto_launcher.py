@@ -454,6 +454,106 @@ def detail_type(record: dict) -> str:
     }.get(record.get("eventType"), "AWS API Call via CloudTrail")
 
 
+def bus_admits(bus, account_id: str) -> bool:
+    """An event bus's resource policy admits PutEvents from `account_id`: by
+    account, or by its organization (aws:PrincipalOrgID) (EventBridge User
+    Guide, "Permissions for event buses")."""
+    backend, mgmt = org_of(account_id)
+    org_id = backend.org.id if backend is not None else None
+    try:
+        doc = json.loads(bus.policy or "{}")
+    except ValueError:
+        return False
+    for st in doc.get("Statement", []):
+        actions = st.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        if st.get("Effect") != "Allow" or not any(a in ("events:PutEvents", "events:*") for a in actions):
+            continue
+        principal = st.get("Principal")
+        if principal == {"AWS": account_id} or principal == {"AWS": f"arn:aws:iam::{account_id}:root"}:
+            return True
+        cond = st.get("Condition", {}).get("StringEquals", {})
+        if principal == "*" and org_id and cond.get("aws:PrincipalOrgID") == org_id:
+            return True
+    return False
+
+
+def forward_to_bus(bus_arn: str, event: dict) -> None:
+    """A rule's event-bus target in another account: the event arrives on that
+    bus unchanged (its `account` stays the source account) if the bus's policy
+    admits the sender; moto re-puts it as the target account's own event."""
+    from moto.events.models import events_backends
+
+    parts = bus_arn.split(":")
+    account_id, region, bus_name = parts[4], parts[3], parts[5].split("/", 1)[1]
+    bus = events_backends[account_id][region].event_buses.get(bus_name)
+    if bus is None:
+        return
+    if account_id != event.get("account") and not bus_admits(bus, event.get("account", "")):
+        return
+    for rule in list(bus.rules.values()):
+        if rule.state == "ENABLED":
+            rule.send_to_targets(event)
+
+
+def _stackset_auto_deployment(original):
+    """moto stores no AutoDeployment; keep it as given, so DescribeStackSet
+    returns it (CloudFormation API Reference, CreateStackSet/UpdateStackSet)."""
+
+    def wrapped(self):
+        result = original(self)
+        ss = self.cloudformation_backend.describe_stack_set(self._get_param("StackSetName"))
+        auto = self._get_param("AutoDeployment")
+        if auto:
+            ss.auto_deployment = {
+                "Enabled": str(auto.get("Enabled", "false")).lower() == "true",
+                "RetainStacksOnAccountRemoval": str(auto.get("RetainStacksOnAccountRemoval", "false")).lower() == "true",
+            }
+        return result
+
+    return wrapped
+
+
+def _service_managed_skips_management(original):
+    """Service-managed StackSets never deploy to the organization's management
+    account, even when it sits in a targeted OU (CloudFormation User Guide,
+    "StackSets concepts: service-managed permissions")."""
+
+    def wrapped(self, accounts, regions, parameters, deployment_targets, permission_model):
+        created = original(self, accounts, regions, parameters, deployment_targets, permission_model)
+        if permission_model != "SERVICE_MANAGED":
+            return created
+        master = self.org_backend.org.master_account_id if self.org_backend.org else None
+        for inst in [i for i in self.stack_instances if i.account_id == master]:
+            inst.delete()
+            self.stack_instances.remove(inst)
+        return [c for c in created if c["Account"] != master]
+
+    return wrapped
+
+
+def _delete_by_deployment_targets(original):
+    """DeleteStackInstances with DeploymentTargets (OUs), which moto ignores:
+    resolve the OUs (and their child OUs) to their accounts."""
+
+    def wrapped(self):
+        targets = self._get_param("DeploymentTargets") or {}
+        ous = targets.get("OrganizationalUnitIds") or []
+        if ous and not self._get_param("Accounts"):
+            from moto.core.responses import ActionResult
+
+            name = self._get_param("StackSetName")
+            ss = self.cloudformation_backend.describe_stack_set(name)
+            org = ss.instances.org_backend
+            wanted = set(ous) | {ou.id for ou in org.ou if ou.parent_id in ous}
+            accounts = [a.id for a in org.accounts if a.parent_id in wanted]
+            done = self.cloudformation_backend.delete_stack_instances(name, accounts, self._get_param("Regions", []))
+            return ActionResult({"OperationId": done.operations[-1]["OperationId"]})
+        return original(self)
+
+    return wrapped
+
+
 def put_corpus_event(account_id: str, region: str, name: str) -> dict:
     """What CloudTrail does with a management event: put it on the default bus."""
     from moto.events.models import events_backends
@@ -499,15 +599,21 @@ def _deliver_to_sns(self, original_event, transform_input=True):
         parts = t["Arn"].split(":")
         return len(parts) >= 6 and parts[2] == "sns"
 
+    def is_bus(t):
+        parts = t["Arn"].split(":")
+        return len(parts) >= 6 and parts[2] == "events" and parts[5].startswith("event-bus/")
+
     with LOCK:  # moto raises on target types it does not know: hand it the others only
         saved = self.targets
-        self.targets = [t for t in saved if not is_sns(t)]
+        self.targets = [t for t in saved if not is_sns(t) and not is_bus(t)]
         try:
             _orig_send_to_targets(self, original_event, transform_input)
         finally:
             self.targets = saved
     if not self.event_pattern.matches_event(original_event):
         return
+    for target in [t for t in self.targets if is_bus(t)]:
+        forward_to_bus(target["Arn"], original_event)
     for target in [t for t in self.targets if is_sns(t)]:
         parts = target["Arn"].split(":")
         it = target.get("InputTransformer") or {}
@@ -1437,6 +1543,23 @@ class Launcher:
 
 
 events_models.Rule.send_to_targets = _deliver_to_sns
+
+from moto.cloudformation import responses as cfn_responses  # noqa: E402
+
+cfn_responses.CloudFormationResponse.create_stack_set = _stackset_auto_deployment(
+    cfn_responses.CloudFormationResponse.create_stack_set
+)
+cfn_responses.CloudFormationResponse.update_stack_set = _stackset_auto_deployment(
+    cfn_responses.CloudFormationResponse.update_stack_set
+)
+cfn_responses.CloudFormationResponse.delete_stack_instances = _delete_by_deployment_targets(
+    cfn_responses.CloudFormationResponse.delete_stack_instances
+)
+from moto.cloudformation import models as cfn_models  # noqa: E402
+
+cfn_models.StackInstances.create_instances = _service_managed_skips_management(
+    cfn_models.StackInstances.create_instances
+)
 
 
 def main() -> None:

@@ -8,5 +8,6 @@
 //! types (that is `aws`).
 
 pub mod org;
+pub mod orgdeploy;
 pub mod teardown;
 pub mod verify;

@@ -1011,42 +1011,8 @@ impl Reader {
     /// The rule as deploy and teardown see it: pattern, state, target, input
     /// transformer and tag; `None` when there is no such rule.
     pub async fn realtime_rule_state(&self) -> Result<Option<crate::deploy::RuleState>, FactError> {
-        use crate::realtime::RULE_NAME;
-        let ev = self.events();
-        let rule = match ev.describe_rule().name(RULE_NAME).send().await {
-            Ok(r) => r,
-            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(classify("events:DescribeRule", &e)),
-        };
-        let arn = rule.arn().unwrap_or_default().to_string();
-        let (targets, tags) = tokio::join!(
-            ev.list_targets_by_rule().rule(RULE_NAME).send(),
-            ev.list_tags_for_resource().resource_arn(&arn).send()
-        );
-        let targets = targets.map_err(|e| classify("events:ListTargetsByRule", &e))?;
-        let tags = tags.map_err(|e| classify("events:ListTagsForResource", &e))?;
-        let target = targets
-            .targets()
-            .iter()
-            .find(|t| t.id() == crate::realtime::TARGET_ID);
-        Ok(Some(crate::deploy::RuleState {
-            pattern: rule
-                .event_pattern()
-                .and_then(|p| serde_json::from_str(p).ok()),
-            enabled: rule.state().map(|s| s.as_str()) == Some("ENABLED"),
-            target_arn: target.map(|t| t.arn().to_string()),
-            input_paths: target
-                .and_then(|t| t.input_transformer())
-                .and_then(|i| i.input_paths_map())
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-            input_template: target
-                .and_then(|t| t.input_transformer())
-                .map(|i| i.input_template().to_string()),
-            tagged: tags.tags().iter().any(|t| {
-                t.key() == crate::deploy::TAG_KEY && t.value() == crate::deploy::TAG_VALUE
-            }),
-        }))
+        self.rule_state(None, crate::realtime::RULE_NAME, crate::realtime::TARGET_ID)
+            .await
     }
 
     /// What `root-realtime-alert` judges: the rule, its SNS targets' topics,
@@ -1114,6 +1080,7 @@ pub use write::{IamMfa, RootKey, Writer};
 
 pub mod env;
 pub mod org;
+mod stackset;
 
 // ------------------------------------------------------------ deploy reads
 
@@ -1217,6 +1184,54 @@ impl Reader {
             .any(|g| g.log_group_name() == Some(name)))
     }
 
+    /// A topic as deploy sees it: policy, key, tag and email subscriptions;
+    /// `None` when it does not exist.
+    pub async fn topic_state(
+        &self,
+        region: &str,
+        arn: &str,
+    ) -> Result<Option<crate::deploy::TopicState>, FactError> {
+        use crate::deploy::*;
+        let sns = aws_sdk_sns::Client::new(&self.regional(region));
+        let arn = arn.to_string();
+        let attrs = match sns.get_topic_attributes().topic_arn(&arn).send().await {
+            Ok(a) => a,
+            Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(classify("sns:GetTopicAttributes", &e)),
+        };
+        let (tags, subs) = tokio::join!(
+            sns.list_tags_for_resource().resource_arn(&arn).send(),
+            sns.list_subscriptions_by_topic()
+                .topic_arn(&arn)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+        );
+        let tags = tags.map_err(|e| classify("sns:ListTagsForResource", &e))?;
+        let subs: Vec<_> = subs
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| classify("sns:ListSubscriptionsByTopic", &e))?;
+        let a = attrs.attributes().cloned().unwrap_or_default();
+        Ok(Some(TopicState {
+            arn: arn.clone(),
+            policy: a.get("Policy").and_then(|p| serde_json::from_str(p).ok()),
+            kms_key: a.get("KmsMasterKeyId").filter(|k| !k.is_empty()).cloned(),
+            tagged: tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE),
+            emails: subs
+                .iter()
+                .filter(|s| matches!(s.protocol(), Some("email" | "email-json")))
+                .filter_map(|s| s.endpoint().map(str::to_string))
+                .collect(),
+        }))
+    }
+
     /// What rootguard's alarm chain looks like now on `log_group` in `region`.
     pub async fn deploy_state(
         &self,
@@ -1226,48 +1241,10 @@ impl Reader {
     ) -> Result<crate::deploy::DeployState, FactError> {
         use crate::deploy::*;
         let config = self.regional(region);
-        let sns = aws_sdk_sns::Client::new(&config);
         let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
         let cw = aws_sdk_cloudwatch::Client::new(&config);
         let arn = topic_arn(region, account_id);
-        let topic = async {
-            let attrs = match sns.get_topic_attributes().topic_arn(&arn).send().await {
-                Ok(a) => a,
-                Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => {
-                    return Ok(None)
-                }
-                Err(e) => return Err(classify("sns:GetTopicAttributes", &e)),
-            };
-            let (tags, subs) = tokio::join!(
-                sns.list_tags_for_resource().resource_arn(&arn).send(),
-                sns.list_subscriptions_by_topic()
-                    .topic_arn(&arn)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .collect::<Vec<_>>()
-            );
-            let tags = tags.map_err(|e| classify("sns:ListTagsForResource", &e))?;
-            let subs: Vec<_> = subs
-                .into_iter()
-                .collect::<Result<_, _>>()
-                .map_err(|e| classify("sns:ListSubscriptionsByTopic", &e))?;
-            let a = attrs.attributes().cloned().unwrap_or_default();
-            Ok(Some(TopicState {
-                arn: arn.clone(),
-                policy: a.get("Policy").and_then(|p| serde_json::from_str(p).ok()),
-                kms_key: a.get("KmsMasterKeyId").filter(|k| !k.is_empty()).cloned(),
-                tagged: tags
-                    .tags()
-                    .iter()
-                    .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE),
-                emails: subs
-                    .iter()
-                    .filter(|s| matches!(s.protocol(), Some("email" | "email-json")))
-                    .filter_map(|s| s.endpoint().map(str::to_string))
-                    .collect(),
-            }))
-        };
+        let topic = self.topic_state(region, &arn);
         let filter = async {
             let Some(log_group) = log_group else {
                 return Ok(None);

@@ -322,6 +322,16 @@ impl OrgHandle {
         ))
     }
 
+    /// Whether an OU id exists in the organization (`DescribeOrganizationalUnit`).
+    pub async fn ou_exists(&self, ou: &str) -> bool {
+        self.org
+            .describe_organizational_unit()
+            .organizational_unit_id(ou)
+            .send()
+            .await
+            .is_ok()
+    }
+
     /// The caller's own account, read as a single account.
     pub fn own_reader(&self) -> &Reader {
         &self.reader

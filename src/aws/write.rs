@@ -17,10 +17,10 @@ use crate::rootactivity::{METRIC_NAME, METRIC_NAMESPACE};
 
 #[derive(Clone, Debug)]
 pub struct Writer {
-    config: SdkConfig,
+    pub(super) config: SdkConfig,
 }
 
-fn build_err(action: &str, e: impl std::fmt::Display) -> FactError {
+pub(super) fn build_err(action: &str, e: impl std::fmt::Display) -> FactError {
     FactError::new(action, crate::facts::FactErrorKind::Error, e.to_string())
 }
 
@@ -32,7 +32,7 @@ impl Writer {
         }
     }
 
-    fn regional(&self, region: &str) -> SdkConfig {
+    pub(super) fn regional(&self, region: &str) -> SdkConfig {
         self.config
             .clone()
             .into_builder()
@@ -356,80 +356,117 @@ impl Writer {
                 region,
                 pattern,
                 topic_arn,
-                input_paths,
-                input_template,
                 ..
             } => {
-                use aws_sdk_eventbridge::types::{InputTransformer, RuleState, Tag, Target};
-                let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
-                let tag = Tag::builder()
-                    .key(TAG_KEY)
-                    .value(TAG_VALUE)
-                    .build()
-                    .map_err(|e| build_err("events:PutRule", e))?;
-                let rule = ev
-                    .put_rule()
-                    .name(name)
-                    .description(crate::realtime::RULE_DESCRIPTION)
-                    .event_pattern(pattern.to_string())
-                    .state(RuleState::Enabled)
-                    .tags(tag.clone())
-                    .send()
-                    .await
-                    .map_err(|e| classify("events:PutRule", &e))?;
-                // PutRule applies tags only on create; make an update tagged too.
-                if let Some(arn) = rule.rule_arn() {
-                    ev.tag_resource()
-                        .resource_arn(arn)
-                        .tags(tag)
-                        .send()
-                        .await
-                        .map_err(|e| classify("events:TagResource", &e))?;
-                }
-                let transformer = InputTransformer::builder()
-                    .set_input_paths_map(Some(input_paths.clone().into_iter().collect()))
-                    .input_template(input_template)
-                    .build()
-                    .map_err(|e| build_err("events:PutTargets", e))?;
-                let target = Target::builder()
-                    .id(crate::realtime::TARGET_ID)
-                    .arn(topic_arn)
-                    .input_transformer(transformer)
-                    .build()
-                    .map_err(|e| build_err("events:PutTargets", e))?;
-                let out = ev
-                    .put_targets()
-                    .rule(name)
-                    .targets(target)
-                    .send()
-                    .await
-                    .map_err(|e| classify("events:PutTargets", &e))?;
-                if out.failed_entry_count() > 0 {
-                    let why: Vec<String> = out
-                        .failed_entries()
-                        .iter()
-                        .map(|f| {
-                            format!(
-                                "{}: {}",
-                                f.error_code().unwrap_or("?"),
-                                f.error_message().unwrap_or("")
-                            )
-                        })
-                        .collect();
-                    return Err(build_err("events:PutTargets", why.join("; ")));
-                }
-                Ok(())
+                debug_assert_eq!(region, crate::realtime::RULE_REGION);
+                self.put_rule_to_topic(
+                    None,
+                    name,
+                    crate::realtime::RULE_DESCRIPTION,
+                    pattern,
+                    topic_arn,
+                    crate::realtime::TARGET_ID,
+                )
+                .await
             }
         }
     }
 
+    /// Puts a rule on `bus` (the default bus when `None`) in us-east-1, tags it,
+    /// and targets `topic_arn` through the readable-message input transformer.
+    pub(super) async fn put_rule_to_topic(
+        &self,
+        bus: Option<&str>,
+        name: &str,
+        description: &str,
+        pattern: &serde_json::Value,
+        topic_arn: &str,
+        target_id: &str,
+    ) -> Result<(), FactError> {
+        use aws_sdk_eventbridge::types::{InputTransformer, RuleState, Tag, Target};
+        let ev = aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION));
+        let tag = Tag::builder()
+            .key(TAG_KEY)
+            .value(TAG_VALUE)
+            .build()
+            .map_err(|e| build_err("events:PutRule", e))?;
+        let rule = ev
+            .put_rule()
+            .name(name)
+            .set_event_bus_name(bus.map(str::to_string))
+            .description(description)
+            .event_pattern(pattern.to_string())
+            .state(RuleState::Enabled)
+            .tags(tag.clone())
+            .send()
+            .await
+            .map_err(|e| classify("events:PutRule", &e))?;
+        // PutRule applies tags only on create; make an update tagged too.
+        if let Some(arn) = rule.rule_arn() {
+            ev.tag_resource()
+                .resource_arn(arn)
+                .tags(tag)
+                .send()
+                .await
+                .map_err(|e| classify("events:TagResource", &e))?;
+        }
+        let transformer = InputTransformer::builder()
+            .set_input_paths_map(Some(crate::realtime::input_paths().into_iter().collect()))
+            .input_template(crate::realtime::INPUT_TEMPLATE)
+            .build()
+            .map_err(|e| build_err("events:PutTargets", e))?;
+        let target = Target::builder()
+            .id(target_id)
+            .arn(topic_arn)
+            .input_transformer(transformer)
+            .build()
+            .map_err(|e| build_err("events:PutTargets", e))?;
+        let out = ev
+            .put_targets()
+            .rule(name)
+            .set_event_bus_name(bus.map(str::to_string))
+            .targets(target)
+            .send()
+            .await
+            .map_err(|e| classify("events:PutTargets", &e))?;
+        if out.failed_entry_count() > 0 {
+            let why: Vec<String> = out
+                .failed_entries()
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: {}",
+                        f.error_code().unwrap_or("?"),
+                        f.error_message().unwrap_or("")
+                    )
+                })
+                .collect();
+            return Err(build_err("events:PutTargets", why.join("; ")));
+        }
+        Ok(())
+    }
+
     /// Removes rootguard's target from the real-time rule, then the rule.
     pub async fn delete_rule(&self, region: &str, name: &str) -> Result<(), FactError> {
-        let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
+        debug_assert_eq!(region, crate::realtime::RULE_REGION);
+        self.delete_rule_on(None, name, crate::realtime::TARGET_ID)
+            .await
+    }
+
+    /// Removes `target_id` from a rule on `bus` in us-east-1, then the rule.
+    pub(super) async fn delete_rule_on(
+        &self,
+        bus: Option<&str>,
+        name: &str,
+        target_id: &str,
+    ) -> Result<(), FactError> {
+        let ev = aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION));
+        let bus = bus.map(str::to_string);
         match ev
             .remove_targets()
             .rule(name)
-            .ids(crate::realtime::TARGET_ID)
+            .set_event_bus_name(bus.clone())
+            .ids(target_id)
             .send()
             .await
         {
@@ -437,7 +474,13 @@ impl Writer {
             Err(e) if super::service_code(&e) == Some("ResourceNotFoundException") => return Ok(()),
             Err(e) => return Err(classify("events:RemoveTargets", &e)),
         }
-        match ev.delete_rule().name(name).send().await {
+        match ev
+            .delete_rule()
+            .name(name)
+            .set_event_bus_name(bus)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if super::service_code(&e) == Some("ResourceNotFoundException") => Ok(()),
             Err(e) => Err(classify("events:DeleteRule", &e)),

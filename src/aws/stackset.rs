@@ -1,0 +1,463 @@
+//! `deploy --org` and `teardown --org` against AWS: the hub (event bus, its
+//! organization-only policy, the hub rule, the topic) in the caller's account
+//! in us-east-1, and the service-managed StackSet with its instances.
+//!
+//! Reads return `crate::orgdeploy` types; writes apply `OrgStep`s. StackSet
+//! operations are polled with exponential backoff, never a fixed sleep. It
+//! must not decide what to change: that is `orgdeploy::plan`.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudformation::types::{
+    AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels,
+    StackSetOperationStatus, Tag,
+};
+
+use super::{classify, service_code, Reader, Writer};
+use crate::deploy::{Action, RuleState, Step, TAG_KEY, TAG_VALUE};
+use crate::facts::{FactError, FactErrorKind};
+use crate::orgdeploy::*;
+use crate::realtime::RULE_REGION;
+
+impl Reader {
+    fn cfn(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.regional(RULE_REGION))
+    }
+
+    /// The organization root's id (`r-…`), the default StackSet target.
+    pub async fn org_root_id(&self) -> Result<String, FactError> {
+        let org = aws_sdk_organizations::Client::new(&self.config);
+        let out = org
+            .list_roots()
+            .send()
+            .await
+            .map_err(|e| classify("organizations:ListRoots", &e))?;
+        out.roots()
+            .first()
+            .and_then(|r| r.id())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                FactError::new("organizations:ListRoots", FactErrorKind::Error, "no root")
+            })
+    }
+
+    /// The hub as it is now.
+    pub async fn hub_state(&self, account_id: &str) -> Result<HubState, FactError> {
+        let ev = self.events();
+        let bus = async {
+            match ev.describe_event_bus().name(HUB_BUS_NAME).send().await {
+                Ok(b) => Ok((true, b.policy().and_then(|p| serde_json::from_str(p).ok()))),
+                Err(e) if service_code(&e) == Some("ResourceNotFoundException") => {
+                    Ok((false, None))
+                }
+                Err(e) => Err(classify("events:DescribeEventBus", &e)),
+            }
+        };
+        let rule = self.rule_state(Some(HUB_BUS_NAME), HUB_RULE_NAME, HUB_TARGET_ID);
+        let topic_arn = hub_topic_arn(account_id);
+        let topic = self.topic_state(RULE_REGION, &topic_arn);
+        let (bus, rule, topic) = tokio::join!(bus, rule, topic);
+        let (bus_exists, bus_policy) = bus?;
+        Ok(HubState {
+            bus_exists,
+            bus_policy,
+            rule: if bus_exists { rule? } else { None },
+            topic: topic?,
+        })
+    }
+
+    /// A rule on `bus` (the default bus when `None`) in us-east-1, as deploy sees it.
+    pub(super) async fn rule_state(
+        &self,
+        bus: Option<&str>,
+        name: &str,
+        target_id: &str,
+    ) -> Result<Option<RuleState>, FactError> {
+        let ev = self.events();
+        let rule = match ev
+            .describe_rule()
+            .name(name)
+            .set_event_bus_name(bus.map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(classify("events:DescribeRule", &e)),
+        };
+        let arn = rule.arn().unwrap_or_default().to_string();
+        let (targets, tags) = tokio::join!(
+            ev.list_targets_by_rule()
+                .rule(name)
+                .set_event_bus_name(bus.map(str::to_string))
+                .send(),
+            ev.list_tags_for_resource().resource_arn(&arn).send()
+        );
+        let targets = targets.map_err(|e| classify("events:ListTargetsByRule", &e))?;
+        let tags = tags.map_err(|e| classify("events:ListTagsForResource", &e))?;
+        let target = targets.targets().iter().find(|t| t.id() == target_id);
+        Ok(Some(RuleState {
+            pattern: rule
+                .event_pattern()
+                .and_then(|p| serde_json::from_str(p).ok()),
+            enabled: rule.state().map(|s| s.as_str()) == Some("ENABLED"),
+            target_arn: target.map(|t| t.arn().to_string()),
+            input_paths: target
+                .and_then(|t| t.input_transformer())
+                .and_then(|i| i.input_paths_map())
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            input_template: target
+                .and_then(|t| t.input_transformer())
+                .map(|i| i.input_template().to_string()),
+            tagged: tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE),
+        }))
+    }
+
+    /// The StackSet and its instances (all pages).
+    pub async fn stackset_state(&self) -> Result<StackSetState, FactError> {
+        let cfn = self.cfn();
+        let described = match cfn
+            .describe_stack_set()
+            .stack_set_name(STACKSET_NAME)
+            .send()
+            .await
+        {
+            Ok(d) => d,
+            Err(e) if service_code(&e) == Some("StackSetNotFoundException") => {
+                return Ok(StackSetState::default())
+            }
+            Err(e) => return Err(classify("cloudformation:DescribeStackSet", &e)),
+        };
+        let Some(ss) = described.stack_set() else {
+            return Ok(StackSetState::default());
+        };
+        let mut instances = Vec::new();
+        let mut pages = cfn
+            .list_stack_instances()
+            .stack_set_name(STACKSET_NAME)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("cloudformation:ListStackInstances", &e))?;
+            for i in page.summaries() {
+                instances.push((
+                    i.account().unwrap_or_default().to_string(),
+                    i.region().unwrap_or_default().to_string(),
+                    i.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                ));
+            }
+        }
+        Ok(StackSetState {
+            exists: true,
+            auto_deployment: ss
+                .auto_deployment()
+                .and_then(|a| a.enabled())
+                .unwrap_or(false),
+            template_matches: ss.template_body().map(str::trim) == Some(SPOKE_TEMPLATE.trim()),
+            hub_parameter: ss
+                .parameters()
+                .iter()
+                .find(|p| p.parameter_key() == Some(SPOKE_PARAMETER))
+                .and_then(|p| p.parameter_value())
+                .map(str::to_string),
+            tagged: ss
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some(TAG_KEY) && t.value() == Some(TAG_VALUE)),
+            instances,
+        })
+    }
+}
+
+/// How long to wait for a StackSet operation.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(1800);
+
+impl Writer {
+    fn cfn(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.regional(RULE_REGION))
+    }
+
+    fn events(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.regional(RULE_REGION))
+    }
+
+    /// Applies one `deploy --org` step. `tick` is called while a StackSet
+    /// operation runs, with its status.
+    pub async fn apply_org(
+        &self,
+        step: &OrgStep,
+        tick: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), FactError> {
+        if step.action() == Action::NoOp {
+            return Ok(());
+        }
+        match step {
+            OrgStep::TrustedAccess { principal, .. } => {
+                aws_sdk_organizations::Client::new(&self.config)
+                    .enable_aws_service_access()
+                    .service_principal(principal)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| classify("organizations:EnableAWSServiceAccess", &e))
+            }
+            OrgStep::HubTopic {
+                action,
+                arn,
+                policy,
+                changes,
+            } => {
+                self.apply(
+                    RULE_REGION,
+                    &Step::Topic {
+                        action: *action,
+                        name: HUB_TOPIC_NAME.into(),
+                        arn: arn.clone(),
+                        policy: policy.clone(),
+                        kms_key: None,
+                        changes: changes.clone(),
+                    },
+                )
+                .await
+            }
+            OrgStep::HubSubscription {
+                action,
+                topic_arn,
+                email,
+            } => {
+                self.apply(
+                    RULE_REGION,
+                    &Step::Subscription {
+                        action: *action,
+                        topic_arn: topic_arn.clone(),
+                        email: email.clone(),
+                    },
+                )
+                .await
+            }
+            OrgStep::HubBus { name, policy, .. } => {
+                let ev = self.events();
+                let tag = aws_sdk_eventbridge::types::Tag::builder()
+                    .key(TAG_KEY)
+                    .value(TAG_VALUE)
+                    .build()
+                    .map_err(|e| super::write::build_err("events:CreateEventBus", e))?;
+                match ev.create_event_bus().name(name).tags(tag).send().await {
+                    Ok(_) => {}
+                    Err(e) if service_code(&e) == Some("ResourceAlreadyExistsException") => {}
+                    Err(e) => return Err(classify("events:CreateEventBus", &e)),
+                }
+                ev.put_permission()
+                    .event_bus_name(name)
+                    .policy(policy.to_string())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| classify("events:PutPermission", &e))
+            }
+            OrgStep::HubRule {
+                name,
+                bus,
+                pattern,
+                topic_arn,
+                ..
+            } => {
+                self.put_rule_to_topic(
+                    Some(bus),
+                    name,
+                    "rootguard: root activity forwarded by every member account, to the hub topic",
+                    pattern,
+                    topic_arn,
+                    HUB_TARGET_ID,
+                )
+                .await
+            }
+            OrgStep::StackSet {
+                action,
+                hub_bus_arn,
+                ..
+            } => {
+                let cfn = self.cfn();
+                let param = Parameter::builder()
+                    .parameter_key(SPOKE_PARAMETER)
+                    .parameter_value(hub_bus_arn)
+                    .build();
+                let auto = AutoDeployment::builder()
+                    .enabled(true)
+                    .retain_stacks_on_account_removal(false)
+                    .build();
+                let tag = Tag::builder().key(TAG_KEY).value(TAG_VALUE).build();
+                if *action == Action::Create {
+                    cfn.create_stack_set()
+                        .stack_set_name(STACKSET_NAME)
+                        .description(
+                            "rootguard: forward member accounts' root activity to the hub bus",
+                        )
+                        .template_body(SPOKE_TEMPLATE)
+                        .parameters(param)
+                        .permission_model(PermissionModels::ServiceManaged)
+                        .auto_deployment(auto)
+                        .capabilities(Capability::CapabilityIam)
+                        .tags(tag)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| classify("cloudformation:CreateStackSet", &e))
+                } else {
+                    let op = cfn
+                        .update_stack_set()
+                        .stack_set_name(STACKSET_NAME)
+                        .template_body(SPOKE_TEMPLATE)
+                        .parameters(param)
+                        .permission_model(PermissionModels::ServiceManaged)
+                        .auto_deployment(auto)
+                        .capabilities(Capability::CapabilityIam)
+                        .tags(tag)
+                        .send()
+                        .await
+                        .map_err(|e| classify("cloudformation:UpdateStackSet", &e))?;
+                    match op.operation_id() {
+                        Some(id) => self.wait_operation(id, tick).await,
+                        None => Ok(()),
+                    }
+                }
+            }
+            OrgStep::StackInstances { ous, region, .. } => {
+                let op = self
+                    .cfn()
+                    .create_stack_instances()
+                    .stack_set_name(STACKSET_NAME)
+                    .deployment_targets(
+                        DeploymentTargets::builder()
+                            .set_organizational_unit_ids(Some(ous.clone()))
+                            .build(),
+                    )
+                    .regions(region)
+                    .send()
+                    .await
+                    .map_err(|e| classify("cloudformation:CreateStackInstances", &e))?;
+                match op.operation_id() {
+                    Some(id) => self.wait_operation(id, tick).await,
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Polls `DescribeStackSetOperation` with backoff (100 ms doubling to 5 s)
+    /// until the operation ends.
+    async fn wait_operation(
+        &self,
+        id: &str,
+        tick: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), FactError> {
+        let cfn = self.cfn();
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let out = cfn
+                .describe_stack_set_operation()
+                .stack_set_name(STACKSET_NAME)
+                .operation_id(id)
+                .send()
+                .await
+                .map_err(|e| classify("cloudformation:DescribeStackSetOperation", &e))?;
+            let status = out.stack_set_operation().and_then(|o| o.status()).cloned();
+            tick(status.as_ref().map(|s| s.as_str()).unwrap_or("RUNNING"));
+            match status {
+                Some(StackSetOperationStatus::Succeeded) => return Ok(()),
+                Some(s @ (StackSetOperationStatus::Failed | StackSetOperationStatus::Stopped)) => {
+                    return Err(FactError::new(
+                        "cloudformation:DescribeStackSetOperation",
+                        FactErrorKind::Error,
+                        format!("StackSet operation {id} ended {}", s.as_str()),
+                    ))
+                }
+                _ => {}
+            }
+            if start.elapsed() > OPERATION_TIMEOUT {
+                return Err(FactError::new(
+                    "cloudformation:DescribeStackSetOperation",
+                    FactErrorKind::Error,
+                    format!(
+                        "StackSet operation {id} still running after {}s; run again to resume",
+                        OPERATION_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// `teardown --org`: the instances (waiting for the operation), the
+    /// StackSet, then the hub rule, bus and topic. What is gone already is
+    /// skipped, so a stopped teardown is finished by the next.
+    pub async fn delete_org(
+        &self,
+        root_or_ous: &[String],
+        state: &crate::orgdeploy::OrgDeployState,
+        tick: &(dyn Fn(&str) + Sync),
+    ) -> Result<Vec<String>, FactError> {
+        let mut done = Vec::new();
+        let cfn = self.cfn();
+        if state.stackset.exists && state.stackset.tagged {
+            if !state.stackset.instances.is_empty() {
+                let op = cfn
+                    .delete_stack_instances()
+                    .stack_set_name(STACKSET_NAME)
+                    .deployment_targets(
+                        DeploymentTargets::builder()
+                            .set_organizational_unit_ids(Some(root_or_ous.to_vec()))
+                            .build(),
+                    )
+                    .regions(RULE_REGION)
+                    .retain_stacks(false)
+                    .send()
+                    .await
+                    .map_err(|e| classify("cloudformation:DeleteStackInstances", &e))?;
+                if let Some(id) = op.operation_id() {
+                    self.wait_operation(id, tick).await?;
+                }
+                done.push(format!(
+                    "{} stack instance(s)",
+                    state.stackset.instances.len()
+                ));
+            }
+            match cfn
+                .delete_stack_set()
+                .stack_set_name(STACKSET_NAME)
+                .send()
+                .await
+            {
+                Ok(_) => done.push(format!("StackSet {STACKSET_NAME}")),
+                Err(e) if service_code(&e) == Some("StackSetNotFoundException") => {}
+                Err(e) => return Err(classify("cloudformation:DeleteStackSet", &e)),
+            }
+        }
+        let ev = self.events();
+        if state.hub.rule.as_ref().is_some_and(|r| r.tagged) {
+            self.delete_rule_on(Some(HUB_BUS_NAME), HUB_RULE_NAME, HUB_TARGET_ID)
+                .await?;
+            done.push(format!("hub rule {HUB_RULE_NAME}"));
+        }
+        if state.hub.bus_exists {
+            match ev.delete_event_bus().name(HUB_BUS_NAME).send().await {
+                Ok(_) => done.push(format!("hub event bus {HUB_BUS_NAME}")),
+                Err(e) if service_code(&e) == Some("ResourceNotFoundException") => {}
+                Err(e) => return Err(classify("events:DeleteEventBus", &e)),
+            }
+        }
+        if let Some(t) = state.hub.topic.as_ref().filter(|t| t.tagged) {
+            self.delete_topic(RULE_REGION, &t.arn).await?;
+            done.push(format!("hub topic {}", t.arn));
+        }
+        Ok(done)
+    }
+}

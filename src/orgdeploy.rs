@@ -1,0 +1,611 @@
+//! `deploy --org`: real-time root alerts for every account of an organization,
+//! on CloudFormation StackSets.
+//!
+//! A hub in the caller's (management) account in us-east-1: an event bus whose
+//! policy admits only the organization (`aws:PrincipalOrgID`), a rule on it that
+//! sends root events to an SNS topic with the same readable message as the
+//! single-account rule, and the email subscriptions. The spokes: the
+//! service-managed StackSet `rootguard-root-activity-spoke` (auto-deployment on,
+//! so new accounts are covered) whose stack (cfn/org-spoke.yaml) forwards each
+//! member's root events from its us-east-1 default bus to the hub bus.
+//!
+//! This module owns the names, the hub's policies and the pure `plan` from
+//! the state the adapter read; `--dry-run` prints the plan and apply runs the
+//! same value. It must not call AWS.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::deploy::{Action, TopicState, TAG_KEY, TAG_VALUE};
+use crate::realtime::RULE_REGION;
+
+pub const STACKSET_NAME: &str = "rootguard-root-activity-spoke";
+pub const HUB_BUS_NAME: &str = "rootguard-root-activity";
+pub const HUB_RULE_NAME: &str = "rootguard-root-activity-hub";
+pub const HUB_TOPIC_NAME: &str = "rootguard-org-root-activity";
+pub const HUB_TARGET_ID: &str = "rootguard-topic";
+pub const STACKSETS_PRINCIPAL: &str = "member.org.stacksets.cloudformation.amazonaws.com";
+/// The spoke template (`rootguard template --org-spoke`).
+pub const SPOKE_TEMPLATE: &str = include_str!("../cfn/org-spoke.yaml");
+pub const SPOKE_PARAMETER: &str = "HubEventBusArn";
+
+pub fn hub_bus_arn(account_id: &str) -> String {
+    format!("arn:aws:events:{RULE_REGION}:{account_id}:event-bus/{HUB_BUS_NAME}")
+}
+
+pub fn hub_rule_arn(account_id: &str) -> String {
+    format!("arn:aws:events:{RULE_REGION}:{account_id}:rule/{HUB_BUS_NAME}/{HUB_RULE_NAME}")
+}
+
+pub fn hub_topic_arn(account_id: &str) -> String {
+    format!("arn:aws:sns:{RULE_REGION}:{account_id}:{HUB_TOPIC_NAME}")
+}
+
+/// Only accounts of this organization may put events on the hub bus.
+pub fn bus_policy(account_id: &str, organization_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "RootguardOrganizationMembers",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "events:PutEvents",
+            "Resource": hub_bus_arn(account_id),
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
+        }]
+    })
+}
+
+/// Only the hub rule may publish to the hub topic.
+pub fn topic_policy(account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowRootguardHubRule",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": hub_topic_arn(account_id),
+            "Condition": {"ArnEquals": {"aws:SourceArn": hub_rule_arn(account_id)}}
+        }]
+    })
+}
+
+/// The hub as it is now.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HubState {
+    pub bus_exists: bool,
+    pub bus_policy: Option<Value>,
+    pub rule: Option<crate::deploy::RuleState>,
+    pub topic: Option<TopicState>,
+}
+
+/// The StackSet as it is now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackSetState {
+    pub exists: bool,
+    pub auto_deployment: bool,
+    pub template_matches: bool,
+    pub hub_parameter: Option<String>,
+    pub tagged: bool,
+    /// (account id, region, status) of each stack instance.
+    pub instances: Vec<(String, String, String)>,
+}
+
+/// Everything `deploy --org` reads.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OrgDeployState {
+    pub account_id: String,
+    pub organization_id: String,
+    pub root_id: String,
+    /// ACTIVE member account ids (not the caller's).
+    pub members: Vec<String>,
+    pub stacksets_trusted: bool,
+    pub hub: HubState,
+    pub stackset: StackSetState,
+}
+
+/// What was asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgDeployConfig {
+    pub emails: Vec<String>,
+    /// `--ou`: deploy to these OUs; default the organization root.
+    pub ous: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "resource", rename_all = "snake_case")]
+pub enum OrgStep {
+    /// `organizations:EnableAWSServiceAccess` for CloudFormation StackSets.
+    TrustedAccess { action: Action, principal: String },
+    HubTopic {
+        action: Action,
+        arn: String,
+        policy: Value,
+        changes: Vec<String>,
+    },
+    HubSubscription {
+        action: Action,
+        topic_arn: String,
+        email: String,
+    },
+    HubBus {
+        action: Action,
+        name: String,
+        policy: Value,
+        changes: Vec<String>,
+    },
+    HubRule {
+        action: Action,
+        name: String,
+        bus: String,
+        pattern: Value,
+        topic_arn: String,
+        changes: Vec<String>,
+    },
+    StackSet {
+        action: Action,
+        name: String,
+        hub_bus_arn: String,
+        changes: Vec<String>,
+    },
+    /// Stack instances in us-east-1 for the OUs; `missing` are the members that
+    /// have none yet.
+    StackInstances {
+        action: Action,
+        ous: Vec<String>,
+        region: String,
+        missing: Vec<String>,
+    },
+}
+
+impl OrgStep {
+    pub fn action(&self) -> Action {
+        match self {
+            OrgStep::TrustedAccess { action, .. }
+            | OrgStep::HubTopic { action, .. }
+            | OrgStep::HubSubscription { action, .. }
+            | OrgStep::HubBus { action, .. }
+            | OrgStep::HubRule { action, .. }
+            | OrgStep::StackSet { action, .. }
+            | OrgStep::StackInstances { action, .. } => *action,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let changes = |c: &[String]| {
+            if c.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", c.join("; "))
+            }
+        };
+        match self {
+            OrgStep::TrustedAccess { principal, .. } => {
+                format!("trusted access for CloudFormation StackSets ({principal})")
+            }
+            OrgStep::HubTopic { arn, changes: c, .. } => {
+                format!("hub sns topic {arn}: only the hub rule may publish{}", changes(c))
+            }
+            OrgStep::HubSubscription { email, action, .. } => format!(
+                "email subscription {email}{}",
+                if *action == Action::Create {
+                    " (stays pending until confirmed from the inbox)"
+                } else {
+                    ""
+                }
+            ),
+            OrgStep::HubBus { name, changes: c, .. } => format!(
+                "hub event bus {name} in {RULE_REGION}: only this organization may put events (aws:PrincipalOrgID){}",
+                changes(c)
+            ),
+            OrgStep::HubRule { name, changes: c, .. } => format!(
+                "hub rule {name}: root sign-ins and root API calls from every member to the topic, as a readable message{}",
+                changes(c)
+            ),
+            OrgStep::StackSet { name, changes: c, .. } => format!(
+                "service-managed StackSet {name} (auto-deployment on: new accounts are covered){}",
+                changes(c)
+            ),
+            OrgStep::StackInstances {
+                ous,
+                region,
+                missing,
+                ..
+            } => format!(
+                "stack instances in {region} for {}: {}",
+                ous.join(", "),
+                if missing.is_empty() {
+                    "every member has one".to_string()
+                } else {
+                    format!("{} member(s) without one yet", missing.len())
+                }
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OrgDeployPlan {
+    pub schema: &'static str,
+    pub account_id: String,
+    pub organization_id: String,
+    pub steps: Vec<OrgStep>,
+}
+
+pub const PLAN_SCHEMA: &str = "rootguard.org-deploy-plan/v1";
+
+impl OrgDeployPlan {
+    pub fn is_noop(&self) -> bool {
+        self.steps.iter().all(|s| s.action() == Action::NoOp)
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "deploy --org plan for organization {} (hub in account {} in {RULE_REGION})\n",
+            self.organization_id, self.account_id
+        );
+        for s in &self.steps {
+            let verb = match s.action() {
+                Action::Create => "create",
+                Action::Update => "update",
+                Action::NoOp => "ok",
+            };
+            out.push_str(&format!("  {verb:<7} {}\n", s.describe()));
+        }
+        let n = |a: Action| self.steps.iter().filter(|s| s.action() == a).count();
+        out.push_str(&format!(
+            "{} to create, {} to update, {} unchanged\n",
+            n(Action::Create),
+            n(Action::Update),
+            n(Action::NoOp)
+        ));
+        out
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
+fn action_for(exists: bool, changes: &[String]) -> Action {
+    if !exists {
+        Action::Create
+    } else if changes.is_empty() {
+        Action::NoOp
+    } else {
+        Action::Update
+    }
+}
+
+/// The plan from what was read: every step `create`, `update` (naming the
+/// drift) or `ok`. A second run after a complete one plans only `ok`s.
+pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
+    let acct = &state.account_id;
+    let mut steps = vec![OrgStep::TrustedAccess {
+        action: if state.stacksets_trusted {
+            Action::NoOp
+        } else {
+            Action::Create
+        },
+        principal: STACKSETS_PRINCIPAL.into(),
+    }];
+    let topic_arn = hub_topic_arn(acct);
+    let want_topic_policy = topic_policy(acct);
+    let mut c = Vec::new();
+    if let Some(t) = &state.hub.topic {
+        if t.policy.as_ref() != Some(&want_topic_policy) {
+            c.push("reset the topic policy".to_string());
+        }
+        if !t.tagged {
+            c.push(format!("tag {TAG_KEY}={TAG_VALUE}"));
+        }
+    }
+    steps.push(OrgStep::HubTopic {
+        action: action_for(state.hub.topic.is_some(), &c),
+        arn: topic_arn.clone(),
+        policy: want_topic_policy,
+        changes: c,
+    });
+    let existing: BTreeSet<String> = state
+        .hub
+        .topic
+        .as_ref()
+        .map(|t| t.emails.iter().map(|e| e.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    for email in &config.emails {
+        if !seen.insert(email.to_ascii_lowercase()) {
+            continue;
+        }
+        steps.push(OrgStep::HubSubscription {
+            action: if existing.contains(&email.to_ascii_lowercase()) {
+                Action::NoOp
+            } else {
+                Action::Create
+            },
+            topic_arn: topic_arn.clone(),
+            email: email.clone(),
+        });
+    }
+    let want_bus_policy = bus_policy(acct, &state.organization_id);
+    let mut c = Vec::new();
+    if state.hub.bus_exists && state.hub.bus_policy.as_ref() != Some(&want_bus_policy) {
+        c.push("admit only this organization".to_string());
+    }
+    steps.push(OrgStep::HubBus {
+        action: action_for(state.hub.bus_exists, &c),
+        name: HUB_BUS_NAME.into(),
+        policy: want_bus_policy,
+        changes: c,
+    });
+    let mut c = Vec::new();
+    if let Some(r) = &state.hub.rule {
+        use crate::realtime::{input_paths, pattern, INPUT_TEMPLATE};
+        for (ok, what) in [
+            (
+                r.pattern.as_ref() == Some(&pattern()),
+                "reset the event pattern",
+            ),
+            (r.enabled, "enable the rule"),
+            (
+                r.target_arn.as_deref() == Some(topic_arn.as_str()),
+                "target the topic",
+            ),
+            (
+                r.input_paths == input_paths()
+                    && r.input_template.as_deref() == Some(INPUT_TEMPLATE),
+                "reset the message",
+            ),
+            (r.tagged, "tag managed-by=rootguard"),
+        ] {
+            if !ok {
+                c.push(what.to_string());
+            }
+        }
+    }
+    steps.push(OrgStep::HubRule {
+        action: action_for(state.hub.rule.is_some(), &c),
+        name: HUB_RULE_NAME.into(),
+        bus: HUB_BUS_NAME.into(),
+        pattern: crate::realtime::pattern(),
+        topic_arn: topic_arn.clone(),
+        changes: c,
+    });
+    let bus_arn = hub_bus_arn(acct);
+    let ss = &state.stackset;
+    let mut c = Vec::new();
+    if ss.exists {
+        if !ss.auto_deployment {
+            c.push("turn auto-deployment on".to_string());
+        }
+        if !ss.template_matches {
+            c.push("update the spoke template".to_string());
+        }
+        if ss.hub_parameter.as_deref() != Some(bus_arn.as_str()) {
+            c.push("point the spokes at the hub bus".to_string());
+        }
+        if !ss.tagged {
+            c.push(format!("tag {TAG_KEY}={TAG_VALUE}"));
+        }
+    }
+    steps.push(OrgStep::StackSet {
+        action: action_for(ss.exists, &c),
+        name: STACKSET_NAME.into(),
+        hub_bus_arn: bus_arn,
+        changes: c,
+    });
+    let covered: BTreeSet<&str> = ss
+        .instances
+        .iter()
+        .filter(|(_, region, _)| region == RULE_REGION)
+        .map(|(a, _, _)| a.as_str())
+        .collect();
+    let missing: Vec<String> = state
+        .members
+        .iter()
+        .filter(|m| !covered.contains(m.as_str()))
+        .cloned()
+        .collect();
+    let ous = if config.ous.is_empty() {
+        vec![state.root_id.clone()]
+    } else {
+        config.ous.clone()
+    };
+    steps.push(OrgStep::StackInstances {
+        action: if missing.is_empty() {
+            Action::NoOp
+        } else if covered.is_empty() {
+            Action::Create
+        } else {
+            Action::Update
+        },
+        ous,
+        region: RULE_REGION.into(),
+        missing,
+    });
+    OrgDeployPlan {
+        schema: PLAN_SCHEMA,
+        account_id: acct.clone(),
+        organization_id: state.organization_id.clone(),
+        steps,
+    }
+}
+
+/// Accepts an organization root (`r-…`) or OU id (`ou-…`).
+pub fn parse_ou(s: &str) -> Result<String, String> {
+    let ok_root = s.len() >= 6
+        && s.len() <= 34
+        && s.starts_with("r-")
+        && s[2..]
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok_ou = s.starts_with("ou-")
+        && s.len() <= 68
+        && s[3..].split('-').count() == 2
+        && s[3..].split('-').all(|p| {
+            p.len() >= 4
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+    if ok_root || ok_ou {
+        Ok(s.to_string())
+    } else {
+        let cut: String = s.chars().take(40).collect();
+        Err(format!(
+            "{cut:?} is not an organization root or OU id: expected r-xxxx or ou-xxxx-xxxxxxxx"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> OrgDeployState {
+        OrgDeployState {
+            account_id: "111111111111".into(),
+            organization_id: "o-abc123".into(),
+            root_id: "r-ab12".into(),
+            members: vec!["222222222222".into(), "333333333333".into()],
+            ..Default::default()
+        }
+    }
+
+    fn config() -> OrgDeployConfig {
+        OrgDeployConfig {
+            emails: vec!["sec@example.com".into(), "SEC@example.com".into()],
+            ous: vec![],
+        }
+    }
+
+    /// The state a complete apply leaves.
+    fn applied(s: &OrgDeployState, p: &OrgDeployPlan) -> OrgDeployState {
+        let mut s = s.clone();
+        for step in &p.steps {
+            match step {
+                OrgStep::TrustedAccess { .. } => s.stacksets_trusted = true,
+                OrgStep::HubTopic { arn, policy, .. } => {
+                    s.hub.topic = Some(TopicState {
+                        arn: arn.clone(),
+                        policy: Some(policy.clone()),
+                        kms_key: None,
+                        tagged: true,
+                        emails: s
+                            .hub
+                            .topic
+                            .as_ref()
+                            .map(|t| t.emails.clone())
+                            .unwrap_or_default(),
+                    })
+                }
+                OrgStep::HubSubscription { email, .. } => {
+                    let t = s.hub.topic.as_mut().unwrap();
+                    if !t.emails.contains(email) {
+                        t.emails.push(email.clone())
+                    }
+                }
+                OrgStep::HubBus { policy, .. } => {
+                    s.hub.bus_exists = true;
+                    s.hub.bus_policy = Some(policy.clone());
+                }
+                OrgStep::HubRule {
+                    pattern, topic_arn, ..
+                } => {
+                    s.hub.rule = Some(crate::deploy::RuleState {
+                        pattern: Some(pattern.clone()),
+                        enabled: true,
+                        target_arn: Some(topic_arn.clone()),
+                        input_paths: crate::realtime::input_paths(),
+                        input_template: Some(crate::realtime::INPUT_TEMPLATE.into()),
+                        tagged: true,
+                    })
+                }
+                OrgStep::StackSet { hub_bus_arn, .. } => {
+                    s.stackset.exists = true;
+                    s.stackset.auto_deployment = true;
+                    s.stackset.template_matches = true;
+                    s.stackset.tagged = true;
+                    s.stackset.hub_parameter = Some(hub_bus_arn.clone());
+                }
+                OrgStep::StackInstances {
+                    missing, region, ..
+                } => {
+                    for m in missing {
+                        s.stackset
+                            .instances
+                            .push((m.clone(), region.clone(), "CURRENT".into()));
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn a_fresh_organization_gets_everything_once_and_a_second_run_plans_nothing() {
+        let p = plan(&state(), &config());
+        assert_eq!(
+            p.steps.len(),
+            7,
+            "trust, topic, one email, bus, rule, stackset, instances: {}",
+            p.text()
+        );
+        assert!(
+            p.steps.iter().all(|s| s.action() == Action::Create),
+            "{}",
+            p.text()
+        );
+        let OrgStep::StackInstances { ous, missing, .. } = &p.steps[6] else {
+            panic!()
+        };
+        assert_eq!(ous, &["r-ab12"]);
+        assert_eq!(missing.len(), 2);
+        assert!(plan(&applied(&state(), &p), &config()).is_noop());
+        let j: Value = serde_json::from_str(&p.json()).unwrap();
+        assert_eq!(j["schema"], PLAN_SCHEMA);
+    }
+
+    #[test]
+    fn drift_is_named_and_a_new_member_gets_an_instance() {
+        let done = applied(&state(), &plan(&state(), &config()));
+        let mut drift = done.clone();
+        drift.hub.bus_policy = Some(json!({}));
+        drift.stackset.auto_deployment = false;
+        drift.members.push("444444444444".into());
+        let p = plan(&drift, &config());
+        let t = p.text();
+        assert!(t.contains("admit only this organization"), "{t}");
+        assert!(t.contains("turn auto-deployment on"), "{t}");
+        assert!(t.contains("1 member(s) without one yet"), "{t}");
+    }
+
+    #[test]
+    fn the_bus_admits_only_the_organization() {
+        let p = bus_policy("111111111111", "o-abc123");
+        assert_eq!(
+            p["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalOrgID"],
+            "o-abc123"
+        );
+        assert_eq!(p["Statement"][0]["Action"], "events:PutEvents");
+    }
+
+    #[test]
+    fn ou_ids_are_validated() {
+        assert!(parse_ou("r-ab12").is_ok());
+        assert!(parse_ou("ou-ab12-cdef3456").is_ok());
+        for bad in [
+            "",
+            "r-",
+            "ou-",
+            "ou-ab12",
+            "OU-AB12-CDEF3456",
+            "r-AB12",
+            "ou-ab12-cdef3456;rm",
+        ] {
+            assert!(parse_ou(bad).is_err(), "{bad}");
+        }
+    }
+}
