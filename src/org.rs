@@ -435,6 +435,52 @@ pub fn member_findings(
         .collect()
 }
 
+/// A member's real-time coverage by `deploy --org`: its spoke stack instance
+/// in us-east-1. `None` when there is no StackSet (the finding stays as it is).
+pub fn spoke_verdict(
+    member: &str,
+    spokes: &Result<crate::orgdeploy::StackSetState, FactError>,
+) -> Option<(Status, Vec<String>)> {
+    use crate::orgdeploy::STACKSET_NAME;
+    let ss = match spokes {
+        Err(e) => {
+            return Some((
+                Status::Unknown,
+                vec![format!("could not decide: {}", e.describe())],
+            ))
+        }
+        Ok(ss) if !ss.exists => return None,
+        Ok(ss) => ss,
+    };
+    let inst = ss
+        .instances
+        .iter()
+        .find(|(a, r, _)| a == member && r == crate::realtime::RULE_REGION);
+    Some(match inst {
+        Some((_, _, status)) if status == "CURRENT" => (
+            Status::Pass,
+            vec![format!(
+                "stack instance of StackSet {STACKSET_NAME} in {} is CURRENT: the member's root activity is \
+                 forwarded to the hub bus in the management account, which notifies the hub topic",
+                crate::realtime::RULE_REGION
+            )],
+        ),
+        Some((_, _, status)) => (
+            Status::Warn,
+            vec![format!(
+                "stack instance of StackSet {STACKSET_NAME} is {status}, not CURRENT: run `rootguard deploy --org` again"
+            )],
+        ),
+        None => (
+            Status::Warn,
+            vec![format!(
+                "no stack instance of StackSet {STACKSET_NAME} in this member: root activity here reaches nobody \
+                 in real time; run `rootguard deploy --org` (auto-deployment covers accounts that join later)"
+            )],
+        ),
+    })
+}
+
 /// Every selected check `unknown` with one reason: a member that could not be reached.
 pub fn unreachable_findings(
     err: &FactError,

@@ -186,13 +186,63 @@ pub const ORG_HARDEN_ACTIONS: &[&str] = &[
     "organizations:EnableAWSServiceAccess",
 ];
 
+/// `deploy --org` / `teardown --org`: the StackSet, limited to its name.
+pub const ORG_STACKSET_ACTIONS: &[&str] = &[
+    "cloudformation:CreateStackInstances",
+    "cloudformation:CreateStackSet",
+    "cloudformation:DeleteStackInstances",
+    "cloudformation:DeleteStackSet",
+    "cloudformation:DescribeStackSet",
+    "cloudformation:DescribeStackSetOperation",
+    "cloudformation:ListStackInstances",
+    "cloudformation:TagResource",
+    "cloudformation:UpdateStackSet",
+];
+
+/// The hub's event bus and rule, limited to rootguard's names in us-east-1.
+pub const ORG_HUB_EVENTS_ACTIONS: &[&str] = &[
+    "events:CreateEventBus",
+    "events:DeleteEventBus",
+    "events:DeleteRule",
+    "events:DescribeEventBus",
+    "events:DescribeRule",
+    "events:ListTagsForResource",
+    "events:ListTargetsByRule",
+    "events:PutPermission",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:TagResource",
+];
+
+/// The hub topic, limited to its name.
+pub const ORG_HUB_SNS_ACTIONS: &[&str] = &[
+    "sns:CreateTopic",
+    "sns:DeleteTopic",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "sns:ListTagsForResource",
+    "sns:SetTopicAttributes",
+    "sns:Subscribe",
+    "sns:TagResource",
+];
+
+/// Organization reads `deploy --org` adds.
+pub const ORG_DEPLOY_READ_ACTIONS: &[&str] = &[
+    "organizations:DescribeOrganizationalUnit",
+    "organizations:ListRoots",
+];
+
 /// The policy document for the organization commands: verify's reads for the
 /// management account itself, the organization reads, `sts:AssumeRoot`
 /// limited to the two root-task policies rootguard uses, `sts:AssumeRole`
 /// for `--role`, and harden's writes. What a root session does is limited
 /// by its task policy, not by this document.
 pub fn org_policy() -> Value {
-    let reads = union(ORG_READ_ACTIONS, VERIFY_ACTIONS);
+    let reads = union(
+        &union(ORG_READ_ACTIONS, VERIFY_ACTIONS),
+        ORG_DEPLOY_READ_ACTIONS,
+    );
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -202,13 +252,23 @@ pub fn org_policy() -> Value {
                  crate::org::AUDIT_TASK_POLICY, crate::org::DELETE_TASK_POLICY]}}},
             {"Sid": "RootguardMemberRole", "Effect": "Allow", "Action": ["sts:AssumeRole"],
              "Resource": "arn:aws:iam::*:role/*"},
-            {"Sid": "RootguardOrgHarden", "Effect": "Allow", "Action": ORG_HARDEN_ACTIONS, "Resource": "*"}
+            {"Sid": "RootguardOrgHarden", "Effect": "Allow", "Action": ORG_HARDEN_ACTIONS, "Resource": "*"},
+            {"Sid": "RootguardSpokeStackSet", "Effect": "Allow", "Action": ORG_STACKSET_ACTIONS,
+             "Resource": ["arn:aws:cloudformation:*:*:stackset/rootguard-root-activity-spoke:*",
+                          "arn:aws:cloudformation:*:*:stackset-target/rootguard-root-activity-spoke:*",
+                          "arn:aws:cloudformation:*::type/resource/*"]},
+            {"Sid": "RootguardHubEvents", "Effect": "Allow", "Action": ORG_HUB_EVENTS_ACTIONS,
+             "Resource": ["arn:aws:events:us-east-1:*:event-bus/rootguard-*",
+                          "arn:aws:events:us-east-1:*:rule/rootguard-*"]},
+            {"Sid": "RootguardHubTopic", "Effect": "Allow", "Action": ORG_HUB_SNS_ACTIONS,
+             "Resource": "arn:aws:sns:us-east-1:*:rootguard-org-root-activity"}
         ]
     })
 }
 
 /// Two action lists as one, sorted, without repeats.
 fn union<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<&'a str> {
+    // (sorted output, so a union of unions stays sorted)
     let mut all: Vec<&str> = a.iter().chain(b).copied().collect();
     all.sort();
     all.dedup();

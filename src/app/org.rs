@@ -155,6 +155,25 @@ pub async fn verify_org(
         }
     })
     .await;
+    let mut results = results;
+    if req.checks.iter().any(|c| c.id == "root-realtime-alert") {
+        let spokes = handle.own_reader().stackset_state().await;
+        for r in results.iter_mut().filter(|r| r.access != Access::Role) {
+            if r.account.id == org.caller_account_id {
+                continue;
+            }
+            if let Some(f) = r
+                .findings
+                .iter_mut()
+                .find(|f| f.id == "root-realtime-alert")
+            {
+                if let Some((status, evidence)) = org::spoke_verdict(&r.account.id, &spokes) {
+                    f.status = status;
+                    f.evidence = evidence;
+                }
+            }
+        }
+    }
     Ok(OrgReport::new(org, results, req.config.root_use_window))
 }
 

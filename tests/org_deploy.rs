@@ -1,0 +1,297 @@
+//! `deploy --org` and `teardown --org` against an emulated organization: the
+//! hub in the management account, the service-managed StackSet whose
+//! instances build the forwarding rule in each member, and a root sign-in in a
+//! member reaching the hub topic as a message that names the member.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const EMAIL: &str = "security@example.com";
+
+fn org() -> Org {
+    emulator().seed_org(json!({
+        "features": ["RootCredentialsManagement", "RootSessions"],
+        "trusted_access": ["iam.amazonaws.com", "account.amazonaws.com"],
+        "members": [{"name": "prod"}, {"name": "dev"}]
+    }))
+}
+
+fn rg(org: &Org, args: &[&str]) -> Run {
+    let mut cmd = rootguard_as(&org.management);
+    cmd.args(args);
+    run(cmd)
+}
+
+fn hub_messages(org: &Org) -> Vec<String> {
+    emulator().resources(&org.management)["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["arn"]
+                .as_str()
+                .unwrap()
+                .ends_with(":rootguard-org-root-activity")
+        })
+        .flat_map(|t| t["notifications"].as_array().unwrap().clone())
+        .map(|n| n["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn member(org: &Org, i: usize) -> Account {
+    org.member_callers[i].clone()
+}
+
+#[test]
+fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
+    let org = org();
+    // --dry-run: the plan, and no write.
+    let dry = rg(
+        &org,
+        &[
+            "deploy",
+            "--org",
+            "--email",
+            EMAIL,
+            "--dry-run",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let plan: Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(plan["schema"], "rootguard.org-deploy-plan/v1");
+    let kinds: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "trusted_access",
+            "hub_topic",
+            "hub_subscription",
+            "hub_bus",
+            "hub_rule",
+            "stack_set",
+            "stack_instances"
+        ]
+    );
+    assert!(
+        writes(&org.management).is_empty(),
+        "{:?}",
+        writes(&org.management)
+    );
+
+    let r = rg(&org, &["deploy", "--org", "--email", EMAIL, "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for id in &org.members {
+        assert!(r.stderr.contains(&format!("{id}  CURRENT")), "{}", r.stderr);
+    }
+    let by = emulator().stats(&org.management)["by_action"].clone();
+    assert!(
+        by["cloudformation:CreateStackSet"].as_u64() == Some(1),
+        "{by:#}"
+    );
+    assert!(by["organizations:EnableAWSServiceAccess"].as_u64() == Some(1));
+
+    // verify --org reports each member's spoke instance.
+    let v = rg(
+        &org,
+        &[
+            "verify",
+            "--org",
+            "--output",
+            "json",
+            "--check",
+            "root-realtime-alert",
+        ],
+    );
+    let doc: Value =
+        serde_json::from_str(&v.stdout).unwrap_or_else(|e| panic!("{e}: {}", v.stderr));
+    for a in doc["accounts"].as_array().unwrap() {
+        if a["access"] == "management" {
+            continue;
+        }
+        let f = &a["findings"][0];
+        assert_eq!(f["id"], "root-realtime-alert");
+        assert_eq!(f["status"], "pass", "{f:#}");
+        assert!(evidence(f).contains("is CURRENT"), "{f:#}");
+    }
+
+    // A root sign-in in a member reaches the hub topic, naming the member.
+    emulator().put_event(&member(&org, 0), "root-console-signin-success");
+    let msgs = hub_messages(&org);
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(
+        msgs[0].starts_with(&format!(
+            "ROOT USER ACTIVITY in AWS account {}: ConsoleLogin",
+            org.members[0]
+        )),
+        "{}",
+        msgs[0]
+    );
+    // An IAM user's call in a member is not forwarded.
+    emulator().put_event(&member(&org, 1), "iam-user-call");
+    assert_eq!(hub_messages(&org).len(), 1);
+
+    // A second run changes nothing.
+    let again = rg(&org, &["deploy", "--org", "--email", EMAIL, "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("0 to create, 0 to update, 7 unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stderr.contains("nothing to change"));
+
+    // teardown --org leaves nothing of rootguard's behind.
+    let r = rg(&org, &["teardown", "--org", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let res = emulator().resources(&org.management);
+    assert!(
+        res["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| !t["arn"].as_str().unwrap().contains("rootguard")),
+        "{res:#}"
+    );
+    let plan = rg(&org, &["teardown", "--org", "--dry-run"]);
+    assert!(plan.stdout.contains("nothing to delete"), "{}", plan.stdout);
+    // The member's forwarding rule went with its stack instance.
+    emulator().put_event(&member(&org, 0), "root-console-signin-success");
+    let fresh = rg(&org, &["deploy", "--org", "--email", EMAIL, "--dry-run"]);
+    assert!(
+        fresh.stdout.contains("2 member(s) without one yet"),
+        "{}",
+        fresh.stdout
+    );
+}
+
+#[test]
+fn bad_org_deploy_input_exits_2_naming_the_flag() {
+    let org = org();
+    let before = emulator().stats(&org.management)["requests"].clone();
+    for (args, needle) in [
+        (
+            &[
+                "deploy",
+                "--org",
+                "--email",
+                EMAIL,
+                "--ou",
+                "ou-bad",
+                "--dry-run",
+            ][..],
+            "--ou",
+        ),
+        (
+            &[
+                "deploy",
+                "--org",
+                "--email",
+                EMAIL,
+                "--ou",
+                "r-AB",
+                "--dry-run",
+            ][..],
+            "--ou",
+        ),
+        (
+            &[
+                "deploy",
+                "--org",
+                "--email",
+                EMAIL,
+                "--no-realtime",
+                "--dry-run",
+            ][..],
+            "--no-realtime",
+        ),
+        (
+            &["deploy", "--email", EMAIL, "--ou", "r-abcd", "--dry-run"][..],
+            "--org",
+        ),
+        (&["deploy", "--org", "--email", EMAIL][..], "--yes"),
+    ] {
+        let r = rg(&org, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    }
+    assert_eq!(
+        emulator().stats(&org.management)["requests"],
+        before,
+        "no request for bad input"
+    );
+    // An OU that is not in the organization is found by asking, and named; nothing is written.
+    let r = rg(
+        &org,
+        &[
+            "deploy",
+            "--org",
+            "--email",
+            EMAIL,
+            "--ou",
+            "ou-abcd-12345678",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--ou names ou-abcd-12345678"),
+        "{}",
+        r.stderr
+    );
+    assert!(writes(&org.management).is_empty());
+    // From a member account: where to run it.
+    let mut cmd = rootguard_as(&member(&org, 0));
+    cmd.args(["deploy", "--org", "--email", EMAIL, "--dry-run"]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("not its management account"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_spoke_template_is_printed_and_forwards_what_the_single_account_rule_matches() {
+    let mut cmd = bare_command();
+    cmd.args(["template", "--org-spoke"]);
+    let r = run(cmd);
+    assert_eq!(r.code, 0);
+    let t: Value = serde_yaml::from_str(&r.stdout).unwrap();
+    let rule = &t["Resources"]["RootActivityForward"]["Properties"];
+    assert_eq!(rule["EventPattern"], rootguard::realtime::pattern());
+    assert_eq!(rule["Targets"][0]["Arn"], json!({"Ref": "HubEventBusArn"}));
+    assert_eq!(r.stdout, rootguard::orgdeploy::SPOKE_TEMPLATE);
+}
+
+#[test]
+fn policy_org_lists_every_action_deploy_and_teardown_org_send() {
+    let org = org();
+    assert_eq!(
+        rg(&org, &["deploy", "--org", "--email", EMAIL, "--yes"]).code,
+        0
+    );
+    assert_eq!(rg(&org, &["teardown", "--org", "--yes"]).code, 0);
+    let mut cmd = bare_command();
+    cmd.args(["policy", "org"]);
+    let policy: Value = serde_json::from_str(&run(cmd).stdout).unwrap();
+    let allowed = rootguard::policy::actions(&policy);
+    let seen = emulator().stats(&org.management)["by_action"].clone();
+    for action in seen.as_object().unwrap().keys() {
+        assert!(
+            allowed.contains(action),
+            "{action} is not in `rootguard policy org`"
+        );
+    }
+}
