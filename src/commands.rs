@@ -83,62 +83,121 @@ fn confirm(question: &str, yes: bool) -> Result<bool, Stop> {
 
 /// The log group to use: `--log-group` (which must exist), else the one a
 /// qualifying trail feeds; with several, ask or require `--log-group`.
+/// The log group deploy watches, where it is, and the organization trail
+/// that feeds it, if one does (then the chain covers every account).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChosenGroup {
+    pub region: String,
+    pub name: String,
+    pub organization_trail: Option<String>,
+}
+
+/// Why no log group was chosen.
+#[derive(Debug)]
+pub enum ChooseError {
+    /// No qualifying trail delivers to CloudWatch Logs (`--create-trail` fixes it).
+    NoQualifyingTrail,
+    Stop(Stop),
+}
+
+impl From<ChooseError> for Stop {
+    fn from(e: ChooseError) -> Stop {
+        match e {
+            ChooseError::NoQualifyingTrail => Stop::usage(
+                "no qualifying trail (multi-region, logging, read and write management events) delivers to CloudWatch Logs: \
+                 fix the trail (rootguard verify --check cloudtrail), name a log group with --log-group, or let rootguard \
+                 build one with `rootguard deploy --create-trail --email ADDR`",
+            ),
+            ChooseError::Stop(s) => s,
+        }
+    }
+}
+
+/// The log group to use: `--log-group` (which must exist), else the one a
+/// qualifying trail feeds; with several, ask or require `--log-group`.
 pub async fn choose_log_group(
     reader: &Reader,
     account_id: &str,
     flag: Option<&str>,
-) -> Result<(String, String), Stop> {
+) -> Result<ChosenGroup, ChooseError> {
     if let Some(name) = flag {
         let region = reader.region();
         let exists = reader.log_group_exists(&region, name).await.map_err(|e| {
-            Stop::usage(format!("cannot check --log-group {name}: {}", e.describe()))
+            ChooseError::Stop(Stop::usage(format!(
+                "cannot check --log-group {name}: {}",
+                e.describe()
+            )))
         })?;
         if !exists {
-            return Err(Stop::usage(format!(
+            return Err(ChooseError::Stop(Stop::usage(format!(
                 "--log-group {name} does not exist in {region}: name an existing log group that your trail delivers to"
-            )));
+            ))));
         }
-        return Ok((region, name.to_string()));
+        return Ok(ChosenGroup {
+            region,
+            name: name.to_string(),
+            organization_trail: None,
+        });
     }
     let chain = reader
         .alarm_chain(async { Some(account_id.to_string()) })
         .await
-        .map_err(|e| Stop::usage(format!("cannot find a trail's log group: {}", e.describe())))?;
+        .map_err(|e| {
+            ChooseError::Stop(Stop::usage(format!(
+                "cannot find a trail's log group: {}",
+                e.describe()
+            )))
+        })?;
     let trails = chain.trails.unwrap_or_default();
-    let mut groups: Vec<(String, String, String)> = trails
+    let mut groups: Vec<(String, String, String, bool)> = trails
         .iter()
         .filter(|t| judge_trail(t).qualifies())
         .filter_map(|t| {
-            let (region, name) = parse_log_group_arn(t.log_group_arn.as_deref()?)?;
-            Some((region, name, t.name.clone()))
+            let arn = t.log_group_arn.as_deref()?;
+            // An organization trail's group in another account is not ours to change.
+            if arn.split(':').nth(4).is_some_and(|a| a != account_id) {
+                return None;
+            }
+            let (region, name) = parse_log_group_arn(arn)?;
+            Some((region, name, t.name.clone(), t.organization_trail))
         })
         .collect();
     groups.sort();
     groups.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let pick = |(region, name, trail, org): (String, String, String, bool)| ChosenGroup {
+        region,
+        name,
+        organization_trail: org.then_some(trail),
+    };
     match groups.len() {
-        0 => Err(Stop::usage(
-            "no qualifying trail (multi-region, logging, read and write management events) delivers to CloudWatch Logs: \
-             fix the trail (rootguard verify --check cloudtrail) or name a log group with --log-group",
-        )),
-        1 => {
-            let (region, name, _) = groups.remove(0);
-            Ok((region, name))
-        }
+        0 => Err(ChooseError::NoQualifyingTrail),
+        1 => Ok(pick(groups.remove(0))),
         _ if interactive() => {
-            let items: Vec<String> = groups.iter().map(|(r, n, t)| format!("{n} ({r}, trail {t})")).collect();
+            let items: Vec<String> = groups
+                .iter()
+                .map(|(r, n, t, o)| {
+                    format!(
+                        "{n} ({r}, {} {t})",
+                        if *o { "organization trail" } else { "trail" }
+                    )
+                })
+                .collect();
             let i = dialoguer::Select::new()
                 .with_prompt("Several trails feed log groups; which one should carry the root-activity alarm?")
                 .items(&items)
                 .default(0)
                 .interact()
-                .map_err(|e| Stop::usage(format!("no log group chosen: {e}")))?;
-            let (region, name, _) = groups.remove(i);
-            Ok((region, name))
+                .map_err(|e| ChooseError::Stop(Stop::usage(format!("no log group chosen: {e}"))))?;
+            Ok(pick(groups.remove(i)))
         }
-        _ => Err(Stop::usage(format!(
+        _ => Err(ChooseError::Stop(Stop::usage(format!(
             "several qualifying trails feed log groups ({}): choose one with --log-group",
-            groups.iter().map(|(_, n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
-        ))),
+            groups
+                .iter()
+                .map(|(_, n, _, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))),
     }
 }
 
@@ -214,7 +273,16 @@ pub async fn deploy(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
         refuse_if_a_trail_qualifies(&reader, &caller.account_id).await?;
         (reader.region(), deploy::TRAIL_LOG_GROUP.to_string())
     } else {
-        choose_log_group(&reader, &caller.account_id, args.log_group).await?
+        let chosen = choose_log_group(&reader, &caller.account_id, args.log_group)
+            .await
+            .map_err(Stop::from)?;
+        if let Some(trail) = &chosen.organization_trail {
+            progress!(
+                "{} receives the organization trail {trail}: this alarm covers root activity in every account of the organization",
+                chosen.name
+            );
+        }
+        (chosen.region, chosen.name)
     };
     let plan = read_plan(
         &reader,
@@ -658,7 +726,10 @@ pub async fn events(
     json: bool,
 ) -> Outcome {
     let (reader, _, caller) = connect(opts).await?;
-    let (region, group) = choose_log_group(&reader, &caller.account_id, log_group).await?;
+    let chosen = choose_log_group(&reader, &caller.account_id, log_group)
+        .await
+        .map_err(Stop::from)?;
+    let (region, group) = (chosen.region, chosen.name);
     let start = OffsetDateTime::now_utc() - since;
     let start_ms = (start.unix_timestamp_nanos() / 1_000_000) as i64;
     let messages = reader

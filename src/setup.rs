@@ -208,7 +208,7 @@ pub const ROOT_KEYS_GUIDE: &str = "Root access keys can be removed only with roo
 use crate::aws::{Caller, ConnectOptions, Reader, Writer};
 use crate::commands::{
     apply_plan, choose_log_group, connect, prompt_stop, read_plan, require_terminal, trap_ctrl_c,
-    unix_now, with_spinner, Outcome, Stop,
+    unix_now, with_spinner, ChooseError, Outcome, Stop,
 };
 use crate::deploy::{self, DeployConfig};
 use crate::exit;
@@ -540,8 +540,8 @@ async fn alarm_chain_step(
         realtime: true,
     };
     let (region, log_group) = match choose_log_group(reader, &caller.account_id, None).await {
-        Ok(found) => found,
-        Err(e) if e.message.starts_with("no qualifying trail") => {
+        Ok(found) => (found.region, found.name),
+        Err(ChooseError::NoQualifyingTrail) => {
             t.note("No multi-region trail delivers to CloudWatch Logs, so nothing can see root activity yet.")
                 .map_err(prompt_stop)?;
             if !t
@@ -553,7 +553,7 @@ async fn alarm_chain_step(
             config.create_trail = true;
             (reader.region(), deploy::TRAIL_LOG_GROUP.to_string())
         }
-        Err(e) => {
+        Err(ChooseError::Stop(e)) => {
             return t
                 .note(&format!("cannot deploy: {}", e.message))
                 .map_err(prompt_stop)

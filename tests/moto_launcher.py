@@ -350,6 +350,8 @@ def seed_chain(account_id: str, chain: dict) -> None:
         bucket = f"{t['name']}-{account_id}-trail"
         s3.create_bucket(Bucket=bucket)
         kw = {"Name": t["name"], "S3BucketName": bucket, "IsMultiRegionTrail": t.get("multi_region", True)}
+        if t.get("organization"):
+            kw["IsOrganizationTrail"] = True
         if t.get("log_group_arn"):  # e.g. an organization trail's group in the management account
             kw["CloudWatchLogsLogGroupArn"] = t["log_group_arn"]
             kw["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account_id}:role/CloudTrail_CloudWatchLogs"

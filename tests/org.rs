@@ -575,3 +575,50 @@ fn policy_org_lists_every_action_the_org_commands_send() {
     assert!(seen["sts:AssumeRoot"].as_u64().unwrap() > 0);
     assert!(seen["iam:ListOrganizationsFeatures"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn an_organization_trail_chain_deployed_by_rootguard_covers_every_member() {
+    let mut mgmt = management();
+    mgmt["chain"]["trails"][0]["organization"] = json!(true);
+    for k in ["metric_filters", "topics", "alarms", "realtime_rule"] {
+        mgmt["chain"].as_object_mut().unwrap().remove(k);
+    }
+    let org = emulator().seed_org(json!({
+        "management": mgmt,
+        "features": BOTH,
+        "trusted_access": TRUSTED,
+        "members": [member("a", clean()), member("b", clean())]
+    }));
+    // Before: a member's root-alarm needs --role.
+    let (_, doc) = org_json(&org, &["--check", "root-alarm"]);
+    assert_eq!(status(&doc, &org.members[0], "root-alarm"), "manual");
+
+    let r = org_run(
+        &org,
+        &["deploy", "--email", "security@example.com", "--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("receives the organization trail management-events: this alarm covers root activity in every account"),
+        "{}",
+        r.stderr
+    );
+    emulator().confirm(&org.management, "security@example.com");
+    let (_, doc) = org_json(&org, &["--check", "root-alarm"]);
+    for id in &org.members {
+        let f = finding(account(&doc, id), "root-alarm");
+        assert_eq!(f["status"], "pass", "{f:#}");
+        let ev = evidence(f);
+        assert!(
+            ev.contains(&format!(
+                "covered by the organization trail's chain in account {}",
+                org.management.id
+            )),
+            "{ev}"
+        );
+        assert!(
+            ev.contains("trail management-events") && ev.contains("alarm rootguard-root-activity"),
+            "{ev}"
+        );
+    }
+}

@@ -122,12 +122,26 @@ pub async fn verify_org(
 ) -> Result<OrgReport, OrgError> {
     let accounts = pick_accounts(org, &fan.accounts)?;
     let refused = root_reads_refused(org);
-    let results = fan_out(accounts, fan, "verify", |account| {
+    // The caller's own account first: its organization trail's chain may cover every member.
+    let (own, members): (Vec<OrgAccount>, Vec<OrgAccount>) = accounts
+        .into_iter()
+        .partition(|a| a.id == org.caller_account_id);
+    let own_verify = async {
+        let mut coverage = None;
+        let mut own_results = Vec::new();
+        for account in own {
+            let (result, facts) =
+                full_verify_with_facts(handle.own_reader(), account, Access::Management, req).await;
+            coverage = facts
+                .as_ref()
+                .and_then(crate::checks::chain::organization_coverage);
+            own_results.push(result);
+        }
+        (coverage, own_results)
+    };
+    let members_verify = fan_out(members, fan, "verify", |account| {
         let refused = refused.clone();
         async move {
-            if account.id == org.caller_account_id {
-                return full_verify(handle.own_reader(), account, Access::Management, req).await;
-            }
             if let Some(role) = role {
                 return match handle.role_reader(&account.id, role).await {
                     Ok(reader) => full_verify(&reader, account, Access::Role, req).await,
@@ -153,9 +167,21 @@ pub async fn verify_org(
                 access,
             }
         }
-    })
-    .await;
-    let mut results = results;
+    });
+    let ((coverage, own_results), mut results) = tokio::join!(own_verify, members_verify);
+    if let Some(lines) = &coverage {
+        for r in results.iter_mut().filter(|r| r.access != Access::Role) {
+            if let Some(f) = r
+                .findings
+                .iter_mut()
+                .find(|f| f.id == "root-alarm" && f.status == crate::finding::Status::Manual)
+            {
+                f.status = crate::finding::Status::Pass;
+                f.evidence = lines.clone();
+            }
+        }
+    }
+    results.extend(own_results);
     if req.checks.iter().any(|c| c.id == "root-realtime-alert") {
         let spokes = handle.own_reader().stackset_state().await;
         for r in results.iter_mut().filter(|r| r.access != Access::Role) {
@@ -183,21 +209,37 @@ async fn full_verify(
     access: Access,
     req: &VerifyRequest,
 ) -> AccountResult {
+    full_verify_with_facts(reader, account, access, req).await.0
+}
+
+/// The whole single-account verify, and the facts it judged.
+async fn full_verify_with_facts(
+    reader: &crate::aws::Reader,
+    account: OrgAccount,
+    access: Access,
+    req: &VerifyRequest,
+) -> (AccountResult, Option<crate::facts::AccountFacts>) {
     let req = VerifyRequest {
         checks: org::account_checks(&req.checks),
         config: req.config.clone(),
     };
     match verify::read(reader, &req).await {
-        Ok(facts) => AccountResult {
-            root_credentials: org::credentials_from_summary(&facts),
-            findings: verify::judge(&facts, &req).findings,
-            account,
-            access,
-        },
-        Err(e) => unreachable(
-            account,
-            &FactError::new("sts:GetCallerIdentity", FactErrorKind::Error, e.to_string()),
-            &req,
+        Ok(facts) => (
+            AccountResult {
+                root_credentials: org::credentials_from_summary(&facts),
+                findings: verify::judge(&facts, &req).findings,
+                account,
+                access,
+            },
+            Some(facts),
+        ),
+        Err(e) => (
+            unreachable(
+                account,
+                &FactError::new("sts:GetCallerIdentity", FactErrorKind::Error, e.to_string()),
+                &req,
+            ),
+            None,
         ),
     }
 }

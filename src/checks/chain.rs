@@ -462,6 +462,39 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
     broken(best.link.max(1), best.lines)
 }
 
+/// Whether this account's root-activity chain watches an organization trail
+/// delivering to a log group in this account, so it covers every member: the
+/// `root-alarm` rule judged on the organization trails alone. `Some` with
+/// the passing evidence, naming trail, group, alarm and account.
+pub fn organization_coverage(facts: &AccountFacts) -> Option<Vec<String>> {
+    let chain = facts.alarm_chain.as_ref().ok()?;
+    let trails = chain.trails.as_ref().ok()?;
+    let own = |t: &&Trail| {
+        t.organization_trail
+            && t.log_group_arn
+                .as_deref()
+                .and_then(|a| a.split(':').nth(4))
+                .is_some_and(|a| a == facts.account_id)
+    };
+    let org_trails: Vec<Trail> = trails.iter().filter(own).cloned().collect();
+    if org_trails.is_empty() {
+        return None;
+    }
+    let mut only = facts.clone();
+    if let Ok(c) = only.alarm_chain.as_mut() {
+        c.trails = Ok(org_trails);
+    }
+    let v = root_alarm(&only, &CheckConfig::default());
+    (v.status == Status::Pass).then(|| {
+        let mut ev = vec![format!(
+            "covered by the organization trail's chain in account {}:",
+            facts.account_id
+        )];
+        ev.extend(v.evidence);
+        ev
+    })
+}
+
 /// An alarm that has sat in `ALARM` for more than a day never notifies again:
 /// CloudWatch sends notifications only on a state change.
 fn stuck_in_alarm(a: &crate::facts::Alarm, now: time::OffsetDateTime) -> Option<String> {
