@@ -45,22 +45,27 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Named profile from the shared AWS config files.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "NAME"
+    )]
     pub profile: Option<String>,
     /// AWS region (IAM, STS and Account are global; default from the chain, else us-east-1).
-    #[arg(long, global = true, value_name = "REGION", value_parser = input::parse_region)]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "REGION", value_parser = input::parse_region)]
     pub region: Option<String>,
     /// Send every AWS request to this endpoint (also AWS_ENDPOINT_URL).
-    #[arg(long, global = true, value_name = "URL", value_parser = input::parse_endpoint_url)]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "URL", value_parser = input::parse_endpoint_url)]
     pub endpoint_url: Option<String>,
     /// Never colour output (also NO_COLOR).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub no_color: bool,
     /// More log output on stderr (-v info, -vv debug, -vvv trace including the SDK).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Only errors on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 }
 
@@ -134,6 +139,27 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `--severity-at-least`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl SeverityArg {
+    fn severity(self) -> crate::finding::Severity {
+        use crate::finding::Severity;
+        match self {
+            SeverityArg::Critical => Severity::Critical,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::Low => Severity::Low,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -215,9 +241,15 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Format::Text)]
     pub output: Format,
-    /// Run only this check (repeatable). Default: all.
-    #[arg(long = "check", value_name = "ID", value_parser = PossibleValuesParser::new(checks::ids()))]
+    /// Run only these checks (comma-separated or repeated). Default: all.
+    #[arg(long = "check", value_name = "ID,..", value_delimiter = ',', value_parser = PossibleValuesParser::new(checks::ids()))]
     pub checks: Vec<String>,
+    /// Skip these checks (comma-separated or repeated).
+    #[arg(long = "exclude-check", value_name = "ID,..", value_delimiter = ',', value_parser = PossibleValuesParser::new(checks::ids()))]
+    pub exclude_checks: Vec<String>,
+    /// Only checks of at least this severity.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    pub severity_at_least: Option<SeverityArg>,
     /// root-recent-use fails if root was used within this window (e.g. 12h, 1d, 7d).
     #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = input::parse_window)]
     pub root_use_window: time::Duration,
@@ -477,8 +509,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn verify_request(args: &VerifyArgs) -> VerifyRequest {
+    let floor = args.severity_at_least.map(SeverityArg::severity);
     VerifyRequest {
-        checks: app::verify::selected_checks(&args.checks),
+        checks: app::verify::selected_checks(&args.checks)
+            .into_iter()
+            .filter(|c| !args.exclude_checks.iter().any(|x| x == c.id))
+            // Severity orders critical first: "at least high" keeps critical and high.
+            .filter(|c| floor.is_none_or(|f| c.severity <= f))
+            .collect(),
         config: CheckConfig {
             root_use_window: args.root_use_window,
             contact_domain: args.contact_domain.clone(),

@@ -175,6 +175,15 @@ fn help_version_and_completions() {
         c.args(["verify", "--help"]);
         c
     });
+    let (own, global) = verify_help
+        .stdout
+        .split_once("Global options:")
+        .expect("global flags under their own heading");
+    assert!(
+        global.contains("--profile") && !own.contains("--profile"),
+        "{}",
+        verify_help.stdout
+    );
     for flag in [
         "--output",
         "--check",

@@ -472,3 +472,43 @@ fn throttling_and_5xx_are_retried_by_the_sdk_then_unknown() {
         "standard mode: 3 attempts"
     );
 }
+
+#[test]
+fn check_lists_exclusions_and_a_severity_floor_select_checks() {
+    let acct = emulator().seed(fixture("neglected"));
+    let ids = |doc: &Value| -> Vec<String> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, doc) = verify_json(&acct, &["--check", "root-mfa,root-alarm"]);
+    assert_eq!(ids(&doc), ["root-mfa", "root-alarm"]);
+    let (_, doc) = verify_json(&acct, &["--severity-at-least", "critical"]);
+    assert_eq!(ids(&doc), ["root-mfa", "root-access-keys"]);
+    let (_, doc) = verify_json(
+        &acct,
+        &[
+            "--severity-at-least",
+            "high",
+            "--exclude-check",
+            "cloudtrail,root-alarm",
+        ],
+    );
+    let got = ids(&doc);
+    assert!(
+        got.contains(&"iam-user-mfa".to_string()) && !got.contains(&"cloudtrail".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        !got.contains(&"password-policy".to_string()),
+        "medium is below the floor: {got:?}"
+    );
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "--check", "root-mfa,nope"]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("nope"), "{}", r.stderr);
+}
