@@ -21,7 +21,7 @@ use crate::commands;
 use crate::exit;
 use crate::input;
 use crate::policy;
-use crate::render::{self, Format};
+use crate::render;
 use indicatif::ProgressBar;
 
 #[derive(Debug, Parser)]
@@ -238,9 +238,10 @@ pub struct DeployCmd {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = Format::Text)]
-    pub output: Format,
+    /// Output: text, json, junit, markdown, csv, asff or ocsf, to stdout or with =PATH to a file
+    /// written whole or not at all (repeatable; default text).
+    #[arg(long, short, value_name = "FORMAT[=PATH]", value_parser = render::parse_output)]
+    pub output: Vec<render::OutputSpec>,
     /// Run only these checks (comma-separated or repeated). Default: all.
     #[arg(long = "check", value_name = "ID,..", value_delimiter = ',', value_parser = PossibleValuesParser::new(checks::ids()))]
     pub checks: Vec<String>,
@@ -536,7 +537,14 @@ async fn verify(connect: &ConnectOptions, args: &VerifyArgs, color: bool) -> any
         }
     };
     debug!(exit = report.exit_code(), "verify done");
-    write_stdout(&render::render(&report, args.output, color))?;
+    let ctx = render::exports::Context {
+        generated_at: report.generated_at,
+        region: reader.region(),
+        importer_account: report.account_id.clone(),
+    };
+    if let Err(code) = emit(&args.output, |f| render::render(&report, f, color, &ctx)) {
+        return Ok(code);
+    }
     Ok(report.exit_code())
 }
 
@@ -579,7 +587,16 @@ async fn verify_org(
         }
     };
     debug!(exit = report.exit_code(), "verify --org done");
-    write_stdout(&render::org::render(&report, args.output, color))?;
+    let ctx = render::exports::Context {
+        generated_at: report.generated_at,
+        region: handle.own_reader().region(),
+        importer_account: facts.caller_account_id.clone(),
+    };
+    if let Err(code) = emit(&args.output, |f| {
+        render::org::render(&report, f, color, &ctx)
+    }) {
+        return Ok(code);
+    }
     Ok(report.exit_code())
 }
 
@@ -860,6 +877,40 @@ fn confirm_in_terminal(question: &str) -> anyhow::Result<bool> {
         .default(false)
         .interact()
         .context("no answer to the confirmation prompt")
+}
+
+/// Writes each `-o` (text to stdout by default); a file is written whole or
+/// not at all. A write failure is exit 2, naming the file.
+fn emit(
+    outputs: &[render::OutputSpec],
+    render_as: impl Fn(render::Format) -> String,
+) -> Result<(), u8> {
+    let default = [render::OutputSpec {
+        format: render::Format::Text,
+        path: None,
+    }];
+    let outputs = if outputs.is_empty() {
+        &default[..]
+    } else {
+        outputs
+    };
+    for o in outputs {
+        let text = render_as(o.format);
+        match &o.path {
+            None => {
+                if write_stdout(&text).is_err() {
+                    return Err(exit::USAGE);
+                }
+            }
+            Some(p) => {
+                if let Err(e) = render::write_atomically(p, &text) {
+                    eprintln!("error: cannot write -o {}: {e}", p.display());
+                    return Err(exit::USAGE);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::checks::fmt_time;
 use crate::finding::{tally, Finding, Report, Status};
 
+pub mod exports;
 pub mod org;
 
 /// Control characters (escape sequences, carriage returns, …) in a string
@@ -36,14 +37,106 @@ pub enum Format {
     Json,
     Junit,
     Markdown,
+    Csv,
+    Asff,
+    Ocsf,
 }
 
-pub fn render(report: &Report, format: Format, color: bool) -> String {
+impl Format {
+    pub const ALL: [(&'static str, Format); 7] = [
+        ("text", Format::Text),
+        ("json", Format::Json),
+        ("junit", Format::Junit),
+        ("markdown", Format::Markdown),
+        ("csv", Format::Csv),
+        ("asff", Format::Asff),
+        ("ocsf", Format::Ocsf),
+    ];
+}
+
+/// One `-o FORMAT[=PATH]`: stdout when there is no path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputSpec {
+    pub format: Format,
+    pub path: Option<std::path::PathBuf>,
+}
+
+/// Parses `FORMAT` or `FORMAT=PATH`.
+pub fn parse_output(s: &str) -> Result<OutputSpec, String> {
+    let (name, path) = match s.split_once('=') {
+        Some((n, p)) => (n, Some(p)),
+        None => (s, None),
+    };
+    let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+    let format = Format::ALL
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| *f)
+        .ok_or_else(|| {
+            let cut: String = name.chars().take(40).collect();
+            format!(
+                "{cut:?} is not an output format: expected one of {}, optionally =PATH",
+                names.join(", ")
+            )
+        })?;
+    match path {
+        Some("") => Err(format!("{name}= needs a file path after the =")),
+        Some(p) if p.chars().any(char::is_control) => {
+            Err("the file path contains control characters".into())
+        }
+        Some(p) => Ok(OutputSpec {
+            format,
+            path: Some(p.into()),
+        }),
+        None => Ok(OutputSpec { format, path: None }),
+    }
+}
+
+/// Writes `text` to `path` whole or not at all: a temporary file beside it,
+/// then a rename.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.rootguard-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+pub fn render(report: &Report, format: Format, color: bool, ctx: &exports::Context) -> String {
+    let rows = || -> Vec<exports::Row> {
+        report
+            .findings
+            .iter()
+            .map(|f| exports::Row {
+                account_id: &report.account_id,
+                scope: "account",
+                finding: f,
+            })
+            .collect()
+    };
     match format {
         Format::Text => text(report, color),
         Format::Json => json(report),
         Format::Junit => junit(report),
         Format::Markdown => markdown(report),
+        Format::Csv => exports::csv(&rows()),
+        Format::Asff => exports::asff(ctx, &rows()),
+        Format::Ocsf => exports::ocsf(ctx, &rows()),
     }
 }
 

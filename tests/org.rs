@@ -199,6 +199,29 @@ fn junit_has_one_suite_per_account_and_text_and_markdown_summarise() {
         .find(|l| l.starts_with("account "))
         .unwrap();
     assert!(header.contains("pass") && header.contains("unknown"));
+    let csv = org_run(&org, &["verify", "--org", "-o", "csv", "-o", "asff"]);
+    let (csv_text, asff_text) = csv
+        .stdout
+        .split_once("\n[")
+        .expect("csv, then the ASFF array");
+    let rows: Vec<::csv::StringRecord> = ::csv::Reader::from_reader(csv_text.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.iter().filter(|r| &r[1] == "organization").count(), 2);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| &r[0] == org.members[4].as_str())
+            .count(),
+        12,
+        "one row per check"
+    );
+    let asff: Value = serde_json::from_str(&format!("[{asff_text}")).unwrap();
+    assert_eq!(
+        asff.as_array().unwrap().len(),
+        rows.len(),
+        "one ASFF finding per account × check"
+    );
     let md = org_run(&org, &["verify", "--org", "--output", "markdown"]);
     assert!(md.stdout.contains("## Accounts × checks"));
     assert!(md.stdout.contains(&format!(

@@ -512,3 +512,106 @@ fn check_lists_exclusions_and_a_severity_floor_select_checks() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("nope"), "{}", r.stderr);
 }
+
+#[test]
+fn several_outputs_in_one_run_and_files_written_whole() {
+    let acct = emulator().seed(fixture("neglected"));
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    let mut cmd = rootguard_as(&acct);
+    cmd.args([
+        "verify",
+        "-o",
+        &format!("json={}", p("a.json")),
+        "-o",
+        &format!("junit={}", p("b.xml")),
+        "-o",
+        &format!("asff={}", p("c.json")),
+        "-o",
+        &format!("ocsf={}", p("d.json")),
+        "-o",
+        "csv",
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(p("a.json")).unwrap()).unwrap();
+    let n = json["findings"].as_array().unwrap().len();
+    let junit = std::fs::read_to_string(p("b.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), n, "identical findings");
+    let asff: Value = serde_json::from_str(&std::fs::read_to_string(p("c.json")).unwrap()).unwrap();
+    let asff = asff.as_array().unwrap();
+    assert_eq!(asff.len(), n);
+    for f in asff {
+        for k in [
+            "SchemaVersion",
+            "Id",
+            "ProductArn",
+            "GeneratorId",
+            "AwsAccountId",
+            "Types",
+            "CreatedAt",
+            "UpdatedAt",
+            "Severity",
+            "Title",
+            "Description",
+            "Resources",
+        ] {
+            assert!(f.get(k).is_some(), "ASFF requires {k}: {f:#}");
+        }
+        assert_eq!(f["AwsAccountId"], acct.id.as_str());
+        assert_eq!(
+            f["Id"],
+            format!(
+                "rootguard/{}/{}",
+                acct.id,
+                f["GeneratorId"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("rootguard/")
+            )
+        );
+    }
+    let ocsf: Value = serde_json::from_str(&std::fs::read_to_string(p("d.json")).unwrap()).unwrap();
+    for f in ocsf.as_array().unwrap() {
+        assert_eq!(f["class_uid"], 2003);
+        for k in [
+            "category_uid",
+            "activity_id",
+            "type_uid",
+            "severity_id",
+            "time",
+            "metadata",
+            "finding_info",
+            "compliance",
+            "cloud",
+        ] {
+            assert!(f.get(k).is_some(), "OCSF requires {k}");
+        }
+    }
+    let mut csv = ::csv::Reader::from_reader(r.stdout.as_bytes());
+    assert_eq!(csv.records().count(), n, "csv on stdout, a row per check");
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+
+    // A file that cannot be written: exit 2 naming it, nothing partial.
+    let missing = dir.path().join("no/such/dir/out.json");
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "-o", &format!("json={}", missing.display())]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("cannot write -o") && r.stderr.contains("out.json"),
+        "{}",
+        r.stderr
+    );
+    assert!(!missing.exists());
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "-o", "yaml=x"]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not an output format"), "{}", r.stderr);
+}

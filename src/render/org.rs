@@ -14,12 +14,39 @@ use crate::org::{AccountResult, OrgReport, OrgStatus};
 
 pub const JSON_SCHEMA: &str = "rootguard.verify-org/v1";
 
-pub fn render(report: &OrgReport, format: Format, color: bool) -> String {
+pub fn render(
+    report: &OrgReport,
+    format: Format,
+    color: bool,
+    ctx: &super::exports::Context,
+) -> String {
+    use super::exports::{self, Row};
+    let rows = || -> Vec<Row> {
+        report
+            .findings
+            .iter()
+            .map(|f| Row {
+                account_id: &report.management_account_id,
+                scope: "organization",
+                finding: f,
+            })
+            .chain(report.accounts.iter().flat_map(|a| {
+                a.findings.iter().map(|f| Row {
+                    account_id: &a.account.id,
+                    scope: "account",
+                    finding: f,
+                })
+            }))
+            .collect()
+    };
     match format {
         Format::Text => text(report, color),
         Format::Json => json(report),
         Format::Junit => junit(report),
         Format::Markdown => markdown(report),
+        Format::Csv => exports::csv(&rows()),
+        Format::Asff => exports::asff(ctx, &rows()),
+        Format::Ocsf => exports::ocsf(ctx, &rows()),
     }
 }
 
