@@ -74,10 +74,18 @@ pub struct RuleState {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrailInfraState {
     pub bucket: bool,
+    /// The bucket's policy, public-access block and tag, as read (all
+    /// calls with `ExpectedBucketOwner`; a foreign bucket is refused at read).
+    pub bucket_policy: Option<Value>,
+    pub bucket_public_access_blocked: bool,
+    pub bucket_tagged: bool,
     pub log_group: bool,
     pub role: bool,
+    /// The role's inline policy (named like the role), if any.
+    pub role_policy: Option<Value>,
     pub trail: bool,
     pub trail_logging: bool,
+    pub trail_log_file_validation: bool,
 }
 
 /// What exists now, as read by the adapter.
@@ -351,18 +359,38 @@ pub fn topic_policy_with_rule(topic_arn: &str, account_id: &str, rule_arn: Optio
     p
 }
 
-/// Only CloudWatch may publish, and only for alarms in this account.
+/// Only CloudWatch may publish, only for rootguard's alarm in this account
+/// (`aws:SourceAccount` and `aws:SourceArn`), and only over TLS.
 pub fn topic_policy(topic_arn: &str, account_id: &str) -> Value {
+    let region = topic_arn.split(':').nth(3).unwrap_or("*");
     json!({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AllowCloudWatchAlarmsFromThisAccount",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}
-        }]
+        "Statement": [
+            {
+                "Sid": "AllowCloudWatchAlarmsFromThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": format!("arn:aws:cloudwatch:{region}:{account_id}:alarm:{ALARM_NAME}")}
+                }
+            },
+            tls_only(topic_arn)
+        ]
+    })
+}
+
+/// Denies publishing to the topic over plain HTTP.
+pub fn tls_only(topic_arn: &str) -> Value {
+    json!({
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
     })
 }
 
@@ -378,7 +406,7 @@ pub fn trail_bucket_policy(bucket: &str, account_id: &str, region: &str) -> Valu
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "s3:GetBucketAcl",
                 "Resource": format!("arn:aws:s3:::{bucket}"),
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn, "aws:SourceAccount": account_id}}
             },
             {
                 "Sid": "AWSCloudTrailWrite",
@@ -386,7 +414,15 @@ pub fn trail_bucket_policy(bucket: &str, account_id: &str, region: &str) -> Valu
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "s3:PutObject",
                 "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{account_id}/*"),
-                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}}
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn, "aws:SourceAccount": account_id}}
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
             }
         ]
     })
@@ -422,10 +458,20 @@ fn trail_steps(state: &DeployState, infra: &TrailInfraState) -> Vec<Step> {
     let bucket = trail_bucket(acct, region);
     let log_group_arn = format!("arn:aws:logs:{region}:{acct}:log-group:{TRAIL_LOG_GROUP}:*");
     let create = |exists: bool| if exists { Action::NoOp } else { Action::Create };
+    let bucket_policy = trail_bucket_policy(&bucket, acct, region);
+    // Each part is judged by its whole desired state, not by its name.
+    let bucket_whole = infra.bucket_policy.as_ref() == Some(&bucket_policy)
+        && infra.bucket_public_access_blocked
+        && infra.bucket_tagged;
+    let permissions = trail_role_permissions(&log_group_arn);
     vec![
         Step::TrailBucket {
-            action: create(infra.bucket),
-            policy: trail_bucket_policy(&bucket, acct, region),
+            action: match (infra.bucket, bucket_whole) {
+                (false, _) => Action::Create,
+                (true, false) => Action::Update,
+                (true, true) => Action::NoOp,
+            },
+            policy: bucket_policy,
             name: bucket.clone(),
         },
         Step::TrailLogGroup {
@@ -433,13 +479,20 @@ fn trail_steps(state: &DeployState, infra: &TrailInfraState) -> Vec<Step> {
             name: TRAIL_LOG_GROUP.into(),
         },
         Step::TrailRole {
-            action: create(infra.role),
+            action: match (infra.role, infra.role_policy.as_ref() == Some(&permissions)) {
+                (false, _) => Action::Create,
+                (true, false) => Action::Update,
+                (true, true) => Action::NoOp,
+            },
             name: TRAIL_ROLE.into(),
             trust: trail_role_trust(acct),
-            permissions: trail_role_permissions(&log_group_arn),
+            permissions,
         },
         Step::Trail {
-            action: match (infra.trail, infra.trail_logging) {
+            action: match (
+                infra.trail,
+                infra.trail_logging && infra.trail_log_file_validation,
+            ) {
                 (false, _) => Action::Create,
                 (true, false) => Action::Update,
                 (true, true) => Action::NoOp,
@@ -799,7 +852,26 @@ mod tests {
             Action::Update,
             "a stopped trail is started again"
         );
+        // A bucket or role that exists without its whole desired state is completed.
+        let mut half = applied(&s, &p);
+        half.trail_infra.as_mut().unwrap().bucket_tagged = false;
+        half.trail_infra.as_mut().unwrap().role_policy = None;
+        half.trail_infra.as_mut().unwrap().trail_log_file_validation = false;
+        let fix = plan(&half, &cfg);
+        let updates: Vec<&str> = fix
+            .steps
+            .iter()
+            .filter(|st| st.action() == Action::Update)
+            .map(|st| match st {
+                Step::TrailBucket { .. } => "bucket",
+                Step::TrailRole { .. } => "role",
+                Step::Trail { .. } => "trail",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(updates, ["bucket", "role", "trail"]);
         let bp = trail_bucket_policy("b", "111122223333", "us-east-1");
+        assert_eq!(bp["Statement"][2]["Effect"], "Deny", "TLS only");
         assert_eq!(
             bp["Statement"][1]["Resource"],
             "arn:aws:s3:::b/AWSLogs/111122223333/*"
@@ -812,12 +884,21 @@ mod tests {
         for step in &plan.steps {
             let infra = s.trail_infra.get_or_insert_with(Default::default);
             match step {
-                Step::TrailBucket { .. } => infra.bucket = true,
+                Step::TrailBucket { policy, .. } => {
+                    infra.bucket = true;
+                    infra.bucket_policy = Some(policy.clone());
+                    infra.bucket_public_access_blocked = true;
+                    infra.bucket_tagged = true;
+                }
                 Step::TrailLogGroup { .. } => infra.log_group = true,
-                Step::TrailRole { .. } => infra.role = true,
+                Step::TrailRole { permissions, .. } => {
+                    infra.role = true;
+                    infra.role_policy = Some(permissions.clone());
+                }
                 Step::Trail { .. } => {
                     infra.trail = true;
                     infra.trail_logging = true;
+                    infra.trail_log_file_validation = true;
                 }
                 Step::Topic {
                     arn,
@@ -908,7 +989,7 @@ mod tests {
             panic!("the topic comes first")
         };
         assert_eq!(
-            policy["Statement"][1]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            policy["Statement"][2]["Condition"]["ArnEquals"]["aws:SourceArn"],
             crate::realtime::rule_arn("111122223333"),
             "EventBridge may publish for rootguard's rule only"
         );

@@ -62,14 +62,20 @@ pub fn bus_policy(account_id: &str, organization_id: &str) -> Value {
 pub fn topic_policy(account_id: &str) -> Value {
     json!({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AllowRootguardHubRule",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sns:Publish",
-            "Resource": hub_topic_arn(account_id),
-            "Condition": {"ArnEquals": {"aws:SourceArn": hub_rule_arn(account_id)}}
-        }]
+        "Statement": [
+            {
+                "Sid": "AllowRootguardHubRule",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": hub_topic_arn(account_id),
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": hub_rule_arn(account_id)},
+                    "StringEquals": {"aws:SourceAccount": account_id}
+                }
+            },
+            crate::deploy::tls_only(&hub_topic_arn(account_id))
+        ]
     })
 }
 

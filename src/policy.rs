@@ -70,6 +70,9 @@ pub const SETUP_READ_ACTIONS: &[&str] = &[
 /// rootguard's names.
 pub const SETUP_TRAIL_S3_ACTIONS: &[&str] = &[
     "s3:CreateBucket",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketTagging",
     "s3:ListBucket",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
@@ -78,7 +81,7 @@ pub const SETUP_TRAIL_S3_ACTIONS: &[&str] = &[
 pub const SETUP_TRAIL_IAM_ACTIONS: &[&str] = &[
     "iam:CreateRole",
     "iam:GetRole",
-    "iam:PassRole",
+    "iam:GetRolePolicy",
     "iam:PutRolePolicy",
     "iam:TagRole",
 ];
@@ -87,6 +90,7 @@ pub const SETUP_TRAIL_ACTIONS: &[&str] = &[
     "cloudtrail:AddTags",
     "cloudtrail:CreateTrail",
     "cloudtrail:StartLogging",
+    "cloudtrail:UpdateTrail",
 ];
 
 /// The real-time rule's writes, limited to rules named rootguard-* in us-east-1.
@@ -157,6 +161,9 @@ pub fn setup_policy() -> Value {
              "Resource": "arn:aws:s3:::rootguard-cloudtrail-*"},
             {"Sid": "RootguardTrailRole", "Effect": "Allow", "Action": SETUP_TRAIL_IAM_ACTIONS,
              "Resource": "arn:aws:iam::*:role/rootguard-cloudtrail-to-logs"},
+            {"Sid": "RootguardTrailRolePass", "Effect": "Allow", "Action": ["iam:PassRole"],
+             "Resource": "arn:aws:iam::*:role/rootguard-cloudtrail-to-logs",
+             "Condition": {"StringEquals": {"iam:PassedToService": "cloudtrail.amazonaws.com"}}},
             {"Sid": "RootguardTrailLogGroup", "Effect": "Allow", "Action": SETUP_TRAIL_LOGS_ACTIONS,
              "Resource": "arn:aws:logs:*:*:log-group:rootguard-*"},
             {"Sid": "RootguardTrail", "Effect": "Allow", "Action": SETUP_TRAIL_ACTIONS,

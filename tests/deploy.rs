@@ -790,3 +790,63 @@ fn the_chain_is_found_in_its_log_groups_region_whatever_region_is_given() {
     let again = rg(&acct, &["--region", "eu-west-1", "teardown", "--yes"]);
     assert!(again.stderr.contains("nothing to delete"));
 }
+
+#[test]
+fn create_trail_completes_a_bare_bucket_and_role_instead_of_calling_them_ok() {
+    let mut s = fixture("neglected");
+    s["bare_trail_bucket"] = json!(true);
+    s["bare_trail_role"] = json!(true);
+    let acct = emulator().seed(s);
+    let dry = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--dry-run"],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout
+            .contains("update  s3 bucket rootguard-cloudtrail-"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("update  iam role rootguard-cloudtrail-to-logs"),
+        "{}",
+        dry.stdout
+    );
+    let r = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--yes"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let again = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--dry-run"],
+    );
+    assert!(
+        again.stdout.contains("0 to create, 0 to update, 9 unchanged"),
+        "bucket policy, public-access block, tag, role policy and log-file validation all in place:\n{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn a_squatted_bucket_name_is_refused_never_adopted() {
+    let victim = emulator().seed(fixture("neglected"));
+    // Another account pre-creates the name rootguard would use for the victim.
+    emulator().seed(json!({
+        "buckets": [format!("rootguard-cloudtrail-{}-us-east-1", victim.id)],
+    }));
+    let r = rg(
+        &victim,
+        &["deploy", "--email", EMAIL, "--create-trail", "--yes"],
+    );
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("is not owned by account {}", victim.id)),
+        "{}",
+        r.stderr
+    );
+    assert!(writes(&victim).is_empty(), "{:?}", writes(&victim));
+}

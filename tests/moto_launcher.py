@@ -309,6 +309,17 @@ def seed(scenario: dict) -> dict:
                 AuthenticationCode1="123456",
                 AuthenticationCode2="654321",
             )
+    for bucket in scenario.get("buckets", []):
+        # e.g. another account squatting rootguard's predictable bucket name
+        boto_client("s3", account_id).create_bucket(Bucket=bucket.replace("{target}", str(scenario.get("target", ""))))
+    if scenario.get("bare_trail_role"):
+        # A run stopped right after CreateRole: the role exists without its policy.
+        boto_client("iam", account_id).create_role(
+            RoleName="rootguard-cloudtrail-to-logs",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )
+    if scenario.get("bare_trail_bucket"):
+        boto_client("s3", account_id).create_bucket(Bucket=f"rootguard-cloudtrail-{account_id}-us-east-1")
     for role in scenario.get("roles", []):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17",
@@ -1244,6 +1255,17 @@ class Launcher:
             if service in QUERY_NS:
                 return query_error(service, 403, "AccessDenied", msg)
             return json_error(403, "AccessDeniedException", msg)
+
+        if service == "s3" and environ.get("HTTP_X_AMZ_EXPECTED_BUCKET_OWNER"):
+            # ExpectedBucketOwner (S3 User Guide, "Verifying bucket ownership"):
+            # a bucket owned by another account answers 403 AccessDenied.
+            from moto.s3.models import s3_backends
+
+            bucket = environ.get("PATH_INFO", "").strip("/").split("/")[0]
+            owner = s3_backends.bucket_accounts.get(bucket)
+            if owner and owner[1] != environ["HTTP_X_AMZ_EXPECTED_BUCKET_OWNER"]:
+                body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                return 403, [("Content-Type", "application/xml")], body
 
         if access_key in ROOT_SESSIONS:
             if service != "iam":

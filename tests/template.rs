@@ -49,13 +49,23 @@ fn template_matches_the_code() {
     assert_eq!(topic["Tags"], json!([{"Key": TAG_KEY, "Value": TAG_VALUE}]));
 
     // The topic policy is the code's, with the ARN and account as CloudFormation references.
-    let mut code_policy = topic_policy("TOPIC", "ACCOUNT");
+    let mut code_policy = topic_policy("arn:aws:sns:REGION:ACCOUNT:TOPIC", "ACCOUNT");
     code_policy["Statement"][0]["Resource"] = json!({"Ref": "Topic"});
     code_policy["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] =
         json!({"Ref": "AWS::AccountId"});
+    assert_eq!(
+        code_policy["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"],
+        "arn:aws:cloudwatch:REGION:ACCOUNT:alarm:rootguard-root-activity"
+    );
+    code_policy["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"] = json!({"Fn::Sub":
+        "arn:aws:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:rootguard-root-activity"});
+    code_policy["Statement"][1]["Resource"] = json!({"Ref": "Topic"});
     let mut doc = r["TopicPolicy"]["Properties"]["PolicyDocument"].clone();
-    doc["Statement"].as_array_mut().unwrap().truncate(1);
-    assert_eq!(doc, code_policy, "the CloudWatch statement");
+    doc["Statement"].as_array_mut().unwrap().truncate(2);
+    assert_eq!(
+        doc, code_policy,
+        "the CloudWatch statement and the TLS-only deny"
+    );
 
     // The real-time rule: the code's pattern, target and message; EventBridge
     // may publish for that rule only.
@@ -78,11 +88,11 @@ fn template_matches_the_code() {
         serde_json::to_value(rootguard::realtime::input_paths()).unwrap()
     );
     let mut code_rule_statement =
-        topic_policy_with_rule("TOPIC", "ACCOUNT", Some("RULE"))["Statement"][1].clone();
+        topic_policy_with_rule("TOPIC", "ACCOUNT", Some("RULE"))["Statement"][2].clone();
     code_rule_statement["Resource"] = json!({"Ref": "Topic"});
     code_rule_statement["Condition"]["ArnEquals"]["aws:SourceArn"] =
         json!({"Fn::GetAtt": ["RootActivityRule", "Arn"]});
-    let statement = &r["TopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][1]["Fn::If"];
+    let statement = &r["TopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][2]["Fn::If"];
     assert_eq!(statement[0], "CreateRealtime");
     assert_eq!(statement[1], code_rule_statement);
     assert_eq!(statement[2], json!({"Ref": "AWS::NoValue"}));

@@ -697,6 +697,25 @@ pub enum AlternateKind {
     Operations,
 }
 
+/// IAM returns policy documents URL-encoded (RFC 3986).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The first line of a long SDK error chain, trimmed for a one-line message.
 fn short(detail: &str) -> String {
     let line = detail.lines().next().unwrap_or(detail);
@@ -1102,10 +1121,17 @@ impl Reader {
         let iam = aws_sdk_iam::Client::new(&config);
         let ct = aws_sdk_cloudtrail::Client::new(&config);
         let bucket_name = trail_bucket(account_id, region);
-        let (bucket, log_group, role, trail) = tokio::join!(
-            s3.head_bucket().bucket(&bucket_name).send(),
+        let (bucket, log_group, role, role_policy, trail) = tokio::join!(
+            s3.head_bucket()
+                .bucket(&bucket_name)
+                .expected_bucket_owner(account_id)
+                .send(),
             self.log_group_exists(region, TRAIL_LOG_GROUP),
             iam.get_role().role_name(TRAIL_ROLE).send(),
+            iam.get_role_policy()
+                .role_name(TRAIL_ROLE)
+                .policy_name(TRAIL_ROLE)
+                .send(),
             ct.describe_trails()
                 .trail_name_list(TRAIL_NAME)
                 .include_shadow_trails(false)
@@ -1114,19 +1140,89 @@ impl Reader {
         let bucket = match bucket {
             Ok(_) => true,
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => false,
+            // The name is predictable: a bucket of that name in another account is never adopted.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
+                return Err(FactError::new(
+                    "s3:ListBucket",
+                    FactErrorKind::AccessDenied,
+                    format!(
+                        "the S3 bucket {bucket_name} exists and is not owned by account {account_id} \
+                         (ExpectedBucketOwner refused): rootguard will not deliver your trail to it. \
+                         Use an existing trail with --log-group, or ask AWS Support about the squatted name"
+                    ),
+                ))
+            }
             Err(e) => return Err(classify("s3:ListBucket", &e)),
+        };
+        let (bucket_policy, bucket_public_access_blocked, bucket_tagged) = if bucket {
+            let (policy, pab, tags) = tokio::join!(
+                s3.get_bucket_policy()
+                    .bucket(&bucket_name)
+                    .expected_bucket_owner(account_id)
+                    .send(),
+                s3.get_public_access_block()
+                    .bucket(&bucket_name)
+                    .expected_bucket_owner(account_id)
+                    .send(),
+                s3.get_bucket_tagging()
+                    .bucket(&bucket_name)
+                    .expected_bucket_owner(account_id)
+                    .send(),
+            );
+            let absent =
+                |code: Option<&str>, codes: &[&str]| code.is_some_and(|c| codes.contains(&c));
+            let policy = match policy {
+                Ok(p) => p.policy().and_then(|p| serde_json::from_str(p).ok()),
+                Err(e) if absent(service_code(&e), &["NoSuchBucketPolicy"]) => None,
+                Err(e) => return Err(classify("s3:GetBucketPolicy", &e)),
+            };
+            let pab = match pab {
+                Ok(p) => p.public_access_block_configuration().is_some_and(|c| {
+                    c.block_public_acls() == Some(true)
+                        && c.ignore_public_acls() == Some(true)
+                        && c.block_public_policy() == Some(true)
+                        && c.restrict_public_buckets() == Some(true)
+                }),
+                Err(e) if absent(service_code(&e), &["NoSuchPublicAccessBlockConfiguration"]) => {
+                    false
+                }
+                Err(e) => return Err(classify("s3:GetBucketPublicAccessBlock", &e)),
+            };
+            let tagged = match tags {
+                Ok(t) => t
+                    .tag_set()
+                    .iter()
+                    .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE),
+                Err(e) if absent(service_code(&e), &["NoSuchTagSet", "NoSuchTagSetError"]) => false,
+                Err(e) => return Err(classify("s3:GetBucketTagging", &e)),
+            };
+            (policy, pab, tagged)
+        } else {
+            (None, false, false)
         };
         let role = match role {
             Ok(_) => true,
             Err(e) if service_code(&e) == Some("NoSuchEntity") => false,
             Err(e) => return Err(classify("iam:GetRole", &e)),
         };
+        let role_policy = match role_policy {
+            Ok(p) => {
+                let doc = p.policy_document();
+                let decoded = percent_decode(doc);
+                serde_json::from_str(&decoded)
+                    .ok()
+                    .or_else(|| serde_json::from_str(doc).ok())
+            }
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
+            Err(e) => return Err(classify("iam:GetRolePolicy", &e)),
+        };
         let trail = trail
             .map_err(|e| classify("cloudtrail:DescribeTrails", &e))?
             .trail_list()
             .iter()
-            .any(|t| t.name() == Some(TRAIL_NAME));
-        let trail_logging = if trail {
+            .find(|t| t.name() == Some(TRAIL_NAME))
+            .map(|t| t.log_file_validation_enabled().unwrap_or(false));
+        let trail_logging = if trail.is_some() {
             ct.get_trail_status()
                 .name(TRAIL_NAME)
                 .send()
@@ -1139,10 +1235,15 @@ impl Reader {
         };
         Ok(TrailInfraState {
             bucket,
+            bucket_policy,
+            bucket_public_access_blocked,
+            bucket_tagged,
             log_group: log_group?,
             role,
-            trail,
+            role_policy,
+            trail: trail.is_some(),
             trail_logging,
+            trail_log_file_validation: trail.unwrap_or(false),
         })
     }
 

@@ -61,6 +61,11 @@ impl Writer {
         match step {
             Step::TrailBucket { name, policy, .. } => {
                 let s3 = self.s3(region);
+                let owner = name
+                    .strip_prefix("rootguard-cloudtrail-")
+                    .and_then(|r| r.split('-').next())
+                    .unwrap_or_default()
+                    .to_string();
                 let mut req = s3.create_bucket().bucket(name);
                 if region != "us-east-1" {
                     req = req.create_bucket_configuration(
@@ -79,6 +84,7 @@ impl Writer {
                 }
                 s3.put_public_access_block()
                     .bucket(name)
+                    .expected_bucket_owner(&owner)
                     .public_access_block_configuration(
                         aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
                             .block_public_acls(true)
@@ -92,6 +98,7 @@ impl Writer {
                     .map_err(|e| classify("s3:PutBucketPublicAccessBlock", &e))?;
                 s3.put_bucket_policy()
                     .bucket(name)
+                    .expected_bucket_owner(&owner)
                     .policy(policy.to_string())
                     .send()
                     .await
@@ -107,6 +114,7 @@ impl Writer {
                     .map_err(|e| build_err("s3:PutBucketTagging", e))?;
                 s3.put_bucket_tagging()
                     .bucket(name)
+                    .expected_bucket_owner(&owner)
                     .tagging(tagging)
                     .send()
                     .await
@@ -135,14 +143,20 @@ impl Writer {
                     .value(TAG_VALUE)
                     .build()
                     .map_err(|e| build_err("iam:CreateRole", e))?;
-                iam.create_role()
+                match iam
+                    .create_role()
                     .role_name(name)
                     .assume_role_policy_document(trust.to_string())
                     .description("Lets CloudTrail deliver to the rootguard-cloudtrail log group (created by rootguard)")
                     .tags(tag)
                     .send()
                     .await
-                    .map_err(|e| classify("iam:CreateRole", &e))?;
+                {
+                    Ok(_) => {}
+                    // A role left without its policy by a stopped run: complete it.
+                    Err(e) if super::service_code(&e) == Some("EntityAlreadyExists") => {}
+                    Err(e) => return Err(classify("iam:CreateRole", &e)),
+                }
                 iam.put_role_policy()
                     .role_name(name)
                     .policy_name(name)
@@ -178,6 +192,7 @@ impl Writer {
                             .include_global_service_events(true)
                             .cloud_watch_logs_log_group_arn(log_group_arn)
                             .cloud_watch_logs_role_arn(role_arn)
+                            .enable_log_file_validation(true)
                             .tags_list(tag.clone())
                             .send()
                             .await;
@@ -198,6 +213,14 @@ impl Writer {
                             Err(e) => return Err(classify("cloudtrail:CreateTrail", &e)),
                         }
                     }
+                }
+                if *action == Action::Update {
+                    ct.update_trail()
+                        .name(name)
+                        .enable_log_file_validation(true)
+                        .send()
+                        .await
+                        .map_err(|e| classify("cloudtrail:UpdateTrail", &e))?;
                 }
                 ct.start_logging()
                     .name(name)
