@@ -757,8 +757,15 @@ pub fn valid_email(email: &str) -> bool {
     };
     if local.is_empty()
         || local.len() > 64
+        || email.len() > 254
         || domain.contains('@')
-        || email.chars().any(char::is_whitespace)
+        || email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+        || local.chars().any(|c| "<>()[]\\,;:\"".contains(c))
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
     {
         return false;
     }
@@ -766,6 +773,7 @@ pub fn valid_email(email: &str) -> bool {
     labels.len() >= 2
         && labels.iter().all(|l| {
             !l.is_empty()
+                && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')

@@ -193,7 +193,7 @@ pub enum AlarmCommand {
     /// Set the alarm to ALARM and report who the notification reaches.
     Test {
         /// The alarm to fire.
-        #[arg(long, value_name = "NAME", default_value = crate::deploy::ALARM_NAME)]
+        #[arg(long, value_name = "NAME", default_value = crate::deploy::ALARM_NAME, value_parser = input::parse_alarm_name)]
         alarm: String,
         /// Drill the real-time EventBridge path instead: prove the rule's pattern
         /// with TestEventPattern and publish a marked test message through its topic.
@@ -421,6 +421,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     Command::Verify(args) => return verify(&connect, &args, color).await,
                     Command::Org { command } => {
                         return org_command(&connect, command, !cli.global.quiet).await
+                    }
+                    Command::Deploy(d)
+                        if !d.org && needs_terminal("deploy", d.dry_run, d.yes).is_some() =>
+                    {
+                        return Ok(exit::USAGE)
+                    }
+                    Command::Teardown {
+                        dry_run,
+                        yes,
+                        org: false,
+                        ..
+                    } if needs_terminal("teardown", dry_run, yes).is_some() => {
+                        return Ok(exit::USAGE)
                     }
                     Command::Deploy(d) if d.org => {
                         return deploy_org(&connect, &d, !cli.global.quiet).await

@@ -751,40 +751,63 @@ fn realtime_step(rule: Option<&RuleState>, topic_arn: &str) -> Step {
 pub fn parse_kms_key(s: &str) -> Result<String, String> {
     const HELP: &str =
         "expected a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), alias/NAME or an alias ARN";
-    let alias = s.strip_prefix("alias/").or_else(|| {
-        let parts: Vec<&str> = s.splitn(6, ':').collect();
-        (parts.len() == 6 && parts[0] == "arn" && parts[2] == "kms")
-            .then(|| parts[5].strip_prefix("alias/"))
-            .flatten()
-    });
+    let arn_ok = |parts: &[&str]| {
+        parts.len() == 6
+            && parts[0] == "arn"
+            && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+            && parts[2] == "kms"
+            && crate::input::parse_region(parts[3]).is_ok()
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+    };
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let alias = match s.strip_prefix("alias/") {
+        Some(a) => Some(a),
+        None if parts.len() == 6 && parts[0] == "arn" => {
+            if !arn_ok(&parts) {
+                return Err(format!("not a KMS key ARN: {HELP}"));
+            }
+            parts[5].strip_prefix("alias/")
+        }
+        None => None,
+    };
     if let Some(a) = alias {
         if a.starts_with("aws/") {
-            return Err(format!(
-                "{s:?} is an AWS-managed key, which CloudWatch alarms cannot use: create a customer-managed key whose key policy allows cloudwatch.amazonaws.com"
-            ));
+            return Err(
+                "an AWS-managed key, which CloudWatch alarms cannot use: create a customer-managed key whose key policy allows cloudwatch.amazonaws.com"
+                    .into(),
+            );
         }
         if !a.is_empty()
+            && a.len() <= 250
             && a.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
         {
             return Ok(s.to_string());
         }
-        return Err(format!("{s:?} is not a valid alias: {HELP}"));
+        return Err(format!(
+            "not a valid alias (1-250 letters, digits or /_-): {HELP}"
+        ));
     }
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[2] == "kms"
-        && crate::input::parse_region(parts[3]).is_ok()
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5].strip_prefix("key/").is_some_and(|id| {
-            !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-        });
-    if ok {
+    // Key ids: a UUID (8-4-4-4-12 hex) or a multi-region key (mrk- and 32 hex).
+    let key_id_ok = |id: &str| {
+        let uuid = id.len() == 36
+            && id.chars().enumerate().all(|(i, c)| {
+                if [8, 13, 18, 23].contains(&i) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            });
+        let mrk = id
+            .strip_prefix("mrk-")
+            .is_some_and(|h| h.len() == 32 && h.chars().all(|c| c.is_ascii_hexdigit()));
+        uuid || mrk
+    };
+    if arn_ok(&parts) && parts[5].strip_prefix("key/").is_some_and(key_id_ok) {
         Ok(s.to_string())
     } else {
-        Err(format!("{s:?} is not a KMS key: {HELP}"))
+        Err(format!("not a KMS key: {HELP}"))
     }
 }
 

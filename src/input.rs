@@ -100,9 +100,7 @@ pub fn parse_domain(s: &str) -> Result<String, String> {
     if crate::checks::valid_email(&format!("x@{d}")) {
         Ok(d)
     } else {
-        Err(format!(
-            "{s:?} is not a domain: expected a domain like example.com"
-        ))
+        Err("not a domain: expected a domain like example.com (labels of 1-63 letters, digits or hyphens)".into())
     }
 }
 
@@ -112,7 +110,8 @@ pub fn parse_email(s: &str) -> Result<String, String> {
         Ok(s.trim().to_string())
     } else {
         Err(format!(
-            "{s:?} is not an email address: expected a form like security@example.com"
+            "{} is not an email address: expected a form like security@example.com (no spaces, control characters or <>(),;:\"[] in the name, domain labels of at most 63 characters)",
+            shown(s)
         ))
     }
 }
@@ -129,6 +128,15 @@ pub fn parse_log_group_name(s: &str) -> Result<String, String> {
         Err(format!(
             "{s:?} is not a log group name: expected 1-512 letters, digits or _-/.#"
         ))
+    }
+}
+
+/// Accepts a CloudWatch alarm name: 1-255 characters, no control characters.
+pub fn parse_alarm_name(s: &str) -> Result<String, String> {
+    if !s.is_empty() && s.chars().count() <= 255 && !s.chars().any(char::is_control) {
+        Ok(s.to_string())
+    } else {
+        Err("not an alarm name: expected 1-255 characters without control characters".into())
     }
 }
 
@@ -199,6 +207,30 @@ fn shown(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_and_alarm_names() {
+        for ok in ["security@example.com", "a.b+tag@sub.example.co.uk"] {
+            assert!(parse_email(ok).is_ok(), "{ok}");
+        }
+        let long_label = format!("a@{}.com", "x".repeat(64));
+        for bad in [
+            "<script>@example.com",
+            "a\u{1b}[31m@example.com",
+            "a b@example.com",
+            long_label.as_str(),
+            "a@example",
+            ".a@example.com",
+            "a..b@example.com",
+            "a@exa mple.com",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_alarm_name("").is_err());
+        assert!(parse_alarm_name("a\nb").is_err());
+        assert!(parse_alarm_name(&"a".repeat(256)).is_err());
+        assert!(parse_alarm_name("rootguard-root-activity").is_ok());
+    }
 
     #[test]
     fn org_flags() {

@@ -330,3 +330,88 @@ fn aws_unavailable_after_retries_is_not_called_a_credential_problem() {
     let n = emulator().stats(&acct)["by_action"]["sts:GetCallerIdentity"].as_u64();
     assert_eq!(n, Some(2), "retried by the SDK up to AWS_MAX_ATTEMPTS");
 }
+
+#[test]
+fn values_aws_would_refuse_are_refused_before_any_request() {
+    let trap = Trap::new();
+    let long_label = format!("a@{}.com", "x".repeat(64));
+    let long_alias = format!("alias/{}", "k".repeat(300));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["deploy", "--email", "<script>@example.com", "--dry-run"],
+            "--email",
+        ),
+        (
+            vec!["deploy", "--email", long_label.as_str(), "--dry-run"],
+            "--email",
+        ),
+        (
+            vec!["deploy", "--email", "a\u{7}b@example.com", "--dry-run"],
+            "--email",
+        ),
+        (
+            vec![
+                "deploy",
+                "--email",
+                "a@b.com",
+                "--kms-key",
+                "arn:x:kms:;rm:1:alias/k",
+                "--dry-run",
+            ],
+            "--kms-key",
+        ),
+        (
+            vec![
+                "deploy",
+                "--email",
+                "a@b.com",
+                "--kms-key",
+                long_alias.as_str(),
+                "--dry-run",
+            ],
+            "--kms-key",
+        ),
+        (
+            vec![
+                "deploy",
+                "--email",
+                "a@b.com",
+                "--kms-key",
+                "arn:aws:kms:us-east-1:123456789012:key/-",
+                "--dry-run",
+            ],
+            "--kms-key",
+        ),
+        (
+            vec![
+                "deploy",
+                "--email",
+                "a@b.com",
+                "--kms-key",
+                "alias/aws/sns",
+                "--dry-run",
+            ],
+            "--kms-key",
+        ),
+        (vec!["alarm", "test", "--alarm", ""], "--alarm"),
+        (
+            vec!["verify", "--contact-domain", "exa mple.com"],
+            "--contact-domain",
+        ),
+        // A change without --yes and without a terminal: refused before the first read.
+        (vec!["deploy", "--email", "a@b.com"], "--yes"),
+        (vec!["teardown"], "--yes"),
+    ];
+    for (args, needle) in &cases {
+        let r = against_trap(&trap, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert!(
+            r.stderr.len() < 2000,
+            "the value is not echoed at length: {}",
+            r.stderr.len()
+        );
+    }
+    assert_eq!(trap.connections(), 0, "no request for bad input");
+}
