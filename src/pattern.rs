@@ -74,6 +74,42 @@ pub struct Literal {
     pub quoted: bool,
     /// The value as a number, when it is one and was not quoted.
     pub number: Option<f64>,
+    /// `%regex%`: CloudWatch Logs' regex subset, matched anywhere in the value.
+    pub regex: Option<Rx>,
+}
+
+/// A compiled `%regex%` value (compared by its source).
+#[derive(Clone, Debug)]
+pub struct Rx(regex::Regex);
+
+impl PartialEq for Rx {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+/// The regex subset CloudWatch Logs filter patterns accept (CloudWatch Logs
+/// User Guide, "Supported regular expressions (regex) syntax"): letters,
+/// digits, the symbols `:_#=@/;,-`, the operators `^$?[]{}|\*+.`; no `()`
+/// groups, no multibyte characters.
+fn parse_regex(src: &str) -> Result<Rx, String> {
+    if src.is_empty() {
+        return Err("an empty %regex%".into());
+    }
+    if let Some(c) = src
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || ":_#=@/;,-^$?[]{}|\\*+.".contains(*c)))
+    {
+        return Err(format!(
+            "%regex% uses {c:?}, which CloudWatch Logs regex does not support"
+        ));
+    }
+    regex::Regex::new(src).map(Rx).map_err(|e| {
+        format!(
+            "%regex% does not compile: {}",
+            e.to_string().lines().last().unwrap_or("")
+        )
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,6 +211,14 @@ fn compare(v: &Value, op: Op, lit: &Literal) -> bool {
 }
 
 fn equals(v: &Value, lit: &Literal) -> bool {
+    if let Some(rx) = &lit.regex {
+        return match v {
+            Value::String(s) => rx.0.is_match(s),
+            Value::Number(n) => rx.0.is_match(&n.to_string()),
+            Value::Bool(b) => rx.0.is_match(&b.to_string()),
+            _ => false,
+        };
+    }
     match v {
         Value::String(s) => wildcard(&lit.text, s),
         Value::Number(n) => match lit.number {
@@ -282,13 +326,19 @@ fn match_columns(cols: &[Column], fields: &[String]) -> bool {
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
+    /// `%regex%` values seen so far (CloudWatch Logs allows two).
+    regexes: usize,
 }
 
 const MAX_DEPTH: usize = 64;
 
 impl<'a> Parser<'a> {
     fn new(src: &'a str) -> Self {
-        Parser { src, pos: 0 }
+        Parser {
+            src,
+            pos: 0,
+            regexes: 0,
+        }
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T, ParseError> {
@@ -528,6 +578,34 @@ impl<'a> Parser<'a> {
                 text,
                 quoted: true,
                 number: None,
+                regex: None,
+            });
+        }
+        if self.peek() == Some('%') {
+            let open = self.pos;
+            self.bump();
+            let start = self.pos;
+            while self.peek().is_some_and(|c| c != '%') {
+                self.bump();
+            }
+            if !self.eat("%") {
+                self.pos = open;
+                return self.err("a %regex% is not closed with %");
+            }
+            let src = &self.src[start..self.pos - 1];
+            self.regexes += 1;
+            if self.regexes > 2 {
+                return self.err("a filter pattern may hold at most 2 %regex%");
+            }
+            let rx = parse_regex(src).map_err(|m| ParseError {
+                pos: start,
+                message: m,
+            })?;
+            return Ok(Literal {
+                text: format!("%{src}%"),
+                quoted: false,
+                number: None,
+                regex: Some(rx),
             });
         }
         let start = self.pos;
@@ -549,6 +627,7 @@ impl<'a> Parser<'a> {
             text,
             quoted: false,
             number,
+            regex: None,
         })
     }
 
@@ -584,6 +663,10 @@ impl<'a> Parser<'a> {
                 && terms.is_empty()
             {
                 return self.err("a JSON or space-delimited pattern must start the text");
+            }
+            if text.starts_with('%') && text.ends_with('%') && text.len() > 1 {
+                // A regex over the whole message: decided as unknown rather than guessed.
+                return self.err("a %regex% term outside a JSON selector is not evaluated");
             }
             terms.push(Term { kind, text });
         }

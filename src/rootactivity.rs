@@ -149,6 +149,34 @@ mod tests {
     }
 
     #[test]
+    fn regex_values_are_evaluated_in_the_documented_subset() {
+        let same = judge(
+            r#"{ $.userIdentity.type = %^Root$% && $.userIdentity.invokedBy NOT EXISTS && $.eventType != %Service% }"#,
+        )
+        .unwrap();
+        assert!(same.covers_cis() && same.extra.is_empty(), "{same:?}");
+        let narrower =
+            judge(r#"{ $.userIdentity.type = %Root% && $.eventName = %^Console% }"#).unwrap();
+        assert!(
+            !narrower.covers_cis(),
+            "misses root API calls: {narrower:?}"
+        );
+        assert!(narrower.missed.contains(&"root-api-call"));
+        for unreadable in [
+            r#"{ $.userIdentity.type = %(Root)% }"#,
+            r#"{ $.userIdentity.type = %Ro ot% }"#,
+            r#"{ $.a = %a% && $.b = %b% && $.c = %c% }"#,
+            r#"{ $.userIdentity.type = %Root }"#,
+            "%Root%",
+        ] {
+            assert!(
+                judge(unreadable).is_err(),
+                "{unreadable} must be unknown, not guessed"
+            );
+        }
+    }
+
+    #[test]
     fn a_pattern_that_matches_everything_is_told_apart_from_a_noisy_one() {
         assert!(judge(r#"{ $.eventVersion = * }"#)
             .unwrap()

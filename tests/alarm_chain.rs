@@ -215,3 +215,13 @@ fn a_filter_that_matches_all_activity_fails() {
     let (_, f) = judge(chain(pattern("{ $.eventVersion = * }")));
     expect(&f, "fail", &["broken link 2 of 6", "matches all activity"]);
 }
+
+#[test]
+fn a_regex_filter_is_judged_by_what_it_matches_not_failed() {
+    let (_, f) = judge(chain(pattern(
+        r#"{ $.userIdentity.type = %^Root$% && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#,
+    )));
+    expect(&f, "pass", &["confirmed subscription"]);
+    let (_, f) = judge(chain(pattern(r#"{ $.userIdentity.type = %(Root)% }"#)));
+    expect(&f, "unknown", &["cannot be parsed"]);
+}

@@ -211,26 +211,31 @@ fn random_expr(rng: &mut Rng, depth: usize) -> Expr {
             text: "Root".into(),
             quoted: true,
             number: None,
+            regex: None,
         },
         Literal {
             text: "Ro*".into(),
             quoted: false,
             number: None,
+            regex: None,
         },
         Literal {
             text: "1".into(),
             quoted: false,
             number: Some(1.0),
+            regex: None,
         },
         Literal {
             text: "2.5".into(),
             quoted: false,
             number: Some(2.5),
+            regex: None,
         },
         Literal {
             text: "with \"quote\"".into(),
             quoted: true,
             number: None,
+            regex: None,
         },
     ];
     if depth > 0 && rng.below(3) == 0 {
