@@ -418,7 +418,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     Command::Verify(args) if args.org => {
                         return verify_org(&connect, &args, color, !cli.global.quiet).await
                     }
-                    Command::Verify(args) => return verify(&connect, &args, color).await,
+                    Command::Verify(args) => {
+                        // The spinner moves the cursor: not under -q, NO_COLOR or --no-color.
+                        let spin = !cli.global.quiet && use_color(&cli.global, &std::io::stderr());
+                        return verify(&connect, &args, color, spin).await;
+                    }
                     Command::Org { command } => {
                         return org_command(&connect, command, !cli.global.quiet).await
                     }
@@ -538,17 +542,54 @@ fn verify_request(args: &VerifyArgs) -> VerifyRequest {
     }
 }
 
-async fn verify(connect: &ConnectOptions, args: &VerifyArgs, color: bool) -> anyhow::Result<u8> {
+async fn verify(
+    connect: &ConnectOptions,
+    args: &VerifyArgs,
+    color: bool,
+    show: bool,
+) -> anyhow::Result<u8> {
     let req = verify_request(args);
     // verify holds only the read-only handle.
     let reader = aws::Session::load(connect).await.reader();
-    let report = match app::verify::verify_account(&reader, &req).await {
+    let sources = req.sources();
+    tracing::info!(
+        checks = req.checks.len(),
+        sources = sources.len(),
+        region = %reader.region(),
+        "verify: reading {} source(s) for {} check(s)",
+        sources.len(),
+        req.checks.len()
+    );
+    // A spinner while AWS answers (the credential report can take seconds);
+    // only on a terminal, never on a pipe.
+    let spinner = if show && std::io::stderr().is_terminal() {
+        let pb = ProgressBar::new_spinner();
+        pb.set_message(format!(
+            "reading {} source(s) for {} check(s)…",
+            sources.len(),
+            req.checks.len()
+        ));
+        pb.enable_steady_tick(std::time::Duration::from_millis(100));
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+    let started = std::time::Instant::now();
+    let read = app::verify::verify_account(&reader, &req).await;
+    spinner.finish_and_clear();
+    let report = match read {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(exit::USAGE);
         }
     };
+    tracing::info!(
+        account = %report.account_id,
+        caller = %report.caller_arn,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "verify: read and judged"
+    );
     debug!(exit = report.exit_code(), "verify done");
     let ctx = render::exports::Context {
         generated_at: report.generated_at,

@@ -615,3 +615,28 @@ fn several_outputs_in_one_run_and_files_written_whole() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not an output format"), "{}", r.stderr);
 }
+
+#[test]
+fn a_spinner_on_a_terminal_never_on_a_pipe_and_v_says_each_phase() {
+    let acct = emulator().seed(with(fixture("neglected"), |s| {
+        s["report_delay_ms"] = json!(1500);
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn_pty(&acct, &["verify"], dir.path());
+    use expectrl::Expect;
+    p.expect("reading ")
+        .expect("a spinner while the credential report is generated");
+    let rest = pty_rest(&mut p);
+    assert!(rest.contains("checks:"), "{rest}");
+
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "-v"]);
+    let r = run(cmd);
+    assert!(
+        !r.stderr.contains('⠋') && !r.stderr.contains("\u{1b}[2K"),
+        "no spinner on a pipe: {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("verify: reading"), "{}", r.stderr);
+    assert!(r.stderr.contains("verify: read and judged"), "{}", r.stderr);
+}

@@ -148,7 +148,11 @@ pub fn cloudtrail(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
     if trails.is_empty() {
         return verdict(
             Status::Fail,
-            vec!["no CloudTrail trail exists (DescribeTrails returned none)".into()],
+            vec![
+                "no CloudTrail trail exists (DescribeTrails returned none)".into(),
+                "next step: `rootguard deploy --create-trail --email ADDR` creates a qualifying trail with the alarm chain"
+                    .into(),
+            ],
         );
     }
     let mut evidence = Vec::new();
@@ -284,7 +288,12 @@ pub fn root_alarm(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
         }
         return broken(
             1,
-            vec!["no qualifying trail delivers to a log group; see the cloudtrail check".into()],
+            vec![
+                "no qualifying trail delivers to a log group; see the cloudtrail check".into(),
+                "next step: `rootguard deploy --create-trail --email ADDR` builds the bucket, log group, role and a \
+                 multi-region trail, then this chain on it"
+                    .into(),
+            ],
         );
     }
     let mut elsewhere = Vec::new();
