@@ -8,8 +8,6 @@
 
 use std::io::IsTerminal;
 
-use serde::Serialize;
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::aws::{parse_log_group_arn, Caller, ConnectOptions, Reader, Writer};
@@ -17,7 +15,7 @@ use crate::checks::chain::judge_trail;
 use crate::checks::fmt_time;
 use crate::deploy::{self, Action, DeployConfig, Step};
 use crate::exit;
-use crate::rootactivity::{is_root_activity, CIS_ROOT_PATTERN};
+use crate::rootactivity::CIS_ROOT_PATTERN;
 
 /// Set by `-q`: progress lines are dropped, errors and warnings still print.
 pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -643,82 +641,6 @@ pub async fn alarm_test(opts: &ConnectOptions, alarm: &str) -> Outcome {
     Ok(exit::OK)
 }
 
-/// One root action, as `events` prints it.
-#[derive(Debug, Serialize)]
-pub struct RootEvent {
-    pub time: String,
-    pub event_name: String,
-    pub event_source: String,
-    pub source_ip: String,
-    pub user_agent: String,
-    pub mfa_used: String,
-    pub region: String,
-    pub error_code: String,
-}
-
-fn text_of(v: &Value, path: &[&str]) -> String {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(x) => cur = x,
-            None => return String::new(),
-        }
-    }
-    match cur {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// Turns CloudTrail records into rows, keeping only root activity by our own
-/// evaluation of the CIS pattern (the server's filtering is not trusted).
-pub fn root_events(messages: &[(i64, String)]) -> Vec<RootEvent> {
-    let mut rows: Vec<RootEvent> = messages
-        .iter()
-        .filter_map(|(_, m)| serde_json::from_str::<Value>(m).ok())
-        .filter(is_root_activity)
-        .map(|r| {
-            let mfa = match text_of(&r, &["additionalEventData", "MFAUsed"]).as_str() {
-                "" => match text_of(
-                    &r,
-                    &[
-                        "userIdentity",
-                        "sessionContext",
-                        "attributes",
-                        "mfaAuthenticated",
-                    ],
-                )
-                .as_str()
-                {
-                    "true" => "yes".to_string(),
-                    "false" => "no".to_string(),
-                    _ => "unknown".to_string(),
-                },
-                "Yes" => "yes".into(),
-                "No" => "no".into(),
-                other => other.to_ascii_lowercase(),
-            };
-            let mut error = text_of(&r, &["errorCode"]);
-            if error.is_empty() && text_of(&r, &["responseElements", "ConsoleLogin"]) == "Failure" {
-                error = text_of(&r, &["errorMessage"]);
-            }
-            RootEvent {
-                time: text_of(&r, &["eventTime"]),
-                event_name: text_of(&r, &["eventName"]),
-                event_source: text_of(&r, &["eventSource"]),
-                source_ip: text_of(&r, &["sourceIPAddress"]),
-                user_agent: text_of(&r, &["userAgent"]),
-                mfa_used: mfa,
-                region: text_of(&r, &["awsRegion"]),
-                error_code: error,
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| a.time.cmp(&b.time));
-    rows
-}
-
 pub async fn events(
     opts: &ConnectOptions,
     since: time::Duration,
@@ -739,11 +661,12 @@ pub async fn events(
             code: exit::FAILED,
             message: format!("cannot read {group}: {}", e.describe()),
         })?;
-    let rows = root_events(&messages);
+    let rows = crate::events::root_events(&messages);
     if json {
         let doc = serde_json::json!({
             "schema": "rootguard.events/v1",
             "account_id": caller.account_id,
+            "source": "log-group",
             "log_group": group,
             "region": region,
             "since": fmt_time(start),
@@ -756,38 +679,14 @@ pub async fn events(
         return Ok(exit::OK);
     }
     outln!(
-        "root activity in {group} ({region}) since {}: {} event(s)",
+        "root activity in {group} ({region}), source: the trail's log group, since {}: {} event(s)",
         fmt_time(start),
         rows.len()
     );
     if rows.is_empty() {
         return Ok(exit::OK);
     }
-    outln!(
-        "{:<20}  {:<24}  {:<15}  {:<3}  {:<12}  {:<22}  USER AGENT",
-        "TIME",
-        "EVENT",
-        "SOURCE IP",
-        "MFA",
-        "REGION",
-        "ERROR"
-    );
-    for r in &rows {
-        let ua: String = r.user_agent.chars().take(60).collect();
-        outln!(
-            "{:<20}  {:<24}  {:<15}  {:<3}  {:<12}  {:<22}  {ua}",
-            r.time,
-            r.event_name,
-            r.source_ip,
-            r.mfa_used,
-            r.region,
-            if r.error_code.is_empty() {
-                "-"
-            } else {
-                &r.error_code
-            }
-        );
-    }
+    out!("{}", crate::events::text(&rows));
     Ok(exit::OK)
 }
 
@@ -872,30 +771,5 @@ pub fn prompt_stop(e: crate::prompt::PromptError) -> Stop {
                     .into(),
         },
         other => Stop::usage(other.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rootactivity::corpus;
-
-    #[test]
-    fn root_events_keeps_only_root_activity_and_extracts_fields() {
-        let messages: Vec<(i64, String)> =
-            corpus().iter().map(|e| (0, e.text.to_string())).collect();
-        let rows = root_events(&messages);
-        let names: Vec<&str> = rows.iter().map(|r| r.event_name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["ConsoleLogin", "ConsoleLogin", "CreateAccessKey"],
-            "sorted by time"
-        );
-        let failed = &rows[0];
-        assert_eq!(failed.error_code, "Failed authentication");
-        assert_eq!(failed.mfa_used, "no");
-        assert_eq!(rows[1].mfa_used, "yes");
-        assert_eq!(rows[2].source_ip, "203.0.113.10");
-        assert!(rows[2].user_agent.starts_with("aws-cli/2.15.0"));
     }
 }

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod credreport;
 pub mod deploy;
+pub mod events;
 pub mod exit;
 pub mod facts;
 pub mod finding;

@@ -1,0 +1,327 @@
+//! What root did: CloudTrail records turned into rows a responder can read:
+//! who (which credential), what (event, service, request parameters), from
+//! where (IP, user agent, region), how (MFA) and whether it worked (outcome).
+//!
+//! Pure: records in, rows and text out. Only root activity by our own
+//! evaluation of the CIS pattern is kept (a server's filtering is not
+//! trusted). Every string from AWS is escaped before it reaches a terminal.
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::checks::fmt_time;
+use crate::render::escape;
+use crate::rootactivity::is_root_activity;
+
+/// One root action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RootEvent {
+    /// `eventTime`, or the log event's timestamp when the record has none.
+    pub time: String,
+    /// `record` or `log-timestamp`: where `time` came from.
+    pub time_source: &'static str,
+    pub event_name: String,
+    pub event_source: String,
+    pub region: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    /// yes, no or unknown.
+    pub mfa_used: String,
+    /// `console sign-in`, `console session ASIA…`, `access key AKIA…`, or `-`.
+    pub credential: String,
+    /// `success` or `failure`.
+    pub outcome: &'static str,
+    /// `errorCode`, else (for a failed sign-in) `errorMessage`.
+    pub error_code: String,
+    pub error_message: String,
+    /// `requestParameters`, compact JSON, at most 200 characters.
+    pub request_parameters: String,
+    pub event_id: String,
+}
+
+fn text_of(v: &Value, path: &[&str]) -> String {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(x) => cur = x,
+            None => return String::new(),
+        }
+    }
+    match cur {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+/// One record as a row; `None` unless it is root activity.
+pub fn row(log_timestamp_ms: i64, r: &Value) -> Option<RootEvent> {
+    if !is_root_activity(r) {
+        return None;
+    }
+    let mfa = match text_of(r, &["additionalEventData", "MFAUsed"]).as_str() {
+        "" => match text_of(
+            r,
+            &[
+                "userIdentity",
+                "sessionContext",
+                "attributes",
+                "mfaAuthenticated",
+            ],
+        )
+        .as_str()
+        {
+            "true" => "yes".to_string(),
+            "false" => "no".to_string(),
+            _ => "unknown".to_string(),
+        },
+        "Yes" => "yes".into(),
+        "No" => "no".into(),
+        other => other.to_ascii_lowercase(),
+    };
+    let sign_in = text_of(r, &["eventType"]) == "AwsConsoleSignIn";
+    let key = text_of(r, &["userIdentity", "accessKeyId"]);
+    let credential = if sign_in {
+        "console sign-in".to_string()
+    } else if key.starts_with("ASIA") {
+        format!("console session {key}")
+    } else if !key.is_empty() {
+        format!("access key {key}")
+    } else {
+        "-".to_string()
+    };
+    let error_code = text_of(r, &["errorCode"]);
+    let error_message = text_of(r, &["errorMessage"]);
+    // A sign-in event reports its result in responseElements (ConsoleLogin,
+    // ExternalIdPDirectoryLogin, PasswordUpdated, …), sometimes without an error.
+    let element_failed = r
+        .get("responseElements")
+        .and_then(Value::as_object)
+        .is_some_and(|o| o.values().any(|v| v == "Failure"));
+    let failed = !error_code.is_empty() || element_failed;
+    let (time, time_source) = match text_of(r, &["eventTime"]) {
+        t if !t.is_empty() => (t, "record"),
+        _ => (
+            OffsetDateTime::from_unix_timestamp(log_timestamp_ms / 1000)
+                .map(fmt_time)
+                .unwrap_or_default(),
+            "log-timestamp",
+        ),
+    };
+    let params = match r.get("requestParameters") {
+        Some(Value::Null) | None => String::new(),
+        Some(v) => short(&v.to_string(), 200),
+    };
+    Some(RootEvent {
+        time,
+        time_source,
+        event_name: text_of(r, &["eventName"]),
+        event_source: text_of(r, &["eventSource"]),
+        region: text_of(r, &["awsRegion"]),
+        source_ip: text_of(r, &["sourceIPAddress"]),
+        user_agent: text_of(r, &["userAgent"]),
+        mfa_used: mfa,
+        credential,
+        outcome: if failed { "failure" } else { "success" },
+        error_code: if error_code.is_empty() && failed {
+            if error_message.is_empty() {
+                "Failure".into()
+            } else {
+                error_message.clone()
+            }
+        } else {
+            error_code
+        },
+        error_message,
+        request_parameters: params,
+        event_id: text_of(r, &["eventID"]),
+    })
+}
+
+/// Log events (timestamp ms, message) to rows, oldest first.
+pub fn root_events(messages: &[(i64, String)]) -> Vec<RootEvent> {
+    let mut rows: Vec<RootEvent> = messages
+        .iter()
+        .filter_map(|(ts, m)| {
+            serde_json::from_str::<Value>(m)
+                .ok()
+                .and_then(|r| row(*ts, &r))
+        })
+        .collect();
+    rows.sort_by(|a, b| a.time.cmp(&b.time));
+    rows
+}
+
+/// Aligned columns (long values cut with …), then a detail line per event
+/// with the event id, request parameters and user agent. Escaped.
+pub fn text(rows: &[RootEvent]) -> String {
+    let col = |s: &str, n: usize| format!("{:<n$}", short(&escape(s), n));
+    let mut out = format!(
+        "{}  {}  {}  {}  {}  {}  {}\n",
+        col("TIME", 20),
+        col("EVENT", 28),
+        col("CREDENTIAL", 34),
+        col("SOURCE IP", 15),
+        col("MFA", 7),
+        col("REGION", 14),
+        "OUTCOME"
+    );
+    for r in rows {
+        let outcome = if r.outcome == "success" {
+            "success".to_string()
+        } else {
+            format!(
+                "failure: {}{}",
+                r.error_code,
+                if r.error_message.is_empty() || r.error_message == r.error_code {
+                    String::new()
+                } else {
+                    format!(" ({})", r.error_message)
+                }
+            )
+        };
+        out.push_str(&format!(
+            "{}  {}  {}  {}  {}  {}  {}\n",
+            col(&r.time, 20),
+            col(
+                &format!(
+                    "{} ({})",
+                    r.event_name,
+                    r.event_source.trim_end_matches(".amazonaws.com")
+                ),
+                28
+            ),
+            col(&r.credential, 34),
+            col(&r.source_ip, 15),
+            col(&r.mfa_used, 7),
+            col(&r.region, 14),
+            short(&escape(&outcome), 80)
+        ));
+        out.push_str(&format!(
+            "{:22}id {}  params {}  agent {}\n",
+            "",
+            escape(&r.event_id),
+            if r.request_parameters.is_empty() {
+                "-".to_string()
+            } else {
+                escape(&r.request_parameters)
+            },
+            short(&escape(&r.user_agent), 80)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rootactivity::corpus;
+    use serde_json::json;
+
+    #[test]
+    fn root_events_keeps_only_root_activity_and_extracts_fields() {
+        let messages: Vec<(i64, String)> =
+            corpus().iter().map(|e| (0, e.text.to_string())).collect();
+        let rows = root_events(&messages);
+        let names: Vec<&str> = rows.iter().map(|r| r.event_name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["ConsoleLogin", "ConsoleLogin", "CreateAccessKey"],
+            "sorted by time"
+        );
+        let failed = &rows[0];
+        assert_eq!(failed.error_code, "Failed authentication");
+        assert_eq!(failed.outcome, "failure");
+        assert_eq!(failed.mfa_used, "no");
+        assert_eq!(failed.credential, "console sign-in");
+        assert_eq!(rows[1].mfa_used, "yes");
+        assert_eq!(rows[1].outcome, "success");
+        assert_eq!(rows[2].source_ip, "203.0.113.10");
+        assert!(rows[2].user_agent.starts_with("aws-cli/2.15.0"));
+        assert!(
+            rows[2].credential.starts_with("access key ")
+                || rows[2].credential.starts_with("console session "),
+            "{}",
+            rows[2].credential
+        );
+        assert!(!rows[2].event_id.is_empty());
+    }
+
+    fn root(extra: Value) -> Value {
+        let mut r = json!({
+            "eventVersion": "1.08",
+            "userIdentity": {"type": "Root", "accountId": "111122223333", "arn": "arn:aws:iam::111122223333:root"},
+            "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin",
+            "eventType": "AwsConsoleSignIn",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.1",
+            "userAgent": "Mozilla/5.0",
+            "eventID": "e-1"
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            r[k] = v.clone();
+        }
+        r
+    }
+
+    #[test]
+    fn each_record_shape_by_data() {
+        // A failed sign-in of another kind, without errorMessage.
+        let r = row(0, &root(json!({"eventName": "PasswordUpdated", "responseElements": {"PasswordUpdated": "Failure"}}))).unwrap();
+        assert_eq!(r.outcome, "failure");
+        assert_eq!(r.error_code, "Failure");
+        // No eventTime: the log timestamp, said so.
+        let r = row(1_700_000_000_000, &root(json!({}))).unwrap();
+        assert_eq!(r.time, "2023-11-14T22:13:20Z");
+        assert_eq!(r.time_source, "log-timestamp");
+        // An API call with root access keys, an error message and parameters.
+        let r = row(0, &root(json!({
+            "eventType": "AwsApiCall", "eventName": "CreateUser", "eventSource": "iam.amazonaws.com",
+            "userIdentity": {"type": "Root", "accessKeyId": "AKIAEXAMPLEROOTKEY"},
+            "errorCode": "AccessDenied", "errorMessage": "not allowed",
+            "requestParameters": {"userName": "backdoor"}
+        }))).unwrap();
+        assert_eq!(r.credential, "access key AKIAEXAMPLEROOTKEY");
+        assert_eq!(r.outcome, "failure");
+        assert_eq!(r.error_message, "not allowed");
+        assert_eq!(r.request_parameters, r#"{"userName":"backdoor"}"#);
+        // A console session's temporary key.
+        let r = row(0, &root(json!({"eventType": "AwsApiCall", "userIdentity": {"type": "Root", "accessKeyId": "ASIAEXAMPLE"}}))).unwrap();
+        assert_eq!(r.credential, "console session ASIAEXAMPLE");
+        // Not root: nothing.
+        assert!(row(0, &root(json!({"userIdentity": {"type": "IAMUser"}}))).is_none());
+    }
+
+    #[test]
+    fn text_stays_aligned_and_escaped() {
+        let long = root(json!({
+            "eventTime": "2026-11-25T10:00:00Z",
+            "eventName": "A".repeat(80),
+            "userAgent": "evil\u{1b}[2Jagent",
+            "sourceIPAddress": "2001:db8:85a3:0000:0000:8a2e:0370:7334"
+        }));
+        let short_one = root(json!({"eventTime": "2026-11-25T11:00:00Z"}));
+        let rows = vec![row(0, &long).unwrap(), row(0, &short_one).unwrap()];
+        let t = text(&rows);
+        assert!(!t.contains('\u{1b}'), "escaped: {t}");
+        assert!(t.contains("\\u{1b}[2J"), "{t}");
+        let starts: Vec<usize> = t
+            .lines()
+            .filter(|l| l.starts_with("2026"))
+            .map(|l| l[..l.find("console sign-in").unwrap()].chars().count())
+            .collect();
+        assert_eq!(starts[0], starts[1], "columns aligned:\n{t}");
+    }
+}
