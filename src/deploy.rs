@@ -309,22 +309,9 @@ impl Plan {
             "deploy plan for account {} in {} (log group {})\n",
             self.account_id, self.region, self.log_group
         );
-        for s in &self.steps {
-            let verb = match s.action() {
-                Action::Create => "create",
-                Action::Update => "update",
-                Action::NoOp => "ok",
-            };
-            out.push_str(&format!("  {verb:<7} {}\n", s.describe()));
-        }
-        for n in &self.notes {
-            out.push_str(&format!("  note    {n}\n"));
-        }
-        out.push_str(&format!(
-            "{} to create, {} to update, {} unchanged\n",
-            self.count(Action::Create),
-            self.count(Action::Update),
-            self.count(Action::NoOp)
+        out.push_str(&steps_text(
+            self.steps.iter().map(|s| (s.action(), s.describe())),
+            &self.notes,
         ));
         out
     }
@@ -336,6 +323,30 @@ impl Plan {
         s.push('\n');
         s
     }
+}
+
+/// The body of a text plan: `create`/`update`/`ok` per step, notes, and the
+/// counts line. Shared by `deploy` and `deploy --org`.
+pub fn steps_text(steps: impl Iterator<Item = (Action, String)>, notes: &[String]) -> String {
+    let mut out = String::new();
+    let mut counts = [0usize; 3];
+    for (action, line) in steps {
+        let (verb, i) = match action {
+            Action::Create => ("create", 0),
+            Action::Update => ("update", 1),
+            Action::NoOp => ("ok", 2),
+        };
+        counts[i] += 1;
+        out.push_str(&format!("  {verb:<7} {line}\n"));
+    }
+    for n in notes {
+        out.push_str(&format!("  note    {n}\n"));
+    }
+    out.push_str(&format!(
+        "{} to create, {} to update, {} unchanged\n",
+        counts[0], counts[1], counts[2]
+    ));
+    out
 }
 
 pub fn topic_arn(region: &str, account_id: &str) -> String {

@@ -253,20 +253,9 @@ impl OrgDeployPlan {
             "deploy --org plan for organization {} (hub in account {} in {RULE_REGION})\n",
             self.organization_id, self.account_id
         );
-        for s in &self.steps {
-            let verb = match s.action() {
-                Action::Create => "create",
-                Action::Update => "update",
-                Action::NoOp => "ok",
-            };
-            out.push_str(&format!("  {verb:<7} {}\n", s.describe()));
-        }
-        let n = |a: Action| self.steps.iter().filter(|s| s.action() == a).count();
-        out.push_str(&format!(
-            "{} to create, {} to update, {} unchanged\n",
-            n(Action::Create),
-            n(Action::Update),
-            n(Action::NoOp)
+        out.push_str(&crate::deploy::steps_text(
+            self.steps.iter().map(|s| (s.action(), s.describe())),
+            &[],
         ));
         out
     }

@@ -7,16 +7,6 @@ use serde_json::{json, Value};
 
 const EMAIL: &str = "security@example.com";
 
-/// An account with a qualifying trail and its log group, and no alarm chain yet.
-fn trail_only() -> Value {
-    let mut s = fixture("hardened");
-    let chain = s["chain"].as_object_mut().unwrap();
-    for k in ["metric_filters", "topics", "alarms", "realtime_rule"] {
-        chain.remove(k);
-    }
-    s
-}
-
 fn rg(acct: &Account, args: &[&str]) -> Run {
     let mut cmd = rootguard_as(acct);
     cmd.args(args);

@@ -10,16 +10,6 @@ use serde_json::{json, Value};
 
 const EMAIL: &str = "security@example.com";
 
-/// A hardened account without the alarm chain yet: a qualifying trail only.
-fn trail_only() -> Value {
-    let mut s = fixture("hardened");
-    let chain = s["chain"].as_object_mut().unwrap();
-    for k in ["metric_filters", "topics", "alarms", "realtime_rule"] {
-        chain.remove(k);
-    }
-    s
-}
-
 fn rg(acct: &Account, args: &[&str]) -> Run {
     let mut cmd = rootguard_as(acct);
     cmd.args(args);

@@ -293,6 +293,16 @@ impl Emulator {
     }
 }
 
+/// The hardened account without the alarm chain yet: a qualifying trail only.
+pub fn trail_only() -> Value {
+    let mut s = fixture("hardened");
+    let chain = s["chain"].as_object_mut().unwrap();
+    for k in ["metric_filters", "topics", "alarms", "realtime_rule"] {
+        chain.remove(k);
+    }
+    s
+}
+
 /// Loads a scenario from tests/fixtures.
 pub fn fixture(name: &str) -> Value {
     let path = manifest_dir()
