@@ -210,8 +210,8 @@ pub fn summary(report: &Report, color: bool) -> String {
 pub fn text(report: &Report, color: bool) -> String {
     let mut out = format!(
         "rootguard verify: account {} as {} at {}\n\n",
-        report.account_id,
-        report.caller_arn,
+        escape(&report.account_id),
+        escape(&report.caller_arn),
         fmt_time(report.generated_at)
     );
     let id_w = id_width(report);
@@ -409,8 +409,8 @@ pub fn markdown(report: &Report) -> String {
     };
     let mut out = String::from("# rootguard audit report: AWS root user\n\n");
     out.push_str("| | |\n|---|---|\n");
-    out.push_str(&format!("| Account | `{}` |\n", report.account_id));
-    out.push_str(&format!("| Audited as | `{}` |\n", report.caller_arn));
+    out.push_str(&format!("| Account | `{}` |\n", md(&report.account_id)));
+    out.push_str(&format!("| Audited as | `{}` |\n", md(&report.caller_arn)));
     out.push_str(&format!(
         "| Generated | {} |\n",
         fmt_time(report.generated_at)
