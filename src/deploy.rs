@@ -102,6 +102,8 @@ pub struct DeployState {
     pub trail_infra: Option<TrailInfraState>,
     /// The real-time rule; read only when the chain is in us-east-1.
     pub rule: Option<RuleState>,
+    /// The account's IAM alias, named in the real-time message.
+    pub account_alias: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -687,7 +689,11 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
 
     let mut notes = Vec::new();
     if realtime {
-        steps.push(realtime_step(state.rule.as_ref(), &arn));
+        steps.push(realtime_step(
+            state.rule.as_ref(),
+            &arn,
+            state.account_alias.as_deref(),
+        ));
     } else if config.realtime {
         notes.push(format!(
             "no real-time rule: EventBridge delivers to a topic in the rule's region, and root console sign-ins \
@@ -708,8 +714,9 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
 }
 
 /// The rule step: created, updated where it differs from the code's rule, or ok.
-fn realtime_step(rule: Option<&RuleState>, topic_arn: &str) -> Step {
-    use crate::realtime::{input_paths, pattern, INPUT_TEMPLATE, RULE_NAME, RULE_REGION};
+fn realtime_step(rule: Option<&RuleState>, topic_arn: &str, alias: Option<&str>) -> Step {
+    use crate::realtime::{input_paths, input_template, pattern, RULE_NAME, RULE_REGION};
+    let template = input_template(alias);
     let (action, changes) = match rule {
         None => (Action::Create, vec![]),
         Some(r) => {
@@ -725,7 +732,7 @@ fn realtime_step(rule: Option<&RuleState>, topic_arn: &str) -> Step {
                 ),
                 (
                     r.input_paths == input_paths()
-                        && r.input_template.as_deref() == Some(INPUT_TEMPLATE),
+                        && r.input_template.as_deref() == Some(template.as_str()),
                     "reset the message",
                 ),
                 (r.tagged, "tag managed-by=rootguard"),
@@ -752,7 +759,7 @@ fn realtime_step(rule: Option<&RuleState>, topic_arn: &str) -> Step {
         pattern: pattern(),
         topic_arn: topic_arn.into(),
         input_paths: input_paths(),
-        input_template: INPUT_TEMPLATE.into(),
+        input_template: template,
         changes,
     }
 }

@@ -57,6 +57,7 @@ pub const SETUP_READ_ACTIONS: &[&str] = &[
     "events:ListTagsForResource",
     "events:ListTargetsByRule",
     "events:TestEventPattern",
+    "iam:ListAccountAliases",
     "logs:DescribeLogGroups",
     "logs:DescribeMetricFilters",
     "logs:FilterLogEvents",

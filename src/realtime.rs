@@ -73,6 +73,23 @@ from IP <ip> (<agent>). Console sign-in MFA: <mfa>; session MFA: <sessionmfa>; s
 CloudTrail event id <id>. If nobody on your team did this, treat it as a compromise now. See what root did: \
 rootguard events --since 24h\"";
 
+/// The message template for an account, naming its alias when it has one
+/// (IAM account aliases are lowercase letters, digits and hyphens).
+pub fn input_template(alias: Option<&str>) -> String {
+    match alias.filter(|a| {
+        !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    }) {
+        Some(a) => INPUT_TEMPLATE.replacen(
+            "in AWS account <account>:",
+            &format!("in AWS account <account> ({a}):"),
+            1,
+        ),
+        None => INPUT_TEMPLATE.to_string(),
+    }
+}
+
 /// The message the input transformer makes of an event (what a person reads);
 /// a path the event lacks reads "unknown".
 pub fn render_message(event: &Value) -> String {
@@ -356,6 +373,17 @@ mod tests {
         let missing = run(Ok(None));
         assert_eq!(missing.status, Status::Warn);
         assert!(missing.evidence[0].contains("rootguard deploy"));
+    }
+
+    #[test]
+    fn the_alias_is_named_when_known_and_never_injected() {
+        assert!(input_template(Some("acme-prod")).contains("in AWS account <account> (acme-prod):"));
+        assert_eq!(input_template(None), INPUT_TEMPLATE);
+        assert_eq!(
+            input_template(Some("x\"<y>")),
+            INPUT_TEMPLATE,
+            "not an IAM alias: left out"
+        );
     }
 
     #[test]

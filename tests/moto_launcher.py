@@ -320,6 +320,8 @@ def seed(scenario: dict) -> dict:
         )
     if scenario.get("bare_trail_bucket"):
         boto_client("s3", account_id).create_bucket(Bucket=f"rootguard-cloudtrail-{account_id}-us-east-1")
+    if scenario.get("alias"):
+        boto_client("iam", account_id).create_account_alias(AccountAlias=scenario["alias"])
     for role in scenario.get("roles", []):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17",

@@ -40,7 +40,9 @@ fn realtime_finding(acct: &Account) -> Value {
 
 #[test]
 fn a_root_sign_in_reaches_the_topic_as_a_message_a_person_can_act_on() {
-    let acct = emulator().seed(trail_only());
+    let mut s = trail_only();
+    s["alias"] = json!("acme-prod");
+    let acct = emulator().seed(s);
     let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
@@ -55,7 +57,7 @@ fn a_root_sign_in_reaches_the_topic_as_a_message_a_person_can_act_on() {
     let msgs = topic_messages(&acct);
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     let m = &msgs[0];
-    let account = format!("ROOT USER ACTIVITY in AWS account {}", acct.id);
+    let account = format!("ROOT USER ACTIVITY in AWS account {} (acme-prod):", acct.id);
     for needle in [
         account.as_str(),
         "ConsoleLogin",

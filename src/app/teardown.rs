@@ -197,6 +197,7 @@ mod tests {
                 }),
                 trail_infra: None,
                 rule: None,
+                account_alias: None,
             },
             filter_on_tagged_group: true,
         }

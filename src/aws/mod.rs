@@ -1427,7 +1427,18 @@ impl Reader {
                 Ok(None)
             }
         };
-        let (topic, filter, alarm, rule) = tokio::join!(topic, filter, alarm, rule);
+        let alias = async {
+            if region != crate::realtime::RULE_REGION {
+                return Ok(None);
+            }
+            aws_sdk_iam::Client::new(&self.config)
+                .list_account_aliases()
+                .send()
+                .await
+                .map(|o| o.account_aliases().first().cloned())
+                .map_err(|e| classify("iam:ListAccountAliases", &e))
+        };
+        let (topic, filter, alarm, rule, alias) = tokio::join!(topic, filter, alarm, rule, alias);
         Ok(DeployState {
             account_id: account_id.to_string(),
             region: region.to_string(),
@@ -1437,6 +1448,7 @@ impl Reader {
             alarm: alarm?,
             trail_infra: None,
             rule: rule?,
+            account_alias: alias?,
         })
     }
 }

@@ -275,6 +275,7 @@ impl Writer {
                     pattern,
                     topic_arn,
                     HUB_TARGET_ID,
+                    crate::realtime::INPUT_TEMPLATE,
                 )
                 .await
             }

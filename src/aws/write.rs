@@ -379,6 +379,7 @@ impl Writer {
                 region,
                 pattern,
                 topic_arn,
+                input_template,
                 ..
             } => {
                 debug_assert_eq!(region, crate::realtime::RULE_REGION);
@@ -389,6 +390,7 @@ impl Writer {
                     pattern,
                     topic_arn,
                     crate::realtime::TARGET_ID,
+                    input_template,
                 )
                 .await
             }
@@ -405,6 +407,7 @@ impl Writer {
         pattern: &serde_json::Value,
         topic_arn: &str,
         target_id: &str,
+        template: &str,
     ) -> Result<(), FactError> {
         use aws_sdk_eventbridge::types::{InputTransformer, RuleState, Tag, Target};
         let ev = aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION));
@@ -435,7 +438,7 @@ impl Writer {
         }
         let transformer = InputTransformer::builder()
             .set_input_paths_map(Some(crate::realtime::input_paths().into_iter().collect()))
-            .input_template(crate::realtime::INPUT_TEMPLATE)
+            .input_template(template)
             .build()
             .map_err(|e| build_err("events:PutTargets", e))?;
         let target = Target::builder()
