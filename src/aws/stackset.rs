@@ -268,15 +268,15 @@ impl Writer {
                 topic_arn,
                 ..
             } => {
-                self.put_rule_to_topic(
-                    Some(bus),
+                self.put_rule_to_topic(super::write::RuleToTopic {
+                    bus: Some(bus),
                     name,
-                    "rootguard: root activity forwarded by every member account, to the hub topic",
+                    description: "rootguard: root activity forwarded by every member account, to the hub topic",
                     pattern,
                     topic_arn,
-                    HUB_TARGET_ID,
-                    crate::realtime::INPUT_TEMPLATE,
-                )
+                    target_id: HUB_TARGET_ID,
+                    template: crate::realtime::INPUT_TEMPLATE,
+                })
                 .await
             }
             OrgStep::StackSet {

@@ -383,15 +383,15 @@ impl Writer {
                 ..
             } => {
                 debug_assert_eq!(region, crate::realtime::RULE_REGION);
-                self.put_rule_to_topic(
-                    None,
+                self.put_rule_to_topic(RuleToTopic {
+                    bus: None,
                     name,
-                    crate::realtime::RULE_DESCRIPTION,
+                    description: crate::realtime::RULE_DESCRIPTION,
                     pattern,
                     topic_arn,
-                    crate::realtime::TARGET_ID,
-                    input_template,
-                )
+                    target_id: crate::realtime::TARGET_ID,
+                    template: input_template,
+                })
                 .await
             }
         }
@@ -399,24 +399,24 @@ impl Writer {
 
     /// Puts a rule on `bus` (the default bus when `None`) in us-east-1, tags it,
     /// and targets `topic_arn` through the readable-message input transformer.
-    pub(super) async fn put_rule_to_topic(
-        &self,
-        bus: Option<&str>,
-        name: &str,
-        description: &str,
-        pattern: &serde_json::Value,
-        topic_arn: &str,
-        target_id: &str,
-        template: &str,
-    ) -> Result<(), FactError> {
+    pub(super) async fn put_rule_to_topic(&self, rule: RuleToTopic<'_>) -> Result<(), FactError> {
         use aws_sdk_eventbridge::types::{InputTransformer, RuleState, Tag, Target};
+        let RuleToTopic {
+            bus,
+            name,
+            description,
+            pattern,
+            topic_arn,
+            target_id,
+            template,
+        } = rule;
         let ev = aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION));
         let tag = Tag::builder()
             .key(TAG_KEY)
             .value(TAG_VALUE)
             .build()
             .map_err(|e| build_err("events:PutRule", e))?;
-        let rule = ev
+        let put = ev
             .put_rule()
             .name(name)
             .set_event_bus_name(bus.map(str::to_string))
@@ -428,7 +428,7 @@ impl Writer {
             .await
             .map_err(|e| classify("events:PutRule", &e))?;
         // PutRule applies tags only on create; make an update tagged too.
-        if let Some(arn) = rule.rule_arn() {
+        if let Some(arn) = put.rule_arn() {
             ev.tag_resource()
                 .resource_arn(arn)
                 .tags(tag)
@@ -666,6 +666,19 @@ impl Writer {
     pub fn org(&self) -> super::org::OrgWriter {
         super::org::OrgWriter::new(&self.config)
     }
+}
+
+/// A rule on a bus in us-east-1 whose target is a topic, through the
+/// readable-message input transformer.
+pub(super) struct RuleToTopic<'a> {
+    /// The default bus when `None`.
+    pub bus: Option<&'a str>,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub pattern: &'a serde_json::Value,
+    pub topic_arn: &'a str,
+    pub target_id: &'a str,
+    pub template: &'a str,
 }
 
 /// A root access key as the wizard shows it.
