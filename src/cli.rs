@@ -786,7 +786,7 @@ async fn deploy_org(connect: &ConnectOptions, d: &DeployCmd, show: bool) -> anyh
         emails: d.emails.clone(),
         ous: d.ou.clone(),
     };
-    let plan = app::orgdeploy::plan(&state, &config);
+    let plan = crate::orgdeploy::plan(&state, &config);
     write_stdout(&match d.output {
         PlanFormat::Text => plan.text(),
         PlanFormat::Json => plan.json(),

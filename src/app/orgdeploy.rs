@@ -9,7 +9,7 @@ use crate::aws::{Reader, Writer};
 use crate::deploy::Action;
 use crate::facts::FactError;
 use crate::org::OrgFacts;
-use crate::orgdeploy::{self, OrgDeployConfig, OrgDeployPlan, OrgDeployState};
+use crate::orgdeploy::{self, OrgDeployPlan, OrgDeployState};
 
 /// Everything `deploy --org` needs to plan, read concurrently.
 pub async fn read_state(reader: &Reader, org: &OrgFacts) -> Result<OrgDeployState, FactError> {
@@ -104,9 +104,4 @@ pub fn instance_report(state: &OrgDeployState) -> String {
         out.push_str(&format!("  {m}  {status}\n"));
     }
     out
-}
-
-/// The plan for `config` on the state read now.
-pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
-    orgdeploy::plan(state, config)
 }

@@ -17,7 +17,7 @@ use aws_types::SdkConfig;
 use thiserror::Error;
 
 use super::{classify, service_code, to_offset, AlternateKind, ConnectOptions, Reader};
-use crate::facts::{Fact, FactError, FactErrorKind, OrganizationFeatures};
+use crate::facts::{Fact, FactError, FactErrorKind};
 use crate::org::{
     MemberFacts, MemberRoot, OrgAccount, OrgFacts, RootCert, RootKey, AUDIT_TASK_POLICY,
     DELETE_TASK_POLICY, IAM_PRINCIPAL, ROOT_SESSION_SECONDS,
@@ -560,13 +560,4 @@ impl OrgWriter {
         }
         Ok(done)
     }
-}
-
-/// Whether the organization answered "not a member / not in an org" in a
-/// way the caller should see as where-to-run advice.
-pub fn features_refused(f: &Fact<OrganizationFeatures>) -> bool {
-    matches!(
-        f,
-        Ok(OrganizationFeatures::NotInOrganization | OrganizationFeatures::NotManagementAccount)
-    )
 }
