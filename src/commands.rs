@@ -735,10 +735,10 @@ pub async fn mfa_enroll(opts: &ConnectOptions, user: &str) -> Outcome {
             eprintln!("cancelled: the unassigned MFA device was deleted, nothing was enabled");
             Ok(exit::INTERRUPTED)
         }
-        Err(e) if e.contains("does not exist") => Err(Stop::usage(e)),
+        Err(e @ crate::mfa::EnrollError::NoSuchUser(_)) => Err(Stop::usage(e.to_string())),
         Err(e) => Err(Stop {
             code: exit::FAILED,
-            message: e,
+            message: e.to_string(),
         }),
     }
 }

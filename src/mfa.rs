@@ -10,6 +10,7 @@ use qrcode::{Color, EcLevel, QrCode};
 use totp_rs::{Algorithm, Builder, Totp};
 use zeroize::Zeroizing;
 
+use crate::facts::FactError;
 use crate::prompt::{PromptError, Prompter};
 
 /// The seed AWS returns in `Base32StringSeed` (base32 text).
@@ -139,17 +140,37 @@ pub fn valid_code(s: &str) -> Result<(), String> {
 #[allow(async_fn_in_trait)]
 pub trait MfaApi {
     /// Whether the IAM user exists.
-    async fn user_exists(&self, user: &str) -> Result<bool, String>;
+    async fn user_exists(&self, user: &str) -> Result<bool, FactError>;
     /// Creates a virtual device: (serial number, base32 seed).
-    async fn create_device(&self, name: &str) -> Result<(String, Seed), String>;
+    async fn create_device(&self, name: &str) -> Result<(String, Seed), FactError>;
     async fn enable(
         &self,
         user: &str,
         serial: &str,
         code1: &str,
         code2: &str,
-    ) -> Result<(), String>;
-    async fn delete_device(&self, serial: &str) -> Result<(), String>;
+    ) -> Result<(), FactError>;
+    async fn delete_device(&self, serial: &str) -> Result<(), FactError>;
+}
+
+/// Why enrollment did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrollError {
+    #[error("iam user {0:?} does not exist: check the name (case matters)")]
+    NoSuchUser(String),
+    #[error("{}", .0.describe())]
+    Api(FactError),
+    #[error("failed to enable the device for {user}: {}{}", .cause.describe(), .cleanup.as_ref().map(|c| format!("; also failed to delete {serial}: {}", c.describe())).unwrap_or_default())]
+    Enable {
+        user: String,
+        serial: String,
+        cause: FactError,
+        cleanup: Option<FactError>,
+    },
+    #[error("enrollment stopped, and deleting the unassigned device {serial} failed: {}", .cause.describe())]
+    Cleanup { serial: String, cause: FactError },
+    #[error("{0}")]
+    Prompt(PromptError),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -172,38 +193,32 @@ pub async fn enroll(
     user: &str,
     account_id: &str,
     now: impl Fn() -> u64,
-) -> Result<EnrollOutcome, String> {
-    if !api.user_exists(user).await? {
-        return Err(format!(
-            "iam user {user:?} does not exist: check the name (case matters)"
-        ));
+) -> Result<EnrollOutcome, EnrollError> {
+    if !api.user_exists(user).await.map_err(EnrollError::Api)? {
+        return Err(EnrollError::NoSuchUser(user.to_string()));
     }
-    let (serial, seed) = api.create_device(user).await?;
+    let (serial, seed) = api.create_device(user).await.map_err(EnrollError::Api)?;
     let result = show_and_verify(prompt, user, account_id, &serial, &seed, now).await;
     match result {
         Ok(Some((c1, c2))) => match api.enable(user, &serial, &c1, &c2).await {
             Ok(()) => Ok(EnrollOutcome::Enabled { serial }),
-            Err(e) => {
-                let cleanup = api.delete_device(&serial).await;
-                Err(format!(
-                    "failed to enable the device for {user}: {e}{}",
-                    cleanup
-                        .err()
-                        .map(|c| format!("; also failed to delete {serial}: {c}"))
-                        .unwrap_or_default()
-                ))
+            Err(cause) => {
+                let cleanup = api.delete_device(&serial).await.err();
+                Err(EnrollError::Enable {
+                    user: user.to_string(),
+                    serial,
+                    cause,
+                    cleanup,
+                })
             }
         },
         Ok(None) | Err(_) => {
-            let cleanup = api.delete_device(&serial).await;
-            if let Err(c) = cleanup {
-                return Err(format!(
-                    "enrollment stopped, and deleting the unassigned device {serial} failed: {c}"
-                ));
+            if let Err(cause) = api.delete_device(&serial).await {
+                return Err(EnrollError::Cleanup { serial, cause });
             }
             match result {
                 Err(PromptError::Interrupted) | Ok(_) => Ok(EnrollOutcome::Cancelled),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(EnrollError::Prompt(e)),
             }
         }
     }
@@ -316,26 +331,30 @@ mod tests {
     }
 
     impl MfaApi for FakeApi {
-        async fn user_exists(&self, _: &str) -> Result<bool, String> {
+        async fn user_exists(&self, _: &str) -> Result<bool, FactError> {
             self.calls.borrow_mut().push("GetUser".into());
             Ok(self.exists)
         }
-        async fn create_device(&self, name: &str) -> Result<(String, Seed), String> {
+        async fn create_device(&self, name: &str) -> Result<(String, Seed), FactError> {
             self.calls.borrow_mut().push("Create".into());
             Ok((
                 format!("arn:aws:iam::111122223333:mfa/{name}"),
                 Zeroizing::new(SEED.to_string()),
             ))
         }
-        async fn enable(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), String> {
+        async fn enable(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), FactError> {
             self.calls.borrow_mut().push("Enable".into());
             if self.enable_fails {
-                Err("AccessDenied".into())
+                Err(FactError::new(
+                    "iam:EnableMFADevice",
+                    crate::facts::FactErrorKind::AccessDenied,
+                    "AccessDenied",
+                ))
             } else {
                 Ok(())
             }
         }
-        async fn delete_device(&self, _: &str) -> Result<(), String> {
+        async fn delete_device(&self, _: &str) -> Result<(), FactError> {
             self.calls.borrow_mut().push("Delete".into());
             Ok(())
         }
@@ -410,7 +429,11 @@ mod tests {
         };
         let mut p = Scripted::new(["n", &code(SEED, T), &code(SEED, T + 30)]);
         let err = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap_err();
-        assert!(err.contains("AccessDenied"));
+        assert!(
+            matches!(&err, EnrollError::Enable { cleanup: None, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("AccessDenied"));
         assert_eq!(
             *api.calls.borrow(),
             ["GetUser", "Create", "Enable", "Delete"]
@@ -425,7 +448,8 @@ mod tests {
         };
         let mut p = Scripted::new(Vec::<&str>::new());
         let err = block_on(enroll(&api, &mut p, "nobody", "111122223333", || T)).unwrap_err();
-        assert!(err.contains("\"nobody\" does not exist"));
+        assert!(matches!(&err, EnrollError::NoSuchUser(u) if u == "nobody"));
+        assert!(err.to_string().contains("\"nobody\" does not exist"));
         assert_eq!(*api.calls.borrow(), ["GetUser"]);
     }
 

@@ -600,29 +600,29 @@ impl IamMfa {
 }
 
 impl crate::mfa::MfaApi for IamMfa {
-    async fn user_exists(&self, user: &str) -> Result<bool, String> {
+    async fn user_exists(&self, user: &str) -> Result<bool, FactError> {
         match self.iam.get_user().user_name(user).send().await {
             Ok(_) => Ok(true),
             Err(e) if super::service_code(&e) == Some("NoSuchEntity") => Ok(false),
-            Err(e) => Err(classify("iam:GetUser", &e).describe()),
+            Err(e) => Err(classify("iam:GetUser", &e)),
         }
     }
 
-    async fn create_device(&self, name: &str) -> Result<(String, crate::mfa::Seed), String> {
+    async fn create_device(&self, name: &str) -> Result<(String, crate::mfa::Seed), FactError> {
         let out = self
             .iam
             .create_virtual_mfa_device()
             .virtual_mfa_device_name(name)
             .send()
             .await
-            .map_err(|e| classify("iam:CreateVirtualMFADevice", &e).describe())?;
-        let device = out
-            .virtual_mfa_device()
-            .ok_or("CreateVirtualMFADevice returned no device")?;
+            .map_err(|e| classify("iam:CreateVirtualMFADevice", &e))?;
+        let device = out.virtual_mfa_device().ok_or_else(|| {
+            build_err("iam:CreateVirtualMFADevice", "the answer carried no device")
+        })?;
         let seed = device
             .base32_string_seed()
             .map(|b| zeroize::Zeroizing::new(String::from_utf8_lossy(b.as_ref()).into_owned()))
-            .ok_or("CreateVirtualMFADevice returned no seed")?;
+            .ok_or_else(|| build_err("iam:CreateVirtualMFADevice", "the answer carried no seed"))?;
         Ok((device.serial_number().to_string(), seed))
     }
 
@@ -632,7 +632,7 @@ impl crate::mfa::MfaApi for IamMfa {
         serial: &str,
         code1: &str,
         code2: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), FactError> {
         self.iam
             .enable_mfa_device()
             .user_name(user)
@@ -641,17 +641,17 @@ impl crate::mfa::MfaApi for IamMfa {
             .authentication_code2(code2)
             .send()
             .await
-            .map_err(|e| classify("iam:EnableMFADevice", &e).describe())?;
+            .map_err(|e| classify("iam:EnableMFADevice", &e))?;
         Ok(())
     }
 
-    async fn delete_device(&self, serial: &str) -> Result<(), String> {
+    async fn delete_device(&self, serial: &str) -> Result<(), FactError> {
         self.iam
             .delete_virtual_mfa_device()
             .serial_number(serial)
             .send()
             .await
-            .map_err(|e| classify("iam:DeleteVirtualMFADevice", &e).describe())?;
+            .map_err(|e| classify("iam:DeleteVirtualMFADevice", &e))?;
         Ok(())
     }
 }
