@@ -241,13 +241,7 @@ impl Step {
 
     /// One line for the text plan.
     pub fn describe(&self) -> String {
-        let changes = |c: &[String]| {
-            if c.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", c.join("; "))
-            }
-        };
+        let changes = changes_suffix;
         match self {
             Step::TrailBucket { name, .. } => {
                 format!("s3 bucket {name} for CloudTrail (bucket policy for cloudtrail.amazonaws.com, public access blocked)")
@@ -324,6 +318,15 @@ impl Plan {
         let mut s = serde_json::to_string_pretty(&doc).expect("plan serializes");
         s.push('\n');
         s
+    }
+}
+
+/// What drifted, as ` (a; b)` after a plan line; nothing when nothing did.
+pub fn changes_suffix(c: &[String]) -> String {
+    if c.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", c.join("; "))
     }
 }
 

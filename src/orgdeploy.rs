@@ -181,13 +181,7 @@ impl OrgStep {
     }
 
     pub fn describe(&self) -> String {
-        let changes = |c: &[String]| {
-            if c.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", c.join("; "))
-            }
-        };
+        let changes = crate::deploy::changes_suffix;
         match self {
             OrgStep::TrustedAccess { principal, .. } => {
                 format!("trusted access for CloudFormation StackSets ({principal})")

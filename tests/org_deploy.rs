@@ -25,19 +25,7 @@ fn rg(org: &Org, args: &[&str]) -> Run {
 }
 
 fn hub_messages(org: &Org) -> Vec<String> {
-    emulator().resources(&org.management)["topics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| {
-            t["arn"]
-                .as_str()
-                .unwrap()
-                .ends_with(":rootguard-org-root-activity")
-        })
-        .flat_map(|t| t["notifications"].as_array().unwrap().clone())
-        .map(|n| n["message"].as_str().unwrap_or_default().to_string())
-        .collect()
+    topic_messages(&org.management, "rootguard-org-root-activity")
 }
 
 fn member(org: &Org, i: usize) -> Account {

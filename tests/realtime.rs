@@ -16,23 +16,6 @@ fn rg(acct: &Account, args: &[&str]) -> Run {
     run(cmd)
 }
 
-fn topic_messages(acct: &Account) -> Vec<String> {
-    let res = emulator().resources(acct);
-    res["topics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| {
-            t["arn"]
-                .as_str()
-                .unwrap()
-                .ends_with(":rootguard-root-activity")
-        })
-        .flat_map(|t| t["notifications"].as_array().unwrap().clone())
-        .map(|n| n["message"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
-
 fn realtime_finding(acct: &Account) -> Value {
     let (_, doc) = verify_json(acct, &["--check", "root-realtime-alert"]);
     finding(&doc, "root-realtime-alert").clone()
@@ -54,7 +37,7 @@ fn a_root_sign_in_reaches_the_topic_as_a_message_a_person_can_act_on() {
     emulator().confirm(&acct, EMAIL);
 
     emulator().put_event(&acct, "root-console-signin-success");
-    let msgs = topic_messages(&acct);
+    let msgs = topic_messages(&acct, "rootguard-root-activity");
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     let m = &msgs[0];
     let account = format!("ROOT USER ACTIVITY in AWS account {} (acme-prod):", acct.id);
@@ -77,7 +60,7 @@ fn a_root_sign_in_reaches_the_topic_as_a_message_a_person_can_act_on() {
         emulator().put_event(&acct, quiet);
     }
     emulator().put_event(&acct, "root-api-call");
-    let msgs = topic_messages(&acct);
+    let msgs = topic_messages(&acct, "rootguard-root-activity");
     assert_eq!(msgs.len(), 2, "only the root API call added one: {msgs:?}");
     assert!(msgs[1].contains("CreateAccessKey"), "{}", msgs[1]);
 
@@ -150,7 +133,7 @@ fn realtime_drill_proves_the_pattern_and_publishes_a_marked_test() {
     assert!(r
         .stdout
         .contains("1 confirmed subscriber(s) (security@example.com)"));
-    let msgs = topic_messages(&acct);
+    let msgs = topic_messages(&acct, "rootguard-root-activity");
     let last = msgs.last().unwrap();
     assert!(
         last.starts_with("[TEST] rootguard real-time drill"),

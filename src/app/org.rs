@@ -168,7 +168,16 @@ pub async fn verify_org(
             }
         }
     });
-    let ((coverage, own_results), mut results) = tokio::join!(own_verify, members_verify);
+    // The spoke StackSet's instances, read once, alongside the accounts.
+    let spokes = async {
+        if req.checks.iter().any(|c| c.id == "root-realtime-alert") {
+            Some(handle.own_reader().stackset_state().await)
+        } else {
+            None
+        }
+    };
+    let ((coverage, own_results), mut results, spokes) =
+        tokio::join!(own_verify, members_verify, spokes);
     if let Some(lines) = &coverage {
         for r in results.iter_mut().filter(|r| r.access != Access::Role) {
             if let Some(f) = r
@@ -182,8 +191,7 @@ pub async fn verify_org(
         }
     }
     results.extend(own_results);
-    if req.checks.iter().any(|c| c.id == "root-realtime-alert") {
-        let spokes = handle.own_reader().stackset_state().await;
+    if let Some(spokes) = spokes {
         for r in results.iter_mut().filter(|r| r.access != Access::Role) {
             if r.account.id == org.caller_account_id {
                 continue;

@@ -303,6 +303,19 @@ pub fn trail_only() -> Value {
     s
 }
 
+/// The messages published to `account`'s topic whose ARN ends with `:name`
+/// (us-east-1), oldest first: what its subscribers would read.
+pub fn topic_messages(account: &Account, name: &str) -> Vec<String> {
+    emulator().resources(account)["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["arn"].as_str().unwrap().ends_with(&format!(":{name}")))
+        .flat_map(|t| t["notifications"].as_array().unwrap().clone())
+        .map(|n| n["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// Loads a scenario from tests/fixtures.
 pub fn fixture(name: &str) -> Value {
     let path = manifest_dir()
