@@ -11,17 +11,27 @@ use totp_rs::{Algorithm, Builder, Totp};
 use zeroize::Zeroizing;
 
 use crate::facts::FactError;
-use crate::prompt::{PromptError, Prompter};
+use crate::prompt::{Key, PromptError, Prompter};
 
 /// The seed AWS returns in `Base32StringSeed` (base32 text).
 pub type Seed = Zeroizing<String>;
 
-/// `otpauth://totp/AWS:user@account?secret=…&issuer=AWS`.
+/// `otpauth://totp/AWS:user@account?secret=…&issuer=AWS`. The parameters
+/// whose values are the Key URI format's defaults (SHA1, 6 digits, 30 s, which
+/// is what AWS uses) are left out, so the QR symbol stays small enough for an
+/// 80×24 terminal; every common authenticator app reads the defaults.
 pub fn otpauth_uri(user: &str, account_id: &str, seed: &str) -> Zeroizing<String> {
+    let mut uri = otpauth_uri_short(user, account_id, seed);
+    uri.push_str("&issuer=AWS");
+    uri
+}
+
+/// [`otpauth_uri`] without the `issuer` parameter, for a name long enough that
+/// the parameter costs a symbol size: the label's `AWS:` prefix names the
+/// issuer, which is how the Key URI format reads a URI without the parameter.
+pub fn otpauth_uri_short(user: &str, account_id: &str, seed: &str) -> Zeroizing<String> {
     let label = pct(&format!("AWS:{user}@{account_id}"));
-    Zeroizing::new(format!(
-        "otpauth://totp/{label}?secret={seed}&issuer=AWS&algorithm=SHA1&digits=6&period=30"
-    ))
+    Zeroizing::new(format!("otpauth://totp/{label}?secret={seed}"))
 }
 
 fn pct(s: &str) -> String {
@@ -35,15 +45,28 @@ fn pct(s: &str) -> String {
         .collect()
 }
 
+/// The quiet zone the QR specification asks for, and the narrower one most
+/// phone scanners still read when a terminal is short.
+pub const QUIET_ZONES: [usize; 2] = [4, 2];
+
+/// A QR code drawn for a terminal.
+pub struct QrDrawing {
+    pub text: Zeroizing<String>,
+    /// Terminal rows and columns it takes.
+    pub rows: usize,
+    pub cols: usize,
+}
+
 /// The QR code as unicode half blocks, black modules on a white background set
-/// with ANSI colours, so it reads the same on dark and light themes, with the
-/// four-module quiet zone.
-pub fn qr_text(data: &str) -> Zeroizing<String> {
-    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
+/// with ANSI colours, so it reads the same on dark and light themes, with a
+/// quiet zone of `quiet` modules. The smallest symbol: error-correction level
+/// L (a screen does not smudge) and the encoder's optimal segmentation (the
+/// base32 secret goes in alphanumeric mode, the account id in numeric mode).
+pub fn qr_drawing(data: &str, quiet: usize) -> QrDrawing {
+    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::L)
         .expect("an otpauth URI fits a QR code");
     let width = code.width();
     let colors = code.to_colors();
-    let quiet = 4;
     let full = width + 2 * quiet;
     let dark = |x: usize, y: usize| -> bool {
         if x < quiet || y < quiet || x >= width + quiet || y >= width + quiet {
@@ -66,16 +89,43 @@ pub fn qr_text(data: &str) -> Zeroizing<String> {
         out.push_str("\x1b[0m\n");
         y += 2;
     }
-    out
+    QrDrawing {
+        text: out,
+        rows: full.div_ceil(2),
+        cols: full,
+    }
 }
 
-/// `ABCD••••…` for showing that a secret exists without revealing it.
+/// [`qr_drawing`] with the full quiet zone.
+pub fn qr_text(data: &str) -> Zeroizing<String> {
+    qr_drawing(data, QUIET_ZONES[0]).text
+}
+
+/// The first drawing that leaves `extra` rows free on a terminal of `size`
+/// (rows, columns), trying the widest quiet zone first and, within it, the
+/// URIs in the order given; an error when none fits, with the rows the
+/// smallest would need. An unknown size is taken as large enough.
+pub fn fit_qr(uris: &[&str], size: Option<(u16, u16)>, extra: usize) -> Result<QrDrawing, usize> {
+    let mut needed = 0;
+    for quiet in QUIET_ZONES {
+        for uri in uris {
+            let d = qr_drawing(uri, quiet);
+            let Some((rows, cols)) = size else {
+                return Ok(d);
+            };
+            needed = d.rows + extra;
+            if needed <= rows as usize && d.cols <= cols as usize {
+                return Ok(d);
+            }
+        }
+    }
+    Err(needed)
+}
+
+/// `ABCD…` for showing that a secret exists without revealing it.
 pub fn masked(seed: &str) -> String {
     let head: String = seed.chars().take(4).collect();
-    format!(
-        "{head}{}",
-        "•".repeat(seed.chars().count().saturating_sub(4))
-    )
+    format!("{head}…")
 }
 
 /// Checks two consecutive codes against the seed, allowing the device's clock
@@ -224,6 +274,15 @@ pub async fn enroll(
     }
 }
 
+/// Terminal rows a line of `text` takes on a screen `cols` wide.
+fn rows_of(text: &str, cols: Option<u16>) -> usize {
+    let cols = cols.map_or(usize::MAX, |c| c.max(1) as usize);
+    text.chars().count().max(1).div_ceil(cols)
+}
+
+/// Shows the code on the private screen and reads two codes; the private
+/// screen is left on every way out, so neither the code nor a revealed secret
+/// stays on the terminal.
 async fn show_and_verify(
     prompt: &mut impl Prompter,
     user: &str,
@@ -232,18 +291,65 @@ async fn show_and_verify(
     seed: &Seed,
     now: impl Fn() -> u64,
 ) -> Result<Option<(String, String)>, PromptError> {
+    let result = on_private_screen(prompt, user, account_id, serial, seed, now);
+    prompt.leave_private_screen();
+    result
+}
+
+fn on_private_screen(
+    prompt: &mut impl Prompter,
+    user: &str,
+    account_id: &str,
+    serial: &str,
+    seed: &Seed,
+    now: impl Fn() -> u64,
+) -> Result<Option<(String, String)>, PromptError> {
     let uri = otpauth_uri(user, account_id, seed);
-    let screen = Zeroizing::new(format!(
-        "Scan this QR code with your authenticator app (device {serial}):\n\n{}",
-        qr_text(&uri).as_str()
-    ));
-    prompt.secret_block(&screen)?;
-    prompt.note(&format!("secret key: {} (hidden)", masked(seed)))?;
-    if prompt.confirm(
-        "Can't scan it? Show the secret key to type in instead?",
-        false,
-    )? {
-        prompt.secret_block(&Zeroizing::new(format!("secret key: {}", seed.as_str())))?;
+    let short = otpauth_uri_short(user, account_id, seed);
+    let heading = format!(
+        "Scan with your authenticator app: {}, secret key: {} (hidden)",
+        serial.rsplit(':').next().unwrap_or(serial),
+        masked(seed)
+    );
+    let drawing = loop {
+        // The heading above the code and the prompt line under it.
+        let extra = rows_of(&heading, prompt.size().map(|s| s.1)) + 1;
+        match fit_qr(&[&uri, &short], prompt.size(), extra) {
+            Ok(d) => break Some(d),
+            Err(needed) => {
+                let (rows, cols) = prompt.size().unwrap_or_default();
+                let k = prompt.key(
+                    &format!(
+                        "The terminal is {cols}x{rows}; the QR code needs {needed} rows. Make the window taller and press Enter, or press s to type the secret key instead."
+                    ),
+                    &[Key::Enter, Key::Char('s')],
+                )?;
+                if k == Key::Char('s') {
+                    break None;
+                }
+            }
+        }
+    };
+    prompt.enter_private_screen()?;
+    match drawing {
+        Some(d) => {
+            prompt.secret_block(&Zeroizing::new(format!(
+                "{heading}\n{}",
+                d.text.trim_end_matches('\n')
+            )))?;
+            if prompt.confirm(
+                "Can't scan it? Show the secret key to type in instead?",
+                false,
+            )? {
+                prompt.secret_block(&Zeroizing::new(format!("secret key: {}", seed.as_str())))?;
+            }
+        }
+        None => {
+            prompt.secret_block(&Zeroizing::new(format!(
+                "Type this secret key into your authenticator app (device {serial}, time-based):\nsecret key: {}",
+                seed.as_str()
+            )))?;
+        }
     }
     for attempt in 1..=CODE_TRIES {
         let c1 = Zeroizing::new(prompt.input("First 6-digit code", &valid_code)?);
@@ -459,5 +565,112 @@ mod tests {
         let mut p = Scripted::new(["y", &code(SEED, T), &code(SEED, T + 30)]);
         block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
         assert!(p.transcript().contains(&format!("secret key: {SEED}")));
+    }
+
+    /// A seed as long as the ones AWS returns (64 base32 characters).
+    const AWS_SEED: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+    #[test]
+    fn the_code_for_an_aws_seed_fits_an_80x24_terminal_and_decodes() {
+        for (user, issuer_param) in [("alice", true), ("break-glass-admin", false)] {
+            let uri = otpauth_uri(user, "111122223333", AWS_SEED);
+            let short = otpauth_uri_short(user, "111122223333", AWS_SEED);
+            let d = fit_qr(&[&uri, &short], Some((24, 80)), 2)
+                .unwrap_or_else(|n| panic!("{user}: needs {n} rows"));
+            assert!(
+                d.rows + 2 <= 24 && d.cols <= 80,
+                "{user}: {}x{}",
+                d.cols,
+                d.rows
+            );
+            let want = if issuer_param { &uri } else { &short };
+            assert_eq!(decode_terminal_qr(&d.text).as_deref(), Some(want.as_str()));
+        }
+        let uri = otpauth_uri("alice", "111122223333", AWS_SEED);
+        assert_eq!(
+            fit_qr(&[&uri], None, 2).unwrap().cols,
+            qr_drawing(&uri, 4).cols,
+            "an unknown size gets the full quiet zone"
+        );
+        assert!(fit_qr(&[&uri], Some((12, 80)), 2).is_err());
+        // A longer name needs a larger symbol: said, not scrolled off.
+        let long = otpauth_uri_short("security-breakglass-admin", "111122223333", AWS_SEED);
+        assert_eq!(fit_qr(&[&long], Some((24, 80)), 2).err(), Some(25));
+        assert!(fit_qr(&[&long], Some((30, 80)), 2).is_ok());
+    }
+
+    #[test]
+    fn the_uri_is_minimal_but_complete() {
+        let uri = otpauth_uri("a b", "111122223333", SEED);
+        assert_eq!(
+            uri.as_str(),
+            format!("otpauth://totp/AWS:a%20b@111122223333?secret={SEED}&issuer=AWS")
+        );
+    }
+
+    #[test]
+    fn the_code_is_drawn_on_a_private_screen_that_is_left_on_every_way_out() {
+        let cases: [(Vec<String>, &str); 3] = [
+            (
+                vec!["n".into(), code(SEED, T), code(SEED, T + 30)],
+                "enabled",
+            ),
+            (vec!["y".into(), "^C".into()], "ctrl-c"),
+            (
+                [
+                    "n", "111111", "222222", "111111", "222222", "111111", "222222",
+                ]
+                .map(String::from)
+                .to_vec(),
+                "wrong codes",
+            ),
+        ];
+        for (answers, case) in cases {
+            let api = api();
+            let mut p = Scripted::new(answers);
+            block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
+            let t = p.transcript();
+            let entered = t.find("[private screen]").expect(case);
+            let qr = t.find("\x1b[30;47m").expect(case);
+            let left = t.find("[private screen left]").expect(case);
+            assert!(entered < qr && qr < left, "{case}: {t}");
+            assert!(
+                t.ends_with("[private screen left]\n"),
+                "{case}: left last: {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_terminal_too_small_is_said_and_waited_for_or_the_secret_offered() {
+        // Too small, Enter after "resizing" (still too small), then s.
+        let fake = api();
+        let mut p = Scripted::new(["", "s", &code(SEED, T), &code(SEED, T + 30)]);
+        p.size = Some((12, 80));
+        let out = block_on(enroll(&fake, &mut p, "alice", "111122223333", || T)).unwrap();
+        assert!(matches!(out, EnrollOutcome::Enabled { .. }));
+        let t = p.transcript();
+        assert_eq!(
+            t.matches("The terminal is 80x12; the QR code needs")
+                .count(),
+            2,
+            "{t}"
+        );
+        assert!(
+            !t.contains("\x1b[30;47m"),
+            "no code drawn where it cannot fit"
+        );
+        assert!(
+            t.contains(&format!("secret key: {SEED}")),
+            "the secret instead"
+        );
+
+        // Big enough: no question, the code is drawn.
+        let fake = api();
+        let mut p = Scripted::new(["n", &code(SEED, T), &code(SEED, T + 30)]);
+        p.size = Some((24, 80));
+        block_on(enroll(&fake, &mut p, "alice", "111122223333", || T)).unwrap();
+        assert!(!p.transcript().contains("The terminal is"));
+        assert!(p.transcript().contains("\x1b[30;47m"));
     }
 }

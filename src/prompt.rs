@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use thiserror::Error;
 
@@ -22,6 +23,13 @@ pub enum PromptError {
 
 pub type Validator<'a> = &'a dyn Fn(&str) -> Result<(), String>;
 
+/// A single-key answer: Enter, or a letter (lowercased).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Enter,
+    Char(char),
+}
+
 pub trait Prompter {
     /// A line of information.
     fn note(&mut self, text: &str) -> Result<(), PromptError>;
@@ -32,22 +40,55 @@ pub trait Prompter {
     fn input(&mut self, prompt: &str, validate: Validator) -> Result<String, PromptError>;
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError>;
     fn multi_select(&mut self, prompt: &str, items: &[String]) -> Result<Vec<usize>, PromptError>;
+    /// Shows `prompt` and waits for one of `keys`; any other key is ignored.
+    fn key(&mut self, prompt: &str, keys: &[Key]) -> Result<Key, PromptError>;
+    /// Shows `status` on a spinner line and waits up to `timeout` for a key;
+    /// `None` when none was pressed. Ctrl-C is [`PromptError::Interrupted`].
+    fn wait_key(&mut self, status: &str, timeout: Duration) -> Result<Option<Key>, PromptError>;
+    /// Ends a wait: the spinner line is cleared and the terminal is back to
+    /// line mode.
+    fn wait_done(&mut self);
+    /// The terminal's size as (rows, columns), when known.
+    fn size(&self) -> Option<(u16, u16)>;
+    /// A private screen for a secret (the terminal's alternate screen, which
+    /// keeps no scrollback), cleared, with the cursor at the top.
+    fn enter_private_screen(&mut self) -> Result<(), PromptError>;
+    /// Leaves the private screen: whatever it showed is gone, and the screen
+    /// from before is back. Never fails and never checks for an interrupt, so
+    /// it runs on every way out.
+    fn leave_private_screen(&mut self);
 }
 
 /// Set by the Ctrl-C handler; every prompt checks it first.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// The real terminal, through dialoguer on stderr.
+/// The real terminal, through dialoguer on stderr; waits read keys with
+/// crossterm in raw mode under an indicatif spinner.
 pub struct Terminal {
     term: dialoguer::console::Term,
+    spinner: Option<indicatif::ProgressBar>,
+    private: bool,
 }
 
 impl Default for Terminal {
     fn default() -> Self {
         Terminal {
             term: dialoguer::console::Term::stderr(),
+            spinner: None,
+            private: false,
         }
     }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.wait_done();
+        self.leave_private_screen();
+    }
+}
+
+fn io(e: std::io::Error) -> PromptError {
+    PromptError::Io(e.to_string())
 }
 
 fn map(e: dialoguer::Error) -> PromptError {
@@ -120,13 +161,106 @@ impl Prompter for Terminal {
             .interact_on(&self.term)
             .map_err(map)
     }
+
+    fn key(&mut self, prompt: &str, keys: &[Key]) -> Result<Key, PromptError> {
+        use dialoguer::console::Key as K;
+        check()?;
+        self.term.write_str(&format!("{prompt} ")).map_err(io)?;
+        loop {
+            let pressed = match self.term.read_key() {
+                Ok(K::Enter) => Key::Enter,
+                Ok(K::Char(c)) => Key::Char(c.to_ascii_lowercase()),
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    return Err(PromptError::Interrupted)
+                }
+                Err(e) => return Err(io(e)),
+            };
+            check()?;
+            if keys.contains(&pressed) {
+                self.term.write_line("").map_err(io)?;
+                return Ok(pressed);
+            }
+        }
+    }
+
+    fn wait_key(&mut self, status: &str, timeout: Duration) -> Result<Option<Key>, PromptError> {
+        use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+        check()?;
+        let bar = self.spinner.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg}")
+                    .expect("a valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        bar.set_message(status.to_string());
+        crossterm::terminal::enable_raw_mode().map_err(io)?;
+        let ready = event::poll(timeout).map_err(io)?;
+        let key = if ready {
+            match event::read().map_err(io)? {
+                Event::Key(k) if k.kind == KeyEventKind::Press => match k.code {
+                    KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                        self.wait_done();
+                        return Err(PromptError::Interrupted);
+                    }
+                    KeyCode::Enter => Some(Key::Enter),
+                    KeyCode::Char(c) => Some(Key::Char(c.to_ascii_lowercase())),
+                    _ => None,
+                },
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if let Err(e) = check() {
+            self.wait_done();
+            return Err(e);
+        }
+        Ok(key)
+    }
+
+    fn wait_done(&mut self) {
+        if let Some(bar) = self.spinner.take() {
+            bar.finish_and_clear();
+            let _ = crossterm::terminal::disable_raw_mode();
+        }
+    }
+
+    fn size(&self) -> Option<(u16, u16)> {
+        self.term.size_checked()
+    }
+
+    fn enter_private_screen(&mut self) -> Result<(), PromptError> {
+        check()?;
+        self.private = true;
+        // Alternate screen, cleared, cursor home.
+        self.term.write_str("\x1b[?1049h\x1b[2J\x1b[H").map_err(io)
+    }
+
+    fn leave_private_screen(&mut self) {
+        if std::mem::take(&mut self.private) {
+            // Clear it first: some terminals keep the alternate screen's text.
+            let _ = self.term.write_str("\x1b[2J\x1b[H\x1b[?1049l");
+        }
+    }
 }
 
 /// Answers from a list, for tests of the decision logic. `"^C"` interrupts;
-/// `confirm` takes `y`/`n`; `select` an index; `multi_select` `0,2` or `-`.
+/// `confirm` takes `y`/`n`; `select` an index; `multi_select` `0,2` or `-`;
+/// `key` and `wait_key` a letter or `""` for Enter, and `wait_key` also `"-"`
+/// for no key before the timeout. The private screen is recorded in the
+/// transcript as `[private screen]` and `[private screen left]`.
 pub struct Scripted {
     answers: VecDeque<String>,
     transcript: String,
+    /// The terminal size `size()` reports; `None` (unknown) by default.
+    pub size: Option<(u16, u16)>,
 }
 
 impl Scripted {
@@ -137,6 +271,7 @@ impl Scripted {
                 .map(|s| s.as_ref().to_string())
                 .collect(),
             transcript: String::new(),
+            size: None,
         }
     }
 
@@ -156,6 +291,13 @@ impl Scripted {
             None => Err(PromptError::NoAnswer(prompt.to_string())),
         }
     }
+}
+
+fn scripted_key(answer: &str) -> Key {
+    answer
+        .chars()
+        .next()
+        .map_or(Key::Enter, |c| Key::Char(c.to_ascii_lowercase()))
 }
 
 impl Prompter for Scripted {
@@ -203,5 +345,35 @@ impl Prompter for Scripted {
                     .map_err(|_| PromptError::Io("scripted multi_select needs indexes".into()))
             })
             .collect()
+    }
+
+    fn key(&mut self, prompt: &str, keys: &[Key]) -> Result<Key, PromptError> {
+        loop {
+            let k = scripted_key(&self.next(prompt)?);
+            if keys.contains(&k) {
+                return Ok(k);
+            }
+        }
+    }
+
+    fn wait_key(&mut self, status: &str, _timeout: Duration) -> Result<Option<Key>, PromptError> {
+        match self.next(status)?.as_str() {
+            "-" => Ok(None),
+            a => Ok(Some(scripted_key(a))),
+        }
+    }
+
+    fn wait_done(&mut self) {}
+
+    fn size(&self) -> Option<(u16, u16)> {
+        self.size
+    }
+
+    fn enter_private_screen(&mut self) -> Result<(), PromptError> {
+        self.note("[private screen]")
+    }
+
+    fn leave_private_screen(&mut self) {
+        self.transcript.push_str("[private screen left]\n");
     }
 }

@@ -7,8 +7,11 @@
 //! to AWS only through the adapter and to the person only through
 //! [`Prompter`]. Every change is shown and confirmed before it is made.
 
+use std::future::Future;
+use std::time::{Duration, Instant};
+
 use crate::finding::{Finding, Severity, Status};
-use crate::prompt::{PromptError, Prompter};
+use crate::prompt::{Key, PromptError, Prompter};
 
 /// The fix the wizard offers for a finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,10 +148,10 @@ pub struct ContactInfoAnswer {
 }
 
 fn country_code(s: &str) -> Result<(), String> {
-    if s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase()) {
+    if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) {
         Ok(())
     } else {
-        Err("enter the two-letter ISO country code in capitals, like US or DE".into())
+        Err("enter the two-letter ISO country code, like US or DE".into())
     }
 }
 
@@ -159,9 +162,96 @@ pub fn ask_contact_information(p: &mut impl Prompter) -> Result<ContactInfoAnswe
         address_line1: p.input("Address", &non_empty)?,
         city: p.input("City", &non_empty)?,
         postal_code: p.input("Postal code", &non_empty)?,
-        country_code: p.input("Country code", &country_code)?,
+        country_code: p.input("Country code", &country_code)?.to_ascii_uppercase(),
         phone: p.input("Phone", &valid_phone)?,
     })
+}
+
+/// Whether the person takes an item on (`true`) or skips it, with one key:
+/// Enter goes on, `s` skips. Items with nothing the API can do wait for Enter
+/// after their steps, so they do not scroll past unread.
+pub fn offer(p: &mut impl Prompter, fix: &Fix) -> Result<bool, PromptError> {
+    let prompt = match fix {
+        Fix::Manual
+        | Fix::RootKeys {
+            caller_is_root: false,
+        } => "Press Enter once you have read this, or s to skip it:",
+        Fix::RootMfa => "Press Enter to set it up now, or s to skip it:",
+        _ => "Press Enter to fix it now, or s to skip it:",
+    };
+    Ok(p.key(prompt, &[Key::Enter, Key::Char('s')])? == Key::Enter)
+}
+
+/// How a wait ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitEnd {
+    Done,
+    Skipped,
+    TimedOut,
+}
+
+/// `m:ss`.
+fn mmss(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// Waits until `check` says yes, with a spinner and a countdown: checks at
+/// once, then with backoff (2 s growing to 10 s); Enter checks now, `s` skips;
+/// `limit` ends it. The spinner is gone on every way out.
+pub async fn wait_until<F, Fut>(
+    p: &mut impl Prompter,
+    what: &str,
+    limit: Duration,
+    check: F,
+) -> Result<WaitEnd, PromptError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let end = wait_loop(p, what, limit, check).await;
+    p.wait_done();
+    end
+}
+
+async fn wait_loop<F, Fut>(
+    p: &mut impl Prompter,
+    what: &str,
+    limit: Duration,
+    mut check: F,
+) -> Result<WaitEnd, PromptError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_secs(2);
+    loop {
+        if check().await {
+            return Ok(WaitEnd::Done);
+        }
+        let next = Instant::now() + delay;
+        delay = (delay * 3 / 2).min(Duration::from_secs(10));
+        loop {
+            let left = limit.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Ok(WaitEnd::TimedOut);
+            }
+            let status = format!(
+                "waiting for {what}: {} left · press s to skip, Enter to check now",
+                mmss(left)
+            );
+            // Wake at least twice a second to keep the countdown moving.
+            let until_next = next.saturating_duration_since(Instant::now());
+            let tick = until_next.min(left).min(Duration::from_millis(500));
+            match p.wait_key(&status, tick)? {
+                Some(Key::Char('s')) => return Ok(WaitEnd::Skipped),
+                Some(Key::Enter) => break,
+                _ if Instant::now() >= next => break,
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Notification addresses, comma separated, each validated.
@@ -272,6 +362,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         })
         .unwrap_or_default();
     let items = walk(&findings, caller.is_root(), &users);
+    let mut skipped: Vec<String> = Vec::new();
     if items.is_empty() {
         t.note("Nothing to fix: every check passes or does not apply.")
             .map_err(stop)?;
@@ -294,12 +385,28 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         t.note(&format!("Why it matters: {}", crate::setup::why(f.id)))
             .map_err(stop)?;
         for e in &f.evidence {
-            t.note(&format!("  - {e}")).map_err(stop)?;
+            t.note(&format!("  - {}", crate::render::escape(e)))
+                .map_err(stop)?;
         }
         match &item.fix {
             Fix::Manual => t
                 .note(&format!("What to do: {}", f.remediation))
                 .map_err(stop)?,
+            Fix::RootKeys {
+                caller_is_root: false,
+            } => t.note(crate::setup::ROOT_KEYS_GUIDE).map_err(stop)?,
+            _ => {}
+        }
+        if !crate::setup::offer(t, &item.fix).map_err(stop)? {
+            t.note(&format!("  skipped {}", f.id)).map_err(stop)?;
+            skipped.push(format!("  {}: {}", f.id, f.title));
+            continue;
+        }
+        match &item.fix {
+            Fix::Manual
+            | Fix::RootKeys {
+                caller_is_root: false,
+            } => {}
             Fix::RootMfa => {
                 t.note(crate::setup::ROOT_MFA_STEPS).map_err(stop)?;
                 if t.confirm("Wait here until AWS reports root MFA enabled?", true)
@@ -308,9 +415,6 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                     wait_for_root_mfa(&reader, t, options.mfa_wait).await?;
                 }
             }
-            Fix::RootKeys {
-                caller_is_root: false,
-            } => t.note(crate::setup::ROOT_KEYS_GUIDE).map_err(stop)?,
             Fix::RootKeys {
                 caller_is_root: true,
             } => {
@@ -416,6 +520,14 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         crate::render::summary(&report, options.color)
     ))
     .map_err(stop)?;
+    if !skipped.is_empty() {
+        t.note(&format!(
+            "Skipped ({}):\n{}",
+            skipped.len(),
+            skipped.join("\n")
+        ))
+        .map_err(stop)?;
+    }
     if remaining.is_empty() {
         t.note("All done: nothing remains.").map_err(stop)?;
     } else {
@@ -434,36 +546,21 @@ async fn wait_for_root_mfa(
     t: &mut impl crate::prompt::Prompter,
     limit: std::time::Duration,
 ) -> Result<(), Stop> {
-    let start = std::time::Instant::now();
-    let mut delay = std::time::Duration::from_secs(2);
-    let poll = async {
-        loop {
-            if crate::prompt::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
-                return None;
-            }
-            if let Ok(s) = reader.account_summary().await {
-                if s.mfa_enabled == Some(true) {
-                    return Some(true);
-                }
-            }
-            if start.elapsed() >= limit {
-                return Some(false);
-            }
-            tokio::time::sleep(delay.min(limit.saturating_sub(start.elapsed()))).await;
-            delay = (delay * 3 / 2).min(std::time::Duration::from_secs(10));
-        }
+    let check = || async {
+        reader
+            .account_summary()
+            .await
+            .is_ok_and(|s| s.mfa_enabled == Some(true))
     };
-    let msg = format!(
-        "waiting for root MFA (up to {}s; Ctrl-C stops the wizard)",
-        limit.as_secs()
-    );
-    match with_spinner(&msg, poll).await {
-        Some(true) => t.note("  done    AWS reports root MFA enabled").map_err(prompt_stop),
-        Some(false) => t
-            .note("  not yet: AWS does not report root MFA; run `rootguard verify --check root-mfa` once it is set")
-            .map_err(prompt_stop),
-        None => Err(prompt_stop(crate::prompt::PromptError::Interrupted)),
-    }
+    let end = crate::setup::wait_until(t, "root MFA", limit, check)
+        .await
+        .map_err(prompt_stop)?;
+    t.note(match end {
+        WaitEnd::Done => "  done    AWS reports root MFA enabled",
+        WaitEnd::Skipped => "  skipped the wait: run `rootguard verify --check root-mfa` once MFA is set",
+        WaitEnd::TimedOut => "  not yet: AWS does not report root MFA; run `rootguard verify --check root-mfa` once it is set",
+    })
+    .map_err(prompt_stop)
 }
 
 async fn delete_root_keys(
@@ -758,11 +855,11 @@ mod tests {
             "Springfield",
             "12345",
             "usa",
-            "US",
+            "us",
             "+1 555 0100",
         ]);
         let c = ask_contact_information(&mut p).unwrap();
-        assert_eq!(c.country_code, "US");
+        assert_eq!(c.country_code, "US", "the meaning is clear: uppercased");
         assert!(p.transcript().contains("two-letter ISO country code"));
         let items = walk(
             &[f("contact-info", Status::Fail, Severity::Low)],
@@ -780,5 +877,103 @@ mod tests {
             ["a@example.com", "b@example.org"]
         );
         assert!(p.transcript().contains("\"nope\" is not an email address"));
+    }
+
+    #[test]
+    fn every_item_is_skipped_with_one_key_and_manual_items_wait_for_enter() {
+        for fix in [
+            Fix::RootMfa,
+            Fix::SecurityContact,
+            Fix::ContactInfo,
+            Fix::PasswordPolicy,
+            Fix::AlarmChain,
+            Fix::OrgHarden,
+            Fix::EnrollUsers(vec!["alice".into()]),
+            Fix::RootKeys {
+                caller_is_root: true,
+            },
+            Fix::Manual,
+        ] {
+            let mut p = Scripted::new(["s"]);
+            assert!(!offer(&mut p, &fix).unwrap(), "{fix:?}: s skips");
+            let mut p = Scripted::new(["x", ""]);
+            assert!(
+                offer(&mut p, &fix).unwrap(),
+                "{fix:?}: other keys are ignored, Enter goes on"
+            );
+            assert_eq!(p.transcript().matches("? Press Enter").count(), 2);
+        }
+        let mut p = Scripted::new([""]);
+        offer(&mut p, &Fix::Manual).unwrap();
+        assert!(p
+            .transcript()
+            .contains("Press Enter once you have read this"));
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    /// A check that says yes on its `yes_at`-th call, counting calls.
+    fn checker(
+        yes_at: usize,
+    ) -> (
+        std::rc::Rc<std::cell::Cell<usize>>,
+        impl FnMut() -> std::future::Ready<bool>,
+    ) {
+        let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+        let c = calls.clone();
+        (calls, move || {
+            c.set(c.get() + 1);
+            std::future::ready(c.get() >= yes_at)
+        })
+    }
+
+    #[test]
+    fn the_wait_checks_now_on_enter_skips_on_s_and_counts_down() {
+        let long = Duration::from_secs(600);
+        let (calls, check) = checker(2);
+        let mut p = Scripted::new(["-", ""]);
+        let end = block_on(wait_until(&mut p, "root MFA", long, check)).unwrap();
+        assert_eq!(end, WaitEnd::Done, "Enter checked at once and found it");
+        assert_eq!(calls.get(), 2);
+        let t = p.transcript();
+        assert!(
+            t.contains("waiting for root MFA: 9:5") || t.contains("waiting for root MFA: 10:00"),
+            "a countdown from the limit: {t}"
+        );
+        assert!(t.contains("press s to skip, Enter to check now"));
+
+        let (calls, check) = checker(usize::MAX);
+        let mut p = Scripted::new(["s"]);
+        let end = block_on(wait_until(&mut p, "root MFA", long, check)).unwrap();
+        assert_eq!(end, WaitEnd::Skipped);
+        assert_eq!(calls.get(), 1);
+
+        let (_, check) = checker(usize::MAX);
+        let mut p = Scripted::new(Vec::<&str>::new());
+        let end = block_on(wait_until(&mut p, "root MFA", Duration::ZERO, check)).unwrap();
+        assert_eq!(end, WaitEnd::TimedOut, "the limit ends it");
+
+        let (_, check) = checker(1);
+        let mut p = Scripted::new(Vec::<&str>::new());
+        let end = block_on(wait_until(&mut p, "root MFA", long, check)).unwrap();
+        assert_eq!(end, WaitEnd::Done, "already there: no wait at all");
+
+        let (_, check) = checker(usize::MAX);
+        let mut p = Scripted::new(["^C"]);
+        let end = block_on(wait_until(&mut p, "root MFA", long, check));
+        assert_eq!(end, Err(PromptError::Interrupted));
+    }
+
+    #[test]
+    fn the_countdown_reads_minutes_and_seconds() {
+        assert_eq!(mmss(Duration::from_secs(600)), "10:00");
+        assert_eq!(mmss(Duration::from_secs(59)), "0:59");
+        assert_eq!(mmss(Duration::from_millis(61_900)), "1:01");
     }
 }

@@ -230,3 +230,124 @@ fn without_a_terminal_it_exits_2_and_points_to_deploy_and_verify() {
         "no AWS call"
     );
 }
+
+/// Feeds what an expect consumed to the screen; returns it as text.
+fn seen(screen: &mut Screen, c: expectrl::Captures) -> String {
+    screen.feed(c.as_bytes());
+    text(c.as_bytes())
+}
+
+#[test]
+fn at_80x24_the_whole_code_is_on_screen_at_once_and_gone_when_enrollment_ends() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let size = (80, 24);
+    let mut p = spawn_pty_sized(
+        &acct,
+        &["mfa", "enroll", "--user", "alice"],
+        dir.path(),
+        size,
+    );
+    let mut screen = Screen::new(size);
+    seen(&mut screen, p.expect("Can't scan it?").unwrap());
+    let seed = emulator().mfa_devices(&acct)[0]["seed"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uri = screen.qr().unwrap_or_else(|| {
+        panic!(
+            "no whole QR code on the 80x24 screen:\n{}",
+            screen.visible()
+        )
+    });
+    assert!(uri.contains(&format!("secret={seed}")), "{uri}");
+    assert!(
+        screen.visible().contains("secret key:"),
+        "the heading is on screen too:\n{}",
+        screen.visible()
+    );
+
+    // Reveal the secret, then enroll: afterwards neither the code nor the
+    // secret is on the screen or in its scrollback.
+    p.send("y").unwrap();
+    seen(&mut screen, p.expect("First 6-digit code").unwrap());
+    assert!(
+        screen.visible().contains(&seed),
+        "the secret was shown on request"
+    );
+    let t = rootguard::commands::unix_now();
+    p.send_line(totp_code(&seed, t)).unwrap();
+    seen(&mut screen, p.expect("Next 6-digit code").unwrap());
+    p.send_line(totp_code(&seed, t + 30)).unwrap();
+    let rest = seen(&mut screen, p.expect(Eof).unwrap());
+    assert_eq!(pty_exit(&mut p), 0, "{rest}");
+    let all = screen.with_scrollback();
+    assert!(all.contains("MFA enabled for alice"), "{all}");
+    assert!(!all.contains(&seed), "the secret stayed on screen:\n{all}");
+    assert!(
+        !all.contains('▀') && !all.contains('▄') && screen.qr().is_none(),
+        "the code stayed on screen:\n{all}"
+    );
+}
+
+#[test]
+fn ctrl_c_clears_the_code_from_the_screen() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let size = (80, 24);
+    let mut p = spawn_pty_sized(
+        &acct,
+        &["mfa", "enroll", "--user", "alice"],
+        dir.path(),
+        size,
+    );
+    let mut screen = Screen::new(size);
+    seen(&mut screen, p.expect("Can't scan it?").unwrap());
+    assert!(screen.qr().is_some());
+    p.send(ControlCode::EndOfText).unwrap();
+    seen(&mut screen, p.expect(Eof).unwrap());
+    assert_eq!(pty_exit(&mut p), 130);
+    let all = screen.with_scrollback();
+    assert!(
+        all.contains("the unassigned MFA device was deleted"),
+        "{all}"
+    );
+    assert!(!all.contains('▀') && screen.qr().is_none(), "{all}");
+}
+
+#[test]
+fn a_terminal_too_short_for_the_code_says_so_and_offers_the_secret() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let size = (80, 16);
+    let mut p = spawn_pty_sized(
+        &acct,
+        &["mfa", "enroll", "--user", "alice"],
+        dir.path(),
+        size,
+    );
+    let mut screen = Screen::new(size);
+    let shown = seen(
+        &mut screen,
+        p.expect("press s to type the secret key instead").unwrap(),
+    );
+    assert!(
+        shown.contains("The terminal is 80x16; the QR code needs"),
+        "{shown}"
+    );
+    assert!(!shown.contains('▀'), "no code scrolled off the top");
+    p.send("s").unwrap();
+    seen(&mut screen, p.expect("First 6-digit code").unwrap());
+    let seed = emulator().mfa_devices(&acct)[0]["seed"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(screen.visible().contains(&format!("secret key: {seed}")));
+    p.send(ControlCode::EndOfText).unwrap();
+    seen(&mut screen, p.expect(Eof).unwrap());
+    assert!(
+        !screen.with_scrollback().contains(&seed),
+        "cleared afterwards"
+    );
+    assert_eq!(emulator().mfa_devices(&acct), Vec::<Value>::new());
+}

@@ -31,6 +31,7 @@ Control endpoints (never part of AWS):
   POST /_rootguard/accounts   seed one account from a scenario (JSON body)
   POST /_rootguard/organization   seed a management account and its members
   GET  /_rootguard/stats?account=ID   request counts for that account
+  POST /_rootguard/root       change an account's root state as the console would
 
 Usage: moto_launcher.py [--port N] [--seed FILE]... [--exit-on-stdin-eof]
 It prints ``ROOTGUARD_MOTO_READY <endpoint>`` once it is listening, and with
@@ -1509,6 +1510,17 @@ class Launcher:
                 out = {"ok": True}
             elif path == "/_rootguard/organization" and environ["REQUEST_METHOD"] == "POST":
                 out = seed_organization(json.loads(body or b"{}"))
+            elif path == "/_rootguard/root" and environ["REQUEST_METHOD"] == "POST":
+                # What a person does in the console that no API can: e.g.
+                # assign root MFA ({"account_id": ..., "set": {"mfa_enabled": true}}).
+                req = json.loads(body or b"{}")
+                with LOCK:
+                    st = ROOT.setdefault(req["account_id"], {})
+                    st.update(req.get("set", {}))
+                    if req.get("set", {}).get("mfa_enabled"):
+                        st.setdefault("virtual_mfa", True)
+                        st.pop("mfa_devices", None)
+                out = {"ok": True}
             elif path == "/_rootguard/root":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 acct = qs["account"][0]

@@ -236,6 +236,14 @@ impl Emulator {
         assert_eq!(status, 200, "{body}");
     }
 
+    /// Changes the account's root state as a person in the console would
+    /// (`{"mfa_enabled": true}` assigns root MFA).
+    pub fn set_root(&self, account: &Account, set: Value) {
+        let body = json!({"account_id": account.id, "set": set}).to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/root", &body);
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Confirms an email subscription, as the recipient's click would.
     pub fn confirm(&self, account: &Account, endpoint: &str) {
         let body = json!({"account_id": account.id, "endpoint": endpoint}).to_string();
@@ -467,6 +475,16 @@ pub type Pty =
     expectrl::Session<expectrl::process::unix::UnixProcess, expectrl::process::unix::PtyStream>;
 
 pub fn spawn_pty(account: &Account, args: &[&str], dir: &std::path::Path) -> Pty {
+    spawn_pty_sized(account, args, dir, (140, 60))
+}
+
+/// [`spawn_pty`] on a terminal of `(cols, rows)`.
+pub fn spawn_pty_sized(
+    account: &Account,
+    args: &[&str],
+    dir: &std::path::Path,
+    (cols, rows): (u16, u16),
+) -> Pty {
     let mut cmd = rootguard_as(account);
     cmd.args(args)
         .current_dir(dir)
@@ -474,7 +492,7 @@ pub fn spawn_pty(account: &Account, args: &[&str], dir: &std::path::Path) -> Pty
         .env("TERM", "xterm-256color")
         .stdin(Stdio::inherit());
     let mut p = expectrl::Session::spawn(cmd).expect("spawn rootguard in a pty");
-    p.get_process_mut().set_window_size(140, 60).unwrap();
+    p.get_process_mut().set_window_size(cols, rows).unwrap();
     p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
     p
 }
@@ -527,4 +545,67 @@ pub fn assert_quiet_pipe_exit(status: std::process::ExitStatus, stderr: &str, wh
         "{what}: {status:?}\n{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+}
+
+/// What a person would see: a terminal screen of `(cols, rows)` with
+/// scrollback, fed everything the program wrote.
+pub struct Screen {
+    pub parser: vt100::Parser,
+}
+
+impl Screen {
+    pub fn new((cols, rows): (u16, u16)) -> Screen {
+        Screen {
+            parser: vt100::Parser::new(
+                rows.try_into().expect("rows > 0"),
+                cols.try_into().expect("cols > 0"),
+                10_000,
+            ),
+        }
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.parser.process(bytes);
+    }
+
+    /// The visible rows, as text.
+    pub fn visible(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    /// Every row a person could scroll back to on the normal screen, then
+    /// the visible ones.
+    pub fn with_scrollback(&mut self) -> String {
+        let mut all = String::new();
+        self.parser.screen_mut().set_scrollback(usize::MAX);
+        let back = self.parser.screen().scrollback();
+        for offset in (1..=back).rev() {
+            self.parser.screen_mut().set_scrollback(offset);
+            if let Some(row) = self.parser.screen().rows(0, 1000).next() {
+                all.push_str(&row);
+                all.push('\n');
+            }
+        }
+        self.parser.screen_mut().set_scrollback(0);
+        all + &self.visible()
+    }
+
+    /// The QR code on the visible screen, read from the cells drawn on a
+    /// white background, decoded; `None` if it is not all there.
+    pub fn qr(&self) -> Option<String> {
+        let screen = self.parser.screen();
+        let (rows, cols) = screen.size();
+        let mut lines = Vec::new();
+        for r in 0..rows.get() {
+            let row: Vec<char> = (0..cols.get())
+                .filter_map(|c| screen.cell(r, c))
+                .filter(|cell| cell.bgcolor() == vt100::Color::Idx(7))
+                .map(|cell| cell.contents().chars().next().unwrap_or(' '))
+                .collect();
+            if !row.is_empty() {
+                lines.push(row);
+            }
+        }
+        qr::decode_rows(&lines)
+    }
 }

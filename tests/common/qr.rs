@@ -17,7 +17,13 @@ pub fn qr_rows(output: &str) -> Vec<Vec<char>> {
 
 /// Decodes the first QR code drawn in `output`.
 pub fn decode_terminal_qr(output: &str) -> Option<String> {
-    let rows = qr_rows(output);
+    decode_rows(&qr_rows(output))
+}
+
+/// Decodes half-block rows (each character two modules tall). Only what was
+/// drawn counts: nothing is added around it, so a code without its quiet zone
+/// or with rows missing does not decode.
+pub fn decode_rows(rows: &[Vec<char>]) -> Option<String> {
     let w = rows.iter().map(Vec::len).max()?;
     let h = rows.len() * 2;
     let scale = 4;
