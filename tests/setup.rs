@@ -17,16 +17,6 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = wizard(&acct, dir.path());
     let mut screen = String::new();
-    /// Waits for `needle`; returns what was shown before it.
-    fn step(p: &mut Pty, screen: &mut String, needle: &str) -> String {
-        let c = p
-            .expect(needle)
-            .unwrap_or_else(|e| panic!("waiting for {needle:?}: {e}\n{screen}"));
-        let before = String::from_utf8_lossy(c.before()).into_owned();
-        screen.push_str(&before);
-        screen.push_str(needle);
-        before
-    }
 
     step(
         &mut p,
@@ -121,7 +111,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
         ("Address", "1 Main Street"),
         ("City", "Springfield"),
         ("Postal code", "12345"),
-        ("Country code", "US"),
+        ("Country code", "us"),
         ("Phone", "+1 555 0100"),
     ] {
         step(&mut p, &mut screen, prompt);
@@ -201,6 +191,32 @@ fn setup_without_a_terminal_exits_2_and_points_to_deploy_and_verify() {
     );
 }
 
+/// An item's one-key prompt.
+const ITEM_PROMPT: &str = r"Press Enter [a-z ]+, or s to skip it:";
+
+/// Waits for `needle`, taking on (Enter) every item offered on the way;
+/// returns what was shown before it.
+fn step(p: &mut Pty, screen: &mut String, needle: &str) -> String {
+    let mut shown = String::new();
+    // Anchored and lazy: one match, the first prompt or needle shown (expectrl
+    // consumes up to the last match in its buffer).
+    let re = format!("(?s)^.*?({ITEM_PROMPT}|{})", regex::escape(needle));
+    loop {
+        let c = p
+            .expect(expectrl::Regex(re.as_str()))
+            .unwrap_or_else(|e| panic!("waiting for {needle:?}: {e}\n{screen}"));
+        let all = String::from_utf8_lossy(c.get(0).unwrap()).into_owned();
+        let hit = String::from_utf8_lossy(c.get(1).unwrap()).into_owned();
+        let before = &all[..all.len() - hit.len()];
+        screen.push_str(&all);
+        shown.push_str(before);
+        if hit.contains(needle) {
+            return shown;
+        }
+        p.send("\r").unwrap();
+    }
+}
+
 fn wizard(acct: &Account, dir: &std::path::Path) -> Pty {
     spawn_pty(acct, &["setup", "--mfa-wait", "1s"], dir)
 }
@@ -227,14 +243,26 @@ fn not_signed_in_as_root_it_guides_instead_of_deleting_keys() {
     let acct = emulator().seed(fixture("neglected"));
     let dir = tempfile::tempdir().unwrap();
     let mut p = wizard(&acct, dir.path());
-    p.expect("Wait here until AWS reports root MFA enabled?")
-        .unwrap();
+    let mut screen = String::new();
+    step(
+        &mut p,
+        &mut screen,
+        "Wait here until AWS reports root MFA enabled?",
+    );
     p.send("n").unwrap();
-    p.expect("CRITICAL root-access-keys").unwrap();
-    p.expect("aws sts assume-root --target-principal").unwrap();
+    step(&mut p, &mut screen, "CRITICAL root-access-keys");
+    let guide = step(&mut p, &mut screen, "Press Enter once you have read this");
+    assert!(
+        guide.contains("aws sts assume-root --target-principal"),
+        "{guide}"
+    );
+    p.send("\r").unwrap();
     // Ctrl-C at the next prompt stops the wizard cleanly.
-    p.expect("Enroll a virtual MFA device for which users?")
-        .unwrap();
+    step(
+        &mut p,
+        &mut screen,
+        "Enroll a virtual MFA device for which users?",
+    );
     p.send(expectrl::ControlCode::EndOfText).unwrap();
     let rest = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
     assert!(rest.contains("stopped at your request"), "{rest}");
@@ -259,8 +287,9 @@ fn in_a_management_account_the_wizard_offers_org_harden() {
     }));
     let dir = tempfile::tempdir().unwrap();
     let mut p = wizard(&org.management, dir.path());
-    p.expect("org-root-management").unwrap();
-    p.expect("enable RootCredentialsManagement").unwrap();
+    let mut screen = String::new();
+    step(&mut p, &mut screen, "org-root-management");
+    step(&mut p, &mut screen, "enable RootCredentialsManagement");
     p.expect("Type the organization id").unwrap();
     p.send_line(&org.id).unwrap();
     p.expect("member(s) done, 0 failed").unwrap();
@@ -272,4 +301,90 @@ fn in_a_management_account_the_wizard_offers_org_harden() {
         st["features"],
         json!(["RootCredentialsManagement", "RootSessions"])
     );
+}
+
+#[test]
+fn every_item_can_be_skipped_with_one_key_and_the_summary_lists_them() {
+    let mut scenario = fixture("neglected");
+    scenario["caller"] = json!("root");
+    let acct = emulator().seed(scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = wizard(&acct, dir.path());
+    let mut items = Vec::new();
+    let header = r"(?s)^.*?\[\d+/(\d+)\] [A-Z]+ ([a-z-]+):";
+    let total: usize = loop {
+        let c = p.expect(expectrl::Regex(header)).unwrap();
+        items.push(String::from_utf8_lossy(c.get(2).unwrap()).into_owned());
+        let total = String::from_utf8_lossy(c.get(1).unwrap()).parse().unwrap();
+        p.expect(expectrl::Regex(format!("(?s)^.*?{ITEM_PROMPT}")))
+            .unwrap();
+        p.send("s").unwrap();
+        if items.len() == total {
+            break total;
+        }
+    };
+    assert!(total >= 6, "a neglected account has many items: {items:?}");
+    let rest = pty_rest(&mut p);
+    assert!(rest.contains(&format!("Skipped ({total}):")), "{rest}");
+    for id in &items {
+        assert!(
+            rest.contains(&format!("  {id}: ")),
+            "{id} not in the summary: {rest}"
+        );
+    }
+    assert_eq!(pty_exit(&mut p), 1);
+    assert!(
+        writes(&acct).is_empty(),
+        "skipping changes nothing: {:?}",
+        writes(&acct)
+    );
+}
+
+#[test]
+fn the_mfa_wait_counts_down_checks_now_on_enter_and_skips_on_s() {
+    // Enter checks at once: root MFA assigned in the console is seen.
+    let acct = emulator().seed(fixture("neglected"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn_pty(&acct, &["setup", "--mfa-wait", "5m"], dir.path());
+    let mut screen = String::new();
+    step(
+        &mut p,
+        &mut screen,
+        "Wait here until AWS reports root MFA enabled?",
+    );
+    p.send("y").unwrap();
+    step(&mut p, &mut screen, "waiting for root MFA: ");
+    let c = p
+        .expect(expectrl::Regex(
+            r"[45]:\d\d left · press s to skip, Enter to check now",
+        ))
+        .unwrap();
+    assert!(!c.is_empty(), "a countdown from the 5-minute limit");
+    emulator().set_root(&acct, json!({"mfa_enabled": true}));
+    p.send("\r").unwrap();
+    p.set_expect_timeout(Some(std::time::Duration::from_millis(1500)));
+    p.expect("done    AWS reports root MFA enabled").unwrap();
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    step(&mut p, &mut screen, "CRITICAL root-access-keys");
+    p.send(expectrl::ControlCode::EndOfText).unwrap();
+    p.expect(Eof).unwrap();
+
+    // s leaves the wait and the wizard goes on to the next item.
+    let acct = emulator().seed(fixture("neglected"));
+    let mut p = spawn_pty(&acct, &["setup", "--mfa-wait", "5m"], dir.path());
+    let mut screen = String::new();
+    step(
+        &mut p,
+        &mut screen,
+        "Wait here until AWS reports root MFA enabled?",
+    );
+    p.send("y").unwrap();
+    step(&mut p, &mut screen, "press s to skip, Enter to check now");
+    p.send("s").unwrap();
+    step(&mut p, &mut screen, "skipped the wait");
+    step(&mut p, &mut screen, "CRITICAL root-access-keys");
+    p.send(expectrl::ControlCode::EndOfText).unwrap();
+    let rest = pty_rest(&mut p);
+    assert!(rest.contains("stopped at your request"), "{rest}");
+    assert_eq!(pty_exit(&mut p), 130);
 }
