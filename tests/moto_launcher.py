@@ -581,7 +581,38 @@ def put_corpus_event(account_id: str, region: str, name: str) -> dict:
     entries = events_backends[account_id][region].put_events(
         [{"Source": source, "DetailType": detail_type(record), "Detail": json.dumps(record), "EventBusName": "default"}]
     )
-    return {"entries": entries}
+    return {"entries": entries, "log_groups": deliver_to_trail_logs(account_id, region, record)}
+
+
+def deliver_to_trail_logs(account_id: str, region: str, record: dict) -> list:
+    """What CloudTrail also does with the event: a logging trail that covers
+    the region and has CloudWatchLogsLogGroupArn sends it to that log group
+    (stream ACCOUNT_CloudTrail_REGION), where metric filters and `events` see it."""
+    ct = boto_client("cloudtrail", account_id, region)
+    delivered = []
+    for t in ct.describe_trails()["trailList"]:
+        arn = t.get("CloudWatchLogsLogGroupArn")
+        if not arn or (t.get("HomeRegion") != region and not t.get("IsMultiRegionTrail")):
+            continue
+        if not boto_client("cloudtrail", account_id, t["HomeRegion"]).get_trail_status(Name=t["TrailARN"]).get("IsLogging"):
+            continue
+        parts = arn.split(":")
+        group_region, group = parts[3], parts[6]
+        logs = boto_client("logs", account_id, group_region)
+        stream = f"{account_id}_CloudTrail_{region}"
+        try:
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+        except logs.exceptions.ResourceNotFoundException:
+            continue
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": int(now().timestamp() * 1000), "message": json.dumps(record)}],
+        )
+        delivered.append(group)
+    return delivered
 
 
 def test_event_pattern(body: bytes):
@@ -630,6 +661,11 @@ def _deliver_to_sns(self, original_event, transform_input=True):
         return
     for target in [t for t in self.targets if is_bus(t)]:
         forward_to_bus(target["Arn"], original_event)
+    # An EventBridge event's "time" is ISO 8601 (EventBridge User Guide,
+    # "Amazon EventBridge events"); moto keeps a unix float internally.
+    if isinstance(original_event.get("time"), (int, float)):
+        original_event = dict(original_event)
+        original_event["time"] = datetime.fromtimestamp(original_event["time"], timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     for target in [t for t in self.targets if is_sns(t)]:
         parts = target["Arn"].split(":")
         it = target.get("InputTransformer") or {}

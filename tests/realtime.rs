@@ -50,6 +50,8 @@ fn a_root_sign_in_reaches_the_topic_as_a_message_a_person_can_act_on() {
     ] {
         assert!(m.contains(needle), "{needle:?} not in {m}");
     }
+    let when = regex::Regex::new(r" at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ in us-east-1 ").unwrap();
+    assert!(when.is_match(m), "the time as a person reads it: {m}");
     // Not root activity, or not root's own: nothing is sent.
     for quiet in [
         "iam-user-call",
