@@ -309,7 +309,7 @@ fn every_item_can_be_skipped_with_one_key_and_the_summary_lists_them() {
     scenario["caller"] = json!("root");
     let acct = emulator().seed(scenario);
     let dir = tempfile::tempdir().unwrap();
-    let mut p = wizard(&acct, dir.path());
+    let mut p = spawn_pty_sized(&acct, &["setup", "--mfa-wait", "1s"], dir.path(), (80, 24));
     let mut items = Vec::new();
     let header = r"(?s)^.*?\[\d+/(\d+)\] [A-Z]+ ([a-z-]+):";
     let total: usize = loop {
