@@ -648,11 +648,15 @@ pub async fn events(
     json: bool,
 ) -> Outcome {
     let (reader, _, caller) = connect(opts).await?;
-    let chosen = choose_log_group(&reader, &caller.account_id, log_group)
-        .await
-        .map_err(Stop::from)?;
-    let (region, group) = (chosen.region, chosen.name);
     let start = OffsetDateTime::now_utc() - since;
+    let chosen = match choose_log_group(&reader, &caller.account_id, log_group).await {
+        Ok(chosen) => chosen,
+        Err(ChooseError::NoQualifyingTrail) if log_group.is_none() => {
+            return events_from_history(&reader, &caller.account_id, start, json).await
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (region, group) = (chosen.region, chosen.name);
     let start_ms = (start.unix_timestamp_nanos() / 1_000_000) as i64;
     let messages = reader
         .log_events(&region, &group, CIS_ROOT_PATTERN, start_ms)
@@ -688,6 +692,111 @@ pub async fn events(
     }
     out!("{}", crate::events::text(&rows));
     Ok(exit::OK)
+}
+
+/// `events` without a qualifying trail: CloudTrail event history (90 days of
+/// management events, no trail needed) in every enabled region at once, each
+/// paced to its rate limit, under a progress bar on a terminal. A region that
+/// cannot be read is named and makes the exit code `UNKNOWN`: root activity
+/// there would go unseen.
+async fn events_from_history(
+    reader: &Reader,
+    account_id: &str,
+    start: OffsetDateTime,
+    json: bool,
+) -> Outcome {
+    use std::io::IsTerminal;
+    let mut regions = match reader.enabled_regions().await {
+        Ok(r) if !r.is_empty() => r,
+        outcome => {
+            let why = outcome
+                .err()
+                .map_or("none listed".to_string(), |e| e.describe());
+            let mut r = vec!["us-east-1".to_string(), reader.region()];
+            r.dedup();
+            eprintln!(
+                "warning: cannot list the enabled regions ({why}): reading {} only",
+                r.join(" and ")
+            );
+            r
+        }
+    };
+    // us-east-1 first: console sign-ins are recorded there.
+    regions.sort_by_key(|r| (r != "us-east-1", r.clone()));
+    let show = !QUIET.load(std::sync::atomic::Ordering::Relaxed) && std::io::stderr().is_terminal();
+    let pb = if show {
+        let pb = indicatif::ProgressBar::with_draw_target(
+            Some(regions.len() as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} reading CloudTrail event history [{bar:30}] {pos}/{len} regions ({elapsed})",
+        ) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.enable_steady_tick(std::time::Duration::from_millis(100));
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let start_secs = start.unix_timestamp();
+    let results = futures::future::join_all(regions.iter().map(|r| {
+        let pb = pb.clone();
+        async move {
+            let out = reader.event_history(r, start_secs).await;
+            pb.inc(1);
+            (r.clone(), out)
+        }
+    }))
+    .await;
+    pb.finish_and_clear();
+    let mut messages = Vec::new();
+    let mut failed = Vec::new();
+    for (region, out) in results {
+        match out {
+            Ok(m) => messages.extend(m),
+            Err(e) => failed.push((region, e)),
+        }
+    }
+    let rows = crate::events::root_events(&messages);
+    let code = if failed.is_empty() {
+        exit::OK
+    } else {
+        exit::UNKNOWN
+    };
+    if json {
+        let doc = serde_json::json!({
+            "schema": "rootguard.events/v1",
+            "account_id": account_id,
+            "source": "event-history",
+            "regions": regions,
+            "failed_regions": failed.iter().map(|(r, e)| serde_json::json!({"region": r, "error": e.describe()})).collect::<Vec<_>>(),
+            "since": fmt_time(start),
+            "events": rows,
+        });
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("events serialize")
+        );
+        return Ok(code);
+    }
+    for (region, e) in &failed {
+        eprintln!(
+            "warning: cannot read the event history in {region}: {}",
+            e.describe()
+        );
+    }
+    outln!(
+        "root activity in account {account_id}, source: CloudTrail event history (no trail delivers to CloudWatch Logs; {} of {} region(s) read), since {}: {} event(s)",
+        regions.len() - failed.len(),
+        regions.len(),
+        fmt_time(start),
+        rows.len()
+    );
+    if !rows.is_empty() {
+        out!("{}", crate::events::text(&rows));
+    }
+    Ok(code)
 }
 
 /// Exits 2 unless stdin and stderr are terminals, pointing to the

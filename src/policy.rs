@@ -47,9 +47,11 @@ pub fn verify_policy() -> Value {
 
 /// Reads deploy, teardown, alarm test and events need (on any resource).
 pub const SETUP_READ_ACTIONS: &[&str] = &[
+    "account:ListRegions",
     "cloudtrail:DescribeTrails",
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
+    "cloudtrail:LookupEvents",
     "cloudwatch:DescribeAlarms",
     "cloudwatch:DescribeAlarmsForMetric",
     "cloudwatch:ListTagsForResource",

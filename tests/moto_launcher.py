@@ -330,6 +330,19 @@ def seed(scenario: dict) -> dict:
         }))
     if scenario.get("chain"):
         seed_chain(account_id, scenario["chain"])
+    if "regions" in scenario:
+        with LOCK:
+            REGIONS[account_id] = list(scenario["regions"])
+    for h in scenario.get("history", []):
+        # {"corpus", "region"?, "minutes_ago"?, "count"?}: recorded management events.
+        for i in range(int(h.get("count", 1))):
+            record = json.loads((CORPUS / f"{h['corpus']}.json").read_text())
+            record["recipientAccountId"] = account_id
+            record["eventID"] = str(uuid.uuid4())
+            when = now() - timedelta(minutes=int(h.get("minutes_ago", 30)), seconds=i)
+            record["eventTime"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            record["awsRegion"] = h.get("region", record.get("awsRegion", "us-east-1"))
+            record_history(account_id, record["awsRegion"], record)
     contacts = scenario.get("alternate_contacts", {})
     if contacts:
         account = boto_client("account", account_id)
@@ -570,6 +583,100 @@ def _delete_by_deployment_targets(original):
     return wrapped
 
 
+# CloudTrail event history: every management event recorded per (account,
+# region), newest last, as LookupEvents serves it (90 days, no trail needed).
+HISTORY: dict = {}
+# Times of recent LookupEvents calls per (account, region), for its rate limit.
+LOOKUP_CALLS: dict = {}
+# Regions enabled for an account (account:ListRegions); the default set otherwise.
+REGIONS: dict = {}
+DEFAULT_REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1",
+                   "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
+                   "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "sa-east-1"]
+
+
+def record_history(account_id: str, region: str, record: dict) -> None:
+    with LOCK:
+        HISTORY.setdefault((account_id, region), []).append(record)
+
+
+def lookup_events(account_id: str, region: str, body: bytes):
+    """cloudtrail:LookupEvents (CloudTrail API Reference), which moto lacks:
+    the region's recorded management events, newest first, one lookup
+    attribute (Username, EventName, EventSource or ReadOnly here), StartTime /
+    EndTime, MaxResults up to 50, NextToken paging, and ThrottlingException
+    past two requests a second per account and region."""
+    key = (account_id, region)
+    t = time.monotonic()
+    with LOCK:
+        recent = [c for c in LOOKUP_CALLS.get(key, []) if t - c < 1.0]
+        recent.append(t)
+        LOOKUP_CALLS[key] = recent
+        throttled = len(recent) > 2
+        if throttled:
+            stats = STATS.setdefault(account_id, {})
+            stats["cloudtrail:LookupEvents(throttled)"] = stats.get("cloudtrail:LookupEvents(throttled)", 0) + 1
+        events = list(reversed(HISTORY.get(key, [])))
+    if throttled:
+        return json_error(400, "ThrottlingException", "Rate exceeded")
+    req = json.loads(body or b"{}")
+    attrs = req.get("LookupAttributes") or []
+    if len(attrs) > 1:
+        return json_error(400, "InvalidLookupAttributesException", "You cannot specify more than one lookup attribute.")
+    start, end = req.get("StartTime"), req.get("EndTime")
+
+    def username(r):
+        ui = r.get("userIdentity", {})
+        return "root" if ui.get("type") == "Root" else ui.get("userName") or ui.get("principalId", "").split(":")[-1]
+
+    def when(r):
+        return datetime.strptime(r["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+    def value(r, k):
+        return {
+            "Username": lambda: username(r),
+            "EventName": lambda: r.get("eventName"),
+            "EventSource": lambda: r.get("eventSource"),
+            "ReadOnly": lambda: str(r.get("readOnly", False)).lower(),
+        }.get(k, lambda: None)()
+
+    def keep(r):
+        return (all(value(r, a.get("AttributeKey")) == a.get("AttributeValue") for a in attrs)
+                and (start is None or when(r) >= float(start)) and (end is None or when(r) <= float(end)))
+
+    hits = [r for r in events if keep(r)]
+    size = max(1, min(int(req.get("MaxResults") or 50), 50))
+    offset = int(req.get("NextToken") or 0)
+    page = hits[offset:offset + size]
+    out = {"Events": [{
+        "EventId": r.get("eventID"), "EventName": r.get("eventName"), "ReadOnly": str(r.get("readOnly", "false")).lower(),
+        "AccessKeyId": r.get("userIdentity", {}).get("accessKeyId"), "EventTime": when(r),
+        "EventSource": r.get("eventSource"), "Username": username(r), "Resources": [],
+        "CloudTrailEvent": json.dumps(r),
+    } for r in page]}
+    if offset + size < len(hits):
+        out["NextToken"] = str(offset + size)
+    return 200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(out).encode()
+
+
+def list_regions(account_id: str, body: bytes):
+    """account:ListRegions (Account API Reference): the account's regions with
+    their opt status, filtered by RegionOptStatusContains, paged."""
+    req = json.loads(body or b"{}")
+    with LOCK:
+        enabled = REGIONS.get(account_id, DEFAULT_REGIONS)
+    regions = [{"RegionName": r, "RegionOptStatus": "ENABLED_BY_DEFAULT" if r in DEFAULT_REGIONS else "ENABLED"} for r in enabled]
+    wanted = req.get("RegionOptStatusContains")
+    if wanted:
+        regions = [r for r in regions if r["RegionOptStatus"] in wanted]
+    size = int(req.get("MaxResults") or 50)
+    offset = int(req.get("NextToken") or 0)
+    out = {"Regions": regions[offset:offset + size]}
+    if offset + size < len(regions):
+        out["NextToken"] = str(offset + size)
+    return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
+
+
 def put_corpus_event(account_id: str, region: str, name: str) -> dict:
     """What CloudTrail does with a management event: put it on the default bus."""
     from moto.events.models import events_backends
@@ -577,6 +684,7 @@ def put_corpus_event(account_id: str, region: str, name: str) -> dict:
     record = json.loads((CORPUS / f"{name}.json").read_text())
     record["recipientAccountId"] = account_id
     record["eventTime"] = now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    record_history(account_id, record.get("awsRegion", region), record)
     source = "aws." + record.get("eventSource", "cloudtrail.amazonaws.com").removesuffix(".amazonaws.com")
     entries = events_backends[account_id][region].put_events(
         [{"Source": source, "DetailType": detail_type(record), "Detail": json.dumps(record), "EventBusName": "default"}]
@@ -1420,6 +1528,14 @@ class Launcher:
                 f"<EnabledFeatures>{feats}</EnabledFeatures>"
             )
             return 200, [("Content-Type", "text/xml")], query_xml("iam", action, inner)
+
+        if service == "cloudtrail" and action == "LookupEvents":
+            auth = environ.get("HTTP_AUTHORIZATION", "")
+            m = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", auth)
+            return lookup_events(account_id, m.group(1) if m else "us-east-1", body)
+
+        if service == "account" and action == "ListRegions":
+            return list_regions(account_id, body)
 
         if service == "account" and action == "GetContactInformation":
             info = CONTACT_INFO.get(account_id)

@@ -1507,4 +1507,80 @@ impl Reader {
         }
         Ok(out)
     }
+
+    /// `account:ListRegions`: the regions enabled for this account (enabled by
+    /// default or opted in), all pages.
+    pub async fn enabled_regions(&self) -> Result<Vec<String>, FactError> {
+        use aws_sdk_account::types::RegionOptStatus;
+        let pages: Vec<_> = self
+            .account
+            .list_regions()
+            .region_opt_status_contains(RegionOptStatus::Enabled)
+            .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        let mut out = Vec::new();
+        for page in pages {
+            let page = page.map_err(|e| classify("account:ListRegions", &e))?;
+            out.extend(
+                page.regions()
+                    .iter()
+                    .filter_map(|r| r.region_name().map(str::to_string)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// `cloudtrail:LookupEvents` in one region: the management events of user
+    /// name `root` since `start_secs`, all pages, as (event time in ms, the
+    /// CloudTrail record). Pages are paced just under two requests a second,
+    /// the limit CloudTrail sets per account and region (the margin absorbs
+    /// network jitter); a throttle past that is retried by the SDK.
+    pub async fn event_history(
+        &self,
+        region: &str,
+        start_secs: i64,
+    ) -> Result<Vec<(i64, String)>, FactError> {
+        use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+        let client = aws_sdk_cloudtrail::Client::new(&self.regional(region));
+        let root = LookupAttribute::builder()
+            .attribute_key(LookupAttributeKey::Username)
+            .attribute_value("root")
+            .build()
+            .map_err(|e| {
+                FactError::new(
+                    "cloudtrail:LookupEvents",
+                    FactErrorKind::Error,
+                    e.to_string(),
+                )
+            })?;
+        let mut pace = tokio::time::interval(Duration::from_millis(600));
+        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            pace.tick().await;
+            let page = client
+                .lookup_events()
+                .lookup_attributes(root.clone())
+                .start_time(aws_smithy_types::DateTime::from_secs(start_secs))
+                .max_results(50)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("cloudtrail:LookupEvents", &e))?;
+            out.extend(page.events().iter().filter_map(|e| {
+                let ms = e.event_time().map_or(0, |t| {
+                    t.secs() * 1000 + i64::from(t.subsec_nanos() / 1_000_000)
+                });
+                e.cloud_trail_event().map(|r| (ms, r.to_string()))
+            }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
 }

@@ -1,0 +1,113 @@
+//! `rootguard events` on an account where no trail delivers to CloudWatch
+//! Logs: CloudTrail event history (LookupEvents) in every enabled region,
+//! paged and paced to its rate limit, root's own activity only.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn rg(acct: &Account, args: &[&str]) -> Run {
+    let mut cmd = rootguard_as(acct);
+    cmd.args(args);
+    run(cmd)
+}
+
+/// No trail; three enabled regions with recorded management events.
+fn no_trail_with_history() -> Account {
+    emulator().seed(json!({
+        "regions": ["us-east-1", "eu-west-1", "ap-southeast-2"],
+        "history": [
+            {"corpus": "root-console-signin-success", "region": "us-east-1", "minutes_ago": 30},
+            {"corpus": "root-api-call", "region": "eu-west-1", "minutes_ago": 90, "count": 120},
+            {"corpus": "iam-user-call", "region": "eu-west-1", "minutes_ago": 20},
+            {"corpus": "root-invoked-by-service", "region": "ap-southeast-2", "minutes_ago": 10},
+            {"corpus": "root-aws-service-event", "region": "ap-southeast-2", "minutes_ago": 10},
+            {"corpus": "root-api-call", "region": "ap-southeast-2", "minutes_ago": 4320}
+        ]
+    }))
+}
+
+#[test]
+fn without_a_trail_every_enabled_regions_event_history_is_read_paged_and_paced() {
+    let acct = no_trail_with_history();
+    let r = rg(&acct, &["events", "--since", "1d", "--output", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["source"], "event-history");
+    assert_eq!(
+        doc["regions"],
+        json!(["us-east-1", "ap-southeast-2", "eu-west-1"]),
+        "every enabled region, us-east-1 first"
+    );
+    let events = doc["events"].as_array().unwrap();
+    let by_region = |r: &str| events.iter().filter(|e| e["region"] == r).count();
+    assert_eq!(by_region("us-east-1"), 1, "the root console sign-in");
+    assert_eq!(
+        by_region("eu-west-1"),
+        120,
+        "every page of root's API calls"
+    );
+    assert_eq!(
+        by_region("ap-southeast-2"),
+        0,
+        "service-invoked root calls, AWS service events and events before --since are not root's activity"
+    );
+    assert_eq!(events.len(), 121);
+    let stats = emulator().stats(&acct);
+    let by = &stats["by_action"];
+    assert_eq!(by["cloudtrail:LookupEvents"], 5, "1 + 3 pages + 1: {by}");
+    assert!(
+        by.get("cloudtrail:LookupEvents(throttled)").is_none(),
+        "paced under two requests a second per region: {by}"
+    );
+    assert_eq!(by["account:ListRegions"], 1);
+    assert!(by.get("logs:FilterLogEvents").is_none());
+
+    // A fresh account: the one above has just used its rate budget.
+    let text = rg(&no_trail_with_history(), &["events", "--since", "1d"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let first = text.stdout.lines().next().unwrap();
+    assert!(
+        first.contains("source: CloudTrail event history")
+            && first.contains("3 of 3 region(s) read")
+            && first.contains("121 event(s)"),
+        "{first}"
+    );
+    assert!(text.stdout.contains("ConsoleLogin"), "{}", text.stdout);
+}
+
+#[test]
+fn regions_that_cannot_be_listed_or_read_are_said_never_silently_dropped() {
+    let acct = no_trail_with_history();
+    emulator().deny(&acct, &["account:ListRegions"]);
+    let r = rg(&acct, &["--region", "eu-west-1", "events", "--since", "1d"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("cannot list the enabled regions")
+            && r.stderr.contains("account:ListRegions")
+            && r.stderr.contains("us-east-1 and eu-west-1"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("121 event(s)"), "{}", r.stdout);
+
+    let acct = no_trail_with_history();
+    emulator().deny(&acct, &["cloudtrail:LookupEvents"]);
+    let r = rg(&acct, &["events", "--since", "1d"]);
+    assert_eq!(
+        r.code, 3,
+        "unread regions make the answer unknown: {}",
+        r.stderr
+    );
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
+        assert!(
+            r.stderr
+                .contains(&format!("cannot read the event history in {region}"))
+                && r.stderr.contains("cloudtrail:LookupEvents"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(r.stdout.contains("0 of 3 region(s) read"), "{}", r.stdout);
+}
