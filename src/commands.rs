@@ -724,21 +724,13 @@ async fn events_from_history(
     // us-east-1 first: console sign-ins are recorded there.
     regions.sort_by_key(|r| (r != "us-east-1", r.clone()));
     let show = !QUIET.load(std::sync::atomic::Ordering::Relaxed) && std::io::stderr().is_terminal();
-    let pb = if show {
-        let pb = indicatif::ProgressBar::with_draw_target(
-            Some(regions.len() as u64),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} reading CloudTrail event history [{bar:30}] {pos}/{len} regions ({elapsed})",
-        ) {
-            pb.set_style(style.progress_chars("=> "));
-        }
-        pb.enable_steady_tick(std::time::Duration::from_millis(100));
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let pb = crate::app::org::bar_of(
+        regions.len(),
+        show,
+        "reading CloudTrail event history",
+        "regions",
+    );
+    pb.enable_steady_tick(std::time::Duration::from_millis(100));
     let start_secs = start.unix_timestamp();
     let results = futures::future::join_all(regions.iter().map(|r| {
         let pb = pb.clone();

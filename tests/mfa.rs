@@ -250,10 +250,7 @@ fn at_80x24_the_whole_code_is_on_screen_at_once_and_gone_when_enrollment_ends() 
     );
     let mut screen = Screen::new(size);
     seen(&mut screen, p.expect("Can't scan it?").unwrap());
-    let seed = emulator().mfa_devices(&acct)[0]["seed"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let seed = device_seed(&acct);
     let uri = screen.qr().unwrap_or_else(|| {
         panic!(
             "no whole QR code on the 80x24 screen:\n{}",
@@ -338,10 +335,7 @@ fn a_terminal_too_short_for_the_code_says_so_and_offers_the_secret() {
     assert!(!shown.contains('▀'), "no code scrolled off the top");
     p.send("s").unwrap();
     seen(&mut screen, p.expect("First 6-digit code").unwrap());
-    let seed = emulator().mfa_devices(&acct)[0]["seed"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let seed = device_seed(&acct);
     assert!(screen.visible().contains(&format!("secret key: {seed}")));
     p.send(ControlCode::EndOfText).unwrap();
     seen(&mut screen, p.expect(Eof).unwrap());

@@ -54,10 +54,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     p.send("\r").unwrap();
     let shown = step(&mut p, &mut screen, "Can't scan it?");
     let uri = decode_terminal_qr(&shown).expect("a QR code on screen");
-    let seed = emulator().mfa_devices(&acct)[0]["seed"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let seed = device_seed(&acct);
     assert!(uri.contains(&format!("secret={seed}&")));
     p.send("n").unwrap();
     step(&mut p, &mut screen, "First 6-digit code");

@@ -58,18 +58,23 @@ pub fn pick_accounts(org: &OrgFacts, wanted: &[String]) -> Result<Vec<OrgAccount
         .collect())
 }
 
-fn bar(total: usize, show: bool, what: &str) -> ProgressBar {
+/// A progress bar over `total` units on stderr (hidden unless `show`).
+pub(crate) fn bar_of(total: usize, show: bool, what: &str, unit: &str) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} accounts ({elapsed})")
-    {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{spinner}} {{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}})"
+    )) {
         pb.set_style(style.progress_chars("=> "));
     }
     pb.set_message(what.to_string());
     pb
+}
+
+fn bar(total: usize, show: bool, what: &str) -> ProgressBar {
+    bar_of(total, show, what, "accounts")
 }
 
 /// Runs `work` for every account, at most `concurrency` at once, ticking a

@@ -469,6 +469,14 @@ pub fn totp_code(seed: &str, t: u64) -> String {
         .to_string()
 }
 
+/// The seed of the account's first virtual MFA device, as the emulator holds it.
+pub fn device_seed(account: &Account) -> String {
+    emulator().mfa_devices(account)[0]["seed"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// rootguard in a real pseudo-terminal (140x60), as `account`, with HOME and
 /// the working directory set to `dir` so every file it could write is there.
 pub type Pty =
