@@ -15,7 +15,6 @@ use crate::checks::chain::judge_trail;
 use crate::checks::fmt_time;
 use crate::deploy::{self, Action, DeployConfig, Step};
 use crate::exit;
-use crate::rootactivity::CIS_ROOT_PATTERN;
 
 /// Set by `-q`: progress lines are dropped, errors and warnings still print.
 pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -647,148 +646,39 @@ pub async fn events(
     log_group: Option<&str>,
     json: bool,
 ) -> Outcome {
+    use crate::app::events::{self as app_events, EventsOptions, Source};
     let (reader, _, caller) = connect(opts).await?;
     let start = OffsetDateTime::now_utc() - since;
-    let chosen = match choose_log_group(&reader, &caller.account_id, log_group).await {
-        Ok(chosen) => chosen,
-        Err(ChooseError::NoQualifyingTrail) if log_group.is_none() => {
-            return events_from_history(&reader, &caller.account_id, start, json).await
-        }
+    let source = match choose_log_group(&reader, &caller.account_id, log_group).await {
+        Ok(chosen) => Source::LogGroup {
+            region: chosen.region,
+            name: chosen.name,
+        },
+        Err(ChooseError::NoQualifyingTrail) if log_group.is_none() => Source::History,
         Err(e) => return Err(e.into()),
     };
-    let (region, group) = (chosen.region, chosen.name);
-    let start_ms = (start.unix_timestamp_nanos() / 1_000_000) as i64;
-    let messages = reader
-        .log_events(&region, &group, CIS_ROOT_PATTERN, start_ms)
-        .await
-        .map_err(|e| Stop {
-            code: exit::FAILED,
-            message: format!("cannot read {group}: {}", e.describe()),
-        })?;
-    let rows = crate::events::root_events(&messages);
-    if json {
-        let doc = serde_json::json!({
-            "schema": "rootguard.events/v1",
-            "account_id": caller.account_id,
-            "source": "log-group",
-            "log_group": group,
-            "region": region,
-            "since": fmt_time(start),
-            "events": rows,
-        });
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("events serialize")
-        );
-        return Ok(exit::OK);
-    }
-    outln!(
-        "root activity in {group} ({region}), source: the trail's log group, since {}: {} event(s)",
-        fmt_time(start),
-        rows.len()
-    );
-    if rows.is_empty() {
-        return Ok(exit::OK);
-    }
-    out!("{}", crate::events::text(&rows));
-    Ok(exit::OK)
-}
-
-/// `events` without a qualifying trail: CloudTrail event history (90 days of
-/// management events, no trail needed) in every enabled region at once, each
-/// paced to its rate limit, under a progress bar on a terminal. A region that
-/// cannot be read is named and makes the exit code `UNKNOWN`: root activity
-/// there would go unseen.
-async fn events_from_history(
-    reader: &Reader,
-    account_id: &str,
-    start: OffsetDateTime,
-    json: bool,
-) -> Outcome {
-    use std::io::IsTerminal;
-    let mut regions = match reader.enabled_regions().await {
-        Ok(r) if !r.is_empty() => r,
-        outcome => {
-            let why = outcome
-                .err()
-                .map_or("none listed".to_string(), |e| e.describe());
-            let mut r = vec!["us-east-1".to_string(), reader.region()];
-            r.dedup();
-            eprintln!(
-                "warning: cannot list the enabled regions ({why}): reading {} only",
-                r.join(" and ")
-            );
-            r
-        }
-    };
-    // us-east-1 first: console sign-ins are recorded there.
-    regions.sort_by_key(|r| (r != "us-east-1", r.clone()));
     let show = !QUIET.load(std::sync::atomic::Ordering::Relaxed) && std::io::stderr().is_terminal();
-    let pb = crate::app::org::bar_of(
-        regions.len(),
-        show,
-        "reading CloudTrail event history",
-        "regions",
-    );
-    pb.enable_steady_tick(std::time::Duration::from_millis(100));
-    let start_secs = start.unix_timestamp();
-    let results = futures::future::join_all(regions.iter().map(|r| {
-        let pb = pb.clone();
-        async move {
-            let out = reader.event_history(r, start_secs).await;
-            pb.inc(1);
-            (r.clone(), out)
-        }
-    }))
-    .await;
-    pb.finish_and_clear();
-    let mut messages = Vec::new();
-    let mut failed = Vec::new();
-    for (region, out) in results {
-        match out {
-            Ok(m) => messages.extend(m),
-            Err(e) => failed.push((region, e)),
-        }
-    }
-    let rows = crate::events::root_events(&messages);
-    let code = if failed.is_empty() {
-        exit::OK
-    } else {
-        exit::UNKNOWN
-    };
+    let report = app_events::read(
+        &reader,
+        &caller.account_id,
+        source,
+        start,
+        EventsOptions { progress: show },
+    )
+    .await
+    .map_err(|e| Stop {
+        code: exit::FAILED,
+        message: e.to_string(),
+    })?;
     if json {
-        let doc = serde_json::json!({
-            "schema": "rootguard.events/v1",
-            "account_id": account_id,
-            "source": "event-history",
-            "regions": regions,
-            "failed_regions": failed.iter().map(|(r, e)| serde_json::json!({"region": r, "error": e.describe()})).collect::<Vec<_>>(),
-            "since": fmt_time(start),
-            "events": rows,
-        });
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("events serialize")
-        );
-        return Ok(code);
+        out!("{}", report.json());
+    } else {
+        for w in report.warnings() {
+            eprintln!("warning: {w}");
+        }
+        out!("{}", report.text());
     }
-    for (region, e) in &failed {
-        eprintln!(
-            "warning: cannot read the event history in {region}: {}",
-            e.describe()
-        );
-    }
-    outln!(
-        "root activity in account {account_id}, source: CloudTrail event history (no trail delivers to CloudWatch Logs; {} of {} region(s) read), since {}: {} event(s)",
-        regions.len() - failed.len(),
-        regions.len(),
-        fmt_time(start),
-        rows.len()
-    );
-    if !rows.is_empty() {
-        out!("{}", crate::events::text(&rows));
-    }
-    Ok(code)
+    Ok(report.exit_code())
 }
 
 /// Exits 2 unless stdin and stderr are terminals, pointing to the
@@ -844,22 +734,18 @@ pub async fn mfa_enroll(opts: &ConnectOptions, user: &str) -> Outcome {
     }
 }
 
-/// Runs `fut` while a spinner turns on stderr.
+/// Runs `fut` while an indicatif spinner turns on stderr (drawn only on a
+/// terminal; indicatif hides it on a pipe), cleared when `fut` ends.
 pub async fn with_spinner<T>(message: &str, fut: impl std::future::Future<Output = T>) -> T {
-    use std::io::Write;
-    let msg = message.to_string();
-    let spin = tokio::spawn(async move {
-        let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-        for i in 0.. {
-            eprint!("\r{} {msg}", frames[i % frames.len()]);
-            let _ = std::io::stderr().flush();
-            tokio::time::sleep(std::time::Duration::from_millis(80)).await;
-        }
-    });
+    let pb = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(80));
     let out = fut.await;
-    spin.abort();
-    let _ = spin.await;
-    eprint!("\r\x1b[2K");
+    pb.finish_and_clear();
     out
 }
 

@@ -165,6 +165,98 @@ pub fn root_events(messages: &[(i64, String)]) -> Vec<RootEvent> {
 
 /// Aligned columns (long values cut with …), then a detail line per event
 /// with the event id, request parameters and user agent. Escaped.
+/// The GuardDuty finding type for API calls made with root credentials.
+pub const GUARDDUTY_ROOT_TYPE: &str = "Policy:IAMUser/RootCredentialUsage";
+
+/// One GuardDuty `Policy:IAMUser/RootCredentialUsage` finding: GuardDuty
+/// folds repeats of the same activity into one finding with a count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GuardDutyFinding {
+    pub id: String,
+    pub region: String,
+    pub title: String,
+    /// How many times GuardDuty saw the activity (`service.count`).
+    pub count: i64,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// The API called and its service, when GuardDuty says.
+    pub api: String,
+    pub service: String,
+    pub source_ip: String,
+}
+
+/// What GuardDuty said in one region: no detector, or its root findings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum GuardDutyRegion {
+    NoDetector {
+        region: String,
+    },
+    Read {
+        region: String,
+        findings: Vec<GuardDutyFinding>,
+    },
+    Unread {
+        region: String,
+        error: String,
+    },
+}
+
+/// The GuardDuty lines: one per finding (count and last seen), newest first,
+/// then the regions without a detector or that could not be read.
+pub fn guardduty_text(regions: &[GuardDutyRegion]) -> String {
+    let mut findings: Vec<&GuardDutyFinding> = regions
+        .iter()
+        .flat_map(|r| match r {
+            GuardDutyRegion::Read { findings, .. } => findings.iter().collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    findings.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+    let mut out = format!(
+        "GuardDuty {GUARDDUTY_ROOT_TYPE}: {} finding(s)\n",
+        findings.len()
+    );
+    for f in findings {
+        let what = if f.api.is_empty() {
+            escape(&f.title)
+        } else {
+            format!("{} ({})", escape(&f.api), escape(&f.service))
+        };
+        let ip = if f.source_ip.is_empty() {
+            String::new()
+        } else {
+            format!(" from {}", escape(&f.source_ip))
+        };
+        out += &format!(
+            "  {}  {}  x{}  last seen {}  first seen {}{}  id {}\n",
+            escape(&f.region),
+            what,
+            f.count,
+            escape(&f.last_seen),
+            escape(&f.first_seen),
+            ip,
+            escape(&f.id)
+        );
+    }
+    let none: Vec<&str> = regions
+        .iter()
+        .filter_map(|r| match r {
+            GuardDutyRegion::NoDetector { region } => Some(region.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !none.is_empty() {
+        out += &format!("  no GuardDuty detector in {}\n", none.join(", "));
+    }
+    for r in regions {
+        if let GuardDutyRegion::Unread { region, error } = r {
+            out += &format!("  cannot read GuardDuty in {region}: {}\n", escape(error));
+        }
+    }
+    out
+}
+
 pub fn text(rows: &[RootEvent]) -> String {
     let col = |s: &str, n: usize| format!("{:<n$}", short(&escape(s), n));
     let mut out = format!(

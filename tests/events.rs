@@ -111,3 +111,61 @@ fn regions_that_cannot_be_listed_or_read_are_said_never_silently_dropped() {
     }
     assert!(r.stdout.contains("0 of 3 region(s) read"), "{}", r.stdout);
 }
+
+#[test]
+fn guardduty_root_credential_findings_are_listed_with_count_and_last_seen() {
+    let acct = emulator().seed(json!({
+        "regions": ["us-east-1", "eu-west-1"],
+        "history": [{"corpus": "root-api-call", "region": "eu-west-1", "minutes_ago": 30}],
+        "guardduty": {"region": "eu-west-1", "findings": [
+            {"api": "ListBuckets", "service": "s3.amazonaws.com", "ip": "203.0.113.7", "count": 12, "minutes_ago": 5},
+            {"api": "CreateUser", "service": "iam.amazonaws.com", "ip": "198.51.100.9", "count": 1, "minutes_ago": 60},
+            {"api": "GetSecretValue", "minutes_ago": 4320},
+            {"type": "Recon:IAMUser/MaliciousIPCaller", "minutes_ago": 5}
+        ]}
+    }));
+    let r = rg(&acct, &["events", "--since", "1d"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("GuardDuty Policy:IAMUser/RootCredentialUsage: 2 finding(s)"),
+        "only root-credential findings updated since --since: {}",
+        r.stdout
+    );
+    let lines: Vec<&str> = r.stdout.lines().filter(|l| l.contains(" x")).collect();
+    assert!(
+        lines[0].contains("eu-west-1  ListBuckets (s3.amazonaws.com)  x12  last seen")
+            && lines[0].contains("from 203.0.113.7"),
+        "newest first, with its count: {lines:?}"
+    );
+    assert!(
+        lines[1].contains("CreateUser (iam.amazonaws.com)  x1"),
+        "{lines:?}"
+    );
+    assert!(
+        r.stdout.contains("no GuardDuty detector in us-east-1"),
+        "{}",
+        r.stdout
+    );
+
+    let j = rg(&acct, &["events", "--since", "1d", "--output", "json"]);
+    let doc: Value = serde_json::from_str(&j.stdout).unwrap();
+    let gd = doc["guardduty"].as_array().unwrap();
+    let read = gd.iter().find(|g| g["state"] == "read").unwrap();
+    assert_eq!(read["region"], "eu-west-1");
+    assert_eq!(read["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(read["findings"][0]["count"], 12);
+    let by = &emulator().stats(&acct)["by_action"];
+    assert!(by["guardduty:GetFindings"].as_u64().unwrap() >= 1, "{by}");
+
+    // GuardDuty unreadable: said, and the answer is unknown.
+    emulator().deny(&acct, &["guardduty:ListDetectors"]);
+    let r = rg(&acct, &["events", "--since", "1d"]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("cannot read GuardDuty in eu-west-1")
+            && r.stdout.contains("guardduty:ListDetectors"),
+        "{}",
+        r.stdout
+    );
+}

@@ -343,6 +343,14 @@ def seed(scenario: dict) -> dict:
             record["eventTime"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             record["awsRegion"] = h.get("region", record.get("awsRegion", "us-east-1"))
             record_history(account_id, record["awsRegion"], record)
+    if scenario.get("guardduty"):
+        seed_guardduty(account_id, scenario["guardduty"])
+    for region in scenario.get("security_hub", []):
+        # Security Hub enabled in these regions (EnableSecurityHub).
+        with LOCK:
+            SECURITY_HUB[(account_id, region)] = {"since": now().isoformat(), "findings": {}}
+    with LOCK:
+        SECURITY_HUB_REJECT[account_id] = set(scenario.get("security_hub_reject", []))
     contacts = scenario.get("alternate_contacts", {})
     if contacts:
         account = boto_client("account", account_id)
@@ -675,6 +683,227 @@ def list_regions(account_id: str, body: bytes):
     if offset + size < len(regions):
         out["NextToken"] = str(offset + size)
     return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
+
+
+# ------------------------------------------------------------------ GuardDuty
+# moto keeps detectors but has no findings. GUARDDUTY holds, per account and
+# region, a detector id and its findings in the GetFindings shape (GuardDuty
+# API Reference: ListDetectors, ListFindings, GetFindings).
+GUARDDUTY: dict[tuple[str, str], dict] = {}
+
+
+def seed_guardduty(account_id: str, spec: dict) -> None:
+    """{"region", "findings": [{"api", "service", "ip", "count", "minutes_ago", "type"?}]}"""
+    region = spec.get("region", "us-east-1")
+    detector = uuid.uuid4().hex
+    findings = []
+    for f in spec.get("findings", []):
+        last = now() - timedelta(minutes=int(f.get("minutes_ago", 10)))
+        first = last - timedelta(hours=int(f.get("first_seen_hours_before", 2)))
+        api = f.get("api", "ListBuckets")
+        findings.append({
+            "accountId": account_id,
+            "arn": f"arn:aws:guardduty:{region}:{account_id}:detector/{detector}/finding/{uuid.uuid4().hex}",
+            "createdAt": first.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "updatedAt": last.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "id": uuid.uuid4().hex,
+            "partition": "aws",
+            "region": region,
+            "schemaVersion": "2.0",
+            "severity": 2,
+            "type": f.get("type", "Policy:IAMUser/RootCredentialUsage"),
+            "title": f"API {api} was invoked using root credentials.",
+            "description": f"API {api} was invoked using root credentials from IP address {f.get('ip', '203.0.113.7')}.",
+            "resource": {"resourceType": "AccessKey", "accessKeyDetails": {"userName": "Root", "userType": "Root"}},
+            "service": {
+                "serviceName": "guardduty", "detectorId": detector, "archived": False,
+                "count": int(f.get("count", 1)),
+                "eventFirstSeen": first.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "eventLastSeen": last.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {
+                    "api": api, "serviceName": f.get("service", "s3.amazonaws.com"), "callerType": "Remote IP",
+                    "remoteIpDetails": {"ipAddressV4": f.get("ip", "203.0.113.7")},
+                }},
+            },
+        })
+    with LOCK:
+        GUARDDUTY[(account_id, region)] = {"detector": detector, "findings": findings}
+
+
+def guardduty_call(account_id: str, region: str, action: str, path: str, body: bytes):
+    """ListDetectors, ListFindings (criterion ``type`` equals and ``updatedAt``
+    greaterThanOrEqual in epoch milliseconds, sorted, paged by maxResults up
+    to 50) and GetFindings (at most 50 ids), as the GuardDuty API Reference
+    documents them."""
+    with LOCK:
+        gd = GUARDDUTY.get((account_id, region))
+    if action == "ListDetectors":
+        return 200, [("Content-Type", "application/json")], json.dumps({"detectorIds": [gd["detector"]] if gd else []}).encode()
+    m = re.match(r"^/detector/([^/]+)/findings", path)
+    if not gd or not m or m.group(1) != gd["detector"]:
+        return json_error(400, "BadRequestException", "The request is rejected because the input detectorId is not owned by the current account.")
+    req = json.loads(body or b"{}")
+    if action == "GetFindings":
+        ids = req.get("findingIds") or []
+        if len(ids) > 50:
+            return json_error(400, "BadRequestException", "findingIds must contain at most 50 ids")
+        found = [f for f in gd["findings"] if f["id"] in ids]
+        return 200, [("Content-Type", "application/json")], json.dumps({"findings": found}).encode()
+    crit = (req.get("findingCriteria") or {}).get("criterion") or {}
+
+    def epoch_ms(t):
+        return datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.000Z").replace(tzinfo=timezone.utc).timestamp() * 1000
+
+    def keep(f):
+        for field, cond in crit.items():
+            value = epoch_ms(f[field]) if field in ("updatedAt", "createdAt") else f.get(field)
+            eq = cond.get("equals") or cond.get("eq")
+            if eq and value not in eq:
+                return False
+            gte = cond.get("greaterThanOrEqual")
+            if gte is not None and value < gte:
+                return False
+        return True
+
+    hits = [f for f in gd["findings"] if keep(f)]
+    sort = req.get("sortCriteria") or {}
+    if sort.get("attributeName"):
+        hits.sort(key=lambda f: f.get(sort["attributeName"], ""), reverse=sort.get("orderBy") == "DESC")
+    size = max(1, min(int(req.get("maxResults") or 50), 50))
+    offset = int(req.get("nextToken") or 0)
+    out = {"findingIds": [f["id"] for f in hits[offset:offset + size]], "nextToken": str(offset + size) if offset + size < len(hits) else ""}
+    return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
+
+
+# ---------------------------------------------------------------- Security Hub
+# moto stores imported findings but accepts any caller and any shape, ignores
+# GetFindings filters and lacks BatchUpdateFindings. The behaviour below is the
+# Security Hub API Reference's (BatchImportFindings, GetFindings,
+# BatchUpdateFindings, Workflow); docs/testing.md lists each rule.
+SECURITY_HUB: dict[tuple[str, str], dict] = {}  # (account, region) -> {"findings": {id: finding}}
+SECURITY_HUB_REJECT: dict[str, set[str]] = {}  # account -> finding ids refused (an injected fault)
+ASFF_REQUIRED = ("AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn", "Resources",
+                 "SchemaVersion", "Severity", "Title", "Types", "UpdatedAt")
+# What finding providers cannot change once a finding exists.
+ASFF_CUSTOMER_OWNED = ("Note", "UserDefinedFields", "VerificationState", "Workflow")
+
+
+def security_hub_call(account_id: str, region: str, action: str, body: bytes):
+    with LOCK:
+        hub = SECURITY_HUB.get((account_id, region))
+        reject = set(SECURITY_HUB_REJECT.get(account_id, set()))
+    if hub is None:
+        return json_error(401, "InvalidAccessException",
+                          f"Account {account_id} is not subscribed to AWS Security Hub")
+    req = json.loads(body or b"{}")
+    if action == "DescribeHub":
+        out = {"HubArn": f"arn:aws:securityhub:{region}:{account_id}:hub/default", "SubscribedAt": hub["since"]}
+        return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
+    if action == "BatchImportFindings":
+        findings = req.get("Findings") or []
+        if not 1 <= len(findings) <= 100:
+            return json_error(400, "InvalidInputException", "Findings must contain between 1 and 100 findings")
+        failed, ok = [], 0
+        product = f"arn:aws:securityhub:{region}:{account_id}:product/{account_id}/default"
+        with LOCK:
+            for f in findings:
+                fid = f.get("Id", "")
+                missing = [k for k in ASFF_REQUIRED if not f.get(k)]
+                if missing:
+                    failed.append({"Id": fid, "ErrorCode": "InvalidInput", "ErrorMessage": f"Finding is missing {', '.join(missing)}"})
+                elif f["AwsAccountId"] != account_id:
+                    failed.append({"Id": fid, "ErrorCode": "AccessDeniedException",
+                                   "ErrorMessage": "AwsAccountId must be the account calling BatchImportFindings"})
+                elif f["ProductArn"] != product:
+                    failed.append({"Id": fid, "ErrorCode": "InvalidProductArn", "ErrorMessage": f"ProductArn must be {product}"})
+                elif fid in reject:
+                    failed.append({"Id": fid, "ErrorCode": "InvalidInput", "ErrorMessage": "Finding rejected"})
+                else:
+                    old = hub["findings"].get(fid)
+                    new = dict(f)
+                    if old is not None:
+                        for k in ASFF_CUSTOMER_OWNED:
+                            if k in old:
+                                new[k] = old[k]
+                            else:
+                                new.pop(k, None)
+                        was = old.get("Compliance", {}).get("Status")
+                        now_ = new.get("Compliance", {}).get("Status")
+                        if was == "PASSED" and now_ in ("FAILED", "WARNING", "NOT_AVAILABLE") and \
+                                new.get("Workflow", {}).get("Status") in ("NOTIFIED", "RESOLVED"):
+                            new["Workflow"] = {"Status": "NEW"}
+                        new["CreatedAt"] = old.get("CreatedAt", new["CreatedAt"])
+                    new.setdefault("Workflow", {"Status": "NEW"})
+                    new.setdefault("RecordState", "ACTIVE")
+                    hub["findings"][fid] = new
+                    ok += 1
+        out = {"FailedCount": len(failed), "SuccessCount": ok, "FailedFindings": failed}
+        return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
+    if action == "GetFindings":
+        filters = req.get("Filters") or {}
+
+        def keep(f):
+            for field, conds in filters.items():
+                value = f.get(field)
+                if not isinstance(value, str):
+                    continue
+                for c in conds:
+                    cmp, want = c.get("Comparison"), c.get("Value", "")
+                    if cmp == "EQUALS" and value != want:
+                        return False
+                    if cmp == "PREFIX" and not value.startswith(want):
+                        return False
+            return True
+
+        with LOCK:
+            hits = [f for f in hub["findings"].values() if keep(f)]
+        size = max(1, min(int(req.get("MaxResults") or 100), 100))
+        offset = int(req.get("NextToken") or 0)
+        out = {"Findings": hits[offset:offset + size]}
+        if offset + size < len(hits):
+            out["NextToken"] = str(offset + size)
+        return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
+    if action == "BatchUpdateFindings":
+        ids = req.get("FindingIdentifiers") or []
+        if not 1 <= len(ids) <= 100:
+            return json_error(400, "InvalidInputException", "FindingIdentifiers must contain between 1 and 100 identifiers")
+        done, undone = [], []
+        with LOCK:
+            for ident in ids:
+                f = hub["findings"].get(ident.get("Id"))
+                if f is None or f.get("ProductArn") != ident.get("ProductArn"):
+                    undone.append({"FindingIdentifier": ident, "ErrorCode": "FindingNotFound",
+                                   "ErrorMessage": "Finding Not Found"})
+                    continue
+                if "Workflow" in req:
+                    f["Workflow"] = dict(req["Workflow"])
+                done.append(ident)
+        out = {"ProcessedFindings": done, "UnprocessedFindings": undone}
+        return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
+    return None
+
+
+# Operation names of the REST services the launcher answers itself.
+REST_ROUTES = {
+    "securityhub": [
+        ("POST", r"^/findings/import$", "BatchImportFindings"),
+        ("POST", r"^/findings$", "GetFindings"),
+        ("PATCH", r"^/findings/batchupdate$", "BatchUpdateFindings"),
+        ("GET", r"^/accounts$", "DescribeHub"),
+    ],
+    "guardduty": [
+        ("GET", r"^/detector$", "ListDetectors"),
+        ("POST", r"^/detector/[^/]+/findings$", "ListFindings"),
+        ("POST", r"^/detector/[^/]+/findings/get$", "GetFindings"),
+    ],
+}
+
+
+def rest_action(service: str, environ) -> str | None:
+    for method, pattern, action in REST_ROUTES.get(service, []):
+        if environ.get("REQUEST_METHOD") == method and re.match(pattern, environ.get("PATH_INFO", "")):
+            return action
+    return None
 
 
 def put_corpus_event(account_id: str, region: str, name: str) -> dict:
@@ -1319,7 +1548,7 @@ def json_error(status: int, code: str, message: str):
     return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], body
 
 
-STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
 
 
 class Launcher:
@@ -1344,7 +1573,7 @@ class Launcher:
         if caller:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller
         account_id = caller or environ.get("HTTP_X_MOTO_ACCOUNT_ID")
-        action = s3_action(environ) if service == "s3" else self.action_of(environ, path, body)
+        action = s3_action(environ) if service == "s3" else (rest_action(service, environ) or self.action_of(environ, path, body))
         if service == "monitoring" and "/operation/" in path:
             return self.rpcv2_cbor(environ, action, body, start_response, account_id, caller, region)
         if service == "sns" and account_id and action in ("Subscribe", "ListSubscriptionsByTopic", "ListSubscriptions"):
@@ -1537,6 +1766,13 @@ class Launcher:
         if service == "account" and action == "ListRegions":
             return list_regions(account_id, body)
 
+        if service in ("guardduty", "securityhub") and rest_action(service, environ):
+            m = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+            region = m.group(1) if m else "us-east-1"
+            if service == "guardduty":
+                return guardduty_call(account_id, region, action, environ.get("PATH_INFO", ""), body)
+            return security_hub_call(account_id, region, action, body)
+
         if service == "account" and action == "GetContactInformation":
             info = CONTACT_INFO.get(account_id)
             if not info:
@@ -1691,6 +1927,19 @@ class Launcher:
                 with LOCK:
                     DENY[req["account_id"]] = set(req.get("deny", []))
                 out = {"deny": sorted(DENY[req["account_id"]])}
+            elif path == "/_rootguard/securityhub":
+                # What Security Hub holds for an account and region, and what a
+                # person does in its console (set a workflow status; reject ids).
+                qs = parse_qs(environ.get("QUERY_STRING", ""))
+                key = (qs["account"][0], qs.get("region", ["us-east-1"])[0])
+                with LOCK:
+                    if environ["REQUEST_METHOD"] == "POST":
+                        req = json.loads(body or b"{}")
+                        for fid, status in req.get("workflow", {}).items():
+                            SECURITY_HUB[key]["findings"][fid]["Workflow"] = {"Status": status}
+                        if "reject" in req:
+                            SECURITY_HUB_REJECT[key[0]] = set(req["reject"])
+                    out = list(SECURITY_HUB.get(key, {}).get("findings", {}).values())
             elif path == "/_rootguard/resources":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 out = resources(qs["account"][0], qs.get("region", ["us-east-1"])[0])

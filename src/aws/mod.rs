@@ -1098,6 +1098,7 @@ mod write;
 pub use write::{IamMfa, RootKey, Writer};
 
 pub mod env;
+mod guardduty;
 pub mod org;
 mod stackset;
 

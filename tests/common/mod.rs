@@ -288,6 +288,36 @@ impl Emulator {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// The findings Security Hub holds for the account in `region`.
+    pub fn security_hub(&self, account: &Account, region: &str) -> Vec<Value> {
+        let (status, body) = http(
+            &self.addr,
+            "GET",
+            &format!(
+                "/_rootguard/securityhub?account={}&region={region}",
+                account.id
+            ),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// What a person does in the Security Hub console: set workflow statuses
+    /// (`{"workflow": {ID: STATUS}}`), or make it refuse ids (`{"reject": [ID]}`).
+    pub fn security_hub_set(&self, account: &Account, region: &str, change: Value) {
+        let (status, body) = http(
+            &self.addr,
+            "POST",
+            &format!(
+                "/_rootguard/securityhub?account={}&region={region}",
+                account.id
+            ),
+            &change.to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Requests the launcher saw for an account, by `service:Action`.
     pub fn stats(&self, account: &Account) -> Value {
         let (status, body) = http(
