@@ -263,6 +263,10 @@ pub struct VerifyArgs {
     /// With --org: run the whole verify in this role in each member (arn:aws:iam::MEMBER:role/NAME).
     #[arg(long, value_name = "NAME", requires = "org", value_parser = input::parse_role_name)]
     pub role: Option<String>,
+    /// Also import the findings into Security Hub in the caller's account and region
+    /// (securityhub:BatchImportFindings; a check that passes now resolves its finding).
+    #[arg(long)]
+    pub security_hub: bool,
     #[command(flatten)]
     pub fan: FanArgs,
 }
@@ -549,8 +553,10 @@ async fn verify(
     show: bool,
 ) -> anyhow::Result<u8> {
     let req = verify_request(args);
-    // verify holds only the read-only handle.
-    let reader = aws::Session::load(connect).await.reader();
+    // verify holds only the read-only handle; the session also yields the
+    // Security Hub importer, and nothing else, when --security-hub asks.
+    let session = aws::Session::load(connect).await;
+    let reader = session.reader();
     let sources = req.sources();
     tracing::info!(
         checks = req.checks.len(),
@@ -599,7 +605,28 @@ async fn verify(
     if let Err(code) = emit(&args.output, |f| render::render(&report, f, color, &ctx)) {
         return Ok(code);
     }
+    if args.security_hub {
+        let asff = render::exports::asff_findings(&ctx, &render::rows(&report));
+        let importer = session.security_hub();
+        return Ok(to_security_hub(&importer, &asff, &ctx, report.exit_code()).await);
+    }
     Ok(report.exit_code())
+}
+
+/// `--security-hub`: imports the findings, says what happened on stderr, and
+/// returns the exit code with the import's outcome folded in.
+async fn to_security_hub(
+    importer: &aws::securityhub::FindingsImporter,
+    findings: &[render::exports::Asff],
+    ctx: &render::exports::Context,
+    verdict: u8,
+) -> u8 {
+    let outcome = app::securityhub::import(importer, findings).await;
+    let quiet = commands::QUIET.load(std::sync::atomic::Ordering::Relaxed);
+    if !quiet || !outcome.ok() {
+        eprint!("{}", outcome.text(importer.region(), &ctx.importer_account));
+    }
+    outcome.exit_code(verdict)
 }
 
 fn fan_out(fan: &FanArgs, show: bool) -> app::org::FanOut {
@@ -624,7 +651,8 @@ async fn verify_org(
     show: bool,
 ) -> anyhow::Result<u8> {
     let req = verify_request(args);
-    let (handle, facts) = match org_handle(&aws::Session::load(connect).await).await {
+    let session = aws::Session::load(connect).await;
+    let (handle, facts) = match org_handle(&session).await {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -650,6 +678,11 @@ async fn verify_org(
         render::org::render(&report, f, color, &ctx)
     }) {
         return Ok(code);
+    }
+    if args.security_hub {
+        let asff = render::exports::asff_findings(&ctx, &render::org::rows(&report));
+        let importer = session.security_hub();
+        return Ok(to_security_hub(&importer, &asff, &ctx, report.exit_code()).await);
     }
     Ok(report.exit_code())
 }

@@ -32,7 +32,17 @@ pub const VERIFY_ACTIONS: &[&str] = &[
     "sts:GetCallerIdentity",
 ];
 
-/// The policy document for verify.
+/// `verify --security-hub` only: rootguard's findings read, imported and
+/// resolved in the caller's Security Hub. Drop the statement when the flag is
+/// not used; verify itself stays read-only.
+pub const VERIFY_SECURITY_HUB_ACTIONS: &[&str] = &[
+    "securityhub:BatchImportFindings",
+    "securityhub:BatchUpdateFindings",
+    "securityhub:GetFindings",
+];
+
+/// The policy document for verify: the read-only statement, then the
+/// optional Security Hub statement.
 pub fn verify_policy() -> Value {
     json!({
         "Version": "2012-10-17",
@@ -40,6 +50,11 @@ pub fn verify_policy() -> Value {
             "Sid": "RootguardVerifyReadOnly",
             "Effect": "Allow",
             "Action": VERIFY_ACTIONS,
+            "Resource": "*"
+        }, {
+            "Sid": "OptionalSecurityHubImport",
+            "Effect": "Allow",
+            "Action": VERIFY_SECURITY_HUB_ACTIONS,
             "Resource": "*"
         }]
     })
@@ -274,7 +289,9 @@ pub fn org_policy() -> Value {
              "Resource": ["arn:aws:events:us-east-1:*:event-bus/rootguard-*",
                           "arn:aws:events:us-east-1:*:rule/rootguard-*"]},
             {"Sid": "RootguardHubTopic", "Effect": "Allow", "Action": ORG_HUB_SNS_ACTIONS,
-             "Resource": "arn:aws:sns:us-east-1:*:rootguard-org-root-activity"}
+             "Resource": "arn:aws:sns:us-east-1:*:rootguard-org-root-activity"},
+            {"Sid": "OptionalSecurityHubImport", "Effect": "Allow", "Action": VERIFY_SECURITY_HUB_ACTIONS,
+             "Resource": "*"}
         ]
     })
 }

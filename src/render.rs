@@ -117,18 +117,21 @@ pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<(
     result
 }
 
+/// One export row per finding of the account.
+pub fn rows(report: &Report) -> Vec<exports::Row<'_>> {
+    report
+        .findings
+        .iter()
+        .map(|f| exports::Row {
+            account_id: &report.account_id,
+            scope: "account",
+            finding: f,
+        })
+        .collect()
+}
+
 pub fn render(report: &Report, format: Format, color: bool, ctx: &exports::Context) -> String {
-    let rows = || -> Vec<exports::Row> {
-        report
-            .findings
-            .iter()
-            .map(|f| exports::Row {
-                account_id: &report.account_id,
-                scope: "account",
-                finding: f,
-            })
-            .collect()
-    };
+    let rows = || rows(report);
     match format {
         Format::Text => text(report, color),
         Format::Json => json(report),

@@ -10,5 +10,6 @@
 pub mod events;
 pub mod org;
 pub mod orgdeploy;
+pub mod securityhub;
 pub mod teardown;
 pub mod verify;

@@ -66,6 +66,12 @@ impl Session {
         org::OrgHandle::new(&self.reader())
     }
 
+    /// Imports findings into this caller's Security Hub (`verify
+    /// --security-hub`): the only write a verify run can make.
+    pub fn security_hub(&self) -> securityhub::FindingsImporter {
+        securityhub::FindingsImporter::new(&self.config)
+    }
+
     /// Writes to the account; only commands that change something ask.
     pub fn writer(&self) -> Writer {
         Writer::new(&self.config)
@@ -1100,6 +1106,7 @@ pub use write::{IamMfa, RootKey, Writer};
 pub mod env;
 mod guardduty;
 pub mod org;
+pub mod securityhub;
 mod stackset;
 
 // ------------------------------------------------------------ deploy reads

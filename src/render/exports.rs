@@ -6,6 +6,7 @@
 //! Pure: findings in, text out. Strings stay faithful (no terminal escaping):
 //! these are data formats, and CSV/JSON quoting keeps them safe.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -87,48 +88,151 @@ fn severity_label(f: &Finding) -> &'static str {
     }
 }
 
+/// One ASFF finding, typed: what `-o asff` prints and what `--security-hub`
+/// hands to `BatchImportFindings` (the adapter converts it field by field).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Asff {
+    pub schema_version: &'static str,
+    pub id: String,
+    pub product_arn: String,
+    pub generator_id: String,
+    /// The account that imports the finding: BatchImportFindings accepts a
+    /// default-product finding only from the account named here. The account
+    /// the finding is about is the resource.
+    pub aws_account_id: String,
+    pub types: Vec<&'static str>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub severity: AsffSeverity,
+    pub title: String,
+    pub description: String,
+    pub remediation: AsffRemediation,
+    pub product_fields: std::collections::BTreeMap<String, String>,
+    pub resources: Vec<AsffResource>,
+    pub compliance: AsffStatus,
+    pub record_state: &'static str,
+    pub workflow: AsffStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffSeverity {
+    pub label: &'static str,
+    pub original: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffRemediation {
+    pub recommendation: AsffRecommendation,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffRecommendation {
+    pub text: String,
+    pub url: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffResource {
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    pub id: String,
+    pub partition: &'static str,
+    pub region: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffStatus {
+    pub status: &'static str,
+}
+
+/// The default product ARN of the importing account: the one Security Hub
+/// accepts from it without a partner integration.
+pub fn default_product_arn(region: &str, account: &str) -> String {
+    format!("arn:aws:securityhub:{region}:{account}:product/{account}/default")
+}
+
 /// One ASFF finding (BatchImportFindings shape).
-pub fn asff_finding(ctx: &Context, r: &Row) -> Value {
+pub fn asff_finding(ctx: &Context, r: &Row) -> Asff {
     let f = r.finding;
     let now = fmt_time(ctx.generated_at);
     let desc: String = f.evidence.join("; ").chars().take(1024).collect();
-    json!({
-        "SchemaVersion": "2018-10-08",
-        "Id": asff_id(r.account_id, f.id),
-        "ProductArn": format!("arn:aws:securityhub:{}:{}:product/{}/default", ctx.region, ctx.importer_account, ctx.importer_account),
-        "GeneratorId": format!("rootguard/{}", f.id),
-        "AwsAccountId": r.account_id,
-        "Types": ["Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark"],
-        "CreatedAt": now,
-        "UpdatedAt": now,
-        "Severity": {"Label": severity_label(f), "Original": f.severity.as_str()},
-        "Title": f.title,
-        "Description": if desc.is_empty() { f.title.to_string() } else { desc },
-        "Remediation": {"Recommendation": {
-            "Text": f.remediation.chars().take(512).collect::<String>(),
-            "Url": format!("https://github.com/rootguard/rootguard/blob/main/docs/checks.md#{}", f.id)
-        }},
-        "ProductFields": {
-            "rootguard/CheckId": f.id,
-            "rootguard/Status": f.status.as_str(),
-            "rootguard/Scope": r.scope,
-            "rootguard/CIS": f.references.cis.join(" "),
-            "rootguard/SecurityHubControls": f.references.security_hub.join(" ")
+    let fields = [
+        ("rootguard/CheckId", f.id.to_string()),
+        ("rootguard/Status", f.status.as_str().to_string()),
+        ("rootguard/Scope", r.scope.to_string()),
+        ("rootguard/Account", r.account_id.to_string()),
+        ("rootguard/CIS", f.references.cis.join(" ")),
+        (
+            "rootguard/SecurityHubControls",
+            f.references.security_hub.join(" "),
+        ),
+    ];
+    Asff {
+        schema_version: "2018-10-08",
+        id: asff_id(r.account_id, f.id),
+        product_arn: default_product_arn(&ctx.region, &ctx.importer_account),
+        generator_id: format!("rootguard/{}", f.id),
+        aws_account_id: ctx.importer_account.clone(),
+        types: vec!["Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark"],
+        created_at: now.clone(),
+        updated_at: now,
+        severity: AsffSeverity {
+            label: severity_label(f),
+            original: f.severity.as_str(),
         },
-        "Resources": [{
-            "Type": "AwsAccount",
-            "Id": format!("AWS::::Account:{}", r.account_id),
-            "Partition": "aws",
-            "Region": ctx.region
+        title: f.title.to_string(),
+        description: if desc.is_empty() {
+            f.title.to_string()
+        } else {
+            desc
+        },
+        remediation: AsffRemediation {
+            recommendation: AsffRecommendation {
+                text: f.remediation.chars().take(512).collect(),
+                url: format!(
+                    "https://github.com/rootguard/rootguard/blob/main/docs/checks.md#{}",
+                    f.id
+                ),
+            },
+        },
+        product_fields: fields
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        resources: vec![AsffResource {
+            kind: "AwsAccount",
+            id: format!("AWS::::Account:{}", r.account_id),
+            partition: "aws",
+            region: ctx.region.clone(),
         }],
-        "Compliance": {"Status": asff_compliance(f.status)},
-        "RecordState": "ACTIVE",
-        "Workflow": {"Status": if f.status == Status::Pass { "RESOLVED" } else { "NEW" }}
-    })
+        compliance: AsffStatus {
+            status: asff_compliance(f.status),
+        },
+        record_state: "ACTIVE",
+        workflow: AsffStatus {
+            status: if f.status == Status::Pass {
+                "RESOLVED"
+            } else {
+                "NEW"
+            },
+        },
+    }
+}
+
+/// Every row as an ASFF finding.
+pub fn asff_findings(ctx: &Context, rows: &[Row]) -> Vec<Asff> {
+    rows.iter().map(|r| asff_finding(ctx, r)).collect()
 }
 
 pub fn asff(ctx: &Context, rows: &[Row]) -> String {
-    let all: Vec<Value> = rows.iter().map(|r| asff_finding(ctx, r)).collect();
+    let all = asff_findings(ctx, rows);
     serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"
 }
 
@@ -243,7 +347,7 @@ mod tests {
             scope: "account",
             finding: &f,
         };
-        let v = asff_finding(&ctx(), &row);
+        let v = serde_json::to_value(asff_finding(&ctx(), &row)).unwrap();
         for k in [
             "SchemaVersion",
             "Id",
@@ -264,15 +368,21 @@ mod tests {
         assert_eq!(v["Compliance"]["Status"], "FAILED");
         assert_eq!(v["Severity"]["Label"], "CRITICAL");
         assert_eq!(v["Resources"][0]["Id"], "AWS::::Account:444455556666");
+        assert_eq!(
+            v["AwsAccountId"],
+            ctx().importer_account,
+            "BatchImportFindings takes default-product findings only from the account they name"
+        );
         let passed = finding(Status::Pass);
-        let p = asff_finding(
+        let p = serde_json::to_value(asff_finding(
             &ctx(),
             &Row {
                 account_id: "444455556666",
                 scope: "account",
                 finding: &passed,
             },
-        );
+        ))
+        .unwrap();
         assert_eq!(p["Id"], v["Id"], "a rerun updates the same finding");
         assert_eq!(p["Compliance"]["Status"], "PASSED");
         assert_eq!(p["Workflow"]["Status"], "RESOLVED");

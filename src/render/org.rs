@@ -14,31 +14,35 @@ use crate::org::{AccountResult, OrgReport, OrgStatus};
 
 pub const JSON_SCHEMA: &str = "rootguard.verify-org/v1";
 
+/// One export row per finding: the organization's, then each member's.
+pub fn rows(report: &OrgReport) -> Vec<super::exports::Row<'_>> {
+    use super::exports::Row;
+    report
+        .findings
+        .iter()
+        .map(|f| Row {
+            account_id: &report.management_account_id,
+            scope: "organization",
+            finding: f,
+        })
+        .chain(report.accounts.iter().flat_map(|a| {
+            a.findings.iter().map(|f| Row {
+                account_id: &a.account.id,
+                scope: "account",
+                finding: f,
+            })
+        }))
+        .collect()
+}
+
 pub fn render(
     report: &OrgReport,
     format: Format,
     color: bool,
     ctx: &super::exports::Context,
 ) -> String {
-    use super::exports::{self, Row};
-    let rows = || -> Vec<Row> {
-        report
-            .findings
-            .iter()
-            .map(|f| Row {
-                account_id: &report.management_account_id,
-                scope: "organization",
-                finding: f,
-            })
-            .chain(report.accounts.iter().flat_map(|a| {
-                a.findings.iter().map(|f| Row {
-                    account_id: &a.account.id,
-                    scope: "account",
-                    finding: f,
-                })
-            }))
-            .collect()
-    };
+    use super::exports;
+    let rows = || rows(report);
     match format {
         Format::Text => text(report, color),
         Format::Json => json(report),
