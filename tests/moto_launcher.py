@@ -84,6 +84,7 @@ ORG_FEATURES: dict[str, set[str]] = {}  # organization id -> enabled centralized
 MEMBER_OF: dict[str, str] = {}  # member account id -> management account id
 ASSUME_ROOT_DENIED: set[str] = set()  # members whose AssumeRoot is refused (an SCP, say)
 ROOT_SESSIONS: dict[str, str] = {}  # session access key -> task policy name
+IAM_POLICY: dict[str, list] = {}  # account -> the caller's identity policy statements, when enforced
 
 # The root-task policies' actions, from the AWS managed policy reference
 # (IAMAuditRootUserCredentials, IAMDeleteRootUserCredentials); see docs/testing.md.
@@ -360,6 +361,9 @@ def seed(scenario: dict) -> dict:
     with LOCK:
         STATS[account_id] = {}
         DENY[account_id] = set(scenario.get("deny", []))
+        if "iam_policy" in scenario:
+            st = scenario["iam_policy"].get("Statement", [])
+            IAM_POLICY[account_id] = [st] if isinstance(st, dict) else list(st)
         FAULTS[account_id] = {
             k: {"count": int(v.get("count", 1)), "status": int(v.get("status", 400)), "code": v.get("code", "Throttling")}
             for k, v in scenario.get("faults", {}).items()
@@ -683,6 +687,43 @@ def list_regions(account_id: str, body: bytes):
     if offset + size < len(regions):
         out["NextToken"] = str(offset + size)
     return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
+
+
+# ------------------------------------------------------------ IAM authorization
+# With ``iam_policy`` in a scenario, the seeded caller holds exactly that
+# identity policy: a request is allowed when an Allow statement's Action
+# matches ``service:Action`` (case-insensitive, ``*`` and ``?`` wildcards, as
+# the IAM User Guide's policy grammar says) and no Deny statement does.
+# Resources and conditions are not evaluated (rootguard's read policies use
+# ``"Resource": "*"``). sts:GetCallerIdentity needs no permission (STS API
+# Reference). Denied requests are counted as ``service:Action(denied)``.
+IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
+def iam_allows(account_id: str, service: str, action: str) -> bool:
+    import fnmatch
+
+    with LOCK:
+        statements = IAM_POLICY.get(account_id)
+    if statements is None or (service == "sts" and action == "GetCallerIdentity"):
+        return True
+    wanted = f"{IAM_PREFIX.get(service, service)}:{action}".lower()
+
+    def matches(st):
+        acts = st.get("Action", [])
+        acts = [acts] if isinstance(acts, str) else acts
+        return any(fnmatch.fnmatchcase(wanted, a.lower()) for a in acts)
+
+    if any(st.get("Effect") == "Deny" and matches(st) for st in statements):
+        allowed = False
+    else:
+        allowed = any(st.get("Effect") == "Allow" and matches(st) for st in statements)
+    if not allowed:
+        with LOCK:
+            stats = STATS.setdefault(account_id, {})
+            key = f"{IAM_PREFIX.get(service, service)}:{action}(denied)"
+            stats[key] = stats.get(key, 0) + 1
+    return allowed
 
 
 # ------------------------------------------------------------------ GuardDuty
@@ -1623,7 +1664,7 @@ class Launcher:
             if service in QUERY_NS:
                 return query_error(service, fault["status"], fault["code"], msg)
             return json_error(fault["status"], fault["code"], msg)
-        if f"{service}:{action}" in DENY.get(account_id, set()):
+        if f"{service}:{action}" in DENY.get(account_id, set()) or not iam_allows(account_id, service, action):
             msg = (
                 f"User: arn:aws:iam::{account_id}:user/auditor is not authorized to perform: "
                 f"{service}:{action} because no identity-based policy allows the {service}:{action} action"
@@ -1807,7 +1848,7 @@ class Launcher:
                 stats = STATS.setdefault(account_id, {})
                 key = f"cloudwatch:{action}"
                 stats[key] = stats.get(key, 0) + 1
-            if f"cloudwatch:{action}" in DENY.get(account_id, set()):
+            if f"cloudwatch:{action}" in DENY.get(account_id, set()) or not iam_allows(account_id, "cloudwatch", action):
                 return self.send(start_response, 403, cbor_error("AccessDenied", f"not authorized to perform: cloudwatch:{action}"))
         request = cbor2.loads(body) if body else {}
         data = json.dumps(jsonable(request)).encode()

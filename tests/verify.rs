@@ -640,3 +640,57 @@ fn a_spinner_on_a_terminal_never_on_a_pipe_and_v_says_each_phase() {
     assert!(r.stderr.contains("verify: reading"), "{}", r.stderr);
     assert!(r.stderr.contains("verify: read and judged"), "{}", r.stderr);
 }
+
+/// verify under exactly `rootguard policy verify`, with the launcher enforcing
+/// the caller's identity policy: nothing is refused and only reads are sent.
+/// Without one of the policy's actions, the check that needs it is unknown and
+/// names it, so the enforcement is real.
+#[test]
+fn verify_runs_under_exactly_policy_verify_with_iam_enforced() {
+    let printed = run({
+        let mut c = bare_command();
+        c.args(["policy", "verify"]);
+        c
+    });
+    let policy: Value = serde_json::from_str(&printed.stdout).unwrap();
+    for scenario in ["neglected", "hardened"] {
+        let acct = emulator().seed(with(fixture(scenario), |s| {
+            s["iam_policy"] = policy.clone();
+        }));
+        let (_, doc) = verify_json(&acct, &[]);
+        for f in doc["findings"].as_array().unwrap() {
+            let evidence = f["evidence"].to_string();
+            assert!(
+                !evidence.contains("AccessDenied") && !evidence.contains("access denied"),
+                "{scenario}: {} was refused under policy verify: {evidence}",
+                f["id"]
+            );
+        }
+        let stats = emulator().stats(&acct);
+        let by = stats["by_action"].as_object().unwrap();
+        assert!(by.len() >= 10, "{stats}");
+        for action in by.keys() {
+            assert!(!action.ends_with("(denied)"), "{scenario}: {action}");
+            assert!(
+                rootguard::policy::is_read_only(action),
+                "{action} is a write"
+            );
+        }
+    }
+
+    let mut short = policy.clone();
+    let actions = short["Statement"][0]["Action"].as_array_mut().unwrap();
+    actions.retain(|a| a != "iam:ListVirtualMFADevices");
+    let acct = emulator().seed(with(fixture("hardened"), |s| {
+        s["iam_policy"] = short.clone();
+    }));
+    let (code, doc) = verify_json(&acct, &[]);
+    assert_eq!(code, 3, "{doc:#}");
+    let f = finding(&doc, "root-hardware-mfa");
+    assert_eq!(f["status"], "unknown");
+    assert!(f.to_string().contains("iam:ListVirtualMFADevices"), "{f:#}");
+    assert!(
+        emulator().stats(&acct)["by_action"]["iam:ListVirtualMFADevices(denied)"].as_u64()
+            >= Some(1)
+    );
+}
