@@ -74,7 +74,7 @@ pub enum Command {
     /// Guided wizard: checks root, fixes what the API allows, walks you through the rest (needs a terminal).
     Setup {
         /// How long to wait for root MFA after showing the console steps.
-        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = input::parse_window)]
+        #[arg(long, allow_hyphen_values = true, value_name = "DURATION", default_value = "10m", value_parser = input::parse_window)]
         mfa_wait: time::Duration,
     },
     /// Read-only audit of the root user; exit 0 ok, 1 fail, 2 usage/setup error, 3 unknown.
@@ -104,7 +104,7 @@ pub enum Command {
     /// What root did: root activity from the trail's log group.
     Events {
         /// How far back to look (e.g. 1h, 24h, 7d).
-        #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = input::parse_window)]
+        #[arg(long, allow_hyphen_values = true, value_name = "DURATION", default_value = "24h", value_parser = input::parse_window)]
         since: time::Duration,
         /// The log group to read (default: the one a qualifying trail feeds).
         #[arg(long, value_name = "NAME", value_parser = input::parse_log_group_name)]
@@ -193,7 +193,7 @@ pub enum AlarmCommand {
     /// Set the alarm to ALARM and report who the notification reaches.
     Test {
         /// The alarm to fire.
-        #[arg(long, value_name = "NAME", default_value = crate::deploy::ALARM_NAME, value_parser = input::parse_alarm_name)]
+        #[arg(long, value_name = "NAME", conflicts_with = "realtime", default_value = crate::deploy::ALARM_NAME, value_parser = input::parse_alarm_name)]
         alarm: String,
         /// Drill the real-time EventBridge path instead: prove the rule's pattern
         /// with TestEventPattern and publish a marked test message through its topic.
@@ -252,10 +252,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "LEVEL", value_enum)]
     pub severity_at_least: Option<SeverityArg>,
     /// root-recent-use fails if root was used within this window (e.g. 12h, 1d, 7d).
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = input::parse_window)]
+    #[arg(long, allow_hyphen_values = true, value_name = "DURATION", default_value = "1d", value_parser = input::parse_window)]
     pub root_use_window: time::Duration,
     /// security-contact fails unless its email is in this domain.
-    #[arg(long, value_name = "DOMAIN", value_parser = input::parse_domain)]
+    #[arg(long, allow_hyphen_values = true, value_name = "DOMAIN", value_parser = input::parse_domain)]
     pub contact_domain: Option<String>,
     /// Every ACTIVE account of the organization (run from the management account or the IAM delegated administrator).
     #[arg(long)]
@@ -278,7 +278,7 @@ pub struct FanArgs {
     #[arg(long, value_name = "ID,..", value_delimiter = ',', value_parser = input::parse_account_id)]
     pub accounts: Vec<String>,
     /// Members read at once (1-256; default 16).
-    #[arg(long, value_name = "N", value_parser = input::parse_concurrency)]
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = input::parse_concurrency)]
     pub concurrency: Option<usize>,
 }
 

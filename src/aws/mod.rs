@@ -34,6 +34,9 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
 }
 
+/// How long one attempt of one AWS call may take.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Region used when the chain names none: IAM, STS and Account are global.
 pub const FALLBACK_REGION: &str = "us-east-1";
 
@@ -90,6 +93,14 @@ async fn load_config(opts: &ConnectOptions) -> SdkConfig {
     if let Some(u) = &opts.endpoint_url {
         loader = loader.endpoint_url(u);
     }
+    // An endpoint that accepts a connection and never answers must not hang
+    // the run: each attempt gives up after a minute (and is retried).
+    loader = loader.timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_millis(3100))
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .build(),
+    );
     let config = loader.load().await;
     if config.region().is_none() {
         debug!("no region configured; using {FALLBACK_REGION} for global services");
@@ -316,6 +327,13 @@ impl Reader {
                 SdkError::ResponseError(r) => NotAws {
                     endpoint: self.endpoint.clone(),
                     status: r.raw().status().as_u16(),
+                },
+                SdkError::TimeoutError(_) => Unreachable {
+                    endpoint: self.endpoint.clone(),
+                    detail: format!(
+                        "no answer within {} s per attempt, after the SDK's retries",
+                        ATTEMPT_TIMEOUT.as_secs()
+                    ),
                 },
                 _ if detail.contains("credential") || detail.contains("profile") => Credentials {
                     profile: self.profile.clone(),
