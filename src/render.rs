@@ -13,13 +13,14 @@ use crate::finding::{tally, Finding, Report, Status};
 pub mod exports;
 pub mod org;
 
-/// Control characters (escape sequences, carriage returns, …) in a string
-/// that came from AWS, made visible as `\u{1b}` and the like, so nothing a
-/// contact name or user agent carries can steer the reader's terminal.
+/// Control characters (escape sequences, carriage returns, newlines, tabs, …)
+/// in a string that came from AWS, made visible as `\u{1b}` and the like, so
+/// nothing a contact name or user agent carries can steer the reader's
+/// terminal or forge a line of the report.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
+        if c.is_control() {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);

@@ -65,6 +65,9 @@ impl FindingsSink for FindingsImporter {
     }
 }
 
+/// One batch and Security Hub's answer to it.
+type BatchResult<'a> = (&'a [Asff], Result<Vec<Refused>, FactError>);
+
 /// What the import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportOutcome {
@@ -140,12 +143,11 @@ pub async fn import(sink: &impl FindingsSink, findings: &[Asff]) -> ImportOutcom
         }
     };
     let knows_held = outcome.errors.is_empty();
-    let results: Vec<(&[Asff], Result<Vec<Refused>, FactError>)> =
-        futures::stream::iter(findings.chunks(BATCH))
-            .map(|batch| async move { (batch, sink.import(batch).await) })
-            .buffered(IN_FLIGHT)
-            .collect()
-            .await;
+    let results: Vec<BatchResult> = futures::stream::iter(findings.chunks(BATCH))
+        .map(|batch| async move { (batch, sink.import(batch).await) })
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await;
     let mut accepted: Vec<&Asff> = Vec::new();
     for (batch, result) in results {
         match result {

@@ -2,6 +2,7 @@
 //! and reports an in-bounds position; random expression trees survive a
 //! print-then-parse round trip and evaluate the same.
 
+use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
@@ -152,52 +153,106 @@ fn errors_have_positions() {
         .contains("nest too deeply"));
 }
 
-/// xorshift64*: a small deterministic generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
+/// Cases per property: 2,000 in the suite; `PROPTEST_CASES` raises it for the
+/// long runs (scripts/properties-long).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
-#[test]
-fn property_random_input_never_panics() {
-    let alphabet: Vec<char> =
-        "{}[]()$.=!<>&|\"\\*?-, \t0123456789abcXYZ_éNOTEXISTSISNULLTRUEFALSE…"
-            .chars()
-            .collect();
-    let mut rng = Rng(0x5eed_1234_abcd_ef01);
-    for _ in 0..20_000 {
-        let len = rng.below(40);
-        let mut s: String = (0..len).map(|_| *rng.pick(&alphabet)).collect();
-        if rng.below(2) == 0 {
-            s.insert(0, '{');
-        }
+/// Pattern text built from the grammar's own tokens and stray characters, so
+/// the generator reaches deep into the parser; proptest shrinks a failure to
+/// the shortest token list.
+fn pattern_text() -> impl Strategy<Value = String> {
+    let tokens = vec![
+        "{",
+        "}",
+        "[",
+        "]",
+        "(",
+        ")",
+        "$",
+        ".",
+        "=",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "&&",
+        "||",
+        "\"",
+        "\\",
+        "*",
+        "?",
+        "-",
+        ",",
+        " ",
+        "\t",
+        "0",
+        "1.5",
+        "-2",
+        "abc",
+        "XYZ",
+        "_",
+        "é",
+        "…",
+        "$.a",
+        "$.a.b[0]",
+        "$.userIdentity.type",
+        "NOT EXISTS",
+        "IS NULL",
+        "IS TRUE",
+        "IS FALSE",
+        "%",
+        "%Ro+t%",
+        "%[%",
+        "\"Root\"",
+        "Ro*",
+        "...",
+        "\u{0}",
+        "\u{1b}",
+    ];
+    (
+        proptest::bool::ANY,
+        proptest::collection::vec(proptest::sample::select(tokens), 0..40),
+    )
+        .prop_map(|(brace, parts)| {
+            let body: String = parts.concat();
+            if brace {
+                format!("{{{body}")
+            } else {
+                body
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(2_000)))]
+
+    #[test]
+    fn property_random_input_never_panics(s in pattern_text()) {
         match Pattern::parse(&s) {
             Ok(p) => {
                 let doc = json!({"a": {"b": [1, "x"]}, "c": null});
-                let _ = p.matches(&Event {
-                    text: &s,
-                    json: Some(&doc),
-                });
+                let _ = p.matches(&Event { text: &s, json: Some(&doc) });
             }
-            Err(e) => assert!(e.pos <= s.len(), "{s:?}: position {} out of bounds", e.pos),
+            Err(e) => prop_assert!(e.pos <= s.len(), "{:?}: position {} out of bounds", s, e.pos),
+        }
+    }
+
+    #[test]
+    fn property_any_string_never_panics(s in ".{0,60}") {
+        if let Err(e) = Pattern::parse(&s) {
+            prop_assert!(e.pos <= s.len());
         }
     }
 }
 
-fn random_expr(rng: &mut Rng, depth: usize) -> Expr {
-    let sels = [
+fn selector() -> impl Strategy<Value = Selector> {
+    proptest::sample::select(vec![
         Selector(vec![Seg::Key("a".into())]),
         Selector(vec![Seg::Key("a".into()), Seg::Key("b".into())]),
         Selector(vec![Seg::Key("a".into()), Seg::Index(0)]),
@@ -205,82 +260,75 @@ fn random_expr(rng: &mut Rng, depth: usize) -> Expr {
             Seg::Key("userIdentity".into()),
             Seg::Key("type".into()),
         ]),
-    ];
-    let lits = [
-        Literal {
-            text: "Root".into(),
-            quoted: true,
-            number: None,
-            regex: None,
-        },
-        Literal {
-            text: "Ro*".into(),
-            quoted: false,
-            number: None,
-            regex: None,
-        },
-        Literal {
-            text: "1".into(),
-            quoted: false,
-            number: Some(1.0),
-            regex: None,
-        },
-        Literal {
-            text: "2.5".into(),
-            quoted: false,
-            number: Some(2.5),
-            regex: None,
-        },
-        Literal {
-            text: "with \"quote\"".into(),
-            quoted: true,
-            number: None,
-            regex: None,
-        },
-    ];
-    if depth > 0 && rng.below(3) == 0 {
-        let a = Box::new(random_expr(rng, depth - 1));
-        let b = Box::new(random_expr(rng, depth - 1));
-        return if rng.below(2) == 0 {
-            Expr::And(a, b)
-        } else {
-            Expr::Or(a, b)
-        };
-    }
-    let sel = rng.pick(&sels).clone();
-    match rng.below(5) {
-        0 => Expr::NotExists(sel),
-        1 => Expr::IsNull(sel),
-        2 => Expr::IsBool(sel, rng.below(2) == 0),
-        _ => {
-            let op = *rng.pick(&[Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge]);
-            let lit = if matches!(op, Op::Eq | Op::Ne) {
-                rng.pick(&lits).clone()
-            } else {
-                rng.pick(&lits[2..4]).clone()
-            };
-            Expr::Cmp(sel, op, lit)
-        }
+    ])
+}
+
+fn literal(text: &str, quoted: bool, number: Option<f64>) -> Literal {
+    Literal {
+        text: text.into(),
+        quoted,
+        number,
+        regex: None,
     }
 }
 
-#[test]
-fn property_print_parse_round_trip() {
-    let docs = [
-        json!({"a": {"b": "Root"}, "userIdentity": {"type": "Root"}}),
-        json!({"a": [1, 2], "userIdentity": {"type": "IAMUser"}}),
-        json!({"a": 2.5}),
-        json!({"a": null}),
-        json!({"a": true}),
-    ];
-    let mut rng = Rng(0xdead_beef_0bad_f00d);
-    for _ in 0..5_000 {
-        let e = random_expr(&mut rng, 4);
+fn leaf() -> impl Strategy<Value = Expr> {
+    let any_lit = proptest::sample::select(vec![
+        literal("Root", true, None),
+        literal("Ro*", false, None),
+        literal("1", false, Some(1.0)),
+        literal("2.5", false, Some(2.5)),
+        literal("with \"quote\"", true, None),
+    ]);
+    let num_lit = proptest::sample::select(vec![
+        literal("1", false, Some(1.0)),
+        literal("2.5", false, Some(2.5)),
+    ]);
+    prop_oneof![
+        selector().prop_map(Expr::NotExists),
+        selector().prop_map(Expr::IsNull),
+        (selector(), proptest::bool::ANY).prop_map(|(s, b)| Expr::IsBool(s, b)),
+        (
+            selector(),
+            proptest::sample::select(vec![Op::Eq, Op::Ne]),
+            any_lit
+        )
+            .prop_map(|(s, op, l)| Expr::Cmp(s, op, l)),
+        (
+            selector(),
+            proptest::sample::select(vec![Op::Lt, Op::Le, Op::Gt, Op::Ge]),
+            num_lit
+        )
+            .prop_map(|(s, op, l)| Expr::Cmp(s, op, l)),
+    ]
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    leaf().prop_recursive(4, 16, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
+            (inner.clone(), inner).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(2_000)))]
+
+    #[test]
+    fn property_print_parse_round_trip(e in expr()) {
+        let docs = [
+            json!({"a": {"b": "Root"}, "userIdentity": {"type": "Root"}}),
+            json!({"a": [1, 2], "userIdentity": {"type": "IAMUser"}}),
+            json!({"a": 2.5}),
+            json!({"a": null}),
+            json!({"a": true}),
+        ];
         let text = format!("{{ {e} }}");
-        let parsed = Pattern::parse(&text).unwrap_or_else(|err| panic!("{text}: {err}"));
-        assert_eq!(parsed, Pattern::Json(e.clone()), "{text}");
+        let parsed = Pattern::parse(&text).map_err(|err| TestCaseError::fail(format!("{text}: {err}")))?;
+        prop_assert_eq!(&parsed, &Pattern::Json(e.clone()), "{}", text);
         for d in &docs {
-            assert_eq!(parsed.matches(&ev(d)), e.eval(d), "{text} on {d}");
+            prop_assert_eq!(parsed.matches(&ev(d)), e.eval(d), "{} on {}", text, d);
         }
     }
 }
