@@ -1156,7 +1156,21 @@ def resources(account_id: str, region: str) -> dict:
             }
         )
     trails = [t["Name"] for t in ct.describe_trails()["trailList"]]
-    return {"topics": topics, "log_groups": groups, "alarms": alarms, "trails": trails}
+    ev = boto_client("events", account_id, region)
+    rules = {r["Name"]: len(ev.list_targets_by_rule(Rule=r["Name"])["Targets"]) for r in ev.list_rules()["Rules"]}
+    s3 = boto_client("s3", account_id, region)
+    buckets = {}
+    for b in s3.list_buckets()["Buckets"]:
+        name = b["Name"]
+        try:
+            policy = bool(s3.get_bucket_policy(Bucket=name).get("Policy"))
+        except Exception:
+            policy = False
+        buckets[name] = {"policy": policy}
+    iam = boto_client("iam", account_id)
+    roles = {r["RoleName"]: iam.list_role_policies(RoleName=r["RoleName"])["PolicyNames"] for r in iam.list_roles()["Roles"]}
+    return {"topics": topics, "log_groups": groups, "alarms": alarms, "trails": trails,
+            "rules": rules, "buckets": buckets, "roles": roles}
 
 
 def sns_backend(account_id: str, region: str):

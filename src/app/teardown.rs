@@ -76,8 +76,9 @@ pub struct RegionState {
     pub filter_on_tagged_group: bool,
 }
 
-/// The plan: per region, the tagged alarm (and the filter on the log group it
-/// records), then the tagged topic; untagged namesakes are listed as kept.
+/// The plan: per region, the filter on the log group the tagged alarm
+/// records, the alarm, the rule, then the tagged topic; untagged namesakes
+/// are listed as kept.
 pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> TeardownPlan {
     let mut p = TeardownPlan {
         schema: SCHEMA,
@@ -90,10 +91,8 @@ pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> Tea
         let region = &rs.state.region;
         match &rs.state.alarm {
             Some(a) if a.tagged => {
-                p.delete.push(TeardownStep::DeleteAlarm {
-                    region: region.clone(),
-                    name: deploy::ALARM_NAME.into(),
-                });
+                // The filter first: it is found through the alarm's tag, so
+                // a run stopped between the two still finds it next time.
                 if let (Some(lg), true) = (&a.log_group_tag, rs.filter_on_tagged_group) {
                     p.delete.push(TeardownStep::DeleteMetricFilter {
                         region: region.clone(),
@@ -101,6 +100,10 @@ pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> Tea
                         name: deploy::FILTER_NAME.into(),
                     });
                 }
+                p.delete.push(TeardownStep::DeleteAlarm {
+                    region: region.clone(),
+                    name: deploy::ALARM_NAME.into(),
+                });
             }
             Some(_) => p.keep.push(format!(
                 "alarm {} in {region}: {untagged}",
@@ -218,14 +221,15 @@ mod tests {
         assert_eq!(
             p.delete,
             vec![
-                TeardownStep::DeleteAlarm {
-                    region: "us-east-1".into(),
-                    name: deploy::ALARM_NAME.into()
-                },
+                // The filter before the alarm whose tag leads to it.
                 TeardownStep::DeleteMetricFilter {
                     region: "us-east-1".into(),
                     log_group: "trail-logs".into(),
                     name: deploy::FILTER_NAME.into()
+                },
+                TeardownStep::DeleteAlarm {
+                    region: "us-east-1".into(),
+                    name: deploy::ALARM_NAME.into()
                 },
                 TeardownStep::DeleteTopic {
                     region: "us-east-1".into(),
@@ -240,7 +244,7 @@ mod tests {
             .contains("delete  alarm rootguard-root-activity in us-east-1"));
         let j: serde_json::Value = serde_json::from_str(&p.json()).unwrap();
         assert_eq!(j["schema"], SCHEMA);
-        assert_eq!(j["delete"][0]["step"], "delete_alarm");
+        assert_eq!(j["delete"][1]["step"], "delete_alarm");
     }
 
     #[test]

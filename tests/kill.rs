@@ -1,0 +1,228 @@
+//! Kill tests: every write step of `deploy --create-trail` and of `teardown`
+//! is made to fail (the launcher refuses that one action, so the run stops
+//! right after the step before it); the next run must complete, with nothing
+//! duplicated, orphaned or left incomplete, and a third run must have nothing
+//! to do. The steps are not listed by hand: a reference run records which
+//! write actions the command sends, and each is refused in turn.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::{json, Value};
+
+const EMAIL: &str = "oncall@example.com";
+const DEPLOY: [&str; 6] = ["deploy", "--email", EMAIL, "--create-trail", "--yes", "-q"];
+
+fn rg(acct: &Account, args: &[&str]) -> Run {
+    let mut cmd = rootguard_as(acct);
+    cmd.args(args);
+    run(cmd)
+}
+
+/// The write actions (not reads) the account has seen, by `service:Action`.
+fn writes(acct: &Account) -> BTreeSet<String> {
+    emulator().stats(acct)["by_action"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|a| !rootguard::policy::is_read_only(a) && !a.ends_with(')'))
+        .cloned()
+        .collect()
+}
+
+/// Runs `each` for every action at once (a few threads), collecting failures.
+fn for_each_action(actions: &BTreeSet<String>, each: impl Fn(&str) -> Result<(), String> + Sync) {
+    let actions: Vec<&String> = actions.iter().collect();
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let each = &each;
+        let handles: Vec<_> = actions
+            .chunks(actions.len().div_ceil(4).max(1))
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .filter_map(|a| each(a).err().map(|e| format!("{a}: {e}")))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Exactly one of everything rootguard's deploy --create-trail makes.
+fn whole_chain(acct: &Account) -> Result<(), String> {
+    let res = emulator().resources(acct);
+    let topics: Vec<&Value> = res["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["arn"].as_str().unwrap().contains("rootguard"))
+        .collect();
+    let check = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{what}: {res:#}"))
+        }
+    };
+    check(topics.len() == 1, "one topic")?;
+    check(
+        topics[0]["subscriptions"].as_array().unwrap().len() == 1,
+        "one subscription",
+    )?;
+    check(
+        topics[0]["tags"]["managed-by"] == "rootguard",
+        "topic tagged",
+    )?;
+    check(
+        res["trails"] == json!(["rootguard-management-events"]),
+        "one trail",
+    )?;
+    check(
+        res["log_groups"]["rootguard-cloudtrail"] == json!(["rootguard-root-activity"]),
+        "one metric filter on the created group",
+    )?;
+    check(
+        res["alarms"].as_array().unwrap().len() == 1
+            && res["alarms"][0]["tags"]["managed-by"] == "rootguard",
+        "one tagged alarm",
+    )?;
+    check(
+        res["rules"]["rootguard-root-activity"] == 1,
+        "one rule with its target",
+    )?;
+    let bucket = format!("rootguard-cloudtrail-{}-us-east-1", acct.id);
+    check(
+        res["buckets"][&bucket]["policy"] == true,
+        "bucket with its policy",
+    )?;
+    check(res["buckets"].as_object().unwrap().len() == 1, "one bucket")?;
+    check(
+        res["roles"]["rootguard-cloudtrail-to-logs"]
+            .as_array()
+            .is_some_and(|p| p.len() == 1),
+        "role with its policy",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn deploy_create_trail_stopped_after_any_step_is_completed_by_the_next_run() {
+    let reference = emulator().seed(fixture("neglected"));
+    let r = rg(&reference, &DEPLOY);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    whole_chain(&reference).unwrap();
+    let steps = writes(&reference);
+    assert!(steps.len() >= 12, "the write steps: {steps:?}");
+
+    for_each_action(&steps, |action| {
+        let acct = emulator().seed(fixture("neglected"));
+        emulator().deny(&acct, &[action]);
+        let stopped = rg(&acct, &DEPLOY);
+        if stopped.code == 0 {
+            return Err(format!(
+                "a refused {action} was not reported: {}",
+                stopped.stderr
+            ));
+        }
+        emulator().deny(&acct, &[]);
+        let resumed = rg(&acct, &DEPLOY);
+        if resumed.code != 0 {
+            return Err(format!("the next run failed: {}", resumed.stderr));
+        }
+        whole_chain(&acct)?;
+        let plan = rg(
+            &acct,
+            &["deploy", "--email", EMAIL, "--create-trail", "--dry-run"],
+        );
+        if !plan
+            .stdout
+            .contains("0 to create, 0 to update, 9 unchanged")
+        {
+            return Err(format!("a third run has work left: {}", plan.stdout));
+        }
+        Ok(())
+    });
+}
+
+/// Nothing rootguard tags is left.
+fn nothing_left(acct: &Account) -> Result<(), String> {
+    let res = emulator().resources(acct);
+    let tagged_topics = res["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["tags"]["managed-by"] == "rootguard")
+        .count();
+    let tagged_alarms = res["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["tags"]["managed-by"] == "rootguard")
+        .count();
+    let filters = res["log_groups"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|f| f.as_array().unwrap().iter())
+        .filter(|f| f.as_str().unwrap().starts_with("rootguard"))
+        .count();
+    let rules = res["rules"].get("rootguard-root-activity").is_some();
+    if tagged_topics + tagged_alarms + filters > 0 || rules {
+        return Err(format!("left behind: {res:#}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn teardown_stopped_after_any_step_is_completed_by_the_next_run() {
+    let reference = emulator().seed(fixture("neglected"));
+    assert_eq!(rg(&reference, &DEPLOY).code, 0);
+    let before = writes(&reference);
+    let t = rg(&reference, &["teardown", "--yes", "-q"]);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    nothing_left(&reference).unwrap();
+    let steps: BTreeSet<String> = writes(&reference)
+        .into_iter()
+        .filter(|a| a.contains("Delete") || a.contains("Remove"))
+        .collect();
+    assert!(
+        steps.len() >= 4,
+        "teardown's deletions: {steps:?} (deploy sent {before:?})"
+    );
+
+    for_each_action(&steps, |action| {
+        let acct = emulator().seed(fixture("neglected"));
+        if rg(&acct, &DEPLOY).code != 0 {
+            return Err("deploy failed".into());
+        }
+        emulator().deny(&acct, &[action]);
+        let stopped = rg(&acct, &["teardown", "--yes", "-q"]);
+        if stopped.code == 0 {
+            return Err(format!(
+                "a refused {action} was not reported: {}",
+                stopped.stderr
+            ));
+        }
+        emulator().deny(&acct, &[]);
+        let resumed = rg(&acct, &["teardown", "--yes", "-q"]);
+        if resumed.code != 0 {
+            return Err(format!("the next run failed: {}", resumed.stderr));
+        }
+        nothing_left(&acct)?;
+        let again = rg(&acct, &["teardown", "--dry-run", "-o", "json"]);
+        let plan: Value =
+            serde_json::from_str(&again.stdout).map_err(|e| format!("{e}: {}", again.stdout))?;
+        if plan.to_string().contains("rootguard-root-activity") {
+            return Err(format!("a third run has work left: {plan:#}"));
+        }
+        Ok(())
+    });
+}
