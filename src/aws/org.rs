@@ -527,7 +527,21 @@ impl OrgWriter {
                 {
                     Ok(_) => {}
                     Err(e) if service_code(&e) == Some("NoSuchEntity") => {}
-                    Err(e) => return Err(classify("iam:DeleteVirtualMFADevice", &e)),
+                    Err(e) => {
+                        // Deactivated but not deleted: the root-task policy
+                        // cannot list unassigned devices, so the next run
+                        // would not see it. Say which one and how to finish.
+                        let mut err = classify("iam:DeleteVirtualMFADevice", &e);
+                        err.message = format!(
+                            "{}; {serial} is deactivated but still exists and a later run cannot list it: delete it with \
+                             `aws sts assume-root --target-principal {} --task-policy-arn arn={}` and then \
+                             `aws iam delete-virtual-mfa-device --serial-number {serial}` with those credentials",
+                            err.message,
+                            account_id,
+                            crate::org::DELETE_TASK_POLICY
+                        );
+                        return Err(err);
+                    }
                 }
             }
             done.push(format!("MFA device {serial}"));
