@@ -56,63 +56,6 @@ fn for_each_action(actions: &BTreeSet<String>, each: impl Fn(&str) -> Result<(),
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Exactly one of everything rootguard's deploy --create-trail makes.
-fn whole_chain(acct: &Account) -> Result<(), String> {
-    let res = emulator().resources(acct);
-    let topics: Vec<&Value> = res["topics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["arn"].as_str().unwrap().contains("rootguard"))
-        .collect();
-    let check = |ok: bool, what: &str| {
-        if ok {
-            Ok(())
-        } else {
-            Err(format!("{what}: {res:#}"))
-        }
-    };
-    check(topics.len() == 1, "one topic")?;
-    check(
-        topics[0]["subscriptions"].as_array().unwrap().len() == 1,
-        "one subscription",
-    )?;
-    check(
-        topics[0]["tags"]["managed-by"] == "rootguard",
-        "topic tagged",
-    )?;
-    check(
-        res["trails"] == json!(["rootguard-management-events"]),
-        "one trail",
-    )?;
-    check(
-        res["log_groups"]["rootguard-cloudtrail"] == json!(["rootguard-root-activity"]),
-        "one metric filter on the created group",
-    )?;
-    check(
-        res["alarms"].as_array().unwrap().len() == 1
-            && res["alarms"][0]["tags"]["managed-by"] == "rootguard",
-        "one tagged alarm",
-    )?;
-    check(
-        res["rules"]["rootguard-root-activity"] == 1,
-        "one rule with its target",
-    )?;
-    let bucket = format!("rootguard-cloudtrail-{}-us-east-1", acct.id);
-    check(
-        res["buckets"][&bucket]["policy"] == true,
-        "bucket with its policy",
-    )?;
-    check(res["buckets"].as_object().unwrap().len() == 1, "one bucket")?;
-    check(
-        res["roles"]["rootguard-cloudtrail-to-logs"]
-            .as_array()
-            .is_some_and(|p| p.len() == 1),
-        "role with its policy",
-    )?;
-    Ok(())
-}
-
 #[test]
 fn deploy_create_trail_stopped_after_any_step_is_completed_by_the_next_run() {
     let reference = emulator().seed(fixture("neglected"));

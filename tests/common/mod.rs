@@ -31,7 +31,7 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("ROOTGUARD_PYTHON") {
         return PathBuf::from(p);
     }
@@ -646,4 +646,61 @@ impl Screen {
         }
         qr::decode_rows(&lines)
     }
+}
+
+/// Exactly one of everything rootguard's deploy --create-trail makes.
+pub fn whole_chain(acct: &Account) -> Result<(), String> {
+    let res = emulator().resources(acct);
+    let topics: Vec<&Value> = res["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["arn"].as_str().unwrap().contains("rootguard"))
+        .collect();
+    let check = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{what}: {res:#}"))
+        }
+    };
+    check(topics.len() == 1, "one topic")?;
+    check(
+        topics[0]["subscriptions"].as_array().unwrap().len() == 1,
+        "one subscription",
+    )?;
+    check(
+        topics[0]["tags"]["managed-by"] == "rootguard",
+        "topic tagged",
+    )?;
+    check(
+        res["trails"] == json!(["rootguard-management-events"]),
+        "one trail",
+    )?;
+    check(
+        res["log_groups"]["rootguard-cloudtrail"] == json!(["rootguard-root-activity"]),
+        "one metric filter on the created group",
+    )?;
+    check(
+        res["alarms"].as_array().unwrap().len() == 1
+            && res["alarms"][0]["tags"]["managed-by"] == "rootguard",
+        "one tagged alarm",
+    )?;
+    check(
+        res["rules"]["rootguard-root-activity"] == 1,
+        "one rule with its target",
+    )?;
+    let bucket = format!("rootguard-cloudtrail-{}-us-east-1", acct.id);
+    check(
+        res["buckets"][&bucket]["policy"] == true,
+        "bucket with its policy",
+    )?;
+    check(res["buckets"].as_object().unwrap().len() == 1, "one bucket")?;
+    check(
+        res["roles"]["rootguard-cloudtrail-to-logs"]
+            .as_array()
+            .is_some_and(|p| p.len() == 1),
+        "role with its policy",
+    )?;
+    Ok(())
 }
