@@ -249,3 +249,56 @@ fn cloudwatch_cbor_throttling_is_retried_not_misread() {
         "a CBOR throttle was never retried to a pass"
     );
 }
+
+#[test]
+fn org_harden_under_20_percent_faults_converges() {
+    let h = fixture("hardened");
+    let member = |name: &str, root: Value| {
+        serde_json::json!({"name": name, "root": root,
+               "alternate_contacts": h["alternate_contacts"], "contact_information": h["contact_information"]})
+    };
+    let mut management = fixture("hardened");
+    management.as_object_mut().unwrap().remove("organization");
+    let org = emulator().seed_org(serde_json::json!({
+        "management": management,
+        "features": [],
+        "trusted_access": ["account.amazonaws.com"],
+        "members": [
+            member("a", serde_json::json!({"password_present": true, "access_keys": [{"active": true}]})),
+            member("b", serde_json::json!({"password_present": true, "virtual_mfa": true, "mfa_enabled": true,
+                "signing_certs": [{"active": true}]})),
+        ]
+    }));
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let proxy = FaultProxy::start(0.2, 5000 + runs);
+        let r = proxy.run(&org.management, &["org", "harden", "--yes", "-q"]);
+        proxy.stop();
+        if r.code == 0 {
+            break;
+        }
+        assert!(runs < 10, "no success in 10 runs: {}", r.stderr);
+    }
+    for id in &org.members {
+        let st = emulator().root_state(id);
+        let empty = |k: &str| st[k].as_array().map(Vec::len).unwrap_or(0) == 0;
+        assert_eq!(st["password_present"], false, "{st:#}");
+        assert!(
+            empty("access_keys") && empty("signing_certs") && empty("mfa_devices"),
+            "{st:#}"
+        );
+        assert_eq!(
+            st["features"],
+            serde_json::json!(["RootCredentialsManagement", "RootSessions"])
+        );
+    }
+    let mut cmd = rootguard_as(&org.management);
+    cmd.args(["org", "harden", "--dry-run"]);
+    let plan = run(cmd);
+    assert!(
+        plan.stdout.contains("nothing to change"),
+        "after {runs} run(s): {}",
+        plan.stdout
+    );
+}
