@@ -280,19 +280,7 @@ fn org_harden_under_20_percent_faults_converges() {
         }
         assert!(runs < 10, "no success in 10 runs: {}", r.stderr);
     }
-    for id in &org.members {
-        let st = emulator().root_state(id);
-        let empty = |k: &str| st[k].as_array().map(Vec::len).unwrap_or(0) == 0;
-        assert_eq!(st["password_present"], false, "{st:#}");
-        assert!(
-            empty("access_keys") && empty("signing_certs") && empty("mfa_devices"),
-            "{st:#}"
-        );
-        assert_eq!(
-            st["features"],
-            serde_json::json!(["RootCredentialsManagement", "RootSessions"])
-        );
-    }
+    member_roots_cleared(&org).unwrap();
     let mut cmd = rootguard_as(&org.management);
     cmd.args(["org", "harden", "--dry-run"]);
     let plan = run(cmd);

@@ -219,19 +219,9 @@ fn org_writes(org: &Org) -> BTreeSet<(String, String)> {
     out
 }
 
+/// Every member's root cleared (common), and no virtual MFA device left behind.
 fn hardened(org: &Org) -> Result<(), String> {
-    let st = emulator().root_state(&org.members[0]);
-    let empty = |k: &str| st[k].as_array().map(Vec::len).unwrap_or(0) == 0;
-    if st["password_present"] != false
-        || !empty("access_keys")
-        || !empty("signing_certs")
-        || !empty("mfa_devices")
-    {
-        return Err(format!("member root not cleared: {st:#}"));
-    }
-    if st["features"] != json!(["RootCredentialsManagement", "RootSessions"]) {
-        return Err(format!("features: {st:#}"));
-    }
+    member_roots_cleared(org)?;
     let devices = emulator().mfa_devices(&bare(&org.members[0]));
     if !devices.is_empty() {
         return Err(format!("orphaned MFA device: {devices:?}"));

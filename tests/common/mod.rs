@@ -704,3 +704,23 @@ pub fn whole_chain(acct: &Account) -> Result<(), String> {
     )?;
     Ok(())
 }
+
+/// After `org harden`: both centralized-root features on, and every member's
+/// root without password, keys, certificates or MFA devices.
+pub fn member_roots_cleared(org: &Org) -> Result<(), String> {
+    for id in &org.members {
+        let st = emulator().root_state(id);
+        let empty = |k: &str| st[k].as_array().map(Vec::len).unwrap_or(0) == 0;
+        if st["password_present"] != false
+            || !empty("access_keys")
+            || !empty("signing_certs")
+            || !empty("mfa_devices")
+        {
+            return Err(format!("member {id} root not cleared: {st:#}"));
+        }
+        if st["features"] != json!(["RootCredentialsManagement", "RootSessions"]) {
+            return Err(format!("features: {st:#}"));
+        }
+    }
+    Ok(())
+}
