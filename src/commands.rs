@@ -547,97 +547,38 @@ pub async fn realtime_test(opts: &ConnectOptions) -> Outcome {
 }
 
 /// One line per topic: confirmed and pending subscribers; returns how many confirmed.
+/// Prints a topic's subscribers; the number confirmed.
 fn report_subscribers(
     arn: &str,
     subs: &crate::facts::Fact<Vec<crate::facts::Subscription>>,
 ) -> usize {
-    match subs {
-        Ok(subs) => {
-            let confirmed: Vec<&str> = subs
-                .iter()
-                .filter(|s| s.confirmed())
-                .map(|s| s.endpoint.as_str())
-                .collect();
-            let pending = subs.len() - confirmed.len();
-            outln!(
-                "topic {arn}: {} confirmed subscriber(s){}{}",
-                confirmed.len(),
-                if confirmed.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", confirmed.join(", "))
-                },
-                if pending > 0 {
-                    format!(", {pending} pending confirmation")
-                } else {
-                    String::new()
-                }
-            );
-            confirmed.len()
-        }
-        Err(e) => {
-            outln!("topic {arn}: subscriptions unknown: {}", e.describe());
-            0
-        }
-    }
+    out!("{}", crate::app::alarm::subscribers_line(arn, subs));
+    subs.as_ref()
+        .map_or(0, |s| s.iter().filter(|x| x.confirmed()).count())
 }
 
-/// The fire drill: alarm -> SNS -> confirmed subscribers.
+/// The fire drill: alarm -> SNS -> confirmed subscribers (`app::alarm`).
 pub async fn alarm_test(opts: &ConnectOptions, alarm: &str) -> Outcome {
     let (reader, writer, caller) = connect(opts).await?;
-    let regions = chain_regions(&reader).await?;
-    let found =
-        futures::future::try_join_all(
-            regions.iter().map(|r| {
-                let reader = &reader;
-                async move {
-                    Ok::<_, crate::facts::FactError>((r, reader.alarm_actions(r, alarm).await?))
-                }
-            }),
-        )
-        .await
-        .map_err(|e| Stop::usage(e.describe()))?;
-    let (region, actions) = found
-        .into_iter()
-        .find_map(|(r, a)| a.map(|a| (r.clone(), a)))
-        .ok_or_else(|| {
-            Stop::usage(format!(
-                "alarm {alarm} does not exist in {} (the configured region and those of the trails' log groups): \
-                 deploy it with `rootguard deploy --email ADDR`",
-                regions.join(", ")
-            ))
-        })?;
-    let topics: Vec<&String> = actions
-        .iter()
-        .filter(|a| a.split(':').nth(2) == Some("sns"))
-        .collect();
     let reason = format!(
         "rootguard fire drill by {} at {}: testing that root-activity alarms reach a person. This is a test, not root activity.",
         caller.arn,
         fmt_time(OffsetDateTime::now_utc())
     );
-    writer
-        .set_alarm(&region, alarm, &reason)
-        .await
-        .map_err(|e| Stop {
-            code: exit::FAILED,
-            message: format!("failed to set alarm {alarm} to ALARM: {}", e.describe()),
-        })?;
-    outln!("alarm {alarm} set to ALARM in {region} (CloudWatch returns it to OK at its next evaluation)");
-    let mut reached = 0;
-    if topics.is_empty() {
-        outln!("warning: the alarm has no SNS action, so the drill notified nobody");
+    let api = crate::app::alarm::Live {
+        reader: &reader,
+        writer: &writer,
+    };
+    match crate::app::alarm::drill(&api, alarm, &reason).await {
+        Ok(report) => {
+            out!("{}", report.text());
+            Ok(report.exit_code())
+        }
+        Err(e) => Err(Stop {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }),
     }
-    for arn in topics {
-        let t = reader.topic_facts(arn).await;
-        reached += report_subscribers(arn, &t.subscriptions);
-    }
-    if reached == 0 {
-        outln!("warning: no confirmed subscriber: nobody received this drill. Confirm the subscription email, then run the drill again.");
-        return Ok(exit::FAILED);
-    }
-    outln!("check the inbox(es) above for an ALARM notification for {alarm}");
-    Ok(exit::OK)
 }
 
 pub async fn events(

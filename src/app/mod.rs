@@ -7,6 +7,7 @@
 //! once per member. They must not parse flags (that is `cli`) or hold SDK
 //! types (that is `aws`).
 
+pub mod alarm;
 pub mod events;
 pub mod org;
 pub mod orgdeploy;
