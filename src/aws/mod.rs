@@ -132,6 +132,22 @@ pub enum ConnectError {
     Refused(String),
 }
 
+/// Whether the credential chain failed (no credentials, a profile that
+/// cannot give any), decided by the error's type anywhere in its source
+/// chain, not by its text.
+fn caused_by_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
+
 /// Error codes that mean the credentials themselves were refused.
 const CREDENTIAL_CODES: &[&str] = &[
     "InvalidClientTokenId",
@@ -335,7 +351,7 @@ impl Reader {
                         ATTEMPT_TIMEOUT.as_secs()
                     ),
                 },
-                _ if detail.contains("credential") || detail.contains("profile") => Credentials {
+                _ if caused_by_credentials(&e) => Credentials {
                     profile: self.profile.clone(),
                     detail: short(&detail),
                 },
