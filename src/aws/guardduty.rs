@@ -39,19 +39,10 @@ impl Reader {
     ) -> Result<Option<Vec<GuardDutyFinding>>, FactError> {
         let client = aws_sdk_guardduty::Client::new(&self.regional(region));
         let mut detectors = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = client
-                .list_detectors()
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| classify("guardduty:ListDetectors", &e))?;
+        let mut pages = client.list_detectors().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("guardduty:ListDetectors", &e))?;
             detectors.extend(page.detector_ids().iter().cloned());
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
         }
         if detectors.is_empty() {
             return Ok(None);
@@ -69,28 +60,22 @@ impl Reader {
         let mut out = Vec::new();
         for detector in &detectors {
             let mut ids: Vec<String> = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let page = client
-                    .list_findings()
-                    .detector_id(detector)
-                    .finding_criteria(criteria.clone())
-                    .sort_criteria(
-                        SortCriteria::builder()
-                            .attribute_name("updatedAt")
-                            .order_by(aws_sdk_guardduty::types::OrderBy::Desc)
-                            .build(),
-                    )
-                    .max_results(50)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| classify("guardduty:ListFindings", &e))?;
+            let mut pages = client
+                .list_findings()
+                .detector_id(detector)
+                .finding_criteria(criteria.clone())
+                .sort_criteria(
+                    SortCriteria::builder()
+                        .attribute_name("updatedAt")
+                        .order_by(aws_sdk_guardduty::types::OrderBy::Desc)
+                        .build(),
+                )
+                .max_results(50)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| classify("guardduty:ListFindings", &e))?;
                 ids.extend(page.finding_ids().iter().cloned());
-                match page.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
-                }
             }
             for chunk in ids.chunks(GET_BATCH) {
                 let got = client

@@ -75,17 +75,15 @@ impl FindingsImporter {
             )
             .build();
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .get_findings()
-                .filters(filters.clone())
-                .max_results(100)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| classify("securityhub:GetFindings", &e))?;
+        let mut pages = self
+            .client
+            .get_findings()
+            .filters(filters)
+            .max_results(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("securityhub:GetFindings", &e))?;
             out.extend(page.findings().iter().map(|f| {
                 HeldFinding {
                     id: f.id().unwrap_or_default().to_string(),
@@ -101,11 +99,8 @@ impl FindingsImporter {
                         .to_string(),
                 }
             }));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
         }
+        Ok(out)
     }
 
     /// `securityhub:BatchImportFindings` for at most 100 findings; the
