@@ -5,24 +5,20 @@
 //! work to the adapter and the pure core. It must not contain check logic or
 //! SDK calls of its own.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::builder::PossibleValuesParser;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use tracing::debug;
 
 use crate::app::{self, verify::VerifyRequest};
-use crate::aws::org::OrgHandle;
 use crate::aws::{self, ConnectOptions};
 use crate::checks::{self, CheckConfig};
-use crate::commands;
 use crate::exit;
 use crate::input;
 use crate::policy;
 use crate::render;
-use indicatif::ProgressBar;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -323,7 +319,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&cli.global);
-    commands::QUIET.store(cli.global.quiet, std::sync::atomic::Ordering::Relaxed);
+    crate::term::QUIET.store(cli.global.quiet, std::sync::atomic::Ordering::Relaxed);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -372,15 +368,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "rootguard", &mut buf);
-            write_stdout(&String::from_utf8_lossy(&buf))?;
+            crate::out::write(&String::from_utf8_lossy(&buf));
             Ok(exit::OK)
         }
         Command::Template { org_spoke } => {
-            write_stdout(if org_spoke {
+            crate::out::write(if org_spoke {
                 crate::orgdeploy::SPOKE_TEMPLATE
             } else {
                 crate::deploy::TEMPLATE
-            })?;
+            });
             Ok(exit::OK)
         }
         Command::Policy { mode } => {
@@ -389,7 +385,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 PolicyMode::Setup => policy::setup_policy(),
                 PolicyMode::Org => policy::org_policy(),
             };
-            write_stdout(&policy::render(&doc))?;
+            crate::out::write(&policy::render(&doc));
             Ok(exit::OK)
         }
         command => {
@@ -409,123 +405,145 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .enable_all()
                 .build()
                 .context("failed to start the async runtime")?;
-            runtime.block_on(async {
-                let outcome = match command {
-                    Command::Verify(args)
-                        if !args.org
-                            && (!args.fan.accounts.is_empty()
-                                || args.fan.concurrency.is_some()) =>
-                    {
-                        eprintln!("error: --accounts and --concurrency need --org");
-                        return Ok(exit::USAGE);
-                    }
-                    Command::Verify(args) if args.org => {
-                        return verify_org(&connect, &args, color, !cli.global.quiet).await
-                    }
-                    Command::Verify(args) => {
-                        // The spinner moves the cursor: not under -q, NO_COLOR or --no-color.
-                        let spin = !cli.global.quiet && use_color(&cli.global, &std::io::stderr());
-                        return verify(&connect, &args, color, spin).await;
-                    }
-                    Command::Org { command } => {
-                        return org_command(&connect, command, !cli.global.quiet).await
-                    }
-                    Command::Deploy(d)
-                        if !d.org && needs_terminal("deploy", d.dry_run, d.yes).is_some() =>
-                    {
-                        return Ok(exit::USAGE)
-                    }
-                    Command::Teardown {
-                        dry_run,
-                        yes,
-                        org: false,
-                        ..
-                    } if needs_terminal("teardown", dry_run, yes).is_some() => {
-                        return Ok(exit::USAGE)
-                    }
-                    Command::Deploy(d) if d.org => {
-                        return deploy_org(&connect, &d, !cli.global.quiet).await
-                    }
-                    Command::Teardown {
-                        dry_run,
-                        yes,
-                        org: true,
-                        ..
-                    } => return teardown_org(&connect, dry_run, yes, !cli.global.quiet).await,
-                    Command::Deploy(d) => {
-                        commands::deploy(
-                            &connect,
-                            commands::DeployArgs {
-                                config: crate::deploy::DeployConfig {
-                                    emails: d.emails.clone(),
-                                    kms_key: d.kms_key.clone(),
-                                    create_trail: d.create_trail,
-                                    realtime: !d.no_realtime,
-                                },
-                                log_group: d.log_group.as_deref(),
-                                dry_run: d.dry_run,
-                                yes: d.yes,
-                                json: d.output == PlanFormat::Json,
-                            },
-                        )
-                        .await
-                    }
-                    Command::Teardown {
-                        dry_run,
-                        yes,
-                        output,
-                        ..
-                    } => {
-                        commands::teardown(&connect, dry_run, yes, output == PlanFormat::Json).await
-                    }
-                    Command::Alarm {
-                        command: AlarmCommand::Test { realtime: true, .. },
-                    } => commands::realtime_test(&connect).await,
-                    Command::Alarm {
-                        command: AlarmCommand::Test { alarm, .. },
-                    } => commands::alarm_test(&connect, &alarm).await,
-                    Command::Mfa {
-                        command: MfaCommand::Enroll { user },
-                    } => commands::mfa_enroll(&connect, &user).await,
-                    Command::Setup { mfa_wait } => {
-                        crate::setup::run(
-                            &connect,
-                            crate::setup::SetupOptions {
-                                mfa_wait: std::time::Duration::from_secs(
-                                    mfa_wait.whole_seconds().max(0) as u64,
-                                ),
-                                color: use_color(&cli.global, &std::io::stderr()),
-                            },
-                        )
-                        .await
-                    }
-                    Command::Events {
-                        since,
-                        log_group,
-                        output,
-                    } => {
-                        commands::events(
-                            &connect,
-                            since,
-                            log_group.as_deref(),
-                            output == PlanFormat::Json,
-                        )
-                        .await
-                    }
-                    Command::Completions { .. }
-                    | Command::Policy { .. }
-                    | Command::Template { .. } => {
-                        unreachable!()
-                    }
-                };
-                Ok(match outcome {
-                    Ok(code) => code,
-                    Err(stop) => {
-                        eprintln!("error: {}", stop.message);
-                        stop.code
-                    }
-                })
+            let quiet = cli.global.quiet;
+            let stderr_color = use_color(&cli.global, &std::io::stderr());
+            let outcome = runtime.block_on(dispatch(command, &connect, color, quiet, stderr_color));
+            Ok(match outcome {
+                Ok(code) => code,
+                Err(stop) => {
+                    eprintln!("error: {}", stop.message);
+                    stop.code
+                }
             })
+        }
+    }
+}
+
+/// Runs a command that talks to AWS: each has one home under `app`.
+async fn dispatch(
+    command: Command,
+    connect: &ConnectOptions,
+    color: bool,
+    quiet: bool,
+    stderr_color: bool,
+) -> app::Outcome {
+    match command {
+        Command::Verify(args)
+            if !args.org && (!args.fan.accounts.is_empty() || args.fan.concurrency.is_some()) =>
+        {
+            Err(app::Stop::usage("--accounts and --concurrency need --org"))
+        }
+        Command::Verify(args) => {
+            let req = verify_request(&args);
+            let outputs = app::verify::Outputs {
+                outputs: args.output.clone(),
+                color,
+                security_hub: args.security_hub,
+            };
+            if args.org {
+                let fan = fan_out(&args.fan);
+                app::org::run_verify(connect, &req, &outputs, args.role.as_deref(), &fan).await
+            } else {
+                // The spinner moves the cursor: not under -q, NO_COLOR or --no-color.
+                app::verify::run(connect, &req, &outputs, !quiet && stderr_color).await
+            }
+        }
+        Command::Org {
+            command: OrgCommand::Status { fan, output },
+        } => app::org::run_status(connect, &fan_out(&fan), output == PlanFormat::Json).await,
+        Command::Org {
+            command:
+                OrgCommand::Harden {
+                    fan,
+                    dry_run,
+                    yes,
+                    output,
+                },
+        } => {
+            app::org::run_harden(
+                connect,
+                &fan_out(&fan),
+                dry_run,
+                yes,
+                output == PlanFormat::Json,
+            )
+            .await
+        }
+        Command::Deploy(d) if d.org => {
+            app::orgdeploy::run_deploy(
+                connect,
+                app::orgdeploy::DeployOrgArgs {
+                    emails: d.emails,
+                    ous: d.ou,
+                    dry_run: d.dry_run,
+                    yes: d.yes,
+                    json: d.output == PlanFormat::Json,
+                },
+            )
+            .await
+        }
+        Command::Deploy(d) => {
+            app::deploy::run(
+                connect,
+                app::deploy::DeployArgs {
+                    config: crate::deploy::DeployConfig {
+                        emails: d.emails.clone(),
+                        kms_key: d.kms_key.clone(),
+                        create_trail: d.create_trail,
+                        realtime: !d.no_realtime,
+                    },
+                    log_group: d.log_group.as_deref(),
+                    dry_run: d.dry_run,
+                    yes: d.yes,
+                    json: d.output == PlanFormat::Json,
+                },
+            )
+            .await
+        }
+        Command::Teardown {
+            dry_run,
+            yes,
+            org: true,
+            ..
+        } => app::orgdeploy::run_teardown(connect, dry_run, yes).await,
+        Command::Teardown {
+            dry_run,
+            yes,
+            output,
+            ..
+        } => app::teardown::run(connect, dry_run, yes, output == PlanFormat::Json).await,
+        Command::Alarm {
+            command: AlarmCommand::Test { realtime: true, .. },
+        } => app::alarm::run_realtime(connect).await,
+        Command::Alarm {
+            command: AlarmCommand::Test { alarm, .. },
+        } => app::alarm::run(connect, &alarm).await,
+        Command::Mfa {
+            command: MfaCommand::Enroll { user },
+        } => app::mfa::run(connect, &user).await,
+        Command::Setup { mfa_wait } => app::setup::run(
+            connect,
+            app::setup::SetupOptions {
+                mfa_wait: std::time::Duration::from_secs(mfa_wait.whole_seconds().max(0) as u64),
+                color: stderr_color,
+            },
+        )
+        .await,
+        Command::Events {
+            since,
+            log_group,
+            output,
+        } => {
+            app::events::run(
+                connect,
+                since,
+                log_group.as_deref(),
+                output == PlanFormat::Json,
+            )
+            .await
+        }
+        Command::Completions { .. } | Command::Policy { .. } | Command::Template { .. } => {
+            Ok(exit::OK)
         }
     }
 }
@@ -546,465 +564,10 @@ fn verify_request(args: &VerifyArgs) -> VerifyRequest {
     }
 }
 
-async fn verify(
-    connect: &ConnectOptions,
-    args: &VerifyArgs,
-    color: bool,
-    show: bool,
-) -> anyhow::Result<u8> {
-    let req = verify_request(args);
-    // verify holds only the read-only handle; the session also yields the
-    // Security Hub importer, and nothing else, when --security-hub asks.
-    let session = aws::Session::load(connect).await;
-    let reader = session.reader();
-    let sources = req.sources();
-    tracing::info!(
-        checks = req.checks.len(),
-        sources = sources.len(),
-        region = %reader.region(),
-        "verify: reading {} source(s) for {} check(s)",
-        sources.len(),
-        req.checks.len()
-    );
-    // A spinner while AWS answers (the credential report can take seconds);
-    // only on a terminal, never on a pipe.
-    let spinner = if show && std::io::stderr().is_terminal() {
-        let pb = ProgressBar::new_spinner();
-        pb.set_message(format!(
-            "reading {} source(s) for {} check(s)…",
-            sources.len(),
-            req.checks.len()
-        ));
-        pb.enable_steady_tick(std::time::Duration::from_millis(100));
-        pb
-    } else {
-        ProgressBar::hidden()
-    };
-    let started = std::time::Instant::now();
-    let read = app::verify::verify_account(&reader, &req).await;
-    spinner.finish_and_clear();
-    let report = match read {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    tracing::info!(
-        account = %report.account_id,
-        caller = %report.caller_arn,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "verify: read and judged"
-    );
-    debug!(exit = report.exit_code(), "verify done");
-    let ctx = render::exports::Context {
-        generated_at: report.generated_at,
-        region: reader.region(),
-        importer_account: report.account_id.clone(),
-    };
-    if let Err(code) = emit(&args.output, |f| render::render(&report, f, color, &ctx)) {
-        return Ok(code);
-    }
-    if args.security_hub {
-        let asff = render::exports::asff_findings(&ctx, &render::rows(&report));
-        let importer = session.security_hub();
-        return Ok(to_security_hub(&importer, &asff, &ctx, report.exit_code()).await);
-    }
-    Ok(report.exit_code())
-}
-
-/// `--security-hub`: imports the findings, says what happened on stderr, and
-/// returns the exit code with the import's outcome folded in.
-async fn to_security_hub(
-    importer: &aws::securityhub::FindingsImporter,
-    findings: &[render::exports::Asff],
-    ctx: &render::exports::Context,
-    verdict: u8,
-) -> u8 {
-    let outcome = app::securityhub::import(importer, findings).await;
-    let quiet = commands::QUIET.load(std::sync::atomic::Ordering::Relaxed);
-    if !quiet || !outcome.ok() {
-        eprint!("{}", outcome.text(importer.region(), &ctx.importer_account));
-    }
-    outcome.exit_code(verdict)
-}
-
-fn fan_out(fan: &FanArgs, show: bool) -> app::org::FanOut {
+fn fan_out(fan: &FanArgs) -> app::org::FanOut {
     app::org::FanOut {
         accounts: fan.accounts.clone(),
         concurrency: fan.concurrency.unwrap_or(16),
-        progress: show && std::io::stderr().is_terminal(),
-    }
-}
-
-/// The organization's facts, or exit 2 with where to run it.
-async fn org_handle(session: &aws::Session) -> Result<(OrgHandle, crate::org::OrgFacts), String> {
-    let handle = session.org();
-    let facts = handle.facts().await.map_err(|e| e.to_string())?;
-    Ok((handle, facts))
-}
-
-async fn verify_org(
-    connect: &ConnectOptions,
-    args: &VerifyArgs,
-    color: bool,
-    show: bool,
-) -> anyhow::Result<u8> {
-    let req = verify_request(args);
-    let session = aws::Session::load(connect).await;
-    let (handle, facts) = match org_handle(&session).await {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let fan = fan_out(&args.fan, show);
-    let report = match app::org::verify_org(&handle, &facts, &req, args.role.as_deref(), &fan).await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    debug!(exit = report.exit_code(), "verify --org done");
-    let ctx = render::exports::Context {
-        generated_at: report.generated_at,
-        region: handle.own_reader().region(),
-        importer_account: facts.caller_account_id.clone(),
-    };
-    if let Err(code) = emit(&args.output, |f| {
-        render::org::render(&report, f, color, &ctx)
-    }) {
-        return Ok(code);
-    }
-    if args.security_hub {
-        let asff = render::exports::asff_findings(&ctx, &render::org::rows(&report));
-        let importer = session.security_hub();
-        return Ok(to_security_hub(&importer, &asff, &ctx, report.exit_code()).await);
-    }
-    Ok(report.exit_code())
-}
-
-async fn org_command(
-    connect: &ConnectOptions,
-    command: OrgCommand,
-    show: bool,
-) -> anyhow::Result<u8> {
-    // A change without --yes needs a terminal: refuse before the first request.
-    if let OrgCommand::Harden {
-        dry_run: false,
-        yes: false,
-        ..
-    } = &command
-    {
-        if !commands::interactive() {
-            eprintln!(
-                "error: org harden needs confirmation: run it in a terminal, or pass --yes (see the plan with --dry-run)"
-            );
-            return Ok(exit::USAGE);
-        }
-    }
-    let session = aws::Session::load(connect).await;
-    let (handle, facts) = match org_handle(&session).await {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    match command {
-        OrgCommand::Status { fan, output } => {
-            let roots = match app::org::member_roots(&handle, &facts, &fan_out(&fan, show)).await {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(exit::USAGE);
-                }
-            };
-            let status = crate::org::status(&facts, &roots);
-            write_stdout(&match output {
-                PlanFormat::Text => render::org::status_text(&status),
-                PlanFormat::Json => render::org::status_json(&status),
-            })?;
-            Ok(exit::OK)
-        }
-        OrgCommand::Harden {
-            fan,
-            dry_run,
-            yes,
-            output,
-        } => {
-            let fan = fan_out(&fan, show);
-            let roots = match app::org::member_roots(&handle, &facts, &fan).await {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(exit::USAGE);
-                }
-            };
-            let plan = crate::org::plan_harden(&facts, &roots);
-            write_stdout(&match output {
-                PlanFormat::Text => plan.text(),
-                PlanFormat::Json => plan.json(),
-            })?;
-            if dry_run {
-                return Ok(exit::OK);
-            }
-            if plan.is_noop() {
-                if show {
-                    eprintln!("nothing to change");
-                }
-                return Ok(exit::OK);
-            }
-            if !yes {
-                commands::trap_ctrl_c();
-                let mut term = crate::prompt::Terminal::default();
-                match app::org::confirm_harden(&mut term, &plan) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        eprintln!("cancelled: the typed id did not match; nothing was changed");
-                        return Ok(exit::OK);
-                    }
-                    Err(e) => {
-                        let stop = commands::prompt_stop(e);
-                        eprintln!("error: {}", stop.message);
-                        return Ok(stop.code);
-                    }
-                }
-            }
-            let outcome = app::org::apply_harden(&session.writer().org(), &plan, &fan).await;
-            eprint!("{}", outcome.text());
-            Ok(if outcome.ok() { exit::OK } else { exit::FAILED })
-        }
-    }
-}
-
-/// A change without --yes needs a terminal: refuse before the first request.
-fn needs_terminal(what: &str, dry_run: bool, yes: bool) -> Option<u8> {
-    (!dry_run && !yes && !commands::interactive()).then(|| {
-        eprintln!(
-            "error: {what} needs confirmation: run it in a terminal, or pass --yes (see the plan with --dry-run)"
-        );
-        exit::USAGE
-    })
-}
-
-async fn deploy_org(connect: &ConnectOptions, d: &DeployCmd, show: bool) -> anyhow::Result<u8> {
-    if let Some(code) = needs_terminal("deploy --org", d.dry_run, d.yes) {
-        return Ok(code);
-    }
-    let session = aws::Session::load(connect).await;
-    let (handle, facts) = match org_handle(&session).await {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let reader = session.reader();
-    let state = match app::orgdeploy::read_state(&reader, &facts).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot read the current state: {}", e.describe());
-            return Ok(exit::USAGE);
-        }
-    };
-    if let Err(e) = app::orgdeploy::check_ous(&handle, &state.root_id, &d.ou).await {
-        eprintln!("error: {e}");
-        return Ok(exit::USAGE);
-    }
-    let config = crate::orgdeploy::OrgDeployConfig {
-        emails: d.emails.clone(),
-        ous: d.ou.clone(),
-    };
-    let plan = crate::orgdeploy::plan(&state, &config);
-    write_stdout(&match d.output {
-        PlanFormat::Text => plan.text(),
-        PlanFormat::Json => plan.json(),
-    })?;
-    if d.dry_run {
-        return Ok(exit::OK);
-    }
-    if plan.is_noop() {
-        if show {
-            eprintln!("nothing to change: every member forwards root activity to the hub");
-        }
-        return Ok(exit::OK);
-    }
-    if !d.yes && !confirm_in_terminal("Apply this plan to the organization?")? {
-        eprintln!("nothing was changed");
-        return Ok(exit::OK);
-    }
-    if let Err(e) = app::orgdeploy::apply(&session.writer(), &plan, show).await {
-        eprintln!("error: {e}");
-        return Ok(exit::FAILED);
-    }
-    let after = match app::orgdeploy::read_state(&reader, &facts).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!(
-                "error: deployed, but cannot read the instances back: {}",
-                e.describe()
-            );
-            return Ok(exit::FAILED);
-        }
-    };
-    eprintln!(
-        "deployed: {} member(s), stack instance per member in {}:\n{}",
-        after.members.len(),
-        crate::realtime::RULE_REGION,
-        app::orgdeploy::instance_report(&after)
-    );
-    eprintln!(
-        "ACTION NEEDED: each email must confirm the subscription from the AWS Notifications message; then root activity in any member reaches {}",
-        crate::orgdeploy::hub_topic_arn(&after.account_id)
-    );
-    Ok(exit::OK)
-}
-
-async fn teardown_org(
-    connect: &ConnectOptions,
-    dry_run: bool,
-    yes: bool,
-    show: bool,
-) -> anyhow::Result<u8> {
-    if let Some(code) = needs_terminal("teardown --org", dry_run, yes) {
-        return Ok(code);
-    }
-    let session = aws::Session::load(connect).await;
-    let (_, facts) = match org_handle(&session).await {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let state = match app::orgdeploy::read_state(&session.reader(), &facts).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot read the current state: {}", e.describe());
-            return Ok(exit::USAGE);
-        }
-    };
-    let mut lines = Vec::new();
-    if state.stackset.exists && state.stackset.tagged {
-        lines.push(format!(
-            "  delete  {} stack instance(s) and the StackSet {}",
-            state.stackset.instances.len(),
-            crate::orgdeploy::STACKSET_NAME
-        ));
-    }
-    if state.hub.rule.as_ref().is_some_and(|r| r.tagged) {
-        lines.push(format!(
-            "  delete  hub rule {}",
-            crate::orgdeploy::HUB_RULE_NAME
-        ));
-    }
-    if state.hub.bus_exists {
-        lines.push(format!(
-            "  delete  hub event bus {}",
-            crate::orgdeploy::HUB_BUS_NAME
-        ));
-    }
-    if let Some(t) = state.hub.topic.as_ref().filter(|t| t.tagged) {
-        lines.push(format!(
-            "  delete  hub topic {} and its subscriptions",
-            t.arn
-        ));
-    }
-    write_stdout(&format!(
-        "teardown --org plan for organization {}\n{}",
-        facts.organization_id,
-        if lines.is_empty() {
-            "  nothing to delete\n".to_string()
-        } else {
-            lines.join("\n") + "\n"
-        }
-    ))?;
-    if dry_run || lines.is_empty() {
-        return Ok(exit::OK);
-    }
-    if !yes && !confirm_in_terminal("Delete these from the organization?")? {
-        eprintln!("nothing was changed");
-        return Ok(exit::OK);
-    }
-    let targets = vec![state.root_id.clone()];
-    let pb = if show && std::io::stderr().is_terminal() {
-        ProgressBar::new_spinner()
-    } else {
-        ProgressBar::hidden()
-    };
-    let tick = |s: &str| pb.set_message(format!("deleting stack instances [{s}]"));
-    let r = session.writer().delete_org(&targets, &state, &tick).await;
-    pb.finish_and_clear();
-    match r {
-        Ok(done) => {
-            if show {
-                for d in done {
-                    eprintln!("  deleted {d}");
-                }
-            }
-            Ok(exit::OK)
-        }
-        Err(e) => {
-            eprintln!(
-                "error: {}; run `rootguard teardown --org` again to finish",
-                e.describe()
-            );
-            Ok(exit::FAILED)
-        }
-    }
-}
-
-fn confirm_in_terminal(question: &str) -> anyhow::Result<bool> {
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .context("no answer to the confirmation prompt")
-}
-
-/// Writes each `-o` (text to stdout by default); a file is written whole or
-/// not at all. A write failure is exit 2, naming the file.
-fn emit(
-    outputs: &[render::OutputSpec],
-    render_as: impl Fn(render::Format) -> String,
-) -> Result<(), u8> {
-    let default = [render::OutputSpec {
-        format: render::Format::Text,
-        path: None,
-    }];
-    let outputs = if outputs.is_empty() {
-        &default[..]
-    } else {
-        outputs
-    };
-    for o in outputs {
-        let text = render_as(o.format);
-        match &o.path {
-            None => {
-                if write_stdout(&text).is_err() {
-                    return Err(exit::USAGE);
-                }
-            }
-            Some(p) => {
-                if let Err(e) = render::write_atomically(p, &text) {
-                    eprintln!("error: cannot write -o {}: {e}", p.display());
-                    return Err(exit::USAGE);
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
-fn write_stdout(s: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("failed to write to stdout"),
+        progress: crate::term::show_progress(),
     }
 }

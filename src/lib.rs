@@ -6,12 +6,13 @@
 
 #[macro_use]
 pub mod out;
+#[macro_use]
+pub mod term;
 
 pub mod app;
 pub mod aws;
 pub mod checks;
 pub mod cli;
-pub mod commands;
 pub mod credreport;
 pub mod deploy;
 pub mod events;
@@ -19,7 +20,6 @@ pub mod exit;
 pub mod facts;
 pub mod finding;
 pub mod input;
-pub mod mfa;
 pub mod org;
 pub mod orgdeploy;
 pub mod pattern;
@@ -28,4 +28,3 @@ pub mod prompt;
 pub mod realtime;
 pub mod render;
 pub mod rootactivity;
-pub mod setup;

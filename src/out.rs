@@ -17,13 +17,35 @@ pub fn write(s: &str) {
     }
 }
 
-/// `println!` through [`write`].
-macro_rules! outln {
-    () => { $crate::out::write("\n") };
-    ($($arg:tt)*) => { $crate::out::write(&format!("{}\n", format_args!($($arg)*))) };
-}
-
 /// `print!` through [`write`].
 macro_rules! out {
     ($($arg:tt)*) => { $crate::out::write(&format!($($arg)*)) };
+}
+
+/// Writes each `-o` (text to stdout when none is given); a file is written
+/// whole or not at all (temp file + rename). A file that cannot be written
+/// is exit 2, naming it.
+pub fn emit(
+    outputs: &[crate::render::OutputSpec],
+    render_as: impl Fn(crate::render::Format) -> String,
+) -> Result<(), crate::app::Stop> {
+    let default = [crate::render::OutputSpec {
+        format: crate::render::Format::Text,
+        path: None,
+    }];
+    let outputs = if outputs.is_empty() {
+        &default[..]
+    } else {
+        outputs
+    };
+    for o in outputs {
+        let text = render_as(o.format);
+        match &o.path {
+            None => write(&text),
+            Some(p) => crate::render::write_atomically(p, &text).map_err(|e| {
+                crate::app::Stop::usage(format!("cannot write -o {}: {e}", p.display()))
+            })?,
+        }
+    }
+    Ok(())
 }

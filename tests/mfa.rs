@@ -50,7 +50,7 @@ fn qr_code_on_screen_carries_the_devices_seed_and_two_good_codes_enable_it() {
 
     p.send("n").unwrap();
     p.expect("First 6-digit code").unwrap();
-    let t = rootguard::commands::unix_now();
+    let t = rootguard::term::unix_now();
     p.send_line(totp_code(&seed, t)).unwrap();
     p.expect("Next 6-digit code").unwrap();
     p.send_line(totp_code(&seed, t + 30)).unwrap();
@@ -91,7 +91,7 @@ fn wrong_codes_are_rejected_locally_without_an_api_call() {
     );
 
     p.expect("First 6-digit code").unwrap();
-    let t = rootguard::commands::unix_now();
+    let t = rootguard::term::unix_now();
     p.send_line(totp_code(&seed, t)).unwrap();
     p.expect("Next 6-digit code").unwrap();
     p.send_line(totp_code(&seed, t + 30)).unwrap();
@@ -142,7 +142,7 @@ fn the_seed_never_reaches_logs_or_files_even_at_trace_level() {
     let (mut all, seed) = read_qr(&mut p, &acct);
     p.send("n").unwrap();
     all += &text(p.expect("First 6-digit code").unwrap().before());
-    let t = rootguard::commands::unix_now();
+    let t = rootguard::term::unix_now();
     p.send_line(totp_code(&seed, t)).unwrap();
     all += &text(p.expect("Next 6-digit code").unwrap().before());
     p.send_line(totp_code(&seed, t + 30)).unwrap();
@@ -272,7 +272,7 @@ fn at_80x24_the_whole_code_is_on_screen_at_once_and_gone_when_enrollment_ends() 
         screen.visible().contains(&seed),
         "the secret was shown on request"
     );
-    let t = rootguard::commands::unix_now();
+    let t = rootguard::term::unix_now();
     p.send_line(totp_code(&seed, t)).unwrap();
     seen(&mut screen, p.expect("Next 6-digit code").unwrap());
     p.send_line(totp_code(&seed, t + 30)).unwrap();

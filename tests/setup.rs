@@ -58,7 +58,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     assert!(uri.contains(&format!("secret={seed}&")));
     p.send("n").unwrap();
     step(&mut p, &mut screen, "First 6-digit code");
-    let t = rootguard::commands::unix_now();
+    let t = rootguard::term::unix_now();
     p.send_line(totp_code(&seed, t)).unwrap();
     step(&mut p, &mut screen, "Next 6-digit code");
     p.send_line(totp_code(&seed, t + 30)).unwrap();

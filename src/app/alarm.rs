@@ -1,17 +1,26 @@
-//! `alarm test`: the fire drill. Find the alarm wherever the chain lives →
-//! set it to ALARM with a reason that says it is a drill → report who the
-//! notification reaches, as a [`DrillReport`].
+//! `alarm test` and `alarm test --realtime`: the fire drills.
 //!
-//! The reads and the one write go through [`DrillApi`], so the flow is tested
-//! with a fake; printing stays at the edge. It changes nothing but the alarm's
-//! state, which CloudWatch returns to OK at its next evaluation.
+//! The alarm drill finds the alarm wherever the chain lives → sets it to ALARM
+//! with a reason that says it is a drill → reports who the notification
+//! reaches, as a [`DrillReport`]. It changes nothing but the alarm's state,
+//! which CloudWatch returns to OK at its next evaluation. The real-time drill
+//! reads the rule with its pattern proven by `TestEventPattern` → publishes a
+//! message marked `[TEST]` through each SNS target → a [`RealtimeReport`].
+//!
+//! Reads and writes go through [`DrillApi`] and [`RealtimeApi`], so both flows
+//! are tested with fakes; printing stays in the `run` functions.
 
 use std::future::Future;
 
+use time::OffsetDateTime;
+
 use crate::app::teardown::candidate_regions;
-use crate::aws::{Reader, Writer};
+use crate::app::{connect, Outcome, Stop};
+use crate::aws::{ConnectOptions, Reader, Writer};
+use crate::checks::fmt_time;
 use crate::exit;
 use crate::facts::{Fact, FactError, Subscription};
+use crate::realtime::{envelope, render_message, RealtimeFacts, RuleFacts, RULE_NAME, RULE_REGION};
 
 /// What the drill reads and the one thing it writes.
 pub trait DrillApi: Sync {
@@ -224,6 +233,215 @@ pub fn subscribers_line(arn: &str, subs: &Fact<Vec<Subscription>>) -> String {
     }
 }
 
+// ------------------------------------------------------------ alarm test --realtime
+
+/// What the real-time drill reads (the rule, its pattern proven by
+/// `TestEventPattern`, its topics) and the one thing it writes.
+pub trait RealtimeApi: Sync {
+    fn rule(&self) -> impl Future<Output = Fact<RealtimeFacts>> + Send;
+    fn publish(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        message: &str,
+    ) -> impl Future<Output = Result<(), FactError>> + Send;
+}
+
+impl RealtimeApi for Live<'_> {
+    fn rule(&self) -> impl Future<Output = Fact<RealtimeFacts>> + Send {
+        self.reader.realtime()
+    }
+    fn publish(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        message: &str,
+    ) -> impl Future<Output = Result<(), FactError>> + Send {
+        self.writer.publish(topic_arn, subject, message)
+    }
+}
+
+/// Why the real-time drill did not run or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RealtimeDrillError {
+    #[error("cannot read the real-time rule: {}", .0.describe())]
+    Read(FactError),
+    #[error("there is no EventBridge rule {RULE_NAME} in {RULE_REGION}: deploy it with `rootguard deploy --email ADDR`")]
+    NoRule,
+    #[error("failed to publish the test message to {topic}: {}", .error.describe())]
+    Publish { topic: String, error: FactError },
+}
+
+impl RealtimeDrillError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RealtimeDrillError::Publish { .. } => exit::FAILED,
+            _ => exit::USAGE,
+        }
+    }
+}
+
+/// The subject of the drill's message.
+pub const REALTIME_DRILL_SUBJECT: &str = "[TEST] rootguard real-time root alert drill";
+
+/// The drill's message: marked as a test, then what a real alert reads like.
+pub fn realtime_drill_message(caller_arn: &str, at: &str) -> String {
+    let example = crate::rootactivity::corpus()
+        .iter()
+        .find(|e| e.name == "root-console-signin-success")
+        .map(|e| render_message(&envelope(&e.json)))
+        .unwrap_or_default();
+    format!(
+        "[TEST] rootguard real-time drill by {caller_arn} at {at}. No root activity happened. \
+         A real alert reads like this:\n\n{example}"
+    )
+}
+
+/// What the real-time drill proved and who it reached.
+#[derive(Debug)]
+pub struct RealtimeReport {
+    pub rule: RuleFacts,
+    /// Each SNS target the test message went through, with its subscriptions.
+    pub topics: Vec<(String, Fact<Vec<Subscription>>)>,
+}
+
+/// Reads the rule (its pattern judged by `TestEventPattern` on the corpus),
+/// then publishes `message` through each of its SNS targets.
+pub async fn realtime_drill(
+    api: &impl RealtimeApi,
+    message: &str,
+) -> Result<RealtimeReport, RealtimeDrillError> {
+    let rule = api
+        .rule()
+        .await
+        .map_err(RealtimeDrillError::Read)?
+        .ok_or(RealtimeDrillError::NoRule)?;
+    for t in &rule.topics {
+        api.publish(&t.arn, REALTIME_DRILL_SUBJECT, message)
+            .await
+            .map_err(|error| RealtimeDrillError::Publish {
+                topic: t.arn.clone(),
+                error,
+            })?;
+    }
+    let topics = rule
+        .topics
+        .iter()
+        .map(|t| (t.arn.clone(), t.subscriptions.clone()))
+        .collect();
+    Ok(RealtimeReport { rule, topics })
+}
+
+impl RealtimeReport {
+    /// The rule is enabled and every `TestEventPattern` answer is what it must be.
+    pub fn pattern_ok(&self) -> bool {
+        self.rule.enabled
+            && self
+                .rule
+                .tests
+                .iter()
+                .all(|(_, should, got)| got.as_ref().is_ok_and(|m| m == should))
+    }
+
+    pub fn reached(&self) -> usize {
+        self.topics
+            .iter()
+            .map(|(_, s)| {
+                s.as_ref()
+                    .map_or(0, |s| s.iter().filter(|x| x.confirmed()).count())
+            })
+            .sum()
+    }
+
+    /// `FAILED` when the pattern is wrong or nobody would receive an alert.
+    pub fn exit_code(&self) -> u8 {
+        if self.topics.is_empty() || !self.pattern_ok() || self.reached() == 0 {
+            exit::FAILED
+        } else {
+            exit::OK
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let esc = crate::render::escape;
+        let mut out = format!(
+            "rule {} ({})\n",
+            esc(&self.rule.arn),
+            if self.rule.enabled {
+                "enabled"
+            } else {
+                "DISABLED"
+            }
+        );
+        for (name, should, got) in &self.rule.tests {
+            let said = |m: bool| if m { "matched" } else { "not matched" };
+            let line = match got {
+                Ok(m) if m == should => format!("ok       {name}: {}", said(*m)),
+                Ok(m) => format!(
+                    "WRONG    {name}: {} but must {}",
+                    said(*m),
+                    if *should { "match" } else { "not match" }
+                ),
+                Err(e) => format!("unknown  {name}: {}", e.describe()),
+            };
+            out += &format!("  TestEventPattern {line}\n");
+        }
+        if self.topics.is_empty() {
+            out += "warning: the rule has no SNS target, so nobody would be told\n";
+            return out;
+        }
+        for (arn, subs) in &self.topics {
+            out += &subscribers_line(arn, subs);
+        }
+        if !self.pattern_ok() {
+            out += "warning: the rule would not report root activity as it should; `rootguard deploy` resets it\n";
+        } else if self.reached() == 0 {
+            out += "warning: no confirmed subscriber: nobody received this drill. Confirm the subscription email, then run the drill again.\n";
+        } else {
+            out += "check the inbox(es) above for the [TEST] message\n";
+        }
+        out
+    }
+}
+
+// ------------------------------------------------------------ the edges
+
+/// `rootguard alarm test`: the fire drill through the session's reader and writer.
+pub async fn run(opts: &ConnectOptions, alarm: &str) -> Outcome {
+    let (reader, writer, caller) = connect(opts).await?;
+    let reason = format!(
+        "rootguard fire drill by {} at {}: testing that root-activity alarms reach a person. This is a test, not root activity.",
+        caller.arn,
+        fmt_time(OffsetDateTime::now_utc())
+    );
+    let api = Live {
+        reader: &reader,
+        writer: &writer,
+    };
+    let report = drill(&api, alarm, &reason).await.map_err(|e| Stop {
+        code: e.exit_code(),
+        message: e.to_string(),
+    })?;
+    out!("{}", report.text());
+    Ok(report.exit_code())
+}
+
+/// `rootguard alarm test --realtime`.
+pub async fn run_realtime(opts: &ConnectOptions) -> Outcome {
+    let (reader, writer, caller) = connect(opts).await?;
+    let api = Live {
+        reader: &reader,
+        writer: &writer,
+    };
+    let message = realtime_drill_message(&caller.arn, &fmt_time(OffsetDateTime::now_utc()));
+    let report = realtime_drill(&api, &message).await.map_err(|e| Stop {
+        code: e.exit_code(),
+        message: e.to_string(),
+    })?;
+    out!("{}", report.text());
+    Ok(report.exit_code())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,5 +587,112 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.exit_code(), exit::FAILED);
         assert!(e.to_string().contains("cloudwatch:SetAlarmState"), "{e}");
+    }
+
+    /// A real-time rule in memory and what was published through it.
+    struct FakeRule {
+        rule: Fact<RealtimeFacts>,
+        published: Mutex<Vec<(String, String, String)>>,
+    }
+
+    impl RealtimeApi for FakeRule {
+        async fn rule(&self) -> Fact<RealtimeFacts> {
+            self.rule.clone()
+        }
+        async fn publish(&self, arn: &str, subject: &str, message: &str) -> Result<(), FactError> {
+            self.published
+                .lock()
+                .unwrap()
+                .push((arn.into(), subject.into(), message.into()));
+            Ok(())
+        }
+    }
+
+    fn rule(enabled: bool, wrong: bool, subs: Vec<Subscription>) -> FakeRule {
+        let tests = crate::realtime::expectations()
+            .into_iter()
+            .map(|(name, should, _)| (name, should, Ok(should ^ (wrong && !should))))
+            .collect();
+        FakeRule {
+            rule: Ok(Some(RuleFacts {
+                arn: "arn:aws:events:us-east-1:111122223333:rule/rootguard-root-activity".into(),
+                enabled,
+                pattern: "{}".into(),
+                targets: vec![TOPIC.into()],
+                topics: vec![crate::facts::Topic {
+                    arn: TOPIC.into(),
+                    exists: Ok(true),
+                    subscriptions: Ok(subs),
+                }],
+                tests,
+            })),
+            published: Mutex::new(Vec::new()),
+        }
+    }
+
+    #[tokio::test]
+    async fn realtime_drill_publishes_a_marked_test_and_reports_subscribers() {
+        let fake = rule(true, false, vec![sub("a@example.com", true)]);
+        let message =
+            realtime_drill_message("arn:aws:iam::111122223333:user/me", "2026-12-03 12:00 UTC");
+        let r = realtime_drill(&fake, &message).await.unwrap();
+        let sent = fake.published.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, TOPIC);
+        assert!(sent[0].1.starts_with("[TEST]"));
+        assert!(sent[0]
+            .2
+            .starts_with("[TEST] rootguard real-time drill by arn:aws:iam::111122223333:user/me"));
+        assert!(
+            sent[0].2.contains("rootguard events"),
+            "the example alert is included"
+        );
+        assert!(r.pattern_ok());
+        assert_eq!(r.exit_code(), exit::OK);
+        let text = r.text();
+        assert!(text.contains("(enabled)"), "{text}");
+        assert!(text.contains("TestEventPattern ok"), "{text}");
+        assert!(
+            text.contains("1 confirmed subscriber(s) (a@example.com)"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn realtime_drill_is_exit_1_when_nobody_hears_or_the_pattern_is_wrong() {
+        let pending = rule(true, false, vec![sub("a@example.com", false)]);
+        let r = realtime_drill(&pending, "m").await.unwrap();
+        assert_eq!(r.exit_code(), exit::FAILED);
+        assert!(r.text().contains("no confirmed subscriber"));
+
+        let wrong = rule(true, true, vec![sub("a@example.com", true)]);
+        let r = realtime_drill(&wrong, "m").await.unwrap();
+        assert_eq!(r.exit_code(), exit::FAILED);
+        assert!(r.text().contains("WRONG"), "{}", r.text());
+
+        let disabled = rule(false, false, vec![sub("a@example.com", true)]);
+        let r = realtime_drill(&disabled, "m").await.unwrap();
+        assert_eq!(r.exit_code(), exit::FAILED);
+        assert!(r.text().contains("DISABLED"));
+    }
+
+    #[tokio::test]
+    async fn realtime_drill_without_a_rule_or_target_says_so() {
+        let none = FakeRule {
+            rule: Ok(None),
+            published: Mutex::new(Vec::new()),
+        };
+        let e = realtime_drill(&none, "m").await.unwrap_err();
+        assert_eq!(e.exit_code(), exit::USAGE);
+        assert!(e.to_string().contains("rootguard deploy --email"), "{e}");
+
+        let mut no_target = rule(true, false, vec![]);
+        if let Ok(Some(r)) = &mut no_target.rule {
+            r.topics.clear();
+        }
+        let r = realtime_drill(&no_target, "m").await.unwrap();
+        assert!(no_target.published.lock().unwrap().is_empty());
+        assert_eq!(r.exit_code(), exit::FAILED);
+        assert!(r.text().contains("no SNS target"));
     }
 }

@@ -348,6 +348,55 @@ impl EventsReport {
     }
 }
 
+/// `rootguard events`: the trail's log group when one qualifies (or
+/// `--log-group`), else event history; text or JSON on stdout.
+pub async fn run(
+    opts: &crate::aws::ConnectOptions,
+    since: time::Duration,
+    log_group: Option<&str>,
+    json: bool,
+) -> crate::app::Outcome {
+    use crate::app::deploy::{choose_log_group, ChooseError};
+    use crate::app::Stop;
+    let (reader, _, caller) = crate::app::connect(opts).await?;
+    let start = OffsetDateTime::now_utc() - since;
+    let source = match choose_log_group(
+        &reader,
+        &caller.account_id,
+        log_group,
+        &mut crate::term::select,
+    )
+    .await
+    {
+        Ok(chosen) => Source::LogGroup {
+            region: chosen.region,
+            name: chosen.name,
+        },
+        Err(ChooseError::NoQualifyingTrail) if log_group.is_none() => Source::History,
+        Err(e) => return Err(e.into()),
+    };
+    let report = read(
+        &reader,
+        &caller.account_id,
+        source,
+        start,
+        EventsOptions {
+            progress: crate::term::show_progress(),
+        },
+    )
+    .await
+    .map_err(|e| Stop::failed(e.to_string()))?;
+    if json {
+        out!("{}", report.json());
+    } else {
+        for w in report.warnings() {
+            eprintln!("warning: {w}");
+        }
+        out!("{}", report.text());
+    }
+    Ok(report.exit_code())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -433,6 +433,116 @@ pub fn confirm_harden(
     Ok(typed.trim() == want)
 }
 
+// ------------------------------------------------------------ the edges
+
+/// The organization the session belongs to, or exit 2 saying where to run it.
+pub async fn organization(
+    session: &crate::aws::Session,
+) -> Result<(OrgHandle, OrgFacts), crate::app::Stop> {
+    let handle = session.org();
+    let facts = handle
+        .facts()
+        .await
+        .map_err(|e| crate::app::Stop::usage(e.to_string()))?;
+    Ok((handle, facts))
+}
+
+/// `rootguard verify --org`: every member on the bounded pool, then every
+/// output, and Security Hub when asked.
+pub async fn run_verify(
+    opts: &crate::aws::ConnectOptions,
+    req: &VerifyRequest,
+    outputs: &verify::Outputs,
+    role: Option<&str>,
+    fan: &FanOut,
+) -> crate::app::Outcome {
+    use crate::app::Stop;
+    let session = crate::aws::Session::load(opts).await;
+    let (handle, facts) = organization(&session).await?;
+    let report = verify_org(&handle, &facts, req, role, fan)
+        .await
+        .map_err(|e| Stop::usage(e.to_string()))?;
+    let ctx = crate::render::exports::Context {
+        generated_at: report.generated_at,
+        region: handle.own_reader().region(),
+        importer_account: facts.caller_account_id.clone(),
+    };
+    crate::out::emit(&outputs.outputs, |f| {
+        crate::render::org::render(&report, f, outputs.color, &ctx)
+    })?;
+    if outputs.security_hub {
+        let asff = crate::render::exports::asff_findings(&ctx, &crate::render::org::rows(&report));
+        return Ok(verify::to_security_hub(
+            &session.security_hub(),
+            &asff,
+            &ctx,
+            report.exit_code(),
+        )
+        .await);
+    }
+    Ok(report.exit_code())
+}
+
+/// `rootguard org status`.
+pub async fn run_status(
+    opts: &crate::aws::ConnectOptions,
+    fan: &FanOut,
+    json: bool,
+) -> crate::app::Outcome {
+    let session = crate::aws::Session::load(opts).await;
+    let (handle, facts) = organization(&session).await?;
+    let roots = member_roots(&handle, &facts, fan)
+        .await
+        .map_err(|e| crate::app::Stop::usage(e.to_string()))?;
+    let status = crate::org::status(&facts, &roots);
+    out!(
+        "{}",
+        if json {
+            crate::render::org::status_json(&status)
+        } else {
+            crate::render::org::status_text(&status)
+        }
+    );
+    Ok(crate::exit::OK)
+}
+
+/// `rootguard org harden`: plan, show, typed confirmation, apply.
+pub async fn run_harden(
+    opts: &crate::aws::ConnectOptions,
+    fan: &FanOut,
+    dry_run: bool,
+    yes: bool,
+    json: bool,
+) -> crate::app::Outcome {
+    use crate::exit;
+    crate::term::needs_confirmation("org harden", dry_run, yes)?;
+    let session = crate::aws::Session::load(opts).await;
+    let (handle, facts) = organization(&session).await?;
+    let roots = member_roots(&handle, &facts, fan)
+        .await
+        .map_err(|e| crate::app::Stop::usage(e.to_string()))?;
+    let plan = crate::org::plan_harden(&facts, &roots);
+    out!("{}", if json { plan.json() } else { plan.text() });
+    if dry_run {
+        return Ok(exit::OK);
+    }
+    if plan.is_noop() {
+        progress!("nothing to change");
+        return Ok(exit::OK);
+    }
+    if !yes {
+        crate::term::trap_ctrl_c();
+        let mut term = crate::prompt::Terminal::default();
+        if !confirm_harden(&mut term, &plan).map_err(crate::term::prompt_stop)? {
+            eprintln!("cancelled: the typed id did not match; nothing was changed");
+            return Ok(exit::OK);
+        }
+    }
+    let outcome = apply_harden(&session.writer().org(), &plan, fan).await;
+    eprint!("{}", outcome.text());
+    Ok(if outcome.ok() { exit::OK } else { exit::FAILED })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,9 +4,11 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::app::{apply_steps, Applied, Outcome, Stop};
 use crate::aws::org::OrgHandle;
-use crate::aws::{Reader, Writer};
+use crate::aws::{ConnectOptions, Reader, Writer};
 use crate::deploy::Action;
+use crate::exit;
 use crate::facts::FactError;
 use crate::org::OrgFacts;
 use crate::orgdeploy::{self, OrgDeployPlan, OrgDeployState};
@@ -61,33 +63,27 @@ fn spinner(show: bool) -> ProgressBar {
     pb
 }
 
-/// Applies every step that is not a no-op, in order; says what was done and
-/// what was not when one fails. Returns whether everything was applied.
-pub async fn apply(writer: &Writer, plan: &OrgDeployPlan, show: bool) -> Result<(), String> {
-    let mut done = 0;
-    for step in plan.steps.iter().filter(|s| s.action() != Action::NoOp) {
-        let pb = spinner(show);
-        pb.set_message(step.describe());
-        let tick = |status: &str| pb.set_message(format!("{} [{status}]", step.describe()));
-        let r = writer.apply_org(step, &tick).await;
-        pb.finish_and_clear();
-        match r {
-            Ok(()) => {
-                done += 1;
-                if show {
-                    eprintln!("  done    {}", step.describe());
-                }
+/// Applies every step that is not a no-op, in order, each under a spinner
+/// that shows the StackSet operation's status; stops at the first failure.
+pub async fn apply(writer: &Writer, plan: &OrgDeployPlan, show: bool) -> Applied {
+    apply_steps(
+        plan.steps.iter().filter(|s| s.action() != Action::NoOp),
+        |s| s.describe(),
+        |step| async move {
+            let pb = spinner(show);
+            pb.set_message(step.describe());
+            let tick = |status: &str| pb.set_message(format!("{} [{status}]", step.describe()));
+            let r = writer.apply_org(step, &tick).await;
+            pb.finish_and_clear();
+            r
+        },
+        |d| {
+            if show {
+                eprintln!("  done    {d}")
             }
-            Err(e) => {
-                return Err(format!(
-                    "failed: {}: {}; {done} step(s) done; run `rootguard deploy --org` again to complete it",
-                    step.describe(),
-                    e.describe()
-                ))
-            }
-        }
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// One line per member: its stack instance's status, or that it has none.
@@ -104,4 +100,137 @@ pub fn instance_report(state: &OrgDeployState) -> String {
         out.push_str(&format!("  {m}  {status}\n"));
     }
     out
+}
+
+/// What `teardown --org` deletes: tagged parts only, in the order they go.
+pub fn teardown_lines(state: &OrgDeployState) -> Vec<String> {
+    let mut lines = Vec::new();
+    if state.stackset.exists && state.stackset.tagged {
+        lines.push(format!(
+            "delete  {} stack instance(s) and the StackSet {}",
+            state.stackset.instances.len(),
+            orgdeploy::STACKSET_NAME
+        ));
+    }
+    if state.hub.rule.as_ref().is_some_and(|r| r.tagged) {
+        lines.push(format!("delete  hub rule {}", orgdeploy::HUB_RULE_NAME));
+    }
+    if state.hub.bus_exists {
+        lines.push(format!("delete  hub event bus {}", orgdeploy::HUB_BUS_NAME));
+    }
+    if let Some(t) = state.hub.topic.as_ref().filter(|t| t.tagged) {
+        lines.push(format!("delete  hub topic {} and its subscriptions", t.arn));
+    }
+    lines
+}
+
+/// Options of `deploy --org`.
+pub struct DeployOrgArgs {
+    pub emails: Vec<String>,
+    pub ous: Vec<String>,
+    pub dry_run: bool,
+    pub yes: bool,
+    pub json: bool,
+}
+
+/// `rootguard deploy --org`: the organization, the state, the plan, confirm,
+/// apply, then each member's stack instance.
+pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
+    crate::term::needs_confirmation("deploy --org", args.dry_run, args.yes)?;
+    let show = !crate::term::quiet();
+    let session = crate::aws::Session::load(opts).await;
+    let (handle, facts) = crate::app::org::organization(&session).await?;
+    let reader = session.reader();
+    let unreadable =
+        |e: FactError| Stop::usage(format!("cannot read the current state: {}", e.describe()));
+    let state = read_state(&reader, &facts).await.map_err(unreadable)?;
+    check_ous(&handle, &state.root_id, &args.ous)
+        .await
+        .map_err(Stop::usage)?;
+    let config = orgdeploy::OrgDeployConfig {
+        emails: args.emails,
+        ous: args.ous,
+    };
+    let plan = orgdeploy::plan(&state, &config);
+    if args.json {
+        out!("{}", plan.json());
+    } else {
+        out!("{}", plan.text());
+    }
+    if args.dry_run {
+        return Ok(exit::OK);
+    }
+    if plan.is_noop() {
+        progress!("nothing to change: every member forwards root activity to the hub");
+        return Ok(exit::OK);
+    }
+    if !crate::term::confirm("Apply this plan to the organization?", args.yes)? {
+        eprintln!("nothing was changed");
+        return Ok(exit::OK);
+    }
+    let applied = apply(&session.writer(), &plan, show).await;
+    if !applied.ok() {
+        eprint!("{}", applied.failure_text("rootguard deploy --org"));
+        return Ok(exit::FAILED);
+    }
+    let after = read_state(&reader, &facts).await.map_err(|e| {
+        Stop::failed(format!(
+            "deployed, but cannot read the instances back: {}",
+            e.describe()
+        ))
+    })?;
+    eprintln!(
+        "deployed: {} member(s), stack instance per member in {}:\n{}",
+        after.members.len(),
+        crate::realtime::RULE_REGION,
+        instance_report(&after)
+    );
+    eprintln!(
+        "ACTION NEEDED: each email must confirm the subscription from the AWS Notifications message; then root activity in any member reaches {}",
+        orgdeploy::hub_topic_arn(&after.account_id)
+    );
+    Ok(exit::OK)
+}
+
+/// `rootguard teardown --org`: stack instances, StackSet, then the hub.
+pub async fn run_teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Outcome {
+    crate::term::needs_confirmation("teardown --org", dry_run, yes)?;
+    let show = !crate::term::quiet();
+    let session = crate::aws::Session::load(opts).await;
+    let (_, facts) = crate::app::org::organization(&session).await?;
+    let state = read_state(&session.reader(), &facts)
+        .await
+        .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
+    let lines = teardown_lines(&state);
+    out!(
+        "teardown --org plan for organization {}\n{}",
+        facts.organization_id,
+        if lines.is_empty() {
+            "  nothing to delete\n".to_string()
+        } else {
+            lines.iter().map(|l| format!("  {l}\n")).collect::<String>()
+        }
+    );
+    if dry_run || lines.is_empty() {
+        return Ok(exit::OK);
+    }
+    if !crate::term::confirm("Delete these from the organization?", yes)? {
+        eprintln!("nothing was changed");
+        return Ok(exit::OK);
+    }
+    let targets = vec![state.root_id.clone()];
+    let pb = crate::term::spinner("deleting stack instances", show);
+    let tick = |s: &str| pb.set_message(format!("deleting stack instances [{s}]"));
+    let r = session.writer().delete_org(&targets, &state, &tick).await;
+    pb.finish_and_clear();
+    let done = r.map_err(|e| {
+        Stop::failed(format!(
+            "{}; run `rootguard teardown --org` again to finish",
+            e.describe()
+        ))
+    })?;
+    for d in done {
+        progress!("  deleted {d}");
+    }
+    Ok(exit::OK)
 }

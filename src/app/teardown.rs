@@ -6,10 +6,148 @@
 //! `--region`: the candidate regions are the configured one and the regions of
 //! every log group a trail delivers to. Only resources tagged
 //! `managed-by=rootguard` are deleted.
+//!
+//! The reads and deletions go through [`TeardownApi`], so reading every region,
+//! planning and applying are tested with a fake.
+
+use std::future::Future;
 
 use serde::Serialize;
 
+use crate::app::{apply_steps, connect, Applied, Outcome, Stop};
+use crate::aws::{ConnectOptions, Reader, Writer};
 use crate::deploy::{self, DeployState};
+use crate::exit;
+use crate::facts::FactError;
+
+/// What teardown reads and deletes in one account.
+pub trait TeardownApi: Sync {
+    fn configured_region(&self) -> String;
+    /// Regions of the log groups the trails deliver to.
+    fn log_group_regions(&self) -> impl Future<Output = Result<Vec<String>, FactError>> + Send;
+    /// rootguard's chain in `region`; the filter only on `log_group`.
+    fn state(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group: Option<&str>,
+    ) -> impl Future<Output = Result<DeployState, FactError>> + Send;
+    fn delete(&self, step: &TeardownStep) -> impl Future<Output = Result<(), FactError>> + Send;
+}
+
+/// The account as teardown sees it: the session's reader and writer.
+pub struct Live<'a> {
+    pub reader: &'a Reader,
+    pub writer: &'a Writer,
+}
+
+impl TeardownApi for Live<'_> {
+    fn configured_region(&self) -> String {
+        self.reader.region()
+    }
+    fn log_group_regions(&self) -> impl Future<Output = Result<Vec<String>, FactError>> + Send {
+        self.reader.trail_log_group_regions()
+    }
+    fn state(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group: Option<&str>,
+    ) -> impl Future<Output = Result<DeployState, FactError>> + Send {
+        self.reader.deploy_state(account_id, region, log_group)
+    }
+    async fn delete(&self, step: &TeardownStep) -> Result<(), FactError> {
+        let w = self.writer;
+        match step {
+            TeardownStep::DeleteAlarm { region, name } => w.delete_alarm(region, name).await,
+            TeardownStep::DeleteMetricFilter {
+                region,
+                log_group,
+                name,
+            } => w.delete_metric_filter(region, log_group, name).await,
+            TeardownStep::DeleteTopic { region, arn } => w.delete_topic(region, arn).await,
+            TeardownStep::DeleteRule { region, name } => w.delete_rule(region, name).await,
+        }
+    }
+}
+
+/// Reads every candidate region at once (and, where rootguard's alarm is
+/// tagged, whether its filter is on the log group the tag names) and plans.
+pub async fn read(api: &impl TeardownApi, account_id: &str) -> Result<TeardownPlan, FactError> {
+    let regions = candidate_regions(&api.configured_region(), &api.log_group_regions().await?);
+    let states = futures::future::try_join_all(regions.iter().map(|region| async move {
+        let state = api.state(account_id, region, None).await?;
+        let tagged_group = state
+            .alarm
+            .as_ref()
+            .filter(|a| a.tagged)
+            .and_then(|a| a.log_group_tag.clone());
+        let filter_on_tagged_group = match tagged_group {
+            Some(lg) => api
+                .state(account_id, region, Some(&lg))
+                .await?
+                .filter
+                .is_some(),
+            None => false,
+        };
+        Ok::<_, FactError>(RegionState {
+            state,
+            filter_on_tagged_group,
+        })
+    }))
+    .await?;
+    Ok(plan(account_id, &regions, &states))
+}
+
+/// Deletes in the plan's order, stopping at the first failure.
+pub async fn apply(
+    api: &impl TeardownApi,
+    plan: &TeardownPlan,
+    on_done: impl FnMut(&str),
+) -> Applied {
+    apply_steps(
+        &plan.delete,
+        |s| format!("delete {}", s.describe()),
+        |s| api.delete(s),
+        on_done,
+    )
+    .await
+}
+
+/// `rootguard teardown`: connect, read, print the plan, confirm, delete.
+pub async fn run(opts: &ConnectOptions, dry_run: bool, yes: bool, json: bool) -> Outcome {
+    crate::term::needs_confirmation("teardown", dry_run, yes)?;
+    let (reader, writer, caller) = connect(opts).await?;
+    let api = Live {
+        reader: &reader,
+        writer: &writer,
+    };
+    let plan = read(&api, &caller.account_id)
+        .await
+        .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
+    if json {
+        out!("{}", plan.json());
+    } else {
+        out!("{}", plan.text());
+    }
+    if plan.is_noop() {
+        progress!("nothing to delete");
+        return Ok(exit::OK);
+    }
+    if dry_run {
+        return Ok(exit::OK);
+    }
+    if !crate::term::confirm("Delete these resources?", yes)? {
+        progress!("nothing was changed");
+        return Ok(exit::OK);
+    }
+    let applied = apply(&api, &plan, |d| progress!("  done    {d}")).await;
+    if !applied.ok() {
+        eprint!("{}", applied.failure_text("rootguard teardown"));
+        return Ok(exit::FAILED);
+    }
+    Ok(exit::OK)
+}
 
 /// One deletion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -256,5 +394,98 @@ mod tests {
         );
         assert!(p.is_noop());
         assert_eq!(p.keep.len(), 1);
+    }
+
+    /// An account in memory: the state of each region and what was deleted.
+    struct Fake {
+        configured: String,
+        lg_regions: Vec<String>,
+        states: Vec<RegionState>,
+        deleted: std::sync::Mutex<Vec<TeardownStep>>,
+        refuse: Option<&'static str>,
+    }
+
+    impl TeardownApi for Fake {
+        fn configured_region(&self) -> String {
+            self.configured.clone()
+        }
+        async fn log_group_regions(&self) -> Result<Vec<String>, FactError> {
+            Ok(self.lg_regions.clone())
+        }
+        async fn state(
+            &self,
+            _account_id: &str,
+            region: &str,
+            log_group: Option<&str>,
+        ) -> Result<DeployState, FactError> {
+            let rs = self
+                .states
+                .iter()
+                .find(|s| s.state.region == region)
+                .cloned()
+                .map(|s| s.state)
+                .unwrap_or(DeployState {
+                    region: region.into(),
+                    ..Default::default()
+                });
+            Ok(DeployState {
+                filter: match log_group {
+                    Some("trail-logs") => Some(Default::default()),
+                    _ => None,
+                },
+                ..rs
+            })
+        }
+        async fn delete(&self, step: &TeardownStep) -> Result<(), FactError> {
+            if self.refuse.is_some_and(|r| step.describe().starts_with(r)) {
+                return Err(FactError::new(
+                    "sns:DeleteTopic",
+                    crate::facts::FactErrorKind::AccessDenied,
+                    "no",
+                ));
+            }
+            self.deleted.lock().unwrap().push(step.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_the_chain_in_the_log_groups_region_whatever_the_configured_one() {
+        let api = Fake {
+            configured: "eu-west-1".into(),
+            lg_regions: vec!["us-east-1".into()],
+            states: vec![state("us-east-1", Some(true), Some(true))],
+            deleted: Default::default(),
+            refuse: None,
+        };
+        let p = read(&api, "111122223333").await.unwrap();
+        assert_eq!(p.regions, ["eu-west-1", "us-east-1"]);
+        assert_eq!(p.delete.len(), 3, "{p:?}");
+        assert!(matches!(
+            &p.delete[0],
+            TeardownStep::DeleteMetricFilter { log_group, .. } if log_group == "trail-logs"
+        ));
+        let applied = apply(&api, &p, |_| {}).await;
+        assert!(applied.ok());
+        assert_eq!(*api.deleted.lock().unwrap(), p.delete);
+    }
+
+    #[tokio::test]
+    async fn a_refused_deletion_stops_and_names_the_rest() {
+        let api = Fake {
+            configured: "us-east-1".into(),
+            lg_regions: vec![],
+            states: vec![state("us-east-1", Some(true), Some(true))],
+            deleted: Default::default(),
+            refuse: Some("alarm"),
+        };
+        let p = read(&api, "111122223333").await.unwrap();
+        let applied = apply(&api, &p, |_| {}).await;
+        assert_eq!(applied.done.len(), 1, "the filter went first");
+        assert!(applied.failed.as_ref().unwrap().0.contains("alarm"));
+        assert_eq!(applied.not_done.len(), 1);
+        assert!(applied
+            .failure_text("rootguard teardown")
+            .contains("rootguard teardown"));
     }
 }

@@ -5,7 +5,8 @@
 //! session) and for the management account itself. It never writes: it is
 //! handed a `Reader` only.
 
-use crate::aws::{ConnectError, Reader};
+use crate::app::{Outcome, Stop};
+use crate::aws::{ConnectError, ConnectOptions, Reader};
 use crate::checks::{self, CheckConfig, CheckDef, Source};
 use crate::facts::AccountFacts;
 use crate::finding::Report;
@@ -57,4 +58,81 @@ pub fn judge(facts: &AccountFacts, req: &VerifyRequest) -> Report {
 /// One account, read and judged.
 pub async fn verify_account(reader: &Reader, req: &VerifyRequest) -> Result<Report, ConnectError> {
     Ok(judge(&read(reader, req).await?, req))
+}
+
+/// Where a report goes: the `-o` outputs, colour, and `--security-hub`.
+pub struct Outputs {
+    pub outputs: Vec<crate::render::OutputSpec>,
+    pub color: bool,
+    pub security_hub: bool,
+}
+
+/// `rootguard verify` for the caller's account: read under a spinner, judge,
+/// write every output, and import into Security Hub when asked.
+pub async fn run(
+    opts: &ConnectOptions,
+    req: &VerifyRequest,
+    outputs: &Outputs,
+    spin: bool,
+) -> Outcome {
+    // verify holds only the read-only handle; the session also yields the
+    // Security Hub importer, and nothing else, when --security-hub asks.
+    let session = crate::aws::Session::load(opts).await;
+    let reader = session.reader();
+    let sources = req.sources();
+    tracing::info!(
+        checks = req.checks.len(),
+        sources = sources.len(),
+        region = %reader.region(),
+        "verify: reading {} source(s) for {} check(s)",
+        sources.len(),
+        req.checks.len()
+    );
+    // A spinner while AWS answers (the credential report can take seconds).
+    let spinner = crate::term::spinner(
+        &format!(
+            "reading {} source(s) for {} check(s)…",
+            sources.len(),
+            req.checks.len()
+        ),
+        spin,
+    );
+    let started = std::time::Instant::now();
+    let read = verify_account(&reader, req).await;
+    spinner.finish_and_clear();
+    let report = read.map_err(|e| Stop::usage(e.to_string()))?;
+    tracing::info!(
+        account = %report.account_id,
+        caller = %report.caller_arn,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "verify: read and judged"
+    );
+    let ctx = crate::render::exports::Context {
+        generated_at: report.generated_at,
+        region: reader.region(),
+        importer_account: report.account_id.clone(),
+    };
+    crate::out::emit(&outputs.outputs, |f| {
+        crate::render::render(&report, f, outputs.color, &ctx)
+    })?;
+    if outputs.security_hub {
+        let asff = crate::render::exports::asff_findings(&ctx, &crate::render::rows(&report));
+        return Ok(to_security_hub(&session.security_hub(), &asff, &ctx, report.exit_code()).await);
+    }
+    Ok(report.exit_code())
+}
+
+/// `--security-hub`: imports the findings, says what happened on stderr, and
+/// returns the exit code with the import's outcome folded in.
+pub async fn to_security_hub(
+    importer: &crate::aws::securityhub::FindingsImporter,
+    findings: &[crate::render::exports::Asff],
+    ctx: &crate::render::exports::Context,
+    verdict: u8,
+) -> u8 {
+    let outcome = crate::app::securityhub::import(importer, findings).await;
+    if !crate::term::quiet() || !outcome.ok() {
+        eprint!("{}", outcome.text(importer.region(), &ctx.importer_account));
+    }
+    outcome.exit_code(verdict)
 }

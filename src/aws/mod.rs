@@ -813,81 +813,99 @@ impl Reader {
         &self,
         account_id: impl std::future::Future<Output = Option<String>>,
     ) -> Fact<AlarmChainFacts> {
+        let trails = self.trails().await?;
+        self.log_groups_of(trails, account_id).await
+    }
+
+    /// Every trail that applies to this region (shadow trails included), each
+    /// with its status and selectors read in its home region, concurrently.
+    pub async fn trails(&self) -> Fact<Vec<Trail>> {
         let listed = self.all_trails().await?;
-        let trails = futures::future::join_all(listed.trail_list().iter().map(|t| async move {
-            let arn = t.trail_arn().unwrap_or_default().to_string();
-            let home = t.home_region().unwrap_or(FALLBACK_REGION).to_string();
-            let client = aws_sdk_cloudtrail::Client::new(&self.regional(&home));
-            let (status, selectors) = tokio::join!(
-                client.get_trail_status().name(&arn).send(),
-                client.get_event_selectors().trail_name(&arn).send()
-            );
-            Trail {
-                name: t.name().unwrap_or_default().to_string(),
-                arn,
-                home_region: home,
-                multi_region: t.is_multi_region_trail().unwrap_or(false),
-                organization_trail: t.is_organization_trail().unwrap_or(false),
-                log_group_arn: t
-                    .cloud_watch_logs_log_group_arn()
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_string),
-                status: status
-                    .map(|s| TrailStatus {
-                        is_logging: s.is_logging().unwrap_or(false),
-                        latest_cloudwatch_logs_delivery_error: s
-                            .latest_cloud_watch_logs_delivery_error()
-                            .map(str::to_string),
-                    })
-                    .map_err(|e| classify("cloudtrail:GetTrailStatus", &e)),
-                selectors: selectors
-                    .map(|s| {
-                        if !s.advanced_event_selectors().is_empty() {
-                            EventSelectors::Advanced(
-                                s.advanced_event_selectors()
-                                    .iter()
-                                    .map(|a| AdvancedSelector {
-                                        name: a.name().map(str::to_string),
-                                        fields: a
-                                            .field_selectors()
-                                            .iter()
-                                            .map(|f| AdvancedField {
-                                                field: f.field().to_string(),
-                                                equals: f.equals().to_vec(),
-                                                not_equals: f.not_equals().to_vec(),
-                                                starts_with: f.starts_with().to_vec(),
-                                                not_starts_with: f.not_starts_with().to_vec(),
-                                                ends_with: f.ends_with().to_vec(),
-                                                not_ends_with: f.not_ends_with().to_vec(),
-                                            })
-                                            .collect(),
-                                    })
-                                    .collect(),
-                            )
-                        } else {
-                            EventSelectors::Basic(
-                                s.event_selectors()
-                                    .iter()
-                                    .map(|b| BasicSelector {
-                                        read_write_type: b
-                                            .read_write_type()
-                                            .map(|r| r.as_str().to_string())
-                                            .unwrap_or_else(|| "All".into()),
-                                        include_management_events: b
-                                            .include_management_events()
-                                            .unwrap_or(true),
-                                        exclude_management_event_sources: b
-                                            .exclude_management_event_sources()
-                                            .to_vec(),
-                                    })
-                                    .collect(),
-                            )
-                        }
-                    })
-                    .map_err(|e| classify("cloudtrail:GetEventSelectors", &e)),
-            }
-        }))
-        .await;
+        Ok(
+            futures::future::join_all(listed.trail_list().iter().map(|t| async move {
+                let arn = t.trail_arn().unwrap_or_default().to_string();
+                let home = t.home_region().unwrap_or(FALLBACK_REGION).to_string();
+                let client = aws_sdk_cloudtrail::Client::new(&self.regional(&home));
+                let (status, selectors) = tokio::join!(
+                    client.get_trail_status().name(&arn).send(),
+                    client.get_event_selectors().trail_name(&arn).send()
+                );
+                Trail {
+                    name: t.name().unwrap_or_default().to_string(),
+                    arn,
+                    home_region: home,
+                    multi_region: t.is_multi_region_trail().unwrap_or(false),
+                    organization_trail: t.is_organization_trail().unwrap_or(false),
+                    log_group_arn: t
+                        .cloud_watch_logs_log_group_arn()
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string),
+                    status: status
+                        .map(|s| TrailStatus {
+                            is_logging: s.is_logging().unwrap_or(false),
+                            latest_cloudwatch_logs_delivery_error: s
+                                .latest_cloud_watch_logs_delivery_error()
+                                .map(str::to_string),
+                        })
+                        .map_err(|e| classify("cloudtrail:GetTrailStatus", &e)),
+                    selectors: selectors
+                        .map(|s| {
+                            if !s.advanced_event_selectors().is_empty() {
+                                EventSelectors::Advanced(
+                                    s.advanced_event_selectors()
+                                        .iter()
+                                        .map(|a| AdvancedSelector {
+                                            name: a.name().map(str::to_string),
+                                            fields: a
+                                                .field_selectors()
+                                                .iter()
+                                                .map(|f| AdvancedField {
+                                                    field: f.field().to_string(),
+                                                    equals: f.equals().to_vec(),
+                                                    not_equals: f.not_equals().to_vec(),
+                                                    starts_with: f.starts_with().to_vec(),
+                                                    not_starts_with: f.not_starts_with().to_vec(),
+                                                    ends_with: f.ends_with().to_vec(),
+                                                    not_ends_with: f.not_ends_with().to_vec(),
+                                                })
+                                                .collect(),
+                                        })
+                                        .collect(),
+                                )
+                            } else {
+                                EventSelectors::Basic(
+                                    s.event_selectors()
+                                        .iter()
+                                        .map(|b| BasicSelector {
+                                            read_write_type: b
+                                                .read_write_type()
+                                                .map(|r| r.as_str().to_string())
+                                                .unwrap_or_else(|| "All".into()),
+                                            include_management_events: b
+                                                .include_management_events()
+                                                .unwrap_or(true),
+                                            exclude_management_event_sources: b
+                                                .exclude_management_event_sources()
+                                                .to_vec(),
+                                        })
+                                        .collect(),
+                                )
+                            }
+                        })
+                        .map_err(|e| classify("cloudtrail:GetEventSelectors", &e)),
+                }
+            }))
+            .await,
+        )
+    }
+
+    /// The chain behind `trails`: every log group they deliver to in this
+    /// account, with its filters, alarms and topics, read concurrently.
+    async fn log_groups_of(
+        &self,
+        trails: Vec<Trail>,
+        account_id: impl std::future::Future<Output = Option<String>>,
+    ) -> Fact<AlarmChainFacts> {
         // Log groups in other accounts (organization trails) cannot be read from here.
         let account_id = account_id.await.unwrap_or_default();
         let own = |arn: &String| {

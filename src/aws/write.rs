@@ -599,7 +599,7 @@ impl IamMfa {
     }
 }
 
-impl crate::mfa::MfaApi for IamMfa {
+impl crate::app::mfa::MfaApi for IamMfa {
     async fn user_exists(&self, user: &str) -> Result<bool, FactError> {
         match self.iam.get_user().user_name(user).send().await {
             Ok(_) => Ok(true),
@@ -608,7 +608,10 @@ impl crate::mfa::MfaApi for IamMfa {
         }
     }
 
-    async fn create_device(&self, name: &str) -> Result<(String, crate::mfa::Seed), FactError> {
+    async fn create_device(
+        &self,
+        name: &str,
+    ) -> Result<(String, crate::app::mfa::Seed), FactError> {
         let out = self
             .iam
             .create_virtual_mfa_device()
@@ -694,7 +697,7 @@ impl Writer {
     /// `account:PutAlternateContact` for SECURITY.
     pub async fn put_security_contact(
         &self,
-        c: &crate::setup::ContactAnswer,
+        c: &crate::app::setup::ContactAnswer,
     ) -> Result<(), FactError> {
         aws_sdk_account::Client::new(&self.config)
             .put_alternate_contact()
@@ -712,7 +715,7 @@ impl Writer {
     /// `account:PutContactInformation`.
     pub async fn put_contact_information(
         &self,
-        c: &crate::setup::ContactInfoAnswer,
+        c: &crate::app::setup::ContactInfoAnswer,
     ) -> Result<(), FactError> {
         let info = aws_sdk_account::types::ContactInformation::builder()
             .full_name(&c.full_name)

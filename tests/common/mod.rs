@@ -492,8 +492,8 @@ pub fn assert_golden(name: &str, actual: &str) {
 
 /// The TOTP code an authenticator app with `seed` shows at unix time `t`.
 pub fn totp_code(seed: &str, t: u64) -> String {
-    let bytes = rootguard::mfa::base32_decode(seed).unwrap();
-    rootguard::mfa::totp(&bytes)
+    let bytes = rootguard::app::mfa::base32_decode(seed).unwrap();
+    rootguard::app::mfa::totp(&bytes)
         .unwrap()
         .generate(t)
         .to_string()

@@ -1,4 +1,4 @@
-// Reads a QR code drawn by `rootguard::mfa::qr_text` back from terminal
+// Reads a QR code drawn by `rootguard::app::mfa::qr_text` back from terminal
 // output and decodes it with rqrr. Shared by the unit tests of `src/mfa.rs`
 // and the pseudo-terminal tests.
 

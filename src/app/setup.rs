@@ -295,13 +295,12 @@ pub const ROOT_KEYS_GUIDE: &str = "Root access keys can be removed only with roo
 
 // ------------------------------------------------------------------ the flow
 
+use crate::app::deploy::{apply, choose_log_group, read_plan, ChooseError};
+use crate::app::{connect, Outcome, Stop};
 use crate::aws::{Caller, ConnectOptions, Reader, Writer};
-use crate::commands::{
-    apply_plan, choose_log_group, connect, prompt_stop, read_plan, require_terminal, trap_ctrl_c,
-    unix_now, with_spinner, ChooseError, Outcome, Stop,
-};
 use crate::deploy::{self, DeployConfig};
 use crate::exit;
+use crate::term::{prompt_stop, require_terminal, trap_ctrl_c, unix_now, with_spinner};
 
 /// Options of `rootguard setup`.
 pub struct SetupOptions {
@@ -311,8 +310,8 @@ pub struct SetupOptions {
 }
 
 pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
+    use self::{walk, Fix};
     use crate::prompt::Prompter;
-    use crate::setup::{walk, Fix};
     require_terminal("setup")?;
     let (reader, writer, caller) = connect(opts).await?;
     trap_ctrl_c();
@@ -382,7 +381,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
             f.status.as_str()
         ))
         .map_err(stop)?;
-        t.note(&format!("Why it matters: {}", crate::setup::why(f.id)))
+        t.note(&format!("Why it matters: {}", crate::app::setup::why(f.id)))
             .map_err(stop)?;
         for e in &f.evidence {
             t.note(&format!("  - {}", crate::render::escape(e)))
@@ -394,10 +393,10 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                 .map_err(stop)?,
             Fix::RootKeys {
                 caller_is_root: false,
-            } => t.note(crate::setup::ROOT_KEYS_GUIDE).map_err(stop)?,
+            } => t.note(crate::app::setup::ROOT_KEYS_GUIDE).map_err(stop)?,
             _ => {}
         }
-        if !crate::setup::offer(t, &item.fix).map_err(stop)? {
+        if !crate::app::setup::offer(t, &item.fix).map_err(stop)? {
             t.note(&format!("  skipped {}", f.id)).map_err(stop)?;
             skipped.push(format!("  {}: {}", f.id, f.title));
             continue;
@@ -408,7 +407,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                 caller_is_root: false,
             } => {}
             Fix::RootMfa => {
-                t.note(crate::setup::ROOT_MFA_STEPS).map_err(stop)?;
+                t.note(crate::app::setup::ROOT_MFA_STEPS).map_err(stop)?;
                 if t.confirm("Wait here until AWS reports root MFA enabled?", true)
                     .map_err(stop)?
                 {
@@ -421,7 +420,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                 delete_root_keys(&writer, t, &caller.account_id).await?;
             }
             Fix::SecurityContact => {
-                let c = crate::setup::ask_security_contact(t).map_err(stop)?;
+                let c = crate::app::setup::ask_security_contact(t).map_err(stop)?;
                 let q = format!(
                     "Set the SECURITY contact to {} ({}), {}, {}?",
                     c.name, c.title, c.email, c.phone
@@ -474,11 +473,12 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                         "\nEnrolling {user}: have their phone's authenticator app ready."
                     ))
                     .map_err(stop)?;
-                    match crate::mfa::enroll(&api, t, user, &caller.account_id, unix_now).await {
-                        Ok(crate::mfa::EnrollOutcome::Enabled { serial }) => t
+                    match crate::app::mfa::enroll(&api, t, user, &caller.account_id, unix_now).await
+                    {
+                        Ok(crate::app::mfa::EnrollOutcome::Enabled { serial }) => t
                             .note(&format!("  done    MFA enabled for {user} ({serial})"))
                             .map_err(stop)?,
-                        Ok(crate::mfa::EnrollOutcome::Cancelled) => {
+                        Ok(crate::app::mfa::EnrollOutcome::Cancelled) => {
                             return Err(Stop {
                                 code: exit::INTERRUPTED,
                                 message: format!(
@@ -552,7 +552,7 @@ async fn wait_for_root_mfa(
             .await
             .is_ok_and(|s| s.mfa_enabled == Some(true))
     };
-    let end = crate::setup::wait_until(t, "root MFA", limit, check)
+    let end = crate::app::setup::wait_until(t, "root MFA", limit, check)
         .await
         .map_err(prompt_stop)?;
     t.note(match end {
@@ -629,15 +629,20 @@ async fn alarm_chain_step(
     t: &mut impl crate::prompt::Prompter,
     caller: &Caller,
 ) -> Result<(), Stop> {
-    let emails = crate::setup::ask_emails(t).map_err(prompt_stop)?;
+    let emails = crate::app::setup::ask_emails(t).map_err(prompt_stop)?;
     let mut config = DeployConfig {
         emails,
         kms_key: None,
         create_trail: false,
         realtime: true,
     };
-    let (region, log_group) = match choose_log_group(reader, &caller.account_id, None).await {
-        Ok(found) => (found.region, found.name),
+    let live = crate::app::deploy::Live { reader, writer };
+    let asked = choose_log_group(&live, &caller.account_id, None, &mut |q, items| {
+        t.select(q, items).map(Some).map_err(prompt_stop)
+    })
+    .await;
+    let group = match asked {
+        Ok(found) => found,
         Err(ChooseError::NoQualifyingTrail) => {
             t.note("No multi-region trail delivers to CloudWatch Logs, so nothing can see root activity yet.")
                 .map_err(prompt_stop)?;
@@ -648,7 +653,11 @@ async fn alarm_chain_step(
                 return t.note("skipped: see `rootguard deploy --help`").map_err(prompt_stop);
             }
             config.create_trail = true;
-            (reader.region(), deploy::TRAIL_LOG_GROUP.to_string())
+            crate::app::deploy::ChosenGroup {
+                region: reader.region(),
+                name: deploy::TRAIL_LOG_GROUP.to_string(),
+                organization_trail: None,
+            }
         }
         Err(ChooseError::Stop(e)) => {
             return t
@@ -656,35 +665,30 @@ async fn alarm_chain_step(
                 .map_err(prompt_stop)
         }
     };
-    let plan = read_plan(reader, &caller.account_id, &region, &log_group, &config).await?;
+    let plan = read_plan(&live, &caller.account_id, &group, &config).await?;
     t.note(&plan.text()).map_err(prompt_stop)?;
     if !t.confirm("Apply this plan?", true).map_err(prompt_stop)? {
         return t.note("skipped: nothing was changed").map_err(prompt_stop);
     }
-    if !apply_plan(writer, &region, &plan).await {
+    let applied = apply(&live, &group.region, &plan, |d| progress!("  done    {d}")).await;
+    if !applied.ok() {
+        eprint!("{}", applied.failure_text("rootguard deploy"));
         return Ok(());
     }
-    t.note(&format!(
-        "ACTION NEEDED: {} must each click the confirmation link in the email from AWS Notifications; until then the alarm reaches nobody.",
-        config.emails.join(", ")
-    ))
-    .map_err(prompt_stop)?;
+    if let Some(text) = crate::app::deploy::action_needed(
+        &config.emails.iter().map(String::as_str).collect::<Vec<_>>(),
+        "",
+    ) {
+        t.note(&text).map_err(prompt_stop)?;
+    }
     if t.confirm("Once confirmed, run the fire drill now (sets the alarm to ALARM to prove an email arrives)?", true)
         .map_err(prompt_stop)?
     {
         let reason = format!("rootguard fire drill by {} from setup: this is a test, not root activity", caller.arn);
-        match writer.set_alarm(&region, deploy::ALARM_NAME, &reason).await {
-            Ok(()) => {
-                let topic = reader.topic_facts(&deploy::topic_arn(&region, &caller.account_id)).await;
-                let confirmed = topic.subscriptions.as_ref().map(|s| s.iter().filter(|s| s.confirmed()).count()).unwrap_or(0);
-                t.note(&format!(
-                    "  done    alarm {} set to ALARM; {confirmed} confirmed subscriber(s){}",
-                    deploy::ALARM_NAME,
-                    if confirmed == 0 { ": nobody received it; confirm the email, then run `rootguard alarm test`" } else { ": check the inbox" }
-                ))
-                .map_err(prompt_stop)?;
-            }
-            Err(e) => t.note(&format!("  fire drill failed: {}", e.describe())).map_err(prompt_stop)?,
+        let api = crate::app::alarm::Live { reader, writer };
+        match crate::app::alarm::drill(&api, deploy::ALARM_NAME, &reason).await {
+            Ok(report) => t.note(report.text().trim_end()).map_err(prompt_stop)?,
+            Err(e) => t.note(&format!("  fire drill failed: {e}")).map_err(prompt_stop)?,
         }
     }
     Ok(())

@@ -365,6 +365,37 @@ fn on_private_screen(
     Ok(None)
 }
 
+/// `rootguard mfa enroll --user NAME`: needs a terminal (the QR code is
+/// shown only there); Ctrl-C deletes the unassigned device.
+pub async fn run(opts: &crate::aws::ConnectOptions, user: &str) -> crate::app::Outcome {
+    use crate::app::Stop;
+    crate::term::require_terminal("mfa enroll")?;
+    let (_, writer, caller) = crate::app::connect(opts).await?;
+    crate::term::trap_ctrl_c();
+    let api = writer.mfa();
+    let mut term = crate::prompt::Terminal::default();
+    match enroll(
+        &api,
+        &mut term,
+        user,
+        &caller.account_id,
+        crate::term::unix_now,
+    )
+    .await
+    {
+        Ok(EnrollOutcome::Enabled { serial }) => {
+            progress!("MFA enabled for {user} ({serial})");
+            Ok(crate::exit::OK)
+        }
+        Ok(EnrollOutcome::Cancelled) => {
+            eprintln!("cancelled: the unassigned MFA device was deleted, nothing was enabled");
+            Ok(crate::exit::INTERRUPTED)
+        }
+        Err(e @ EnrollError::NoSuchUser(_)) => Err(Stop::usage(e.to_string())),
+        Err(e) => Err(Stop::failed(e.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
