@@ -143,6 +143,79 @@ pub struct AlarmState {
     pub log_group_tag: Option<String>,
 }
 
+// deploy's views of what the adapter's one chain reader returns (`facts`
+// types): the SDK is converted once, in `aws`, and projected here, purely.
+
+/// Whether `tags` carry `managed-by=rootguard`, and the `rootguard:log-group` tag.
+pub fn rootguard_tags(tags: &[(String, String)]) -> (bool, Option<String>) {
+    (
+        tags.iter().any(|(k, v)| k == TAG_KEY && v == TAG_VALUE),
+        tags.iter()
+            .find(|(k, _)| k == LOG_GROUP_TAG)
+            .map(|(_, v)| v.clone()),
+    )
+}
+
+impl TopicState {
+    /// A topic as the chain reader read it: `None` when it does not exist; a
+    /// read that failed is an error, since a plan cannot be built on it.
+    pub fn from_facts(
+        t: crate::facts::Topic,
+        tags: &[(String, String)],
+    ) -> Result<Option<Self>, crate::facts::FactError> {
+        if !t.exists? {
+            return Ok(None);
+        }
+        Ok(Some(TopicState {
+            emails: t
+                .subscriptions?
+                .into_iter()
+                .filter(|s| matches!(s.protocol.as_str(), "email" | "email-json"))
+                .map(|s| s.endpoint)
+                .collect(),
+            arn: t.arn,
+            policy: t.policy,
+            kms_key: t.kms_key,
+            tagged: rootguard_tags(tags).0,
+        }))
+    }
+}
+
+impl AlarmState {
+    pub fn from_facts(a: &crate::facts::Alarm, tags: &[(String, String)]) -> Self {
+        let (tagged, log_group_tag) = rootguard_tags(tags);
+        AlarmState {
+            arn: a.arn.clone(),
+            namespace: a.namespace.clone(),
+            metric: a.metric_name.clone(),
+            statistic: a.statistic.clone(),
+            period: a.period,
+            threshold: a.threshold,
+            comparison: a.comparison.clone(),
+            evaluation_periods: a.evaluation_periods,
+            treat_missing_data: a.treat_missing_data.clone(),
+            actions_enabled: a.actions_enabled,
+            alarm_actions: a.alarm_actions.clone(),
+            description: a.description.clone(),
+            tagged,
+            log_group_tag,
+        }
+    }
+}
+
+impl FilterState {
+    /// A filter's first metric transformation (rootguard writes one).
+    pub fn from_facts(f: &crate::facts::MetricFilter) -> Self {
+        let m = f.metrics.first();
+        FilterState {
+            pattern: f.pattern.clone(),
+            namespace: m.map(|m| m.namespace.clone()).unwrap_or_default(),
+            metric: m.map(|m| m.name.clone()).unwrap_or_default(),
+            value: m.map(|m| m.value.clone()).unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -1141,5 +1214,67 @@ mod tests {
         assert!(parse_kms_key("alias/aws/sns")
             .unwrap_err()
             .contains("AWS-managed"));
+    }
+
+    #[test]
+    fn deploy_views_project_the_chain_readers_facts() {
+        use crate::facts::{Alarm, FactError, FactErrorKind, Subscription, Topic};
+        let arn = "arn:aws:sns:us-east-1:111122223333:rootguard-root-activity";
+        let sub = |protocol: &str, endpoint: &str| Subscription {
+            protocol: protocol.into(),
+            endpoint: endpoint.into(),
+            arn: "PendingConfirmation".into(),
+        };
+        let topic = |exists, subs| Topic {
+            arn: arn.into(),
+            exists,
+            subscriptions: subs,
+            policy: Some(json!({"Version": "2012-10-17"})),
+            kms_key: Some("alias/k".into()),
+        };
+        let tags = vec![(TAG_KEY.to_string(), TAG_VALUE.to_string())];
+        let t = TopicState::from_facts(
+            topic(
+                Ok(true),
+                Ok(vec![
+                    sub("email", "a@example.com"),
+                    sub("https", "https://x"),
+                ]),
+            ),
+            &tags,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(t.emails, vec!["a@example.com"]);
+        assert!(t.tagged);
+        assert_eq!(t.kms_key.as_deref(), Some("alias/k"));
+        assert_eq!(
+            TopicState::from_facts(topic(Ok(false), Ok(vec![])), &[]).unwrap(),
+            None
+        );
+        let denied = FactError::new(
+            "sns:ListSubscriptionsByTopic",
+            FactErrorKind::AccessDenied,
+            "no",
+        );
+        assert!(TopicState::from_facts(topic(Ok(true), Err(denied)), &tags).is_err());
+
+        let alarm = Alarm {
+            arn: "arn:aws:cloudwatch:us-east-1:111122223333:alarm:rootguard-root-activity".into(),
+            metric_name: METRIC_NAME.into(),
+            treat_missing_data: Some("notBreaching".into()),
+            ..Default::default()
+        };
+        let a = AlarmState::from_facts(
+            &alarm,
+            &[
+                (TAG_KEY.into(), "someone-else".into()),
+                (LOG_GROUP_TAG.into(), "trail-logs".into()),
+            ],
+        );
+        assert_eq!(a.metric, METRIC_NAME);
+        assert!(!a.tagged, "only managed-by=rootguard counts");
+        assert_eq!(a.log_group_tag.as_deref(), Some("trail-logs"));
+        assert_eq!(a.treat_missing_data.as_deref(), Some("notBreaching"));
     }
 }

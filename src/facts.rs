@@ -256,8 +256,11 @@ pub struct FilterMetric {
     pub alarms: Fact<Vec<Alarm>>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// A CloudWatch alarm as the adapter reads it, for verify (found by its
+/// metric) and for deploy and teardown (found by name) alike.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alarm {
+    pub arn: String,
     pub name: String,
     pub namespace: String,
     pub metric_name: String,
@@ -276,6 +279,8 @@ pub struct Alarm {
     pub state: Option<String>,
     /// `StateUpdatedTimestamp`.
     pub state_updated: Option<OffsetDateTime>,
+    pub treat_missing_data: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -284,6 +289,9 @@ pub struct Topic {
     /// `false` when `GetTopicAttributes` says NotFound.
     pub exists: Fact<bool>,
     pub subscriptions: Fact<Vec<Subscription>>,
+    /// The topic policy and KMS key from the same `GetTopicAttributes`.
+    pub policy: Option<serde_json::Value>,
+    pub kms_key: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

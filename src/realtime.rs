@@ -271,6 +271,8 @@ mod tests {
                     "PendingConfirmation".into()
                 },
             }]),
+            policy: None,
+            kms_key: None,
         }
     }
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::qr::decode_terminal_qr;
 use common::*;
-use expectrl::{ControlCode, Eof, Expect};
+use expectrl::{Eof, Expect};
 use serde_json::{json, Value};
 
 fn text(bytes: &[u8]) -> String {
@@ -115,8 +115,7 @@ fn ctrl_c_during_enrollment_leaves_no_unassigned_device() {
             p.expect("First 6-digit code").unwrap();
             p.send("12").unwrap();
         }
-        p.send(ControlCode::EndOfText).unwrap();
-        let rest = pty_rest(&mut p);
+        let rest = String::from_utf8_lossy(interrupt(&mut p).as_bytes()).into_owned();
         assert!(
             rest.contains("the unassigned MFA device was deleted"),
             "{stage}: {rest}"
@@ -192,8 +191,7 @@ fn the_secret_is_shown_only_on_request() {
     p.send("y").unwrap();
     let after = text(p.expect("First 6-digit code").unwrap().before());
     assert!(after.contains(&format!("secret key: {seed}")), "{after}");
-    p.send(ControlCode::EndOfText).unwrap();
-    p.expect(Eof).unwrap();
+    interrupt(&mut p);
 }
 
 #[test]
@@ -301,8 +299,7 @@ fn ctrl_c_clears_the_code_from_the_screen() {
     let mut screen = Screen::new(size);
     seen(&mut screen, p.expect("Can't scan it?").unwrap());
     assert!(screen.qr().is_some());
-    p.send(ControlCode::EndOfText).unwrap();
-    seen(&mut screen, p.expect(Eof).unwrap());
+    seen(&mut screen, interrupt(&mut p));
     assert_eq!(pty_exit(&mut p), 130);
     let all = screen.with_scrollback();
     assert!(
@@ -337,8 +334,7 @@ fn a_terminal_too_short_for_the_code_says_so_and_offers_the_secret() {
     seen(&mut screen, p.expect("First 6-digit code").unwrap());
     let seed = device_seed(&acct);
     assert!(screen.visible().contains(&format!("secret key: {seed}")));
-    p.send(ControlCode::EndOfText).unwrap();
-    seen(&mut screen, p.expect(Eof).unwrap());
+    seen(&mut screen, interrupt(&mut p));
     assert!(
         !screen.with_scrollback().contains(&seed),
         "cleared afterwards"

@@ -260,8 +260,7 @@ fn not_signed_in_as_root_it_guides_instead_of_deleting_keys() {
         &mut screen,
         "Enroll a virtual MFA device for which users?",
     );
-    p.send(expectrl::ControlCode::EndOfText).unwrap();
-    let rest = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
+    let rest = String::from_utf8_lossy(interrupt(&mut p).as_bytes()).into_owned();
     assert!(rest.contains("stopped at your request"), "{rest}");
     assert_eq!(pty_exit(&mut p), 130);
     let by = &emulator().stats(&acct)["by_action"];
@@ -363,8 +362,7 @@ fn the_mfa_wait_counts_down_checks_now_on_enter_and_skips_on_s() {
     p.expect("done    AWS reports root MFA enabled").unwrap();
     p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
     step(&mut p, &mut screen, "CRITICAL root-access-keys");
-    p.send(expectrl::ControlCode::EndOfText).unwrap();
-    p.expect(Eof).unwrap();
+    interrupt(&mut p);
 
     // s leaves the wait and the wizard goes on to the next item.
     let acct = emulator().seed(fixture("neglected"));
@@ -380,8 +378,7 @@ fn the_mfa_wait_counts_down_checks_now_on_enter_and_skips_on_s() {
     p.send("s").unwrap();
     step(&mut p, &mut screen, "skipped the wait");
     step(&mut p, &mut screen, "CRITICAL root-access-keys");
-    p.send(expectrl::ControlCode::EndOfText).unwrap();
-    let rest = pty_rest(&mut p);
+    let rest = String::from_utf8_lossy(interrupt(&mut p).as_bytes()).into_owned();
     assert!(rest.contains("stopped at your request"), "{rest}");
     assert_eq!(pty_exit(&mut p), 130);
 }

@@ -623,6 +623,8 @@ mod tests {
                     arn: TOPIC.into(),
                     exists: Ok(true),
                     subscriptions: Ok(subs),
+                    policy: None,
+                    kms_key: None,
                 }],
                 tests,
             })),

@@ -935,51 +935,21 @@ impl Reader {
         let config = self.regional(&region);
         let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
         let cw = aws_sdk_cloudwatch::Client::new(&config);
-        let listed: Result<Vec<_>, _> = logs
-            .describe_metric_filters()
-            .log_group_name(&name)
-            .into_paginator()
-            .send()
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect();
-        let filters = match listed {
+        let filters = match metric_filters(&logs, &name, None).await {
             Err(e) => Err(classify("logs:DescribeMetricFilters", &e)),
-            Ok(pages) => {
-                let raw: Vec<_> = pages
-                    .iter()
-                    .flat_map(|p| p.metric_filters().iter().cloned())
-                    .collect();
-                Ok(futures::future::join_all(raw.iter().map(|f| {
-                    let cw = &cw;
-                    async move {
-                        let metrics = futures::future::join_all(
-                            f.metric_transformations().iter().map(|t| async move {
-                                FilterMetric {
-                                    namespace: t.metric_namespace().to_string(),
-                                    name: t.metric_name().to_string(),
-                                    value: t.metric_value().to_string(),
-                                    dimensions: t
-                                        .dimensions()
-                                        .map(|d| d.keys().cloned().collect())
-                                        .unwrap_or_default(),
-                                    alarms: self
-                                        .alarms_for(cw, t.metric_namespace(), t.metric_name())
-                                        .await,
-                                }
-                            }),
-                        )
-                        .await;
-                        MetricFilter {
-                            name: f.filter_name().unwrap_or_default().to_string(),
-                            pattern: f.filter_pattern().unwrap_or_default().to_string(),
-                            metrics,
-                        }
-                    }
-                }))
-                .await)
-            }
+            Ok(raw) => Ok(futures::future::join_all(raw.iter().map(|f| {
+                let cw = &cw;
+                async move {
+                    let alarms = futures::future::join_all(
+                        f.metric_transformations()
+                            .iter()
+                            .map(|t| self.alarms_for(cw, t.metric_namespace(), t.metric_name())),
+                    )
+                    .await;
+                    filter_of(f, alarms)
+                }
+            }))
+            .await),
         };
         LogGroupChain {
             arn,
@@ -1011,27 +981,7 @@ impl Reader {
                         .map(|arn| self.topic(arn)),
                 )
                 .await;
-                Alarm {
-                    name: a.alarm_name().unwrap_or_default().to_string(),
-                    namespace: a.namespace().unwrap_or_default().to_string(),
-                    metric_name: a.metric_name().unwrap_or_default().to_string(),
-                    statistic: a.statistic().map(|s| s.as_str().to_string()),
-                    period: a.period(),
-                    threshold: a.threshold(),
-                    comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
-                    evaluation_periods: a.evaluation_periods(),
-                    datapoints_to_alarm: a.datapoints_to_alarm(),
-                    dimensions: a
-                        .dimensions()
-                        .iter()
-                        .map(|d| d.name().unwrap_or_default().to_string())
-                        .collect(),
-                    actions_enabled: a.actions_enabled().unwrap_or(false),
-                    alarm_actions: a.alarm_actions().to_vec(),
-                    topics,
-                    state: a.state_value().map(|s| s.as_str().to_string()),
-                    state_updated: a.state_updated_timestamp().and_then(to_offset),
-                }
+                alarm_of(a, topics)
             }))
             .await,
         )
@@ -1049,12 +999,15 @@ impl Reader {
                 .send()
                 .collect::<Vec<_>>()
         );
-        let exists = match attrs {
-            Ok(_) => Ok(true),
+        let (exists, attributes) = match attrs {
+            Ok(a) => (Ok(true), a.attributes().cloned().unwrap_or_default()),
             Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => {
-                Ok(false)
+                (Ok(false), Default::default())
             }
-            Err(e) => Err(classify("sns:GetTopicAttributes", &e)),
+            Err(e) => (
+                Err(classify("sns:GetTopicAttributes", &e)),
+                Default::default(),
+            ),
         };
         let subscriptions = match subs.into_iter().collect::<Result<Vec<_>, _>>() {
             Ok(list) => Ok(list
@@ -1074,7 +1027,97 @@ impl Reader {
             arn: arn.to_string(),
             exists,
             subscriptions,
+            policy: attributes
+                .get("Policy")
+                .and_then(|p| serde_json::from_str(p).ok()),
+            kms_key: attributes
+                .get("KmsMasterKeyId")
+                .filter(|k| !k.is_empty())
+                .cloned(),
         }
+    }
+}
+
+/// `logs:DescribeMetricFilters` on one log group, every page; with `prefix`,
+/// only the filters whose name starts with it.
+async fn metric_filters(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    log_group: &str,
+    prefix: Option<&str>,
+) -> Result<
+    Vec<aws_sdk_cloudwatchlogs::types::MetricFilter>,
+    aws_sdk_cloudwatchlogs::error::SdkError<
+        aws_sdk_cloudwatchlogs::operation::describe_metric_filters::DescribeMetricFiltersError,
+    >,
+> {
+    let pages: Vec<_> = logs
+        .describe_metric_filters()
+        .log_group_name(log_group)
+        .set_filter_name_prefix(prefix.map(str::to_string))
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.metric_filters().iter().cloned())
+        .collect())
+}
+
+/// The one conversion of a metric filter, with the alarms read for each of
+/// its metrics (in order).
+fn filter_of(
+    f: &aws_sdk_cloudwatchlogs::types::MetricFilter,
+    alarms: Vec<Fact<Vec<Alarm>>>,
+) -> MetricFilter {
+    MetricFilter {
+        name: f.filter_name().unwrap_or_default().to_string(),
+        pattern: f.filter_pattern().unwrap_or_default().to_string(),
+        metrics: f
+            .metric_transformations()
+            .iter()
+            .zip(alarms)
+            .map(|(t, alarms)| FilterMetric {
+                namespace: t.metric_namespace().to_string(),
+                name: t.metric_name().to_string(),
+                value: t.metric_value().to_string(),
+                dimensions: t
+                    .dimensions()
+                    .map(|d| d.keys().cloned().collect())
+                    .unwrap_or_default(),
+                alarms,
+            })
+            .collect(),
+    }
+}
+
+/// The one conversion of a CloudWatch alarm, with its SNS actions' topics.
+fn alarm_of(a: &aws_sdk_cloudwatch::types::MetricAlarm, topics: Vec<Topic>) -> Alarm {
+    Alarm {
+        arn: a.alarm_arn().unwrap_or_default().to_string(),
+        name: a.alarm_name().unwrap_or_default().to_string(),
+        namespace: a.namespace().unwrap_or_default().to_string(),
+        metric_name: a.metric_name().unwrap_or_default().to_string(),
+        statistic: a.statistic().map(|s| s.as_str().to_string()),
+        period: a.period(),
+        threshold: a.threshold(),
+        comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
+        evaluation_periods: a.evaluation_periods(),
+        datapoints_to_alarm: a.datapoints_to_alarm(),
+        dimensions: a
+            .dimensions()
+            .iter()
+            .map(|d| d.name().unwrap_or_default().to_string())
+            .collect(),
+        actions_enabled: a.actions_enabled().unwrap_or(false),
+        alarm_actions: a.alarm_actions().to_vec(),
+        topics,
+        state: a.state_value().map(|s| s.as_str().to_string()),
+        state_updated: a.state_updated_timestamp().and_then(to_offset),
+        treat_missing_data: a.treat_missing_data().map(str::to_string),
+        description: a.alarm_description().map(str::to_string),
     }
 }
 
@@ -1345,52 +1388,30 @@ impl Reader {
             .any(|g| g.log_group_name() == Some(name)))
     }
 
-    /// A topic as deploy sees it: policy, key, tag and email subscriptions;
+    /// A topic as deploy sees it: the chain reader's topic and its tags;
     /// `None` when it does not exist.
     pub async fn topic_state(
         &self,
         region: &str,
         arn: &str,
     ) -> Result<Option<crate::deploy::TopicState>, FactError> {
-        use crate::deploy::*;
+        let topic = self.topic(arn).await;
+        if topic.exists != Ok(true) {
+            return crate::deploy::TopicState::from_facts(topic, &[]);
+        }
         let sns = aws_sdk_sns::Client::new(&self.regional(region));
-        let arn = arn.to_string();
-        let attrs = match sns.get_topic_attributes().topic_arn(&arn).send().await {
-            Ok(a) => a,
-            Err(e) if matches!(service_code(&e), Some("NotFound" | "NotFoundException")) => {
-                return Ok(None)
-            }
-            Err(e) => return Err(classify("sns:GetTopicAttributes", &e)),
-        };
-        let (tags, subs) = tokio::join!(
-            sns.list_tags_for_resource().resource_arn(&arn).send(),
-            sns.list_subscriptions_by_topic()
-                .topic_arn(&arn)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Vec<_>>()
-        );
-        let tags = tags.map_err(|e| classify("sns:ListTagsForResource", &e))?;
-        let subs: Vec<_> = subs
-            .into_iter()
-            .collect::<Result<_, _>>()
-            .map_err(|e| classify("sns:ListSubscriptionsByTopic", &e))?;
-        let a = attrs.attributes().cloned().unwrap_or_default();
-        Ok(Some(TopicState {
-            arn: arn.clone(),
-            policy: a.get("Policy").and_then(|p| serde_json::from_str(p).ok()),
-            kms_key: a.get("KmsMasterKeyId").filter(|k| !k.is_empty()).cloned(),
-            tagged: tags
-                .tags()
-                .iter()
-                .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE),
-            emails: subs
-                .iter()
-                .filter(|s| matches!(s.protocol(), Some("email" | "email-json")))
-                .filter_map(|s| s.endpoint().map(str::to_string))
-                .collect(),
-        }))
+        let tags = sns
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| classify("sns:ListTagsForResource", &e))?;
+        let tags: Vec<(String, String)> = tags
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        crate::deploy::TopicState::from_facts(topic, &tags)
     }
 
     /// What rootguard's alarm chain looks like now on `log_group` in `region`.
@@ -1410,32 +1431,26 @@ impl Reader {
             let Some(log_group) = log_group else {
                 return Ok(None);
             };
-            let out = match logs
-                .describe_metric_filters()
-                .log_group_name(log_group)
-                .filter_name_prefix(FILTER_NAME)
-                .send()
-                .await
-            {
-                Ok(out) => out,
+            let listed = match metric_filters(&logs, log_group, Some(FILTER_NAME)).await {
+                Ok(listed) => listed,
                 // The log group does not exist yet (--create-trail will create it).
                 Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
                 Err(e) => return Err(classify("logs:DescribeMetricFilters", &e)),
             };
-            Ok(out
-                .metric_filters()
+            Ok(listed
                 .iter()
                 .find(|f| f.filter_name() == Some(FILTER_NAME))
                 .map(|f| {
-                    let t = f.metric_transformations().first();
-                    FilterState {
-                        pattern: f.filter_pattern().unwrap_or_default().to_string(),
-                        namespace: t
-                            .map(|t| t.metric_namespace().to_string())
-                            .unwrap_or_default(),
-                        metric: t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
-                        value: t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
-                    }
+                    let not_read = f
+                        .metric_transformations()
+                        .iter()
+                        .map(|_| {
+                            Err(FactError::not_collected(
+                                "cloudwatch:DescribeAlarmsForMetric",
+                            ))
+                        })
+                        .collect();
+                    FilterState::from_facts(&filter_of(f, not_read))
                 }))
         };
         let alarm = async {
@@ -1448,37 +1463,19 @@ impl Reader {
             let Some(a) = out.metric_alarms().first() else {
                 return Ok(None);
             };
-            let arn = a.alarm_arn().unwrap_or_default().to_string();
+            let alarm = alarm_of(a, Vec::new());
             let tags = cw
                 .list_tags_for_resource()
-                .resource_arn(&arn)
+                .resource_arn(&alarm.arn)
                 .send()
                 .await
                 .map_err(|e| classify("cloudwatch:ListTagsForResource", &e))?;
-            Ok(Some(AlarmState {
-                arn,
-                namespace: a.namespace().unwrap_or_default().to_string(),
-                metric: a.metric_name().unwrap_or_default().to_string(),
-                statistic: a.statistic().map(|s| s.as_str().to_string()),
-                period: a.period(),
-                threshold: a.threshold(),
-                comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
-                evaluation_periods: a.evaluation_periods(),
-                treat_missing_data: a.treat_missing_data().map(str::to_string),
-                actions_enabled: a.actions_enabled().unwrap_or(false),
-                alarm_actions: a.alarm_actions().to_vec(),
-                description: a.alarm_description().map(str::to_string),
-                tagged: tags
-                    .tags()
-                    .iter()
-                    .any(|t| t.key() == Some(TAG_KEY) && t.value() == Some(TAG_VALUE)),
-                log_group_tag: tags
-                    .tags()
-                    .iter()
-                    .find(|t| t.key() == Some(LOG_GROUP_TAG))
-                    .and_then(|t| t.value())
-                    .map(str::to_string),
-            }))
+            let tags: Vec<(String, String)> = tags
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect();
+            Ok(Some(AlarmState::from_facts(&alarm, &tags)))
         };
         let rule = async {
             if region == crate::realtime::RULE_REGION {

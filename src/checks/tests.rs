@@ -153,7 +153,10 @@ fn good_alarm() -> Alarm {
                 endpoint: "sec@example.com".into(),
                 arn: format!("{TOPIC}:8a21d249-4329-4871-acc6-7be709c6ea7f"),
             }]),
+            policy: None,
+            kms_key: None,
         }],
+        ..Default::default()
     }
 }
 

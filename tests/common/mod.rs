@@ -541,6 +541,26 @@ pub fn pty_rest(p: &mut Pty) -> String {
     String::from_utf8_lossy(p.expect(expectrl::Eof).unwrap().as_bytes()).into_owned()
 }
 
+/// Ctrl-C, then everything up to the end of output. A Ctrl-C that lands in
+/// the instant between two key reads of a prompt (the terminal briefly back
+/// in cooked mode) becomes SIGINT while the prompt then waits for a key, as a
+/// person would see it: they press Ctrl-C again, and so does this helper,
+/// once, after 5 s.
+pub fn interrupt(p: &mut Pty) -> expectrl::Captures {
+    use expectrl::Expect;
+    p.send(expectrl::ControlCode::EndOfText).unwrap();
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(5)));
+    let first = p.expect(expectrl::Eof);
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    match first {
+        Ok(c) => c,
+        Err(_) => {
+            p.send(expectrl::ControlCode::EndOfText).unwrap();
+            p.expect(expectrl::Eof).unwrap()
+        }
+    }
+}
+
 pub fn pty_exit(p: &mut Pty) -> i32 {
     match p.get_process().wait().unwrap() {
         expectrl::process::unix::WaitStatus::Exited(_, code) => code,
