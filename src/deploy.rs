@@ -100,8 +100,11 @@ pub struct DeployState {
     pub alarm: Option<AlarmState>,
     /// Read only with `--create-trail`.
     pub trail_infra: Option<TrailInfraState>,
-    /// The real-time rule; read only when the chain is in us-east-1.
+    /// The real-time rule (always in us-east-1).
     pub rule: Option<RuleState>,
+    /// rootguard's topic in us-east-1 when the chain is in another region:
+    /// EventBridge delivers only to a topic in the rule's own region.
+    pub realtime_topic: Option<TopicState>,
     /// The account's IAM alias, named in the real-time message.
     pub account_alias: Option<String>,
 }
@@ -283,6 +286,23 @@ pub enum Step {
         log_group: String,
         changes: Vec<String>,
     },
+    /// rootguard's topic in us-east-1 for the real-time rule, when the chain
+    /// (and its topic) is in another region: EventBridge targets a topic in
+    /// the rule's own region. Only the rule (and rootguard's alarm, should it
+    /// ever live there) may publish.
+    RealtimeTopic {
+        action: Action,
+        name: String,
+        arn: String,
+        policy: Value,
+        changes: Vec<String>,
+    },
+    /// An email subscription to the us-east-1 topic.
+    RealtimeSubscription {
+        action: Action,
+        topic_arn: String,
+        email: String,
+    },
     /// The EventBridge rule on the default bus in us-east-1 and its target:
     /// the topic, through an input transformer that writes a sentence.
     RealtimeRule {
@@ -298,6 +318,18 @@ pub enum Step {
 }
 
 impl Step {
+    /// The region the step writes in: the chain's, or us-east-1 for the
+    /// real-time rule and, when the chain is elsewhere, its topic.
+    pub fn region<'a>(&'a self, chain_region: &'a str) -> &'a str {
+        match self {
+            Step::RealtimeRule { region, .. } => region,
+            Step::RealtimeTopic { .. } | Step::RealtimeSubscription { .. } => {
+                crate::realtime::RULE_REGION
+            }
+            _ => chain_region,
+        }
+    }
+
     pub fn action(&self) -> Action {
         match self {
             Step::TrailBucket { action, .. }
@@ -308,6 +340,8 @@ impl Step {
             | Step::Subscription { action, .. }
             | Step::MetricFilter { action, .. }
             | Step::Alarm { action, .. }
+            | Step::RealtimeTopic { action, .. }
+            | Step::RealtimeSubscription { action, .. }
             | Step::RealtimeRule { action, .. } => *action,
         }
     }
@@ -339,6 +373,15 @@ impl Step {
             Step::MetricFilter { log_group, name, namespace, metric, changes: c, .. } => format!(
                 "metric filter {name} on {log_group}: CIS root pattern -> {namespace}/{metric} = {METRIC_VALUE}{}",
                 changes(c)
+            ),
+            Step::RealtimeTopic { arn, changes: c, .. } => format!(
+                "sns topic {arn} for the real-time rule (EventBridge delivers only to a topic in the rule's region): \
+                 only the rule may publish{}",
+                changes(c)
+            ),
+            Step::RealtimeSubscription { email, action, topic_arn } => format!(
+                "email subscription {email} to {topic_arn}{}",
+                if *action == Action::Create { " (stays pending until confirmed from the inbox)" } else { "" }
             ),
             Step::RealtimeRule { name, region, changes: c, .. } => format!(
                 "eventbridge rule {name} in {region}: root console sign-ins and root API calls (not service calls) \
@@ -601,14 +644,15 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
         .as_ref()
         .map(|t| t.arn.clone())
         .unwrap_or_else(|| topic_arn(&state.region, &state.account_id));
-    // EventBridge targets a topic in the rule's own region, so the rule comes
-    // with a chain in us-east-1 (where console sign-ins are recorded).
-    let realtime = config.realtime && state.region == crate::realtime::RULE_REGION;
+    // The rule lives in us-east-1 (console sign-ins are recorded there) and
+    // EventBridge targets a topic in the rule's own region: with the chain
+    // elsewhere, the rule gets rootguard's topic in us-east-1.
+    let rule_here = state.region == crate::realtime::RULE_REGION;
     let rule_arn = crate::realtime::rule_arn(&state.account_id);
     let policy = topic_policy_with_rule(
         &arn,
         &state.account_id,
-        realtime.then_some(rule_arn.as_str()),
+        (config.realtime && rule_here).then_some(rule_arn.as_str()),
     );
     let mut steps = Vec::new();
     if config.create_trail {
@@ -618,31 +662,10 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
         ));
     }
 
-    let mut topic_changes = Vec::new();
-    let topic_action = match &state.topic {
-        None => Action::Create,
-        Some(t) => {
-            if t.policy.as_ref() != Some(&policy) {
-                topic_changes.push("reset the topic policy".to_string());
-            }
-            if config.kms_key.is_some() && t.kms_key != config.kms_key {
-                topic_changes.push(format!(
-                    "encrypt with {}",
-                    config.kms_key.as_deref().unwrap_or_default()
-                ));
-            }
-            if !t.tagged {
-                topic_changes.push(format!("tag {TAG_KEY}={TAG_VALUE}"));
-            }
-            if topic_changes.is_empty() {
-                Action::NoOp
-            } else {
-                Action::Update
-            }
-        }
-    };
+    let (action, topic_changes) =
+        topic_action(state.topic.as_ref(), &policy, config.kms_key.as_deref());
     steps.push(Step::Topic {
-        action: topic_action,
+        action,
         name: TOPIC_NAME.into(),
         arn: arn.clone(),
         policy,
@@ -652,27 +675,11 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
             .or_else(|| state.topic.as_ref().and_then(|t| t.kms_key.clone())),
         changes: topic_changes,
     });
-
-    let existing: Vec<String> = state
-        .topic
-        .as_ref()
-        .map(|t| t.emails.iter().map(|e| e.to_ascii_lowercase()).collect())
-        .unwrap_or_default();
-    let mut seen = Vec::new();
-    for email in &config.emails {
-        let key = email.to_ascii_lowercase();
-        if seen.contains(&key) {
-            continue;
-        }
-        seen.push(key.clone());
+    for (action, email) in subscriptions(state.topic.as_ref(), &config.emails) {
         steps.push(Step::Subscription {
-            action: if existing.contains(&key) {
-                Action::NoOp
-            } else {
-                Action::Create
-            },
+            action,
             topic_arn: arn.clone(),
-            email: email.clone(),
+            email,
         });
     }
 
@@ -764,19 +771,46 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
     });
 
     let mut notes = Vec::new();
-    if realtime {
+    if config.realtime && rule_here {
         steps.push(realtime_step(
             state.rule.as_ref(),
             &arn,
             state.account_alias.as_deref(),
         ));
     } else if config.realtime {
+        let rt_arn = topic_arn(crate::realtime::RULE_REGION, &state.account_id);
+        let rt_policy = topic_policy_with_rule(&rt_arn, &state.account_id, Some(&rule_arn));
+        let (action, changes) = topic_action(state.realtime_topic.as_ref(), &rt_policy, None);
+        steps.push(Step::RealtimeTopic {
+            action,
+            name: TOPIC_NAME.into(),
+            arn: rt_arn.clone(),
+            policy: rt_policy,
+            changes,
+        });
+        for (action, email) in subscriptions(state.realtime_topic.as_ref(), &config.emails) {
+            steps.push(Step::RealtimeSubscription {
+                action,
+                topic_arn: rt_arn.clone(),
+                email,
+            });
+        }
+        steps.push(realtime_step(
+            state.rule.as_ref(),
+            &rt_arn,
+            state.account_alias.as_deref(),
+        ));
         notes.push(format!(
-            "no real-time rule: EventBridge delivers to a topic in the rule's region, and root console sign-ins \
-             are recorded in {}; the chain is in {}. Watch a log group in {} to get both",
-            crate::realtime::RULE_REGION,
+            "the chain is in {} and the real-time rule in {} (console sign-ins are recorded there); EventBridge \
+             delivers only to a topic in the rule's region, so the rule has its own topic there{}: each email \
+             confirms one subscription per topic",
             state.region,
-            crate::realtime::RULE_REGION
+            crate::realtime::RULE_REGION,
+            if config.kms_key.is_some() {
+                ", not encrypted (the key is in the chain's region)"
+            } else {
+                ""
+            }
         ));
     }
 
@@ -787,6 +821,56 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
         steps,
         notes,
     }
+}
+
+/// What a topic step does: create, update what differs (policy, key, tag), or nothing.
+fn topic_action(
+    existing: Option<&TopicState>,
+    policy: &Value,
+    kms_key: Option<&str>,
+) -> (Action, Vec<String>) {
+    let Some(t) = existing else {
+        return (Action::Create, vec![]);
+    };
+    let mut changes = Vec::new();
+    if t.policy.as_ref() != Some(policy) {
+        changes.push("reset the topic policy".to_string());
+    }
+    if let Some(k) = kms_key.filter(|k| t.kms_key.as_deref() != Some(*k)) {
+        changes.push(format!("encrypt with {k}"));
+    }
+    if !t.tagged {
+        changes.push(format!("tag {TAG_KEY}={TAG_VALUE}"));
+    }
+    if changes.is_empty() {
+        (Action::NoOp, changes)
+    } else {
+        (Action::Update, changes)
+    }
+}
+
+/// One subscription per distinct email (case-insensitive): created unless the
+/// topic already has it.
+fn subscriptions(existing: Option<&TopicState>, emails: &[String]) -> Vec<(Action, String)> {
+    let have: Vec<String> = existing
+        .map(|t| t.emails.iter().map(|e| e.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for email in emails {
+        let key = email.to_ascii_lowercase();
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key.clone());
+        let action = if have.contains(&key) {
+            Action::NoOp
+        } else {
+            Action::Create
+        };
+        out.push((action, email.clone()));
+    }
+    out
 }
 
 /// The rule step: created, updated where it differs from the code's rule, or ok.
@@ -1058,6 +1142,26 @@ mod tests {
                         t.emails.push(email.clone());
                     }
                 }
+                Step::RealtimeTopic { arn, policy, .. } => {
+                    let emails = s
+                        .realtime_topic
+                        .as_ref()
+                        .map(|t| t.emails.clone())
+                        .unwrap_or_default();
+                    s.realtime_topic = Some(TopicState {
+                        arn: arn.clone(),
+                        policy: Some(policy.clone()),
+                        kms_key: None,
+                        tagged: true,
+                        emails,
+                    });
+                }
+                Step::RealtimeSubscription { email, .. } => {
+                    let t = s.realtime_topic.as_mut().unwrap();
+                    if !t.emails.contains(email) {
+                        t.emails.push(email.clone());
+                    }
+                }
                 Step::MetricFilter {
                     pattern,
                     namespace,
@@ -1093,6 +1197,13 @@ mod tests {
         s
     }
 
+    fn elsewhere_state() -> DeployState {
+        DeployState {
+            region: "eu-west-1".into(),
+            ..state()
+        }
+    }
+
     #[test]
     fn fresh_account_creates_everything_once() {
         let p = plan(&state(), &config());
@@ -1125,12 +1236,54 @@ mod tests {
             },
             &config(),
         );
-        assert_eq!(elsewhere.steps.len(), 5);
+        // The chain in eu-west-1: its topic, two emails, filter, alarm there;
+        // the rule's own topic, two emails and the rule in us-east-1.
+        assert_eq!(elsewhere.steps.len(), 9, "{}", elsewhere.text());
+        let rt_topic = "arn:aws:sns:us-east-1:111122223333:rootguard-root-activity";
+        let Some(Step::RealtimeRule {
+            topic_arn, region, ..
+        }) = elsewhere.steps.last()
+        else {
+            panic!("the rule comes last")
+        };
+        assert_eq!(
+            (topic_arn.as_str(), region.as_str()),
+            (rt_topic, "us-east-1")
+        );
+        let Some(Step::RealtimeTopic { policy, .. }) = elsewhere
+            .steps
+            .iter()
+            .find(|s| matches!(s, Step::RealtimeTopic { .. }))
+        else {
+            panic!("a topic in us-east-1")
+        };
+        assert_eq!(
+            policy["Statement"][2]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            crate::realtime::rule_arn("111122223333")
+        );
+        let Step::Topic { policy: here, .. } = &elsewhere.steps[0] else {
+            panic!("the chain's topic first")
+        };
+        assert_eq!(
+            here["Statement"].as_array().unwrap().len(),
+            2,
+            "the chain's topic admits no rule"
+        );
+        assert_eq!(
+            elsewhere
+                .steps
+                .iter()
+                .filter(|s| s.region("eu-west-1") == "us-east-1")
+                .count(),
+            4
+        );
         assert!(
-            elsewhere.text().contains("note    no real-time rule"),
+            elsewhere.text().contains("one subscription per topic"),
             "{}",
             elsewhere.text()
         );
+        let converged = plan(&applied(&elsewhere_state(), &elsewhere), &config());
+        assert!(converged.is_noop(), "{}", converged.text());
         assert!(p.text().contains("stays pending until confirmed"));
         assert!(p.json().contains("\"schema\": \"rootguard.plan/v1\""));
     }

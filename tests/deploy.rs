@@ -782,6 +782,102 @@ fn the_chain_is_found_in_its_log_groups_region_whatever_region_is_given() {
 }
 
 #[test]
+fn a_chain_outside_us_east_1_gets_the_real_time_rule_and_its_own_topic_in_us_east_1() {
+    let acct = emulator().seed(fixture("neglected"));
+    let eu = |args: &[&str]| {
+        let mut all = vec!["--region", "eu-west-1"];
+        all.extend_from_slice(args);
+        rg(&acct, &all)
+    };
+    let r = eu(&["deploy", "--email", EMAIL, "--create-trail", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("one subscription per topic"),
+        "{}",
+        r.stdout
+    );
+
+    // The chain beside its log group in eu-west-1.
+    let here = emulator().resources_in(&acct, "eu-west-1");
+    assert_eq!(
+        ours(&here, "topics", "arn", ":rootguard-root-activity").len(),
+        1
+    );
+    assert_eq!(
+        ours(&here, "alarms", "name", "rootguard-root-activity").len(),
+        1
+    );
+    assert!(
+        here["rules"].get("rootguard-root-activity").is_none(),
+        "{here:#}"
+    );
+    // The rule in us-east-1, targeting rootguard's topic there, which only the rule may publish to.
+    let there = emulator().resources_in(&acct, "us-east-1");
+    assert_eq!(there["rules"]["rootguard-root-activity"], 1, "{there:#}");
+    let topics = ours(&there, "topics", "arn", ":rootguard-root-activity");
+    assert_eq!(topics.len(), 1, "{there:#}");
+    assert_eq!(topics[0]["tags"]["managed-by"], "rootguard");
+    assert_eq!(topics[0]["subscriptions"].as_array().unwrap().len(), 1);
+    let policy = topics[0]["policy"].to_string();
+    assert!(
+        policy.contains("events.amazonaws.com") && policy.contains(":rule/rootguard-root-activity")
+    );
+    assert!(ours(&there, "alarms", "name", "rootguard-root-activity").is_empty());
+
+    let again = eu(&[
+        "deploy",
+        "--email",
+        EMAIL,
+        "--create-trail",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    let plan: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert!(
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["action"] == "no_op"),
+        "{plan:#}"
+    );
+
+    // Once the email is confirmed (both subscriptions), the check passes and the drill reaches it.
+    let warned = eu(&["verify", "--check", "root-realtime-alert", "-o", "json"]);
+    let v: Value = serde_json::from_str(&warned.stdout).unwrap();
+    assert_eq!(v["findings"][0]["status"], "warn", "{v:#}");
+    emulator().confirm(&acct, EMAIL);
+    let ok = eu(&["verify", "--check", "root-realtime-alert", "-o", "json"]);
+    let v: Value = serde_json::from_str(&ok.stdout).unwrap();
+    assert_eq!(v["findings"][0]["status"], "pass", "{v:#}");
+    let drill = eu(&["alarm", "test", "--realtime"]);
+    assert_eq!(drill.code, 0, "{}\n{}", drill.stdout, drill.stderr);
+    assert!(topic_messages(&acct, "rootguard-root-activity")
+        .iter()
+        .any(|m| m.starts_with("[TEST] rootguard real-time drill")));
+
+    // Teardown finds both sides, whatever --region says.
+    let r = eu(&["teardown", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for region in ["eu-west-1", "us-east-1"] {
+        let res = emulator().resources_in(&acct, region);
+        assert!(
+            ours(&res, "topics", "arn", ":rootguard-root-activity").is_empty(),
+            "{region}: {res:#}"
+        );
+        assert!(
+            ours(&res, "alarms", "name", "rootguard-root-activity").is_empty(),
+            "{region}"
+        );
+        assert!(
+            res["rules"].get("rootguard-root-activity").is_none(),
+            "{region}: {res:#}"
+        );
+    }
+}
+
+#[test]
 fn create_trail_completes_a_bare_bucket_and_role_instead_of_calling_them_ok() {
     let mut s = fixture("neglected");
     s["bare_trail_bucket"] = json!(true);

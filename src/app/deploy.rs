@@ -46,12 +46,12 @@ impl GroupReader for Reader {
 
 /// What deploy reads and writes in one account.
 pub trait DeployApi: GroupReader {
-    /// rootguard's chain as it is now on `log_group` in `region`.
+    /// rootguard's chain as it is now in `region` (the filter only on `log_group`).
     fn state(
         &self,
         account_id: &str,
         region: &str,
-        log_group: &str,
+        log_group: Option<&str>,
     ) -> impl Future<Output = Result<DeployState, FactError>> + Send;
     /// Which of `--create-trail`'s resources exist in `region`.
     fn trail_infra(
@@ -93,10 +93,9 @@ impl DeployApi for Live<'_> {
         &self,
         account_id: &str,
         region: &str,
-        log_group: &str,
+        log_group: Option<&str>,
     ) -> impl Future<Output = Result<DeployState, FactError>> + Send {
-        self.reader
-            .deploy_state(account_id, region, Some(log_group))
+        self.reader.deploy_state(account_id, region, log_group)
     }
     fn trail_infra(
         &self,
@@ -263,14 +262,16 @@ pub fn refuse_create_trail(trails: &[Trail]) -> Result<(), Stop> {
     }
 }
 
-/// Reads the current state (and, with `--create-trail`, the trail's
-/// resources, concurrently) and derives the plan.
+/// Reads the current state (with `--create-trail` also the trail's
+/// resources, and with the chain outside us-east-1 also the real-time rule
+/// and its topic there, all concurrently) and derives the plan.
 pub async fn read_plan(
     api: &impl DeployApi,
     account_id: &str,
     group: &ChosenGroup,
     config: &DeployConfig,
 ) -> Result<Plan, Stop> {
+    use crate::realtime::RULE_REGION;
     let infra = async {
         if config.create_trail {
             api.trail_infra(account_id, &group.region).await.map(Some)
@@ -278,11 +279,27 @@ pub async fn read_plan(
             Ok(None)
         }
     };
-    let (state, infra) = tokio::join!(api.state(account_id, &group.region, &group.name), infra);
+    let rule_side = async {
+        if config.realtime && group.region != RULE_REGION {
+            api.state(account_id, RULE_REGION, None).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (state, infra, rule_side) = tokio::join!(
+        api.state(account_id, &group.region, Some(&group.name)),
+        infra,
+        rule_side
+    );
     let unreadable =
         |e: FactError| Stop::usage(format!("cannot read the current state: {}", e.describe()));
     let mut state = state.map_err(unreadable)?;
     state.trail_infra = infra.map_err(unreadable)?;
+    if let Some(there) = rule_side.map_err(unreadable)? {
+        state.rule = there.rule;
+        state.realtime_topic = there.topic;
+        state.account_alias = there.account_alias;
+    }
     Ok(deploy::plan(&state, config))
 }
 
@@ -294,20 +311,28 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The email subscriptions this plan creates: each stays pending until confirmed.
+    /// The emails this plan subscribes (once each, whichever topic): each
+    /// subscription stays pending until confirmed.
     pub fn new_subscriptions(&self) -> Vec<&str> {
-        self.plan
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Subscription {
-                    action: Action::Create,
-                    email,
-                    ..
-                } => Some(email.as_str()),
-                _ => None,
-            })
-            .collect()
+        let mut out: Vec<&str> = Vec::new();
+        for s in &self.plan.steps {
+            if let Step::Subscription {
+                action: Action::Create,
+                email,
+                ..
+            }
+            | Step::RealtimeSubscription {
+                action: Action::Create,
+                email,
+                ..
+            } = s
+            {
+                if !out.contains(&email.as_str()) {
+                    out.push(email);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -483,6 +508,7 @@ mod tests {
         fail_on: Option<&'static str>,
         applied: Mutex<Vec<(String, String)>>,
         infra_reads: Mutex<usize>,
+        state_reads: Mutex<Vec<String>>,
     }
 
     impl GroupReader for Fake {
@@ -502,12 +528,13 @@ mod tests {
             &self,
             account_id: &str,
             region: &str,
-            log_group: &str,
+            log_group: Option<&str>,
         ) -> Result<DeployState, FactError> {
+            self.state_reads.lock().unwrap().push(region.to_string());
             Ok(DeployState {
                 account_id: account_id.into(),
                 region: region.into(),
-                log_group: log_group.into(),
+                log_group: log_group.unwrap_or_default().into(),
                 ..Default::default()
             })
         }
@@ -530,7 +557,7 @@ mod tests {
             self.applied
                 .lock()
                 .unwrap()
-                .push((region.into(), step.describe()));
+                .push((step.region(region).into(), step.describe()));
             Ok(())
         }
     }
@@ -571,6 +598,39 @@ mod tests {
         let writes = api.applied.lock().unwrap();
         assert_eq!(writes.len(), p.plan.steps.len());
         assert!(writes.iter().all(|(r, _)| r == "us-east-1"), "{writes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_chain_outside_us_east_1_reads_and_writes_the_real_time_side_there() {
+        let api = Fake {
+            region: "eu-west-1".into(),
+            trails: vec![trail(
+                "main",
+                Some(&group_arn(ACCT, "eu-west-1", "trail-logs")),
+                false,
+            )],
+            ..Default::default()
+        };
+        let p = prepare(&api, ACCT, &config(false), None, &mut never_asked())
+            .await
+            .unwrap();
+        let mut reads = api.state_reads.lock().unwrap().clone();
+        reads.sort();
+        assert_eq!(reads, ["eu-west-1", "us-east-1"], "both sides read");
+        assert_eq!(
+            p.new_subscriptions(),
+            vec!["sec@example.com"],
+            "one email, named once"
+        );
+        apply(&api, &p.group.region, &p.plan, |_| {}).await;
+        let writes = api.applied.lock().unwrap();
+        let in_region = |r: &str| writes.iter().filter(|(x, _)| x == r).count();
+        // topic, subscription, filter, alarm here; topic, subscription, rule there.
+        assert_eq!(in_region("eu-west-1"), 4, "{writes:?}");
+        assert_eq!(in_region("us-east-1"), 3, "{writes:?}");
+        assert!(writes
+            .iter()
+            .any(|(r, d)| r == "us-east-1" && d.starts_with("eventbridge rule")));
     }
 
     #[tokio::test]

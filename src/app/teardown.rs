@@ -3,8 +3,9 @@
 //! applied as the same value.
 //!
 //! The chain lives in the region of the log group it watches, which need not be
-//! `--region`: the candidate regions are the configured one and the regions of
-//! every log group a trail delivers to. Only resources tagged
+//! `--region`: the candidate regions are the configured one, the regions of
+//! every log group a trail delivers to, and us-east-1 (the real-time rule, and
+//! its own topic when the chain is elsewhere). Only resources tagged
 //! `managed-by=rootguard` are deleted.
 //!
 //! The reads and deletions go through [`TeardownApi`], so reading every region,
@@ -74,7 +75,11 @@ impl TeardownApi for Live<'_> {
 /// Reads every candidate region at once (and, where rootguard's alarm is
 /// tagged, whether its filter is on the log group the tag names) and plans.
 pub async fn read(api: &impl TeardownApi, account_id: &str) -> Result<TeardownPlan, FactError> {
-    let regions = candidate_regions(&api.configured_region(), &api.log_group_regions().await?);
+    let mut regions = candidate_regions(&api.configured_region(), &api.log_group_regions().await?);
+    // The real-time rule, and its own topic when the chain is elsewhere, are in us-east-1.
+    if !regions.iter().any(|r| r == crate::realtime::RULE_REGION) {
+        regions.push(crate::realtime::RULE_REGION.to_string());
+    }
     let states = futures::future::try_join_all(regions.iter().map(|region| async move {
         let state = api.state(account_id, region, None).await?;
         let tagged_group = state
@@ -338,6 +343,7 @@ mod tests {
                 }),
                 trail_infra: None,
                 rule: None,
+                realtime_topic: None,
                 account_alias: None,
             },
             filter_on_tagged_group: true,

@@ -1505,6 +1505,7 @@ impl Reader {
             alarm: alarm?,
             trail_infra: None,
             rule: rule?,
+            realtime_topic: None,
             account_alias: alias?,
         })
     }

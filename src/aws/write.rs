@@ -54,6 +54,7 @@ impl Writer {
 
     /// Executes one plan step; a no-op does nothing.
     pub async fn apply(&self, region: &str, step: &Step) -> Result<(), FactError> {
+        let region = step.region(region);
         let config = self.regional(region);
         if step.action() == Action::NoOp {
             return Ok(());
@@ -237,51 +238,37 @@ impl Writer {
                 kms_key,
                 ..
             } => {
-                let sns = aws_sdk_sns::Client::new(&config);
-                let tag = aws_sdk_sns::types::Tag::builder()
-                    .key(TAG_KEY)
-                    .value(TAG_VALUE)
-                    .build()
-                    .map_err(|e| build_err("sns:CreateTopic", e))?;
-                if *action == Action::Create {
-                    let mut req = sns
-                        .create_topic()
-                        .name(name)
-                        .attributes("Policy", policy.to_string())
-                        .tags(tag);
-                    if let Some(k) = kms_key {
-                        req = req.attributes("KmsMasterKeyId", k);
-                    }
-                    req.send()
-                        .await
-                        .map_err(|e| classify("sns:CreateTopic", &e))?;
-                } else {
-                    sns.set_topic_attributes()
-                        .topic_arn(arn)
-                        .attribute_name("Policy")
-                        .attribute_value(policy.to_string())
-                        .send()
-                        .await
-                        .map_err(|e| classify("sns:SetTopicAttributes", &e))?;
-                    if let Some(k) = kms_key {
-                        sns.set_topic_attributes()
-                            .topic_arn(arn)
-                            .attribute_name("KmsMasterKeyId")
-                            .attribute_value(k)
-                            .send()
-                            .await
-                            .map_err(|e| classify("sns:SetTopicAttributes", &e))?;
-                    }
-                    sns.tag_resource()
-                        .resource_arn(arn)
-                        .tags(tag)
-                        .send()
-                        .await
-                        .map_err(|e| classify("sns:TagResource", &e))?;
-                }
-                Ok(())
+                put_topic(
+                    &aws_sdk_sns::Client::new(&config),
+                    *action,
+                    name,
+                    arn,
+                    policy,
+                    kms_key.as_deref(),
+                )
+                .await
+            }
+            Step::RealtimeTopic {
+                action,
+                name,
+                arn,
+                policy,
+                ..
+            } => {
+                put_topic(
+                    &aws_sdk_sns::Client::new(&config),
+                    *action,
+                    name,
+                    arn,
+                    policy,
+                    None,
+                )
+                .await
             }
             Step::Subscription {
+                topic_arn, email, ..
+            }
+            | Step::RealtimeSubscription {
                 topic_arn, email, ..
             } => {
                 aws_sdk_sns::Client::new(&config)
@@ -801,4 +788,58 @@ impl Writer {
             .ok()
             .map(|c| c.access_key_id().to_string())
     }
+}
+
+/// Creates rootguard's topic (policy, key, tag), or resets the policy and key
+/// and tags an existing one.
+async fn put_topic(
+    sns: &aws_sdk_sns::Client,
+    action: Action,
+    name: &str,
+    arn: &str,
+    policy: &serde_json::Value,
+    kms_key: Option<&str>,
+) -> Result<(), FactError> {
+    let tag = aws_sdk_sns::types::Tag::builder()
+        .key(TAG_KEY)
+        .value(TAG_VALUE)
+        .build()
+        .map_err(|e| build_err("sns:CreateTopic", e))?;
+    if action == Action::Create {
+        let mut req = sns
+            .create_topic()
+            .name(name)
+            .attributes("Policy", policy.to_string())
+            .tags(tag);
+        if let Some(k) = kms_key {
+            req = req.attributes("KmsMasterKeyId", k);
+        }
+        req.send()
+            .await
+            .map_err(|e| classify("sns:CreateTopic", &e))?;
+        return Ok(());
+    }
+    sns.set_topic_attributes()
+        .topic_arn(arn)
+        .attribute_name("Policy")
+        .attribute_value(policy.to_string())
+        .send()
+        .await
+        .map_err(|e| classify("sns:SetTopicAttributes", &e))?;
+    if let Some(k) = kms_key {
+        sns.set_topic_attributes()
+            .topic_arn(arn)
+            .attribute_name("KmsMasterKeyId")
+            .attribute_value(k)
+            .send()
+            .await
+            .map_err(|e| classify("sns:SetTopicAttributes", &e))?;
+    }
+    sns.tag_resource()
+        .resource_arn(arn)
+        .tags(tag)
+        .send()
+        .await
+        .map_err(|e| classify("sns:TagResource", &e))?;
+    Ok(())
 }

@@ -266,10 +266,18 @@ impl Emulator {
     /// Topics (with tags, policy, subscriptions and notifications), log groups
     /// with their metric filter names, alarms and trails in us-east-1.
     pub fn resources(&self, account: &Account) -> Value {
+        self.resources_in(account, "us-east-1")
+    }
+
+    /// [`Self::resources`] in `region` (IAM roles are global).
+    pub fn resources_in(&self, account: &Account, region: &str) -> Value {
         let (status, body) = http(
             &self.addr,
             "GET",
-            &format!("/_rootguard/resources?account={}", account.id),
+            &format!(
+                "/_rootguard/resources?account={}&region={region}",
+                account.id
+            ),
             "",
         );
         assert_eq!(status, 200, "{body}");
