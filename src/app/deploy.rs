@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use crate::app::{apply_steps, connect, Applied, Outcome, Stop};
+use crate::app::{apply_steps, connect, show_and_confirm, Applied, Gate, Outcome, Stop};
 use crate::aws::{parse_log_group_arn, ConnectOptions, Reader, Writer};
 use crate::checks::chain::judge_trail;
 use crate::deploy::{self, Action, DeployConfig, DeployState, Plan, Step, TrailInfraState};
@@ -430,20 +430,14 @@ pub async fn run(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
             group.name
         );
     }
-    if args.json {
-        out!("{}", plan.json());
-    } else {
-        out!("{}", plan.text());
-    }
-    if args.dry_run {
-        return Ok(exit::OK);
-    }
-    if plan.is_noop() {
-        progress!("nothing to change: the alarm chain is deployed as planned");
-        return Ok(exit::OK);
-    }
-    if !crate::term::confirm("Apply this plan?", args.yes)? {
-        progress!("nothing was changed");
+    let gate = Gate {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        question: "Apply this plan?",
+        nothing_to_do: "nothing to change: the alarm chain is deployed as planned",
+    };
+    let shown = if args.json { plan.json() } else { plan.text() };
+    if !show_and_confirm(&shown, plan.is_noop(), &gate)? {
         return Ok(exit::OK);
     }
     let applied = apply(&api, &group.region, plan, |d| progress!("  done    {d}")).await;

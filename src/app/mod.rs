@@ -68,6 +68,35 @@ pub async fn connect(opts: &ConnectOptions) -> Result<(Reader, Writer, Caller), 
     Ok((reader, session.writer(), caller))
 }
 
+/// How a command's plan is shown and confirmed.
+pub struct Gate<'a> {
+    pub dry_run: bool,
+    pub yes: bool,
+    /// The confirmation question.
+    pub question: &'a str,
+    /// Said (unless `-q`) when the plan changes nothing.
+    pub nothing_to_do: &'a str,
+}
+
+/// The show → confirm step of every command that writes from a flag-driven
+/// run: prints the plan on stdout, then says whether to apply it (not when it
+/// changes nothing, not on `--dry-run`, not when the person says no).
+pub fn show_and_confirm(plan: &str, is_noop: bool, gate: &Gate) -> Result<bool, Stop> {
+    out!("{plan}");
+    if is_noop {
+        progress!("{}", gate.nothing_to_do);
+        return Ok(false);
+    }
+    if gate.dry_run {
+        return Ok(false);
+    }
+    if !crate::term::confirm(gate.question, gate.yes)? {
+        progress!("nothing was changed");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// What applying a plan's steps did, in order: the one apply → report step of
 /// every command that writes (deploy, the wizard, teardown).
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::app::{apply_steps, Applied, Outcome, Stop};
+use crate::app::{apply_steps, show_and_confirm, Applied, Gate, Outcome, Stop};
 use crate::aws::org::OrgHandle;
 use crate::aws::{ConnectOptions, Reader, Writer};
 use crate::deploy::Action;
@@ -152,20 +152,14 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
         ous: args.ous,
     };
     let plan = orgdeploy::plan(&state, &config);
-    if args.json {
-        out!("{}", plan.json());
-    } else {
-        out!("{}", plan.text());
-    }
-    if args.dry_run {
-        return Ok(exit::OK);
-    }
-    if plan.is_noop() {
-        progress!("nothing to change: every member forwards root activity to the hub");
-        return Ok(exit::OK);
-    }
-    if !crate::term::confirm("Apply this plan to the organization?", args.yes)? {
-        eprintln!("nothing was changed");
+    let gate = Gate {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        question: "Apply this plan to the organization?",
+        nothing_to_do: "nothing to change: every member forwards root activity to the hub",
+    };
+    let shown = if args.json { plan.json() } else { plan.text() };
+    if !show_and_confirm(&shown, plan.is_noop(), &gate)? {
         return Ok(exit::OK);
     }
     let applied = apply(&session.writer(), &plan, show).await;
@@ -202,7 +196,7 @@ pub async fn run_teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Ou
         .await
         .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
     let lines = teardown_lines(&state);
-    out!(
+    let shown = format!(
         "teardown --org plan for organization {}\n{}",
         facts.organization_id,
         if lines.is_empty() {
@@ -211,11 +205,13 @@ pub async fn run_teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Ou
             lines.iter().map(|l| format!("  {l}\n")).collect::<String>()
         }
     );
-    if dry_run || lines.is_empty() {
-        return Ok(exit::OK);
-    }
-    if !crate::term::confirm("Delete these from the organization?", yes)? {
-        eprintln!("nothing was changed");
+    let gate = Gate {
+        dry_run,
+        yes,
+        question: "Delete these from the organization?",
+        nothing_to_do: "nothing to delete",
+    };
+    if !show_and_confirm(&shown, lines.is_empty(), &gate)? {
         return Ok(exit::OK);
     }
     let targets = vec![state.root_id.clone()];

@@ -44,9 +44,10 @@ pub struct Item {
     pub fix: Fix,
 }
 
-/// Why each check matters, in a sentence.
-pub fn why(id: &str) -> &'static str {
-    crate::checks::find(id).map_or("", |c| c.why)
+/// Why a check matters, in a sentence, from its catalogue entry (`None` for
+/// an id the catalogue does not hold).
+pub fn why(id: &str) -> Option<&'static str> {
+    crate::checks::find(id).map(|c| c.why)
 }
 
 fn severity_rank(s: Severity) -> u8 {
@@ -381,8 +382,9 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
             f.status.as_str()
         ))
         .map_err(stop)?;
-        t.note(&format!("Why it matters: {}", crate::app::setup::why(f.id)))
-            .map_err(stop)?;
+        if let Some(why) = why(f.id) {
+            t.note(&format!("Why it matters: {why}")).map_err(stop)?;
+        }
         for e in &f.evidence {
             t.note(&format!("  - {}", crate::render::escape(e)))
                 .map_err(stop)?;
@@ -979,5 +981,13 @@ mod tests {
         assert_eq!(mmss(Duration::from_secs(600)), "10:00");
         assert_eq!(mmss(Duration::from_secs(59)), "0:59");
         assert_eq!(mmss(Duration::from_millis(61_900)), "1:01");
+    }
+
+    #[test]
+    fn every_check_says_why_it_matters_and_an_unknown_id_says_nothing() {
+        for c in crate::checks::CATALOGUE {
+            assert!(why(c.id).is_some_and(|w| !w.is_empty()), "{}", c.id);
+        }
+        assert_eq!(why("no-such-check"), None);
     }
 }

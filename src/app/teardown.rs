@@ -15,7 +15,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use crate::app::{apply_steps, connect, Applied, Outcome, Stop};
+use crate::app::{apply_steps, connect, show_and_confirm, Applied, Gate, Outcome, Stop};
 use crate::aws::{ConnectOptions, Reader, Writer};
 use crate::deploy::{self, DeployState};
 use crate::exit;
@@ -130,20 +130,14 @@ pub async fn run(opts: &ConnectOptions, dry_run: bool, yes: bool, json: bool) ->
     let plan = read(&api, &caller.account_id)
         .await
         .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
-    if json {
-        out!("{}", plan.json());
-    } else {
-        out!("{}", plan.text());
-    }
-    if plan.is_noop() {
-        progress!("nothing to delete");
-        return Ok(exit::OK);
-    }
-    if dry_run {
-        return Ok(exit::OK);
-    }
-    if !crate::term::confirm("Delete these resources?", yes)? {
-        progress!("nothing was changed");
+    let gate = Gate {
+        dry_run,
+        yes,
+        question: "Delete these resources?",
+        nothing_to_do: "nothing to delete",
+    };
+    let shown = if json { plan.json() } else { plan.text() };
+    if !show_and_confirm(&shown, plan.is_noop(), &gate)? {
         return Ok(exit::OK);
     }
     let applied = apply(&api, &plan, |d| progress!("  done    {d}")).await;
