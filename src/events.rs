@@ -10,9 +10,9 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::checks::fmt_time;
 use crate::render::escape;
 use crate::rootactivity::is_root_activity;
+use crate::text::fmt_time;
 
 /// One root action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

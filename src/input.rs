@@ -97,7 +97,7 @@ pub fn parse_region(s: &str) -> Result<String, String> {
 /// Accepts a DNS domain such as `example.com`.
 pub fn parse_domain(s: &str) -> Result<String, String> {
     let d = s.trim().trim_start_matches('@').to_ascii_lowercase();
-    if crate::checks::valid_email(&format!("x@{d}")) {
+    if crate::text::valid_email(&format!("x@{d}")) {
         Ok(d)
     } else {
         Err("not a domain: expected a domain like example.com (labels of 1-63 letters, digits or hyphens)".into())
@@ -106,7 +106,7 @@ pub fn parse_domain(s: &str) -> Result<String, String> {
 
 /// Accepts an email address (lowercase message names what is wrong).
 pub fn parse_email(s: &str) -> Result<String, String> {
-    if crate::checks::valid_email(s.trim()) {
+    if crate::text::valid_email(s.trim()) {
         Ok(s.trim().to_string())
     } else {
         Err(format!(

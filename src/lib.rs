@@ -8,6 +8,7 @@
 pub mod out;
 #[macro_use]
 pub mod term;
+pub mod text;
 
 pub mod app;
 pub mod aws;

@@ -11,12 +11,13 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::checks::{self, ago, fmt_time, fmt_window, unknown, verdict, CheckConfig, Verdict};
+use crate::checks::{self, unknown, verdict, CheckConfig, Verdict};
 use crate::exit;
 use crate::facts::{
     AccountFacts, AlternateContact, ContactInformation, Fact, FactError, OrganizationFeatures,
 };
 use crate::finding::{tally, Finding, References, Severity, Status};
+use crate::text::{ago, fmt_time, fmt_window};
 
 /// The two root-task policies rootguard uses, and nothing else.
 pub const AUDIT_TASK_POLICY: &str = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use crate::checks::fmt_time;
 use crate::finding::{tally, Finding, Report, Status};
+use crate::text::fmt_time;
 
 pub mod exports;
 pub mod org;

@@ -17,10 +17,10 @@ use time::OffsetDateTime;
 use crate::app::teardown::candidate_regions;
 use crate::app::{connect, Outcome, Stop};
 use crate::aws::{ConnectOptions, Reader, Writer};
-use crate::checks::fmt_time;
 use crate::exit;
 use crate::facts::{Fact, FactError, Subscription};
 use crate::realtime::{envelope, render_message, RealtimeFacts, RuleFacts, RULE_NAME, RULE_REGION};
+use crate::text::fmt_time;
 
 /// What the drill reads and the one thing it writes.
 pub trait DrillApi: Sync {

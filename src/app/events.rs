@@ -14,12 +14,12 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::aws::Reader;
-use crate::checks::fmt_time;
 use crate::events::{guardduty_text, root_events, GuardDutyRegion, RootEvent};
 use crate::exit;
 use crate::facts::FactError;
 use crate::render::escape;
 use crate::rootactivity::CIS_ROOT_PATTERN;
+use crate::text::fmt_time;
 
 /// The reads `events` needs; [`Reader`] is the real one.
 pub trait EventsReader: Sync {

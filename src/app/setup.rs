@@ -346,7 +346,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         account_id: facts.account_id.clone(),
         caller_arn: facts.caller_arn.clone(),
         generated_at: facts.now,
-        root_use_window: crate::checks::fmt_window(config.root_use_window),
+        root_use_window: crate::text::fmt_window(config.root_use_window),
         findings: findings.clone(),
     };
     t.note(&crate::render::summary(&report, options.color))

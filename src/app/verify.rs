@@ -50,7 +50,7 @@ pub fn judge(facts: &AccountFacts, req: &VerifyRequest) -> Report {
         account_id: facts.account_id.clone(),
         caller_arn: facts.caller_arn.clone(),
         generated_at: facts.now,
-        root_use_window: checks::fmt_window(req.config.root_use_window),
+        root_use_window: crate::text::fmt_window(req.config.root_use_window),
         findings: checks::evaluate(facts, &req.config, &req.checks),
     }
 }

@@ -749,7 +749,7 @@ impl Writer {
                 last_used: match k.last_used {
                     Some(t) => format!(
                         "{} via {} in {}",
-                        crate::checks::fmt_time(t),
+                        crate::text::fmt_time(t),
                         k.last_used_service.as_deref().unwrap_or("N/A"),
                         k.last_used_region.as_deref().unwrap_or("N/A")
                     ),

@@ -513,8 +513,8 @@ fn stuck_in_alarm(a: &crate::facts::Alarm, now: time::OffsetDateTime) -> Option<
             "it has been in ALARM since {} ({}); CloudWatch notifies only when the state changes, so new root \
              activity goes unheard: find out why it fired, then reset it \
              (`aws cloudwatch set-alarm-state --alarm-name {} --state-value OK --state-reason reviewed`)",
-            crate::checks::fmt_time(since),
-            crate::checks::ago(now, since),
+            crate::text::fmt_time(since),
+            crate::text::ago(now, since),
             a.name
         )
     })

@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::checks::fmt_time;
 use crate::finding::{Finding, Severity, Status};
+use crate::text::fmt_time;
 
 /// What every row needs besides the finding.
 #[derive(Clone, Debug)]

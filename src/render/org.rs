@@ -8,9 +8,9 @@
 use serde::Serialize;
 
 use super::{escape, icon, junit_suite, label, md, paint, refs, xml, Format};
-use crate::checks::fmt_time;
 use crate::finding::{tally, Finding, Status};
 use crate::org::{AccountResult, OrgReport, OrgStatus};
+use crate::text::fmt_time;
 
 pub const JSON_SCHEMA: &str = "rootguard.verify-org/v1";
 
