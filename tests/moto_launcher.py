@@ -30,6 +30,8 @@ run in parallel without global resets.
 Control endpoints (never part of AWS):
   POST /_rootguard/accounts   seed one account from a scenario (JSON body)
   POST /_rootguard/organization   seed a management account and its members
+  POST /_rootguard/organization/join    a new member joins (automatic deployment follows)
+  POST /_rootguard/organization/leave   a member leaves (its automatic instances go)
   GET  /_rootguard/stats?account=ID   request counts for that account
   POST /_rootguard/root       change an account's root state as the console would
 
@@ -589,6 +591,8 @@ def _delete_by_deployment_targets(original):
             wanted = set(ous) | {ou.id for ou in org.ou if ou.parent_id in ous}
             accounts = [a.id for a in org.accounts if a.parent_id in wanted]
             done = self.cloudformation_backend.delete_stack_instances(name, accounts, self._get_param("Regions", []))
+            # The OUs are no longer targets: automatic deployment stops following them.
+            ss.auto_targets = _stackset_targets(ss) - set(ous)
             return ActionResult({"OperationId": done.operations[-1]["OperationId"]})
         return original(self)
 
@@ -1244,9 +1248,7 @@ def seed_organization(spec: dict) -> dict:
     with its own root state. Members are added to moto's Organizations
     backend directly (moto's CreateAccount would build a full IAM backend per
     member, which a thousand-member benchmark cannot afford)."""
-    from moto.organizations.models import FakeAccount, FakeServiceAccess, organizations_backends
-
-    from moto.organizations.models import FakeDelegatedAdministrator
+    from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess
 
     if "iam.amazonaws.com" not in FakeServiceAccess.TRUSTED_SERVICES:
         # Trusted access for IAM is what centralized root access needs, and IAM
@@ -1268,34 +1270,167 @@ def seed_organization(spec: dict) -> dict:
         backend.enable_aws_service_access(ServicePrincipal=p)
     members = list(spec.get("members", []))
     members += [{"name": f"member-{i:04d}"} for i in range(int(spec.get("member_count", 0)))]
-    base = datetime(2020, 1, 1)  # moto keeps naive UTC times
     ids, member_creds = [], []
     for i, m in enumerate(members):
-        acct_id = str(m.get("account_id") or f"{uuid.uuid4().int % 10**12:012d}")
-        a = FakeAccount.__new__(FakeAccount)
-        a.type, a.region, a.organization_id = "ACCOUNT", org.region, org.id
-        a.master_account_id = org.master_account_id
-        a.create_account_status_id = f"car-{uuid.uuid4().hex[:8]}"
-        a.id, a.name = acct_id, m.get("name", f"member-{i}")
-        a.email = m.get("email", f"root+{acct_id}@example.com")
-        a.create_time = base + timedelta(seconds=i + 1)  # moto pages ListAccounts by this
-        a.status = a.state = m.get("status", "ACTIVE")
-        a.joined_method, a.parent_id = "CREATED", org.root_id
-        a.attached_policies, a.tags = [], {}
-        backend.accounts.append(a)
-        organizations_backends.master_accounts[acct_id] = (mgmt, "aws")
-        root = dict(m.get("root", {"password_present": False}))
-        scenario = {"account_id": acct_id, "root": root, "organization": {"management": False}}
-        for k in ("contact_information", "alternate_contacts", "roles"):
-            if k in m:
-                scenario[k] = m[k]
-        member_creds.append(seed(scenario))
-        with LOCK:
-            MEMBER_OF[acct_id] = mgmt
-            if m.get("assume_root") in ("deny", "deny-delete"):
-                ASSUME_ROOT_DENIED.add(acct_id if m["assume_root"] == "deny" else f"{acct_id}:delete")
+        acct_id, member_creds_i = add_member(mgmt, m, i)
+        member_creds.append(member_creds_i)
         ids.append(acct_id)
     return {"organization_id": org.id, "management": creds, "members": ids, "member_credentials": member_creds}
+
+
+def add_member(mgmt: str, m: dict, i: int):
+    """One member account of `mgmt`'s organization, under the root, with its
+    own root state; (account id, its credentials)."""
+    from moto.organizations.models import FakeAccount, organizations_backends
+
+    backend = org_backend(mgmt)
+    org = backend.org
+    base = datetime(2020, 1, 1)  # moto keeps naive UTC times
+    acct_id = str(m.get("account_id") or f"{uuid.uuid4().int % 10**12:012d}")
+    a = FakeAccount.__new__(FakeAccount)
+    a.type, a.region, a.organization_id = "ACCOUNT", org.region, org.id
+    a.master_account_id = org.master_account_id
+    a.create_account_status_id = f"car-{uuid.uuid4().hex[:8]}"
+    a.id, a.name = acct_id, m.get("name", f"member-{i}")
+    a.email = m.get("email", f"root+{acct_id}@example.com")
+    a.create_time = base + timedelta(seconds=i + 1)  # moto pages ListAccounts by this
+    a.status = a.state = m.get("status", "ACTIVE")
+    a.joined_method, a.parent_id = "CREATED", org.root_id
+    a.attached_policies, a.tags = [], {}
+    backend.accounts.append(a)
+    organizations_backends.master_accounts[acct_id] = (mgmt, "aws")
+    root = dict(m.get("root", {"password_present": False}))
+    scenario = {"account_id": acct_id, "root": root, "organization": {"management": False}}
+    for k in ("contact_information", "alternate_contacts", "roles"):
+        if k in m:
+            scenario[k] = m[k]
+    creds = seed(scenario)
+    with LOCK:
+        MEMBER_OF[acct_id] = mgmt
+        if m.get("assume_root") in ("deny", "deny-delete"):
+            ASSUME_ROOT_DENIED.add(acct_id if m["assume_root"] == "deny" else f"{acct_id}:delete")
+    return acct_id, creds
+
+
+def join_organization(req: dict) -> dict:
+    """An account joins the organization after the fact (created or invited):
+    it lands under the root, and service-managed StackSets with automatic
+    deployment deploy to it at once."""
+    mgmt = req["management"]
+    acct_id, creds = add_member(mgmt, req.get("member", {}), len(org_backend(mgmt).accounts))
+    auto_deploy(acct_id)
+    return creds
+
+
+def _stackset_targets(stackset) -> set:
+    return getattr(stackset, "auto_targets", set())
+
+
+def service_managed_stacksets(org_backend_):
+    """Every service-managed StackSet whose organization is `org_backend_`'s,
+    with automatic deployment on, wherever it was created (management account
+    or delegated administrator), in every region."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    for acct in list(cloudformation_backends.keys()):
+        for region in list(cloudformation_backends[acct].keys()):
+            for ss in list(cloudformation_backends[acct][region].stacksets.values()):
+                if (
+                    ss.permission_model == "SERVICE_MANAGED"
+                    and ss.status == "ACTIVE"
+                    and getattr(ss, "auto_deployment", {}).get("Enabled")
+                    and ss.instances.org_backend.org is not None
+                    and org_backend_.org is not None
+                    and ss.instances.org_backend.org.id == org_backend_.org.id
+                ):
+                    yield ss
+
+
+def under_targets(org_backend_, parent_id: str, targets: set) -> bool:
+    """Whether `parent_id` (an account's parent) is a target OU or root, or sits below one."""
+    seen = set()
+    while parent_id and parent_id not in seen:
+        if parent_id in targets:
+            return True
+        seen.add(parent_id)
+        ou = next((o for o in org_backend_.ou if o.id == parent_id), None)
+        parent_id = ou.parent_id if ou is not None else None
+    return False
+
+
+def auto_deploy(account_id: str) -> None:
+    """Automatic deployment (CloudFormation API Reference, AutoDeployment:
+    "StackSets automatically deploys additional stack instances to AWS
+    Organizations accounts that are added to a target organization or
+    organizational unit (OU) in the specified Regions. If an account is removed
+    from a target organization or OU, StackSets deletes stack instances from
+    the account"): instances follow the account in and out of the targets."""
+    backend, mgmt = org_of(account_id)
+    if backend is None or mgmt == account_id:
+        return
+    account = next((a for a in backend.accounts if a.id == account_id), None)
+    for ss in service_managed_stacksets(backend):
+        regions = sorted(getattr(ss, "auto_regions", set()))
+        inside = account is not None and under_targets(backend, account.parent_id, _stackset_targets(ss))
+        have = [i for i in ss.instances.stack_instances if i.account_id == account_id]
+        if inside and regions:
+            ss.instances.create_instances([account_id], regions, ss.instances.parameters or {}, {}, "SERVICE_MANAGED")
+            ss._create_operation(
+                operation_id=str(uuid.uuid4()), action="CREATE", status="SUCCEEDED",
+                accounts=[account_id], regions=regions,
+            )
+        elif not inside and have:
+            retain = getattr(ss, "auto_deployment", {}).get("RetainStacksOnAccountRemoval")
+            for inst in have:
+                if not retain:
+                    inst.delete()
+                ss.instances.stack_instances.remove(inst)
+
+
+def _record_targets(original):
+    """Keep the OUs (or root) and regions a service-managed StackSet was
+    deployed to: automatic deployment follows them."""
+
+    def wrapped(self, accounts, regions, deployment_targets, parameters):
+        out = original(self, accounts, regions, deployment_targets, parameters)
+        if self.permission_model == "SERVICE_MANAGED":
+            ous = set((deployment_targets or {}).get("OrganizationalUnitIds") or [])
+            self.auto_targets = _stackset_targets(self) | ous
+            self.auto_regions = getattr(self, "auto_regions", set()) | set(regions or [])
+        return out
+
+    return wrapped
+
+
+def _follows_membership(original):
+    """Organizations calls that add, move or remove an account trigger
+    automatic deployment, as in AWS."""
+
+    def wrapped(self, **kwargs):
+        account_id = kwargs.get("AccountId")
+        out = original(self, **kwargs)
+        if account_id is None and isinstance(out, dict):  # CreateAccount
+            account_id = (out.get("CreateAccountStatus") or {}).get("AccountId")
+        if account_id:
+            if original.__name__ == "remove_account_from_organization":
+                undeploy_removed(self, account_id)
+            else:
+                with LOCK:
+                    MEMBER_OF.setdefault(account_id, self.org.master_account_id if self.org else None)
+                auto_deploy(account_id)
+        return out
+
+    return wrapped
+
+
+def undeploy_removed(org_backend_, account_id: str) -> None:
+    """An account that left the organization: its automatic instances go."""
+    for ss in service_managed_stacksets(org_backend_):
+        retain = getattr(ss, "auto_deployment", {}).get("RetainStacksOnAccountRemoval")
+        for inst in [i for i in ss.instances.stack_instances if i.account_id == account_id]:
+            if not retain:
+                inst.delete()
+            ss.instances.stack_instances.remove(inst)
 
 
 def org_of(account_id: str):
@@ -1953,6 +2088,12 @@ class Launcher:
                 out = {"ok": True}
             elif path == "/_rootguard/organization" and environ["REQUEST_METHOD"] == "POST":
                 out = seed_organization(json.loads(body or b"{}"))
+            elif path == "/_rootguard/organization/join" and environ["REQUEST_METHOD"] == "POST":
+                out = join_organization(json.loads(body or b"{}"))
+            elif path == "/_rootguard/organization/leave" and environ["REQUEST_METHOD"] == "POST":
+                req = json.loads(body or b"{}")
+                org_backend(req["management"]).remove_account_from_organization(AccountId=req["account_id"])
+                out = {"ok": True}
             elif path == "/_rootguard/root" and environ["REQUEST_METHOD"] == "POST":
                 # What a person does in the console that no API can: e.g.
                 # assign root MFA ({"account_id": ..., "set": {"mfa_enabled": true}}).
@@ -2054,6 +2195,15 @@ from moto.cloudformation import models as cfn_models  # noqa: E402
 cfn_models.StackInstances.create_instances = _service_managed_skips_management(
     cfn_models.StackInstances.create_instances
 )
+cfn_models.StackSet.create_stack_instances = _record_targets(cfn_models.StackSet.create_stack_instances)
+from moto.organizations import models as org_models  # noqa: E402
+
+for _name in ("create_account", "move_account", "remove_account_from_organization"):
+    setattr(
+        org_models.OrganizationsBackend,
+        _name,
+        _follows_membership(getattr(org_models.OrganizationsBackend, _name)),
+    )
 
 
 def main() -> None:

@@ -164,6 +164,76 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
 }
 
 #[test]
+fn accounts_that_join_later_are_covered_by_automatic_deployment_and_leavers_are_dropped() {
+    let org = org();
+    let r = rg(&org, &["deploy", "--org", "--email", EMAIL, "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    // A new account joins: StackSets' automatic deployment gives it the spoke,
+    // with no rootguard run in between.
+    let newcomer = emulator().join_org(&org, "joined-later");
+    let v = rg(
+        &org,
+        &[
+            "verify",
+            "--org",
+            "--output",
+            "json",
+            "--check",
+            "root-realtime-alert",
+        ],
+    );
+    let doc: Value =
+        serde_json::from_str(&v.stdout).unwrap_or_else(|e| panic!("{e}: {}", v.stderr));
+    let joined = doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account_id"] == newcomer.id.as_str())
+        .unwrap_or_else(|| panic!("verify --org lists the new member: {doc:#}"));
+    let f = &joined["findings"][0];
+    assert_eq!(f["status"], "pass", "{f:#}");
+    assert!(evidence(f).contains("is CURRENT"), "{f:#}");
+    emulator().put_event(&newcomer, "root-console-signin-success");
+    let msgs = hub_messages(&org);
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains(&format!("AWS account {}", newcomer.id))),
+        "{msgs:?}"
+    );
+    let again = rg(&org, &["deploy", "--org", "--email", EMAIL, "--dry-run"]);
+    assert!(
+        again
+            .stdout
+            .contains("0 to create, 0 to update, 7 unchanged"),
+        "nothing left for rootguard to do: {}",
+        again.stdout
+    );
+
+    // A member leaves: its instance and forwarding rule go with it.
+    let before = hub_messages(&org).len();
+    emulator().leave_org(&org, &org.members[1]);
+    emulator().put_event(&member(&org, 1), "root-console-signin-success");
+    assert_eq!(
+        hub_messages(&org).len(),
+        before,
+        "a departed account forwards nothing"
+    );
+    let left = rg(
+        &org,
+        &[
+            "verify",
+            "--org",
+            "--output",
+            "json",
+            "--check",
+            "root-realtime-alert",
+        ],
+    );
+    assert!(!left.stdout.contains(&org.members[1]), "{}", left.stdout);
+}
+
+#[test]
 fn bad_org_deploy_input_exits_2_naming_the_flag() {
     let org = org();
     let before = emulator().stats(&org.management)["requests"].clone();

@@ -227,6 +227,28 @@ impl Emulator {
         assert_eq!(status, 200, "{body}");
     }
 
+    /// A new member joins `org` under its root (as a created or invited
+    /// account does); the launcher's automatic deployment follows. Its caller.
+    pub fn join_org(&self, org: &Org, name: &str) -> Account {
+        let body = json!({"management": org.management.id, "member": {"name": name, "account_id": fresh_account_id()}})
+            .to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/organization/join", &body);
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        Account {
+            id: v["account_id"].as_str().unwrap().to_string(),
+            access_key_id: v["access_key_id"].as_str().unwrap().to_string(),
+            secret_access_key: v["secret_access_key"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// A member leaves `org` (organizations:RemoveAccountFromOrganization).
+    pub fn leave_org(&self, org: &Org, account_id: &str) {
+        let body = json!({"management": org.management.id, "account_id": account_id}).to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/organization/leave", &body);
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Deletes the real-time rule (`op: "delete"`) or replaces its pattern
     /// (`op: "pattern"`), as a person in the console would.
     pub fn edit_rule(&self, account: &Account, op: &str, pattern: Value) {
