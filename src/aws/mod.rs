@@ -783,13 +783,19 @@ fn arn_region(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
+/// The session's configuration aimed at `region`: the one way a handle
+/// reaches a region other than the session's.
+fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {
+    config
+        .clone()
+        .into_builder()
+        .region(Region::new(region.to_string()))
+        .build()
+}
+
 impl Reader {
     fn regional(&self, region: &str) -> SdkConfig {
-        self.config
-            .clone()
-            .into_builder()
-            .region(Region::new(region.to_string()))
-            .build()
+        in_region(&self.config, region)
     }
 
     /// `cloudtrail:DescribeTrails` with shadow trails: every trail that

@@ -7,7 +7,6 @@
 //! creates is tagged `managed-by=rootguard`.
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
-use aws_types::region::Region;
 use aws_types::SdkConfig;
 
 use super::classify;
@@ -33,11 +32,7 @@ impl Writer {
     }
 
     pub(super) fn regional(&self, region: &str) -> SdkConfig {
-        self.config
-            .clone()
-            .into_builder()
-            .region(Region::new(region.to_string()))
-            .build()
+        super::in_region(&self.config, region)
     }
 
     /// S3 with path-style addressing when a custom endpoint is set (emulators
