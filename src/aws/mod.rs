@@ -1460,16 +1460,9 @@ impl Reader {
                 }))
         };
         let alarm = async {
-            let out = cw
-                .describe_alarms()
-                .alarm_names(ALARM_NAME)
-                .send()
-                .await
-                .map_err(|e| classify("cloudwatch:DescribeAlarms", &e))?;
-            let Some(a) = out.metric_alarms().first() else {
+            let Some(alarm) = self.alarm_named(region, ALARM_NAME).await? else {
                 return Ok(None);
             };
-            let alarm = alarm_of(a, Vec::new());
             let tags = cw
                 .list_tags_for_resource()
                 .resource_arn(&alarm.arn)
@@ -1529,16 +1522,19 @@ impl Reader {
         region: &str,
         name: &str,
     ) -> Result<Option<Vec<String>>, FactError> {
+        Ok(self.alarm_named(region, name).await?.map(|a| a.alarm_actions))
+    }
+
+    /// One alarm by name (`cloudwatch:DescribeAlarms`), through the chain
+    /// reader's one conversion; its topics are not read.
+    pub async fn alarm_named(&self, region: &str, name: &str) -> Fact<Option<Alarm>> {
         let out = aws_sdk_cloudwatch::Client::new(&self.regional(region))
             .describe_alarms()
             .alarm_names(name)
             .send()
             .await
             .map_err(|e| classify("cloudwatch:DescribeAlarms", &e))?;
-        Ok(out
-            .metric_alarms()
-            .first()
-            .map(|a| a.alarm_actions().to_vec()))
+        Ok(out.metric_alarms().first().map(|a| alarm_of(a, Vec::new())))
     }
 
     /// `logs:FilterLogEvents` with a pattern since `start_ms`, all pages:
