@@ -1522,7 +1522,10 @@ impl Reader {
         region: &str,
         name: &str,
     ) -> Result<Option<Vec<String>>, FactError> {
-        Ok(self.alarm_named(region, name).await?.map(|a| a.alarm_actions))
+        Ok(self
+            .alarm_named(region, name)
+            .await?
+            .map(|a| a.alarm_actions))
     }
 
     /// One alarm by name (`cloudwatch:DescribeAlarms`), through the chain
