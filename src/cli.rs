@@ -504,8 +504,8 @@ async fn dispatch(
             dry_run,
             yes,
             org: true,
-            ..
-        } => app::orgdeploy::run_teardown(connect, dry_run, yes).await,
+            output,
+        } => app::orgdeploy::run_teardown(connect, dry_run, yes, output == PlanFormat::Json).await,
         Command::Teardown {
             dry_run,
             yes,

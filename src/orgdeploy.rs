@@ -449,6 +449,105 @@ pub fn parse_ou(s: &str) -> Result<String, String> {
     }
 }
 
+/// One deletion of `teardown --org`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum OrgTeardownStep {
+    /// Every stack instance (one operation on the organization's root), then the StackSet.
+    DeleteStackSet {
+        name: String,
+        instances: usize,
+    },
+    DeleteHubRule {
+        name: String,
+    },
+    DeleteHubBus {
+        name: String,
+    },
+    DeleteHubTopic {
+        arn: String,
+    },
+}
+
+impl OrgTeardownStep {
+    pub fn describe(&self) -> String {
+        match self {
+            OrgTeardownStep::DeleteStackSet { name, instances } => {
+                format!("{instances} stack instance(s) and the StackSet {name}")
+            }
+            OrgTeardownStep::DeleteHubRule { name } => format!("hub rule {name}"),
+            OrgTeardownStep::DeleteHubBus { name } => format!("hub event bus {name}"),
+            OrgTeardownStep::DeleteHubTopic { arn } => {
+                format!("hub topic {arn} and its subscriptions")
+            }
+        }
+    }
+}
+
+/// What `teardown --org` deletes: the value `--dry-run` prints (text or JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrgTeardownPlan {
+    pub schema: &'static str,
+    pub organization_id: String,
+    pub delete: Vec<OrgTeardownStep>,
+}
+
+pub const TEARDOWN_SCHEMA: &str = "rootguard.org-teardown-plan/v1";
+
+/// Tagged parts only (an untagged StackSet or topic of the same name is not
+/// rootguard's), in the order they go: instances and StackSet, then the hub.
+pub fn teardown_plan(organization_id: &str, state: &OrgDeployState) -> OrgTeardownPlan {
+    let mut delete = Vec::new();
+    if state.stackset.exists && state.stackset.tagged {
+        delete.push(OrgTeardownStep::DeleteStackSet {
+            name: STACKSET_NAME.into(),
+            instances: state.stackset.instances.len(),
+        });
+    }
+    if state.hub.rule.as_ref().is_some_and(|r| r.tagged) {
+        delete.push(OrgTeardownStep::DeleteHubRule {
+            name: HUB_RULE_NAME.into(),
+        });
+    }
+    if state.hub.bus_exists {
+        delete.push(OrgTeardownStep::DeleteHubBus {
+            name: HUB_BUS_NAME.into(),
+        });
+    }
+    if let Some(t) = state.hub.topic.as_ref().filter(|t| t.tagged) {
+        delete.push(OrgTeardownStep::DeleteHubTopic { arn: t.arn.clone() });
+    }
+    OrgTeardownPlan {
+        schema: TEARDOWN_SCHEMA,
+        organization_id: organization_id.to_string(),
+        delete,
+    }
+}
+
+impl OrgTeardownPlan {
+    pub fn is_noop(&self) -> bool {
+        self.delete.is_empty()
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "teardown --org plan for organization {}\n",
+            self.organization_id
+        );
+        if self.delete.is_empty() {
+            out.push_str("  nothing to delete\n");
+        }
+        for d in &self.delete {
+            out.push_str(&format!("  delete  {}\n", d.describe()));
+        }
+        out
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,5 +695,36 @@ mod tests {
         ] {
             assert!(parse_ou(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn teardown_plan_deletes_only_what_is_rootguards_in_order() {
+        let s = state();
+        let deployed = applied(&s, &plan(&s, &config()));
+        let p = teardown_plan("o-abc", &deployed);
+        let kinds: Vec<&str> = p
+            .delete
+            .iter()
+            .map(|d| match d {
+                OrgTeardownStep::DeleteStackSet { .. } => "stackset",
+                OrgTeardownStep::DeleteHubRule { .. } => "rule",
+                OrgTeardownStep::DeleteHubBus { .. } => "bus",
+                OrgTeardownStep::DeleteHubTopic { .. } => "topic",
+            })
+            .collect();
+        assert_eq!(kinds, ["stackset", "rule", "bus", "topic"], "{}", p.text());
+        let j: Value = serde_json::from_str(&p.json()).unwrap();
+        assert_eq!(j["schema"], TEARDOWN_SCHEMA);
+        assert_eq!(j["delete"][0]["step"], "delete_stack_set");
+        let mut foreign = deployed.clone();
+        foreign.stackset.tagged = false;
+        if let Some(t) = foreign.hub.topic.as_mut() {
+            t.tagged = false;
+        }
+        let kept = teardown_plan("o-abc", &foreign);
+        assert_eq!(kept.delete.len(), 2, "{}", kept.text());
+        let none = teardown_plan("o-abc", &s);
+        assert!(none.is_noop());
+        assert!(none.text().contains("nothing to delete"));
     }
 }

@@ -139,7 +139,30 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
     );
     assert!(again.stderr.contains("nothing to change"));
 
-    // teardown --org leaves nothing of rootguard's behind.
+    // teardown --org: the plan as JSON first, then nothing of rootguard's left behind.
+    let dry = rg(
+        &org,
+        &["teardown", "--org", "--dry-run", "--output", "json"],
+    );
+    let plan: Value =
+        serde_json::from_str(&dry.stdout).unwrap_or_else(|e| panic!("{e}: {}", dry.stdout));
+    assert_eq!(plan["schema"], "rootguard.org-teardown-plan/v1");
+    let steps: Vec<&str> = plan["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "delete_stack_set",
+            "delete_hub_rule",
+            "delete_hub_bus",
+            "delete_hub_topic"
+        ]
+    );
+    assert_eq!(plan["delete"][0]["instances"], 2);
     let r = rg(&org, &["teardown", "--org", "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let res = emulator().resources(&org.management);

@@ -102,28 +102,6 @@ pub fn instance_report(state: &OrgDeployState) -> String {
     out
 }
 
-/// What `teardown --org` deletes: tagged parts only, in the order they go.
-pub fn teardown_lines(state: &OrgDeployState) -> Vec<String> {
-    let mut lines = Vec::new();
-    if state.stackset.exists && state.stackset.tagged {
-        lines.push(format!(
-            "delete  {} stack instance(s) and the StackSet {}",
-            state.stackset.instances.len(),
-            orgdeploy::STACKSET_NAME
-        ));
-    }
-    if state.hub.rule.as_ref().is_some_and(|r| r.tagged) {
-        lines.push(format!("delete  hub rule {}", orgdeploy::HUB_RULE_NAME));
-    }
-    if state.hub.bus_exists {
-        lines.push(format!("delete  hub event bus {}", orgdeploy::HUB_BUS_NAME));
-    }
-    if let Some(t) = state.hub.topic.as_ref().filter(|t| t.tagged) {
-        lines.push(format!("delete  hub topic {} and its subscriptions", t.arn));
-    }
-    lines
-}
-
 /// Options of `deploy --org`.
 pub struct DeployOrgArgs {
     pub emails: Vec<String>,
@@ -187,7 +165,7 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
 }
 
 /// `rootguard teardown --org`: stack instances, StackSet, then the hub.
-pub async fn run_teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Outcome {
+pub async fn run_teardown(opts: &ConnectOptions, dry_run: bool, yes: bool, json: bool) -> Outcome {
     crate::term::needs_confirmation("teardown --org", dry_run, yes)?;
     let show = !crate::term::quiet();
     let session = crate::aws::Session::load(opts).await;
@@ -195,23 +173,15 @@ pub async fn run_teardown(opts: &ConnectOptions, dry_run: bool, yes: bool) -> Ou
     let state = read_state(&session.reader(), &facts)
         .await
         .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
-    let lines = teardown_lines(&state);
-    let shown = format!(
-        "teardown --org plan for organization {}\n{}",
-        facts.organization_id,
-        if lines.is_empty() {
-            "  nothing to delete\n".to_string()
-        } else {
-            lines.iter().map(|l| format!("  {l}\n")).collect::<String>()
-        }
-    );
+    let plan = orgdeploy::teardown_plan(&facts.organization_id, &state);
     let gate = Gate {
         dry_run,
         yes,
         question: "Delete these from the organization?",
         nothing_to_do: "nothing to delete",
     };
-    if !show_and_confirm(&shown, lines.is_empty(), &gate)? {
+    let shown = if json { plan.json() } else { plan.text() };
+    if !show_and_confirm(&shown, plan.is_noop(), &gate)? {
         return Ok(exit::OK);
     }
     let targets = vec![state.root_id.clone()];
