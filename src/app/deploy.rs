@@ -310,32 +310,6 @@ pub struct Prepared {
     pub plan: Plan,
 }
 
-impl Prepared {
-    /// The emails this plan subscribes (once each, whichever topic): each
-    /// subscription stays pending until confirmed.
-    pub fn new_subscriptions(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for s in &self.plan.steps {
-            if let Step::Subscription {
-                action: Action::Create,
-                email,
-                ..
-            }
-            | Step::RealtimeSubscription {
-                action: Action::Create,
-                email,
-                ..
-            } = s
-            {
-                if !out.contains(&email.as_str()) {
-                    out.push(email);
-                }
-            }
-        }
-        out
-    }
-}
-
 /// Read → plan: the log group (rootguard's own with `--create-trail`, which is
 /// refused beside a qualifying trail), then the state there, then the plan.
 pub async fn prepare(
@@ -387,13 +361,43 @@ pub async fn apply(
     .await
 }
 
-/// The text that asks each new subscriber to confirm, or `None`.
-pub fn action_needed(pending: &[&str], then: &str) -> Option<String> {
-    (!pending.is_empty()).then(|| {
+/// The text that asks each new subscriber to confirm, or `None` when the
+/// plan subscribes nobody. With the chain outside us-east-1 each email gets
+/// two confirmation messages, one per topic, and the text says so.
+pub fn action_needed(plan: &Plan, then: &str) -> Option<String> {
+    let mut emails: Vec<&str> = Vec::new();
+    let mut realtime_topic = false;
+    for s in &plan.steps {
+        let email = match s {
+            Step::Subscription {
+                action: Action::Create,
+                email,
+                ..
+            } => email,
+            Step::RealtimeSubscription {
+                action: Action::Create,
+                email,
+                ..
+            } => {
+                realtime_topic = true;
+                email
+            }
+            _ => continue,
+        };
+        if !emails.contains(&email.as_str()) {
+            emails.push(email);
+        }
+    }
+    (!emails.is_empty()).then(|| {
         format!(
-            "ACTION NEEDED: {} must each click the confirmation link in the email from AWS Notifications; \
+            "ACTION NEEDED: {} must each click the confirmation link in the email from AWS Notifications{}; \
              until then the alarm reaches nobody.{then}",
-            pending.join(", ")
+            emails.join(", "),
+            if realtime_topic {
+                " (two emails each: one for the alarm's topic, one for the real-time rule's topic in us-east-1)"
+            } else {
+                ""
+            }
         )
     })
 }
@@ -451,10 +455,7 @@ pub async fn run(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
         deploy::ALARM_NAME,
         group.region
     );
-    if let Some(text) = action_needed(
-        &prepared.new_subscriptions(),
-        " Then run `rootguard alarm test`.",
-    ) {
+    if let Some(text) = action_needed(plan, " Then run `rootguard alarm test`.") {
         eprintln!("{text}");
     }
     Ok(exit::OK)
@@ -586,7 +587,12 @@ mod tests {
         assert_eq!(p.group.region, "us-east-1");
         assert_eq!(p.group.name, "trail-logs");
         assert_eq!(p.plan.log_group, "trail-logs");
-        assert_eq!(p.new_subscriptions(), vec!["sec@example.com"]);
+        let ask = action_needed(&p.plan, "").unwrap();
+        assert!(
+            ask.starts_with("ACTION NEEDED: sec@example.com must"),
+            "{ask}"
+        );
+        assert!(!ask.contains("two emails"), "{ask}");
         let applied = apply(&api, &p.group.region, &p.plan, |_| {}).await;
         assert!(applied.ok());
         let writes = api.applied.lock().unwrap();
@@ -611,11 +617,13 @@ mod tests {
         let mut reads = api.state_reads.lock().unwrap().clone();
         reads.sort();
         assert_eq!(reads, ["eu-west-1", "us-east-1"], "both sides read");
+        let ask = action_needed(&p.plan, "").unwrap();
         assert_eq!(
-            p.new_subscriptions(),
-            vec!["sec@example.com"],
-            "one email, named once"
+            ask.matches("sec@example.com").count(),
+            1,
+            "one email, named once: {ask}"
         );
+        assert!(ask.contains("two emails each"), "{ask}");
         apply(&api, &p.group.region, &p.plan, |_| {}).await;
         let writes = api.applied.lock().unwrap();
         let in_region = |r: &str| writes.iter().filter(|(x, _)| x == r).count();

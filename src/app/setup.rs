@@ -677,10 +677,7 @@ async fn alarm_chain_step(
         eprint!("{}", applied.failure_text("rootguard deploy"));
         return Ok(());
     }
-    if let Some(text) = crate::app::deploy::action_needed(
-        &config.emails.iter().map(String::as_str).collect::<Vec<_>>(),
-        "",
-    ) {
+    if let Some(text) = crate::app::deploy::action_needed(&plan, "") {
         t.note(&text).map_err(prompt_stop)?;
     }
     if t.confirm("Once confirmed, run the fire drill now (sets the alarm to ALARM to prove an email arrives)?", true)
