@@ -796,6 +796,7 @@ fn a_chain_outside_us_east_1_gets_the_real_time_rule_and_its_own_topic_in_us_eas
         "{}",
         r.stdout
     );
+    assert!(r.stderr.contains("two emails each"), "{}", r.stderr);
 
     // The chain beside its log group in eu-west-1.
     let here = emulator().resources_in(&acct, "eu-west-1");
