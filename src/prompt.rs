@@ -100,6 +100,78 @@ fn map(e: dialoguer::Error) -> PromptError {
     }
 }
 
+/// Holds the terminal in raw input mode (no line editing, no echo, no
+/// signals; output processing kept) for the whole life of a prompt.
+///
+/// dialoguer reads one key at a time and puts the terminal back in cooked
+/// mode between two keys; a Ctrl-C typed in that instant became SIGINT (which
+/// only sets [`INTERRUPTED`]) while the prompt went on to wait for a key that
+/// never came. Held raw, Ctrl-C is always read as a key, and dialoguer reports
+/// it as an interruption. Dropping the guard restores the saved mode.
+struct KeysRaw {
+    fd: libc::c_int,
+    saved: libc::termios,
+    /// `/dev/tty`, opened when stdin is not the terminal.
+    _tty: Option<std::fs::File>,
+}
+
+impl KeysRaw {
+    /// `None` when there is no terminal to hold (tests with a script, pipes).
+    fn hold() -> Option<KeysRaw> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: isatty only inspects the descriptor.
+        let (fd, tty) = if unsafe { libc::isatty(libc::STDIN_FILENO) } == 1 {
+            (libc::STDIN_FILENO, None)
+        } else {
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/tty")
+                .ok()?;
+            (f.as_raw_fd(), Some(f))
+        };
+        let mut saved = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: tcgetattr fills `saved` when it returns 0, checked before use.
+        if unsafe { libc::tcgetattr(fd, saved.as_mut_ptr()) } != 0 {
+            return None;
+        }
+        // SAFETY: initialised by the successful tcgetattr above.
+        let saved = unsafe { saved.assume_init() };
+        let mut raw = saved;
+        // SAFETY: cfmakeraw edits the struct it is given; tcsetattr applies it.
+        unsafe { libc::cfmakeraw(&mut raw) };
+        raw.c_oflag = saved.c_oflag;
+        if unsafe { libc::tcsetattr(fd, libc::TCSADRAIN, &raw) } != 0 {
+            return None;
+        }
+        Some(KeysRaw {
+            fd,
+            saved,
+            _tty: tty,
+        })
+    }
+}
+
+impl Drop for KeysRaw {
+    fn drop(&mut self) {
+        // SAFETY: restores the mode read in `hold` on the same descriptor.
+        unsafe { libc::tcsetattr(self.fd, libc::TCSADRAIN, &self.saved) };
+    }
+}
+
+/// Runs one prompt with the terminal held raw; a Ctrl-C from before the hold
+/// (delivered as SIGINT) is caught after taking it, one from during it is read
+/// as a key.
+fn held<T>(prompt: impl FnOnce() -> Result<T, PromptError>) -> Result<T, PromptError> {
+    check()?;
+    let raw = KeysRaw::hold();
+    check()?;
+    let r = prompt();
+    drop(raw);
+    check()?;
+    r
+}
+
 fn check() -> Result<(), PromptError> {
     if INTERRUPTED.load(Ordering::SeqCst) {
         Err(PromptError::Interrupted)
@@ -121,52 +193,52 @@ impl Prompter for Terminal {
     }
 
     fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError> {
-        check()?;
-        let r = dialoguer::Confirm::new()
-            .with_prompt(question)
-            .default(default)
-            .interact_on(&self.term)
-            .map_err(map);
-        check()?;
-        r
+        held(|| {
+            dialoguer::Confirm::new()
+                .with_prompt(question)
+                .default(default)
+                .interact_on(&self.term)
+                .map_err(map)
+        })
     }
 
     fn input(&mut self, prompt: &str, validate: Validator) -> Result<String, PromptError> {
-        check()?;
-        let r = dialoguer::Input::<String>::new()
-            .with_prompt(prompt)
-            .validate_with(|s: &String| validate(s.trim()))
-            .interact_text_on(&self.term)
-            .map(|s| s.trim().to_string())
-            .map_err(map);
-        check()?;
-        r
+        held(|| {
+            dialoguer::Input::<String>::new()
+                .with_prompt(prompt)
+                .validate_with(|s: &String| validate(s.trim()))
+                .interact_text_on(&self.term)
+                .map(|s| s.trim().to_string())
+                .map_err(map)
+        })
     }
 
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError> {
-        check()?;
-        dialoguer::Select::new()
-            .with_prompt(prompt)
-            .items(items)
-            .default(0)
-            .interact_on(&self.term)
-            .map_err(map)
+        held(|| {
+            dialoguer::Select::new()
+                .with_prompt(prompt)
+                .items(items)
+                .default(0)
+                .interact_on(&self.term)
+                .map_err(map)
+        })
     }
 
     fn multi_select(&mut self, prompt: &str, items: &[String]) -> Result<Vec<usize>, PromptError> {
-        check()?;
-        dialoguer::MultiSelect::new()
-            .with_prompt(format!("{prompt} (space to pick, enter to go on)"))
-            .items(items)
-            .interact_on(&self.term)
-            .map_err(map)
+        held(|| {
+            dialoguer::MultiSelect::new()
+                .with_prompt(format!("{prompt} (space to pick, enter to go on)"))
+                .items(items)
+                .interact_on(&self.term)
+                .map_err(map)
+        })
     }
 
     fn key(&mut self, prompt: &str, keys: &[Key]) -> Result<Key, PromptError> {
         use dialoguer::console::Key as K;
         check()?;
         self.term.write_str(&format!("{prompt} ")).map_err(io)?;
-        loop {
+        held(|| loop {
             let pressed = match self.term.read_key() {
                 Ok(K::Enter) => Key::Enter,
                 Ok(K::Char(c)) => Key::Char(c.to_ascii_lowercase()),
@@ -181,7 +253,7 @@ impl Prompter for Terminal {
                 self.term.write_line("").map_err(io)?;
                 return Ok(pressed);
             }
-        }
+        })
     }
 
     fn wait_key(&mut self, status: &str, timeout: Duration) -> Result<Option<Key>, PromptError> {

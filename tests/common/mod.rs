@@ -571,10 +571,11 @@ pub fn pty_rest(p: &mut Pty) -> String {
     String::from_utf8_lossy(p.expect(expectrl::Eof).unwrap().as_bytes()).into_owned()
 }
 
-/// Ctrl-C, then everything up to the end of output. A Ctrl-C that lands in
-/// the instant between two key reads of a prompt (the terminal briefly back
-/// in cooked mode) becomes SIGINT while the prompt then waits for a key, as a
-/// person would see it: they press Ctrl-C again, and so does this helper,
+/// Ctrl-C, then everything up to the end of output. The prompts hold the
+/// terminal raw so Ctrl-C is read as a key (`prompt::KeysRaw`); one that lands
+/// in the instant before a prompt takes the terminal is SIGINT, whose handler
+/// may set the flag just after the prompt's last check, and the prompt then
+/// waits for a key. A person would press Ctrl-C again; so does this helper,
 /// once, after 5 s.
 pub fn interrupt(p: &mut Pty) -> expectrl::Captures {
     use expectrl::Expect;
