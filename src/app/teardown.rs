@@ -26,13 +26,18 @@ pub trait TeardownApi: Sync {
     fn configured_region(&self) -> String;
     /// Regions of the log groups the trails deliver to.
     fn log_group_regions(&self) -> impl Future<Output = Result<Vec<String>, FactError>> + Send;
-    /// rootguard's chain in `region`; the filter only on `log_group`.
+    /// rootguard's chain (topic, alarm, rule) in `region`.
     fn state(
         &self,
         account_id: &str,
         region: &str,
-        log_group: Option<&str>,
     ) -> impl Future<Output = Result<DeployState, FactError>> + Send;
+    /// Whether rootguard's metric filter is on `log_group` in `region`.
+    fn has_filter(
+        &self,
+        region: &str,
+        log_group: &str,
+    ) -> impl Future<Output = Result<bool, FactError>> + Send;
     fn delete(&self, step: &TeardownStep) -> impl Future<Output = Result<(), FactError>> + Send;
 }
 
@@ -53,9 +58,15 @@ impl TeardownApi for Live<'_> {
         &self,
         account_id: &str,
         region: &str,
-        log_group: Option<&str>,
     ) -> impl Future<Output = Result<DeployState, FactError>> + Send {
-        self.reader.deploy_state(account_id, region, log_group)
+        self.reader.deploy_state(account_id, region, None)
+    }
+    async fn has_filter(&self, region: &str, log_group: &str) -> Result<bool, FactError> {
+        Ok(self
+            .reader
+            .rootguard_filter(region, log_group)
+            .await?
+            .is_some())
     }
     async fn delete(&self, step: &TeardownStep) -> Result<(), FactError> {
         let w = self.writer;
@@ -81,18 +92,14 @@ pub async fn read(api: &impl TeardownApi, account_id: &str) -> Result<TeardownPl
         regions.push(crate::realtime::RULE_REGION.to_string());
     }
     let states = futures::future::try_join_all(regions.iter().map(|region| async move {
-        let state = api.state(account_id, region, None).await?;
+        let state = api.state(account_id, region).await?;
         let tagged_group = state
             .alarm
             .as_ref()
             .filter(|a| a.tagged)
             .and_then(|a| a.log_group_tag.clone());
         let filter_on_tagged_group = match tagged_group {
-            Some(lg) => api
-                .state(account_id, region, Some(&lg))
-                .await?
-                .filter
-                .is_some(),
+            Some(lg) => api.has_filter(region, &lg).await?,
             None => false,
         };
         Ok::<_, FactError>(RegionState {
@@ -412,13 +419,8 @@ mod tests {
         async fn log_group_regions(&self) -> Result<Vec<String>, FactError> {
             Ok(self.lg_regions.clone())
         }
-        async fn state(
-            &self,
-            _account_id: &str,
-            region: &str,
-            log_group: Option<&str>,
-        ) -> Result<DeployState, FactError> {
-            let rs = self
+        async fn state(&self, _account_id: &str, region: &str) -> Result<DeployState, FactError> {
+            Ok(self
                 .states
                 .iter()
                 .find(|s| s.state.region == region)
@@ -427,14 +429,10 @@ mod tests {
                 .unwrap_or(DeployState {
                     region: region.into(),
                     ..Default::default()
-                });
-            Ok(DeployState {
-                filter: match log_group {
-                    Some("trail-logs") => Some(Default::default()),
-                    _ => None,
-                },
-                ..rs
-            })
+                }))
+        }
+        async fn has_filter(&self, _region: &str, log_group: &str) -> Result<bool, FactError> {
+            Ok(log_group == "trail-logs")
         }
         async fn delete(&self, step: &TeardownStep) -> Result<(), FactError> {
             if self.refuse.is_some_and(|r| step.describe().starts_with(r)) {

@@ -1420,6 +1420,37 @@ impl Reader {
         crate::deploy::TopicState::from_facts(topic, &tags)
     }
 
+    /// rootguard's metric filter on `log_group` in `region`; `None` when it
+    /// or the log group does not exist (`--create-trail` creates the group).
+    pub async fn rootguard_filter(
+        &self,
+        region: &str,
+        log_group: &str,
+    ) -> Result<Option<crate::deploy::FilterState>, FactError> {
+        use crate::deploy::{FilterState, FILTER_NAME};
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&self.regional(region));
+        let listed = match metric_filters(&logs, log_group, Some(FILTER_NAME)).await {
+            Ok(listed) => listed,
+            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(classify("logs:DescribeMetricFilters", &e)),
+        };
+        Ok(listed
+            .iter()
+            .find(|f| f.filter_name() == Some(FILTER_NAME))
+            .map(|f| {
+                let not_read = f
+                    .metric_transformations()
+                    .iter()
+                    .map(|_| {
+                        Err(FactError::not_collected(
+                            "cloudwatch:DescribeAlarmsForMetric",
+                        ))
+                    })
+                    .collect();
+                FilterState::from_facts(&filter_of(f, not_read))
+            }))
+    }
+
     /// What rootguard's alarm chain looks like now on `log_group` in `region`.
     pub async fn deploy_state(
         &self,
@@ -1429,35 +1460,14 @@ impl Reader {
     ) -> Result<crate::deploy::DeployState, FactError> {
         use crate::deploy::*;
         let config = self.regional(region);
-        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
         let cw = aws_sdk_cloudwatch::Client::new(&config);
         let arn = topic_arn(region, account_id);
         let topic = self.topic_state(region, &arn);
         let filter = async {
-            let Some(log_group) = log_group else {
-                return Ok(None);
-            };
-            let listed = match metric_filters(&logs, log_group, Some(FILTER_NAME)).await {
-                Ok(listed) => listed,
-                // The log group does not exist yet (--create-trail will create it).
-                Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
-                Err(e) => return Err(classify("logs:DescribeMetricFilters", &e)),
-            };
-            Ok(listed
-                .iter()
-                .find(|f| f.filter_name() == Some(FILTER_NAME))
-                .map(|f| {
-                    let not_read = f
-                        .metric_transformations()
-                        .iter()
-                        .map(|_| {
-                            Err(FactError::not_collected(
-                                "cloudwatch:DescribeAlarmsForMetric",
-                            ))
-                        })
-                        .collect();
-                    FilterState::from_facts(&filter_of(f, not_read))
-                }))
+            match log_group {
+                Some(lg) => self.rootguard_filter(region, lg).await,
+                None => Ok(None),
+            }
         };
         let alarm = async {
             let Some(alarm) = self.alarm_named(region, ALARM_NAME).await? else {
