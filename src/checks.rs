@@ -761,6 +761,15 @@ fn security_contact(facts: &AccountFacts, config: &CheckConfig) -> Verdict {
                 warn = true;
             }
             Ok(_) => {}
+            // Not read on purpose (`verify --org` without --compare-contacts).
+            Err(e) if e.kind == crate::facts::FactErrorKind::NotCollected => {
+                if !evidence.iter().any(|e| e.contains("not compared")) {
+                    evidence.push(
+                        "not compared with the BILLING and OPERATIONS contacts (--compare-contacts does)"
+                            .into(),
+                    );
+                }
+            }
             Err(e) => reasons.push(format!(
                 "cannot compare with the {kind} contact: {}",
                 e.describe()

@@ -63,6 +63,10 @@ pub struct GlobalArgs {
     /// Only errors on stderr.
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
+    /// How long a call AWS throttles is retried, paced, before its check is
+    /// unknown (10s-1d; default 3m).
+    #[arg(long, global = true, help_heading = "Global options", allow_hyphen_values = true, value_name = "DURATION", value_parser = input::parse_deadline)]
+    pub throttle_deadline: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +267,11 @@ pub struct VerifyArgs {
     /// (securityhub:BatchImportFindings; a check that passes now resolves its finding).
     #[arg(long)]
     pub security_hub: bool,
+    /// With --org: also read each member's BILLING and OPERATIONS contacts, so
+    /// security-contact warns when SECURITY shares their address (two more
+    /// Account Management calls per member, within the same 10-a-second quota).
+    #[arg(long, requires = "org")]
+    pub compare_contacts: bool,
     #[command(flatten)]
     pub fan: FanArgs,
 }
@@ -398,6 +407,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 profile: cli.global.profile.clone(),
                 region: cli.global.region.clone(),
                 endpoint_url: cli.global.endpoint_url.clone(),
+                throttle_deadline: cli.global.throttle_deadline,
             };
             let color = use_color(&cli.global, &std::io::stdout());
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -441,7 +451,10 @@ async fn dispatch(
                 security_hub: args.security_hub,
             };
             if args.org {
-                let fan = fan_out(&args.fan);
+                let fan = app::org::FanOut {
+                    compare_contacts: args.compare_contacts,
+                    ..fan_out(&args.fan)
+                };
                 app::org::run_verify(connect, &req, &outputs, args.role.as_deref(), &fan).await
             } else {
                 // The spinner moves the cursor: not under -q, NO_COLOR or --no-color.
@@ -569,5 +582,6 @@ fn fan_out(fan: &FanArgs) -> app::org::FanOut {
         accounts: fan.accounts.clone(),
         concurrency: fan.concurrency.unwrap_or(16),
         progress: crate::term::show_progress(),
+        compare_contacts: false,
     }
 }

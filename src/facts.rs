@@ -28,9 +28,11 @@ pub struct FactError {
 pub enum FactErrorKind {
     /// The caller lacks the permission.
     AccessDenied,
-    /// The call failed for another reason (throttling after retries, 5xx, a
-    /// malformed answer, a timeout).
+    /// The call failed for another reason (5xx after retries, a malformed
+    /// answer, a timeout).
     Error,
+    /// AWS still throttled the call when the rate budget's deadline passed.
+    Throttled,
     /// The source was not read because no selected check needs it.
     NotCollected,
 }
@@ -55,6 +57,7 @@ impl FactError {
                 format!("{} was denied: {}", self.action, self.message)
             }
             FactErrorKind::Error => format!("{} failed: {}", self.action, self.message),
+            FactErrorKind::Throttled => format!("{} was throttled: {}", self.action, self.message),
             FactErrorKind::NotCollected => format!("{} was not called", self.action),
         }
     }

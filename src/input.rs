@@ -196,6 +196,18 @@ pub fn parse_concurrency(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--throttle-deadline`: how long a throttled call is retried; 10 s to 1 day.
+pub fn parse_deadline(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_window(s)?;
+    if d < Duration::seconds(10) || d > Duration::days(1) {
+        return Err(format!(
+            "{} is not a throttle deadline: expected a duration from 10s to 1d (e.g. 3m)",
+            shown(s)
+        ));
+    }
+    Ok(std::time::Duration::from_secs(d.whole_seconds() as u64))
+}
+
 /// A value for an error message: quoted, control characters escaped, long
 /// values cut so nothing is echoed at length.
 fn shown(s: &str) -> String {

@@ -175,8 +175,6 @@ pub struct MemberFacts {
     pub billing_contact: Fact<Option<AlternateContact>>,
     pub operations_contact: Fact<Option<AlternateContact>>,
     pub contact_information: Fact<Option<ContactInformation>>,
-    /// `account:GetPrimaryEmail`: the root user's email address.
-    pub primary_email: Fact<String>,
 }
 
 /// One account's result in an organization-wide run.
@@ -416,11 +414,14 @@ pub fn member_findings(
             if def.id == "contact-info" {
                 // The management account can read what a member cannot: the root email.
                 v.evidence.retain(|e| !e.contains("GetPrimaryEmail) only from"));
-                match &m.primary_email {
-                    Ok(e) => v.evidence.push(format!(
-                        "root email (GetPrimaryEmail): {e}; make sure it is a monitored mailbox you control"
-                    )),
-                    Err(e) => v.evidence.push(format!("root email not read: {}", e.describe())),
+                if m.account.email.is_empty() {
+                    v.evidence
+                        .push("root email: ListAccounts gave none for this account".into());
+                } else {
+                    v.evidence.push(format!(
+                        "root email (ListAccounts): {}; make sure it is a monitored mailbox you control",
+                        m.account.email
+                    ));
                 }
             }
             let mut f = checks::finding(def, v);

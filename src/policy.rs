@@ -198,7 +198,6 @@ pub fn setup_policy() -> Value {
 pub const ORG_READ_ACTIONS: &[&str] = &[
     "account:GetAlternateContact",
     "account:GetContactInformation",
-    "account:GetPrimaryEmail",
     "iam:ListOrganizationsFeatures",
     "organizations:DescribeOrganization",
     "organizations:ListAWSServiceAccessForOrganization",

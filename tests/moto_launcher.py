@@ -34,6 +34,7 @@ Control endpoints (never part of AWS):
   POST /_rootguard/organization/leave   a member leaves (its automatic instances go)
   GET  /_rootguard/stats?account=ID   request counts for that account
   POST /_rootguard/root       change an account's root state as the console would
+  POST /_rootguard/quotas     request quotas for one calling account (GET ?account=ID: throttled counts)
 
 Usage: moto_launcher.py [--port N] [--seed FILE]... [--exit-on-stdin-eof]
 It prints ``ROOTGUARD_MOTO_READY <endpoint>`` once it is listening, and with
@@ -103,6 +104,89 @@ TASK_ACTIONS = {
 }
 
 DATE_FMT = "%Y-%m-%dT%H:%M:%S+00:00"
+
+# Request quotas, per calling account (off unless a test or the bench turns
+# them on for a caller through /_rootguard/quotas). The documented ones, with
+# their sources in docs/testing.md: Account Management reference, "Quotas";
+# Security Hub partner guide, "Guidelines for using the BatchImportFindings
+# API" (per account and Region). AWS publishes no rate for sts:AssumeRoot or
+# Organizations: a test sets those ("sts:AssumeRoot" per caller and Region,
+# "organizations" per caller for every operation together).
+DOCUMENTED_QUOTAS = {
+    "account:GetAlternateContact": (10.0, 15.0),
+    "account:GetContactInformation": (10.0, 15.0),
+    "account:GetPrimaryEmail": (3.0, 3.0),
+    "account:ListRegions": (5.0, 5.0),
+    "securityhub:BatchImportFindings": (10.0, 30.0),
+}
+QUOTA_PER_REGION = ("securityhub", "sts")
+QUOTAS: dict[str, dict[str, tuple[float, float]]] = {}  # caller -> quota key -> (rate, burst)
+BUCKETS: dict[tuple, tuple[float, float]] = {}  # (caller, key, region) -> (tokens, at)
+THROTTLED: dict[str, dict[str, int]] = {}  # caller -> quota key -> throttled requests
+
+
+def quota_key(service: str, action: str) -> str:
+    return "organizations" if service == "organizations" else f"{service}:{action}"
+
+
+def over_quota(caller: str, service: str, action: str, region: str) -> bool:
+    """A token bucket per calling account and quota (and Region where AWS
+    counts per Region): a request that finds no token is throttled and takes
+    none."""
+    q = QUOTAS.get(caller)
+    key = quota_key(service, action)
+    if not q or key not in q:
+        return False
+    rate, burst = q[key]
+    bkey = (caller, key, region if service in QUOTA_PER_REGION else "")
+    t = time.monotonic()
+    with LOCK:
+        tokens, at = BUCKETS.get(bkey, (burst, t))
+        tokens = min(burst, tokens + (t - at) * rate)
+        if tokens >= 1.0:
+            BUCKETS[bkey] = (tokens - 1.0, t)
+            return False
+        BUCKETS[bkey] = (tokens, t)
+        counts = THROTTLED.setdefault(caller, {})
+        counts[key] = counts.get(key, 0) + 1
+        return True
+
+
+def throttle_answer(service: str):
+    """Each protocol's own throttling error (API references: Account
+    Management TooManyRequestsException 429; STS Throttling 400 "Rate
+    exceeded"; Organizations TooManyRequestsException 400; Security Hub
+    LimitExceededException 429)."""
+    if service == "sts":
+        return query_error("sts", 400, "Throttling", "Rate exceeded")
+    if service == "organizations":
+        return json_error(400, "TooManyRequestsException",
+                          "AWS Organizations can't complete your request because it received too many requests. Try again later.")
+    if service == "securityhub":
+        return json_error(429, "LimitExceededException", "Rate exceeded")
+    if service == "account":
+        return json_error(429, "TooManyRequestsException", "Rate exceeded")
+    return json_error(400, "ThrottlingException", "Rate exceeded")
+
+
+def set_quotas(req: dict) -> dict:
+    """{"account": caller, "documented": true, "rates": {"sts:AssumeRoot": 2, "organizations": [8, 8]}}:
+    the caller's quotas from now on (rates are per second; the burst is the
+    rate unless given); {"account": caller, "off": true} removes them."""
+    caller = req["account"]
+    with LOCK:
+        if req.get("off"):
+            QUOTAS.pop(caller, None)
+            return {"ok": True}
+        q = dict(DOCUMENTED_QUOTAS) if req.get("documented", True) else {}
+        for key, v in (req.get("rates") or {}).items():
+            rate, burst = (float(v[0]), float(v[1])) if isinstance(v, list) else (float(v), max(1.0, float(v)))
+            q[key] = (rate, burst)
+        QUOTAS[caller] = q
+        for k in [k for k in BUCKETS if k[0] == caller]:
+            del BUCKETS[k]
+        THROTTLED[caller] = {}
+    return {"ok": True, "quotas": {k: list(v) for k, v in q.items()}}
 
 
 def now() -> datetime:
@@ -1275,6 +1359,8 @@ def seed_organization(spec: dict) -> dict:
         acct_id, member_creds_i = add_member(mgmt, m, i)
         member_creds.append(member_creds_i)
         ids.append(acct_id)
+    if spec.get("quotas") is not None:
+        set_quotas({"account": mgmt, **spec["quotas"]})
     return {"organization_id": org.id, "management": creds, "members": ids, "member_credentials": member_creds}
 
 
@@ -1738,7 +1824,8 @@ def json_error(status: int, code: str, message: str):
     return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], body
 
 
-STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests",
+               500: "Internal Server Error"}
 
 
 class Launcher:
@@ -1774,6 +1861,11 @@ class Launcher:
             with LOCK:
                 stats = STATS.setdefault(account_id, {})
                 stats[f"{service}:{action}"] = stats.get(f"{service}:{action}", 0) + 1
+            if over_quota(account_id, service, action, region):
+                status, headers, payload = throttle_answer(service)
+                headers = headers + [("Content-Length", str(len(payload)))]
+                start_response(f"{status} {STATUS_TEXT.get(status, '')}", headers)
+                return [payload]
             answer = self.extension(service, action, account_id, access_key, body, environ)
             if answer is not None:
                 status, headers, payload = answer
@@ -2086,6 +2178,12 @@ class Launcher:
                 elif req["op"] == "pattern":
                     ev.put_rule(Name=req["name"], EventPattern=json.dumps(req["pattern"]))
                 out = {"ok": True}
+            elif path == "/_rootguard/quotas" and environ["REQUEST_METHOD"] == "POST":
+                out = set_quotas(json.loads(body or b"{}"))
+            elif path == "/_rootguard/quotas" and environ["REQUEST_METHOD"] == "GET":
+                account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [""])[0]
+                with LOCK:
+                    out = {"throttled": dict(THROTTLED.get(account, {}))}
             elif path == "/_rootguard/organization" and environ["REQUEST_METHOD"] == "POST":
                 out = seed_organization(json.loads(body or b"{}"))
             elif path == "/_rootguard/organization/join" and environ["REQUEST_METHOD"] == "POST":

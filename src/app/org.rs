@@ -12,7 +12,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::verify::{self, VerifyRequest};
-use crate::aws::org::{OrgError, OrgHandle, OrgWriter};
+use crate::aws::org::{MemberReads, OrgError, OrgHandle, OrgWriter};
 use crate::facts::{Fact, FactError, FactErrorKind};
 use crate::org::{
     self, Access, AccountResult, HardenPlan, HardenStep, MemberRoot, OrgAccount, OrgFacts,
@@ -29,6 +29,8 @@ pub struct FanOut {
     pub concurrency: usize,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// `verify --org --compare-contacts`: BILLING and OPERATIONS too.
+    pub compare_contacts: bool,
 }
 
 /// The accounts to work on: all ACTIVE ones, or those `--accounts` names;
@@ -65,7 +67,7 @@ pub(crate) fn bar_of(total: usize, show: bool, what: &str, unit: &str) -> Progre
     }
     let pb = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(&format!(
-        "{{spinner}} {{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}})"
+        "{{spinner}} {{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{per_sec}}, ETA {{eta}} ({{elapsed}})"
     )) {
         pb.set_style(style.progress_chars("=> "));
     }
@@ -127,6 +129,13 @@ pub async fn verify_org(
 ) -> Result<OrgReport, OrgError> {
     let accounts = pick_accounts(org, &fan.accounts)?;
     let refused = root_reads_refused(org);
+    let selected = |id: &str| req.checks.iter().any(|c| c.id == id);
+    let reads = MemberReads {
+        root: refused.is_none(),
+        security: selected("security-contact"),
+        info: selected("contact-info"),
+        other_contacts: fan.compare_contacts,
+    };
     // The caller's own account first: its organization trail's chain may cover every member.
     let (own, members): (Vec<OrgAccount>, Vec<OrgAccount>) = accounts
         .into_iter()
@@ -153,7 +162,7 @@ pub async fn verify_org(
                     Err(e) => unreachable(account, &e, req),
                 };
             }
-            let mut m = handle.member_facts(&account, refused.is_none()).await;
+            let mut m = handle.member_facts(&account, reads).await;
             if let Some(e) = refused {
                 m.root = Err(e);
             }
@@ -462,6 +471,11 @@ pub async fn run_verify(
     let report = verify_org(&handle, &facts, req, role, fan)
         .await
         .map_err(|e| Stop::usage(e.to_string()))?;
+    if let Some(line) = handle.throttle_summary() {
+        if !crate::term::quiet() {
+            eprintln!("{line}");
+        }
+    }
     let ctx = crate::render::exports::Context {
         generated_at: report.generated_at,
         region: handle.own_reader().region(),

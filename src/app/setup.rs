@@ -714,6 +714,7 @@ async fn org_harden_step(
         accounts: vec![],
         concurrency: 16,
         progress: false,
+        compare_contacts: false,
     };
     let roots = with_spinner(
         "reading members' root credentials…",

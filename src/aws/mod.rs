@@ -32,6 +32,9 @@ pub struct ConnectOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// How long a throttled call is retried (`--throttle-deadline`); unset:
+    /// [`budget::DEFAULT_DEADLINE`].
+    pub throttle_deadline: Option<Duration>,
 }
 
 /// How long one attempt of one AWS call may take.
@@ -48,20 +51,24 @@ pub const FALLBACK_REGION: &str = "us-east-1";
 pub struct Session {
     config: SdkConfig,
     opts: ConnectOptions,
+    /// The calling account's rate budget, shared by every handle it gives out.
+    budget: budget::Budget,
 }
 
 impl Session {
     /// Loads the SDK configuration (credentials, region, endpoint) once.
     pub async fn load(opts: &ConnectOptions) -> Self {
+        let config = load_config(opts).await;
         Session {
-            config: load_config(opts).await,
+            budget: budget_for(&config, opts),
+            config,
             opts: opts.clone(),
         }
     }
 
     /// Read-only access to the account.
     pub fn reader(&self) -> Reader {
-        Reader::new(&self.config, &self.opts)
+        Reader::with_budget(&self.config, &self.opts, self.budget.clone())
     }
 
     /// The organization as this caller sees it (reads and audit sessions only).
@@ -72,13 +79,21 @@ impl Session {
     /// Imports findings into this caller's Security Hub (`verify
     /// --security-hub`): the only write a verify run can make.
     pub fn security_hub(&self) -> securityhub::FindingsImporter {
-        securityhub::FindingsImporter::new(&self.config)
+        securityhub::FindingsImporter::new(&self.config, self.budget.clone())
     }
 
     /// Writes to the account; only commands that change something ask.
     pub fn writer(&self) -> Writer {
         Writer::new(&self.config)
     }
+}
+
+/// A fresh rate budget for one calling account.
+fn budget_for(config: &SdkConfig, opts: &ConnectOptions) -> budget::Budget {
+    budget::Budget::new(
+        opts.throttle_deadline.unwrap_or(budget::DEFAULT_DEADLINE),
+        config.retry_config().map_or(3, |r| r.max_attempts()),
+    )
 }
 
 /// Loads the SDK configuration from the standard chain.
@@ -282,17 +297,26 @@ fn to_offset(t: &aws_smithy_types::DateTime) -> Option<OffsetDateTime> {
 pub struct Reader {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
+    /// Built without the SDK's retry: its calls go through `budget`.
     account: aws_sdk_account::Client,
     endpoint: String,
     profile: Option<String>,
     config: SdkConfig,
+    /// The calling account's rate budget, shared by every clone.
+    budget: budget::Budget,
+    throttle_deadline: Option<Duration>,
 }
 
 /// How long to wait for AWS to generate the credential report.
 const REPORT_TIMEOUT: Duration = Duration::from_secs(90);
 
 impl Reader {
+    /// A reader for another calling account (a role session), with its own budget.
     fn new(config: &SdkConfig, opts: &ConnectOptions) -> Self {
+        Self::with_budget(config, opts, budget_for(config, opts))
+    }
+
+    fn with_budget(config: &SdkConfig, opts: &ConnectOptions, budget: budget::Budget) -> Self {
         let endpoint = config
             .endpoint_url()
             .map(str::to_string)
@@ -301,10 +325,12 @@ impl Reader {
         Reader {
             iam: aws_sdk_iam::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
-            account: aws_sdk_account::Client::new(config),
+            account: aws_sdk_account::Client::new(&budget::unretried(config)),
             endpoint,
             profile: opts.profile.clone(),
             config: config.clone(),
+            budget,
+            throttle_deadline: opts.throttle_deadline,
         }
     }
 
@@ -474,12 +500,14 @@ impl Reader {
             AlternateKind::Billing => AlternateContactType::Billing,
             AlternateKind::Operations => AlternateContactType::Operations,
         };
-        match self
+        let call = self
             .account
             .get_alternate_contact()
             .set_account_id(account_id.map(str::to_string))
-            .alternate_contact_type(t)
-            .send()
+            .alternate_contact_type(t);
+        match self
+            .budget
+            .call("account:GetAlternateContact", None, || call.clone().send())
             .await
         {
             Ok(out) => Ok(out.alternate_contact().map(|c| AlternateContact {
@@ -488,8 +516,8 @@ impl Reader {
                 email: c.email_address().unwrap_or_default().to_string(),
                 phone: c.phone_number().unwrap_or_default().to_string(),
             })),
-            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => Ok(None),
-            Err(e) => Err(classify("account:GetAlternateContact", &e)),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(e.fact("account:GetAlternateContact")),
         }
     }
 
@@ -503,11 +531,13 @@ impl Reader {
         &self,
         account_id: Option<&str>,
     ) -> Fact<Option<ContactInformation>> {
-        match self
+        let call = self
             .account
             .get_contact_information()
-            .set_account_id(account_id.map(str::to_string))
-            .send()
+            .set_account_id(account_id.map(str::to_string));
+        match self
+            .budget
+            .call("account:GetContactInformation", None, || call.clone().send())
             .await
         {
             Ok(out) => Ok(out.contact_information().map(|c| ContactInformation {
@@ -519,8 +549,8 @@ impl Reader {
                 phone_number: c.phone_number().to_string(),
                 company_name: c.company_name().map(str::to_string),
             })),
-            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => Ok(None),
-            Err(e) => Err(classify("account:GetContactInformation", &e)),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(e.fact("account:GetContactInformation")),
         }
     }
 
@@ -1204,6 +1234,7 @@ impl Reader {
 mod write;
 pub use write::{IamMfa, RootKey, Writer};
 
+pub mod budget;
 pub mod env;
 mod guardduty;
 pub mod org;
@@ -1585,39 +1616,44 @@ impl Reader {
     /// default or opted in), all pages.
     pub async fn enabled_regions(&self) -> Result<Vec<String>, FactError> {
         use aws_sdk_account::types::RegionOptStatus;
-        let pages: Vec<_> = self
-            .account
-            .list_regions()
-            .region_opt_status_contains(RegionOptStatus::Enabled)
-            .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
-            .into_paginator()
-            .send()
-            .collect::<Vec<_>>()
-            .await;
         let mut out = Vec::new();
-        for page in pages {
-            let page = page.map_err(|e| classify("account:ListRegions", &e))?;
+        let mut token: Option<String> = None;
+        loop {
+            let call = self
+                .account
+                .list_regions()
+                .region_opt_status_contains(RegionOptStatus::Enabled)
+                .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+                .set_next_token(token.take());
+            let page = self
+                .budget
+                .call("account:ListRegions", None, || call.clone().send())
+                .await
+                .map_err(|e| e.fact("account:ListRegions"))?;
             out.extend(
                 page.regions()
                     .iter()
                     .filter_map(|r| r.region_name().map(str::to_string)),
             );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
         }
-        Ok(out)
     }
 
     /// `cloudtrail:LookupEvents` in one region: the management events of user
     /// name `root` since `start_secs`, all pages, as (event time in ms, the
-    /// CloudTrail record). Pages are paced just under two requests a second,
-    /// the limit CloudTrail sets per account and region (the margin absorbs
-    /// network jitter); a throttle past that is retried by the SDK.
+    /// CloudTrail record). Pages go through the rate budget, just under the
+    /// two requests a second CloudTrail allows per account and region; a
+    /// throttle is retried until the deadline.
     pub async fn event_history(
         &self,
         region: &str,
         start_secs: i64,
     ) -> Result<Vec<(i64, String)>, FactError> {
         use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-        let client = aws_sdk_cloudtrail::Client::new(&self.regional(region));
+        let client = aws_sdk_cloudtrail::Client::new(&budget::unretried(&self.regional(region)));
         let root = LookupAttribute::builder()
             .attribute_key(LookupAttributeKey::Username)
             .attribute_value("root")
@@ -1629,21 +1665,20 @@ impl Reader {
                     e.to_string(),
                 )
             })?;
-        let mut pace = tokio::time::interval(Duration::from_millis(600));
-        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            pace.tick().await;
-            let page = client
+            let call = client
                 .lookup_events()
                 .lookup_attributes(root.clone())
                 .start_time(aws_smithy_types::DateTime::from_secs(start_secs))
                 .max_results(50)
-                .set_next_token(token.take())
-                .send()
+                .set_next_token(token.take());
+            let page = self
+                .budget
+                .call("cloudtrail:LookupEvents", Some(region), || call.clone().send())
                 .await
-                .map_err(|e| classify("cloudtrail:LookupEvents", &e))?;
+                .map_err(|e| e.fact("cloudtrail:LookupEvents"))?;
             out.extend(page.events().iter().filter_map(|e| {
                 let ms = e.event_time().map_or(0, |t| {
                     t.secs() * 1000 + i64::from(t.subsec_nanos() / 1_000_000)

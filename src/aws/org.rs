@@ -11,8 +11,6 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_sdk_iam::error::ProvideErrorMetadata;
-use aws_smithy_runtime_api::client::result::SdkError;
 use aws_types::SdkConfig;
 use thiserror::Error;
 
@@ -44,28 +42,33 @@ pub enum OrgError {
 #[derive(Clone, Debug)]
 pub struct OrgHandle {
     reader: Reader,
+    /// Built without the SDK's retry: its calls go through the reader's budget.
     org: aws_sdk_organizations::Client,
+    /// STS for AssumeRoot and AssumeRole, the same way.
+    sts: aws_sdk_sts::Client,
 }
 
-fn err_text<E, R>(e: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match e {
-        SdkError::ServiceError(_) => format!(
-            "{}: {}",
-            e.code().unwrap_or("UnknownError"),
-            e.message().unwrap_or("")
-        ),
-        _ => super::transport_error(e),
-    }
+/// What `member_facts` reads: only what the selected checks need.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemberReads {
+    /// Open an AssumeRoot session (false when AWS would refuse it anyway).
+    pub root: bool,
+    /// The SECURITY alternate contact (`security-contact`).
+    pub security: bool,
+    /// `GetContactInformation` (`contact-info`).
+    pub info: bool,
+    /// The BILLING and OPERATIONS contacts too (`--compare-contacts`), to warn
+    /// when SECURITY shares their address: two more Account Management calls
+    /// per member, against the same 10-a-second quota.
+    pub other_contacts: bool,
 }
 
 impl OrgHandle {
     pub fn new(reader: &Reader) -> Self {
+        let unretried = super::budget::unretried(&reader.config);
         OrgHandle {
-            org: aws_sdk_organizations::Client::new(&reader.config),
+            org: aws_sdk_organizations::Client::new(&unretried),
+            sts: aws_sdk_sts::Client::new(&unretried),
             reader: reader.clone(),
         }
     }
@@ -79,18 +82,24 @@ impl OrgHandle {
             .caller()
             .await
             .map_err(|e| OrgError::Read(e.to_string()))?;
-        let described = match self.org.describe_organization().send().await {
+        let described = match self
+            .reader
+            .budget
+            .call("organizations:DescribeOrganization", None, || {
+                self.org.describe_organization().send()
+            })
+            .await
+        {
             Ok(o) => o,
-            Err(e) if service_code(&e) == Some("AWSOrganizationsNotInUseException") => {
+            Err(e) if e.code() == Some("AWSOrganizationsNotInUseException") => {
                 return Err(OrgError::NotInOrganization {
                     account: caller.account_id,
                 })
             }
             Err(e) => {
-                return Err(OrgError::Read(format!(
-                    "organizations:DescribeOrganization failed: {}",
-                    err_text(&e)
-                )))
+                return Err(OrgError::Read(
+                    e.fact("organizations:DescribeOrganization").describe(),
+                ))
             }
         };
         let o = described.organization();
@@ -132,10 +141,16 @@ impl OrgHandle {
 
     /// `organizations:ListAccounts`, all pages, ACTIVE accounts only.
     async fn accounts(&self) -> Fact<Vec<OrgAccount>> {
-        let mut pages = self.org.list_accounts().into_paginator().send();
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("organizations:ListAccounts", &e))?;
+        let mut token: Option<String> = None;
+        loop {
+            let call = self.org.list_accounts().set_next_token(token.take());
+            let page = self
+                .reader
+                .budget
+                .call("organizations:ListAccounts", None, || call.clone().send())
+                .await
+                .map_err(|e| e.fact("organizations:ListAccounts"))?;
             for a in page.accounts() {
                 // `State` replaces the deprecated `Status`; older answers carry only `Status`.
                 #[allow(deprecated)]
@@ -152,55 +167,75 @@ impl OrgHandle {
                     });
                 }
             }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
 
     async fn trusted_access(&self) -> Fact<Vec<String>> {
-        let mut pages = self
-            .org
-            .list_aws_service_access_for_organization()
-            .into_paginator()
-            .send();
+        let action = "organizations:ListAWSServiceAccessForOrganization";
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| classify("organizations:ListAWSServiceAccessForOrganization", &e))?;
+        let mut token: Option<String> = None;
+        loop {
+            let call = self
+                .org
+                .list_aws_service_access_for_organization()
+                .set_next_token(token.take());
+            let page = self
+                .reader
+                .budget
+                .call(action, None, || call.clone().send())
+                .await
+                .map_err(|e| e.fact(action))?;
             out.extend(
                 page.enabled_service_principals()
                     .iter()
                     .filter_map(|p| p.service_principal().map(str::to_string)),
             );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
         }
-        Ok(out)
     }
 
     async fn delegated_admins(&self) -> Fact<Vec<String>> {
-        let mut pages = self
-            .org
-            .list_delegated_administrators()
-            .service_principal(IAM_PRINCIPAL)
-            .into_paginator()
-            .send();
+        let action = "organizations:ListDelegatedAdministrators";
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| classify("organizations:ListDelegatedAdministrators", &e))?;
+        let mut token: Option<String> = None;
+        loop {
+            let call = self
+                .org
+                .list_delegated_administrators()
+                .service_principal(IAM_PRINCIPAL)
+                .set_next_token(token.take());
+            let page = self
+                .reader
+                .budget
+                .call(action, None, || call.clone().send())
+                .await
+                .map_err(|e| e.fact(action))?;
             out.extend(
                 page.delegated_administrators()
                     .iter()
                     .filter_map(|a| a.id().map(str::to_string)),
             );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
         }
-        Ok(out)
     }
 
     /// A short `sts:AssumeRoot` session in `account_id` scoped by `task_policy`,
     /// on the configured (regional) STS endpoint.
     async fn root_session(&self, account_id: &str, task_policy: &str) -> Fact<SdkConfig> {
-        let sts = aws_sdk_sts::Client::new(&self.reader.config);
-        let out = sts
+        let call = self
+            .sts
             .assume_root()
             .target_principal(account_id)
             .task_policy_arn(
@@ -208,10 +243,14 @@ impl OrgHandle {
                     .arn(task_policy)
                     .build(),
             )
-            .duration_seconds(ROOT_SESSION_SECONDS)
-            .send()
+            .duration_seconds(ROOT_SESSION_SECONDS);
+        let region = self.reader.config.region().map(|r| r.as_ref().to_string());
+        let out = self
+            .reader
+            .budget
+            .call("sts:AssumeRoot", region.as_deref(), || call.clone().send())
             .await
-            .map_err(|e| classify("sts:AssumeRoot", &e))?;
+            .map_err(|e| e.fact("sts:AssumeRoot"))?;
         let c = out.credentials().ok_or_else(|| {
             FactError::new(
                 "sts:AssumeRoot",
@@ -252,24 +291,41 @@ impl OrgHandle {
         read_root(&aws_sdk_iam::Client::new(&config)).await
     }
 
-    /// What the management account reads of a member without a role in it.
-    pub async fn member_facts(&self, account: &OrgAccount, root: bool) -> MemberFacts {
+    /// What the management account reads of a member without a role in it:
+    /// root's credentials (one AssumeRoot), the SECURITY contact and the
+    /// contact information, concurrently; BILLING and OPERATIONS only when
+    /// asked. The root email came with `ListAccounts`.
+    pub async fn member_facts(&self, account: &OrgAccount, reads: MemberReads) -> MemberFacts {
         let id = Some(account.id.as_str());
         let r = &self.reader;
         let root_read = async {
-            if root {
+            if reads.root {
                 self.member_root(&account.id).await
             } else {
                 Err(FactError::not_collected("sts:AssumeRoot"))
             }
         };
-        let (root, sec, bill, ops, info, email) = tokio::join!(
+        let contact = |kind, wanted: bool| async move {
+            if wanted {
+                r.alternate_contact_of(kind, id).await
+            } else {
+                Err(FactError::not_collected("account:GetAlternateContact"))
+            }
+        };
+        let info = async {
+            if reads.info {
+                r.contact_information_of(id).await
+            } else {
+                Err(FactError::not_collected("account:GetContactInformation"))
+            }
+        };
+        let others = reads.security && reads.other_contacts;
+        let (root, sec, bill, ops, info) = tokio::join!(
             root_read,
-            r.alternate_contact_of(AlternateKind::Security, id),
-            r.alternate_contact_of(AlternateKind::Billing, id),
-            r.alternate_contact_of(AlternateKind::Operations, id),
-            r.contact_information_of(id),
-            self.primary_email(&account.id),
+            contact(AlternateKind::Security, reads.security),
+            contact(AlternateKind::Billing, others),
+            contact(AlternateKind::Operations, others),
+            info,
         );
         MemberFacts {
             now: time::OffsetDateTime::now_utc(),
@@ -279,32 +335,24 @@ impl OrgHandle {
             billing_contact: bill,
             operations_contact: ops,
             contact_information: info,
-            primary_email: email,
         }
-    }
-
-    async fn primary_email(&self, account_id: &str) -> Fact<String> {
-        let account = aws_sdk_account::Client::new(&self.reader.config);
-        account
-            .get_primary_email()
-            .account_id(account_id)
-            .send()
-            .await
-            .map(|o| o.primary_email().unwrap_or_default().to_string())
-            .map_err(|e| classify("account:GetPrimaryEmail", &e))
     }
 
     /// A read-only handle inside `arn:aws:iam::ACCOUNT:role/ROLE`.
     pub async fn role_reader(&self, account_id: &str, role: &str) -> Fact<Reader> {
-        let sts = aws_sdk_sts::Client::new(&self.reader.config);
-        let out = sts
+        let call = self
+            .sts
             .assume_role()
             .role_arn(format!("arn:aws:iam::{account_id}:role/{role}"))
             .role_session_name("rootguard-verify")
-            .duration_seconds(900)
-            .send()
+            .duration_seconds(900);
+        let region = self.reader.config.region().map(|r| r.as_ref().to_string());
+        let out = self
+            .reader
+            .budget
+            .call("sts:AssumeRole", region.as_deref(), || call.clone().send())
             .await
-            .map_err(|e| classify("sts:AssumeRole", &e))?;
+            .map_err(|e| e.fact("sts:AssumeRole"))?;
         let c = out.credentials().ok_or_else(|| {
             FactError::new(
                 "sts:AssumeRole",
@@ -317,6 +365,7 @@ impl OrgHandle {
             &config,
             &ConnectOptions {
                 profile: self.reader.profile.clone(),
+                throttle_deadline: self.reader.throttle_deadline,
                 ..Default::default()
             },
         ))
@@ -324,12 +373,22 @@ impl OrgHandle {
 
     /// Whether an OU id exists in the organization (`DescribeOrganizationalUnit`).
     pub async fn ou_exists(&self, ou: &str) -> bool {
-        self.org
+        let call = self
+            .org
             .describe_organizational_unit()
-            .organizational_unit_id(ou)
-            .send()
+            .organizational_unit_id(ou);
+        self.reader
+            .budget
+            .call("organizations:DescribeOrganizationalUnit", None, || {
+                call.clone().send()
+            })
             .await
             .is_ok()
+    }
+
+    /// One line for the run's summary when AWS throttled any of its calls.
+    pub fn throttle_summary(&self) -> Option<String> {
+        self.reader.budget.summary()
     }
 
     /// The caller's own account, read as a single account.
@@ -466,14 +525,19 @@ impl OrgWriter {
     }
 
     pub async fn enable_trusted_access(&self, principal: &str) -> Result<(), FactError> {
-        self.handle
+        let action = "organizations:EnableAWSServiceAccess";
+        let call = self
+            .handle
             .org
             .enable_aws_service_access()
-            .service_principal(principal)
-            .send()
+            .service_principal(principal);
+        self.handle
+            .reader
+            .budget
+            .call(action, None, || call.clone().send())
             .await
             .map(|_| ())
-            .map_err(|e| classify("organizations:EnableAWSServiceAccess", &e))
+            .map_err(|e| e.fact(action))
     }
 
     pub async fn enable_root_credentials_management(&self) -> Result<(), FactError> {

@@ -13,7 +13,6 @@ use aws_sdk_securityhub::types::{
     SeverityLabel, StringFilter, StringFilterComparison, Workflow, WorkflowStatus, WorkflowUpdate,
 };
 
-use super::classify;
 use crate::facts::FactError;
 use crate::render::exports::Asff;
 
@@ -37,14 +36,17 @@ pub struct Refused {
 /// Imports findings into the caller's Security Hub in one region.
 #[derive(Clone, Debug)]
 pub struct FindingsImporter {
+    /// Built without the SDK's retry: its calls go through `budget`.
     client: aws_sdk_securityhub::Client,
     region: String,
+    budget: super::budget::Budget,
 }
 
 impl FindingsImporter {
-    pub(super) fn new(config: &aws_types::SdkConfig) -> Self {
+    pub(super) fn new(config: &aws_types::SdkConfig, budget: super::budget::Budget) -> Self {
         FindingsImporter {
-            client: aws_sdk_securityhub::Client::new(config),
+            budget,
+            client: aws_sdk_securityhub::Client::new(&super::budget::unretried(config)),
             region: config
                 .region()
                 .map(|r| r.to_string())
@@ -75,15 +77,21 @@ impl FindingsImporter {
             )
             .build();
         let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .get_findings()
-            .filters(filters)
-            .max_results(100)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("securityhub:GetFindings", &e))?;
+        let mut token: Option<String> = None;
+        loop {
+            let call = self
+                .client
+                .get_findings()
+                .filters(filters.clone())
+                .max_results(100)
+                .set_next_token(token.take());
+            let page = self
+                .budget
+                .call("securityhub:GetFindings", Some(&self.region), || {
+                    call.clone().send()
+                })
+                .await
+                .map_err(|e| e.fact("securityhub:GetFindings"))?;
             out.extend(page.findings().iter().map(|f| {
                 HeldFinding {
                     id: f.id().unwrap_or_default().to_string(),
@@ -99,20 +107,27 @@ impl FindingsImporter {
                         .to_string(),
                 }
             }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
         }
-        Ok(out)
     }
 
     /// `securityhub:BatchImportFindings` for at most 100 findings; the
     /// findings it refused.
     pub async fn import(&self, batch: &[Asff]) -> Result<Vec<Refused>, FactError> {
-        let out = self
+        let call = self
             .client
             .batch_import_findings()
-            .set_findings(Some(batch.iter().map(to_sdk).collect()))
-            .send()
+            .set_findings(Some(batch.iter().map(to_sdk).collect()));
+        let out = self
+            .budget
+            .call("securityhub:BatchImportFindings", Some(&self.region), || {
+                call.clone().send()
+            })
             .await
-            .map_err(|e| classify("securityhub:BatchImportFindings", &e))?;
+            .map_err(|e| e.fact("securityhub:BatchImportFindings"))?;
         Ok(out
             .failed_findings()
             .iter()
@@ -131,7 +146,7 @@ impl FindingsImporter {
         product_arn: &str,
         ids: &[String],
     ) -> Result<Vec<Refused>, FactError> {
-        let out = self
+        let call = self
             .client
             .batch_update_findings()
             .set_finding_identifiers(Some(
@@ -148,10 +163,14 @@ impl FindingsImporter {
                 WorkflowUpdate::builder()
                     .status(WorkflowStatus::Resolved)
                     .build(),
-            )
-            .send()
+            );
+        let out = self
+            .budget
+            .call("securityhub:BatchUpdateFindings", Some(&self.region), || {
+                call.clone().send()
+            })
             .await
-            .map_err(|e| classify("securityhub:BatchUpdateFindings", &e))?;
+            .map_err(|e| e.fact("securityhub:BatchUpdateFindings"))?;
         Ok(out
             .unprocessed_findings()
             .iter()

@@ -58,7 +58,6 @@ fn member(id: &str, root: Fact<MemberRoot>) -> MemberFacts {
         billing_contact: Ok(None),
         operations_contact: Ok(None),
         contact_information: Ok(None),
-        primary_email: Ok(format!("{id}@example.com")),
     }
 }
 
@@ -239,7 +238,7 @@ fn member_checks_without_a_role_are_reported_as_such_never_pass() {
     assert!(info
         .evidence
         .iter()
-        .any(|e| e.contains("root email (GetPrimaryEmail): 222222222222@example.com")));
+        .any(|e| e.contains("root email (ListAccounts): 222222222222@example.com")));
 }
 
 #[test]

@@ -194,6 +194,26 @@ impl Emulator {
         }
     }
 
+    /// Request quotas for one calling account (`{"documented": true, "rates": {...}}`).
+    pub fn set_quotas(&self, account: &Account, spec: Value) {
+        let mut spec = spec;
+        spec["account"] = json!(account.id);
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/quotas", &spec.to_string());
+        assert_eq!(status, 200, "setting quotas failed: {body}");
+    }
+
+    /// How many requests of `account` the emulator's quotas throttled, per quota.
+    pub fn throttled(&self, account: &Account) -> Value {
+        let (status, body) = http(
+            &self.addr,
+            "GET",
+            &format!("/_rootguard/quotas?account={}", account.id),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()["throttled"].clone()
+    }
+
     /// A member's root state as the emulator holds it, with the organization's
     /// features and trusted access.
     pub fn root_state(&self, account_id: &str) -> Value {
