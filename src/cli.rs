@@ -225,6 +225,13 @@ pub struct DeployCmd {
     /// With --org: deploy the spokes to these OUs (default: the organization root).
     #[arg(long, value_name = "ID,..", requires = "org", value_delimiter = ',', value_parser = crate::orgdeploy::parse_ou)]
     pub ou: Vec<String>,
+    /// With --org: StackSet operations deploy to at most this percentage of members at once (1-100; default 100).
+    #[arg(long, value_name = "PERCENT", requires = "org", allow_hyphen_values = true, value_parser = input::parse_concurrent_percent)]
+    pub max_concurrent_percent: Option<u8>,
+    /// With --org: members whose instance may fail before AWS cancels the rest (0-100; default 100,
+    /// so one failing member never strands the others).
+    #[arg(long, value_name = "PERCENT", requires = "org", allow_hyphen_values = true, value_parser = input::parse_tolerance_percent)]
+    pub failure_tolerance_percent: Option<u8>,
     /// Print the plan and stop.
     #[arg(long)]
     pub dry_run: bool,
@@ -491,6 +498,10 @@ async fn dispatch(
                     dry_run: d.dry_run,
                     yes: d.yes,
                     json: d.output == PlanFormat::Json,
+                    preferences: crate::orgdeploy::OperationPreferences {
+                        max_concurrent_percentage: d.max_concurrent_percent.unwrap_or(100),
+                        failure_tolerance_percentage: d.failure_tolerance_percent.unwrap_or(100),
+                    },
                 },
             )
             .await

@@ -196,6 +196,28 @@ pub fn parse_concurrency(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--max-concurrent-percent`: 1 to 100.
+pub fn parse_concurrent_percent(s: &str) -> Result<u8, String> {
+    match s.trim().parse::<u8>() {
+        Ok(n) if (1..=100).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{} is not a percentage of members: expected a whole number from 1 to 100",
+            shown(s)
+        )),
+    }
+}
+
+/// `--failure-tolerance-percent`: 0 to 100.
+pub fn parse_tolerance_percent(s: &str) -> Result<u8, String> {
+    match s.trim().parse::<u8>() {
+        Ok(n) if n <= 100 => Ok(n),
+        _ => Err(format!(
+            "{} is not a failure tolerance: expected a whole number from 0 to 100",
+            shown(s)
+        )),
+    }
+}
+
 /// `--throttle-deadline`: how long a throttled call is retried; 10 s to 1 day.
 pub fn parse_deadline(s: &str) -> Result<std::time::Duration, String> {
     let d = parse_window(s)?;

@@ -457,9 +457,9 @@ pub fn spoke_verdict(
     let inst = ss
         .instances
         .iter()
-        .find(|(a, r, _)| a == member && r == crate::realtime::RULE_REGION);
+        .find(|i| i.account == member && i.region == crate::realtime::RULE_REGION);
     Some(match inst {
-        Some((_, _, status)) if status == "CURRENT" => (
+        Some(i) if i.is_current() => (
             Status::Pass,
             vec![format!(
                 "stack instance of StackSet {STACKSET_NAME} in {} is CURRENT: the member's root activity is \
@@ -467,10 +467,15 @@ pub fn spoke_verdict(
                 crate::realtime::RULE_REGION
             )],
         ),
-        Some((_, _, status)) => (
-            Status::Warn,
+        // A spoke that was deployed and is broken: nothing is forwarded.
+        Some(i) => (
+            Status::Fail,
             vec![format!(
-                "stack instance of StackSet {STACKSET_NAME} is {status}, not CURRENT: run `rootguard deploy --org` again"
+                "stack instance of StackSet {STACKSET_NAME} in {} is {}, not CURRENT: root activity here may reach \
+                 nobody in real time; fix the cause and run `rootguard deploy --org` again (it redeploys only \
+                 instances that are not CURRENT)",
+                i.region,
+                i.describe()
             )],
         ),
         None => (

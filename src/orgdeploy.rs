@@ -96,8 +96,70 @@ pub struct StackSetState {
     pub template_matches: bool,
     pub hub_parameter: Option<String>,
     pub tagged: bool,
-    /// (account id, region, status) of each stack instance.
-    pub instances: Vec<(String, String, String)>,
+    /// Every stack instance, as `ListStackInstances` gives it.
+    pub instances: Vec<StackInstance>,
+}
+
+/// One stack instance of the spoke StackSet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackInstance {
+    pub account: String,
+    pub region: String,
+    /// `CURRENT`, `OUTDATED` or `INOPERABLE`.
+    pub status: String,
+    /// `StackInstanceStatus.DetailedStatus`: `SUCCEEDED`, `FAILED`,
+    /// `CANCELLED`, `PENDING`, `RUNNING`, `INOPERABLE`…
+    pub detailed: String,
+    /// AWS's `StatusReason`, when it gave one.
+    pub reason: Option<String>,
+}
+
+impl StackInstance {
+    pub fn is_current(&self) -> bool {
+        self.status == "CURRENT"
+    }
+
+    /// Its status for a person: `CURRENT`, or `OUTDATED (FAILED): reason`.
+    pub fn describe(&self) -> String {
+        let mut out = self.status.clone();
+        if !self.detailed.is_empty() && !self.is_current() {
+            out.push_str(&format!(" ({})", self.detailed));
+        }
+        if let Some(r) = self.reason.as_deref().filter(|r| !r.is_empty()) {
+            out.push_str(&format!(": {}", crate::render::escape(r)));
+        }
+        out
+    }
+}
+
+/// How a StackSet operation runs (`StackSetOperationPreferences`). AWS's
+/// defaults are one account at a time and stop at the first failure; these
+/// deploy to every member at once and never let one member's failure cancel
+/// the others (`--max-concurrent-percent`, `--failure-tolerance-percent`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct OperationPreferences {
+    /// `MaxConcurrentPercentage`, 1-100.
+    pub max_concurrent_percentage: u8,
+    /// `FailureTolerancePercentage`, 0-100.
+    pub failure_tolerance_percentage: u8,
+}
+
+impl Default for OperationPreferences {
+    fn default() -> Self {
+        OperationPreferences {
+            max_concurrent_percentage: 100,
+            failure_tolerance_percentage: 100,
+        }
+    }
+}
+
+impl OperationPreferences {
+    pub fn describe(&self) -> String {
+        format!(
+            "up to {}% of members at once, regions in parallel, failure tolerance {}% (SOFT_FAILURE_TOLERANCE)",
+            self.max_concurrent_percentage, self.failure_tolerance_percentage
+        )
+    }
 }
 
 /// Everything `deploy --org` reads.
@@ -119,6 +181,8 @@ pub struct OrgDeployConfig {
     pub emails: Vec<String>,
     /// `--ou`: deploy to these OUs; default the organization root.
     pub ous: Vec<String>,
+    /// How the StackSet operations run.
+    pub preferences: OperationPreferences,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -156,6 +220,7 @@ pub enum OrgStep {
         name: String,
         hub_bus_arn: String,
         changes: Vec<String>,
+        preferences: OperationPreferences,
     },
     /// Stack instances in us-east-1 for the OUs; `missing` are the members that
     /// have none yet.
@@ -164,6 +229,17 @@ pub enum OrgStep {
         ous: Vec<String>,
         region: String,
         missing: Vec<String>,
+        preferences: OperationPreferences,
+    },
+    /// Members whose instance exists but is not `CURRENT` (failed, cancelled,
+    /// outdated): redeployed with `UpdateStackInstances`, each with why.
+    RedeployInstances {
+        action: Action,
+        ous: Vec<String>,
+        region: String,
+        /// (account, its instance's status and AWS's reason).
+        accounts: Vec<(String, String)>,
+        preferences: OperationPreferences,
     },
 }
 
@@ -176,7 +252,8 @@ impl OrgStep {
             | OrgStep::HubBus { action, .. }
             | OrgStep::HubRule { action, .. }
             | OrgStep::StackSet { action, .. }
-            | OrgStep::StackInstances { action, .. } => *action,
+            | OrgStep::StackInstances { action, .. }
+            | OrgStep::RedeployInstances { action, .. } => *action,
         }
     }
 
@@ -213,6 +290,7 @@ impl OrgStep {
                 ous,
                 region,
                 missing,
+                preferences,
                 ..
             } => format!(
                 "stack instances in {region} for {}: {}",
@@ -220,9 +298,33 @@ impl OrgStep {
                 if missing.is_empty() {
                     "every member has one".to_string()
                 } else {
-                    format!("{} member(s) without one yet", missing.len())
+                    format!(
+                        "{} member(s) without one yet; {}",
+                        missing.len(),
+                        preferences.describe()
+                    )
                 }
             ),
+            OrgStep::RedeployInstances {
+                region,
+                accounts,
+                preferences,
+                ..
+            } => {
+                if accounts.is_empty() {
+                    format!("stack instances in {region}: every existing one is CURRENT")
+                } else {
+                    let mut out = format!(
+                        "redeploy {} stack instance(s) in {region} that are not CURRENT; {}:",
+                        accounts.len(),
+                        preferences.describe()
+                    );
+                    for (a, why) in accounts {
+                        out.push_str(&format!("\n      {a}  {why}"));
+                    }
+                    out
+                }
+            }
         }
     }
 }
@@ -385,18 +487,25 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
         name: STACKSET_NAME.into(),
         hub_bus_arn: bus_arn,
         changes: c,
+        preferences: config.preferences,
     });
-    let covered: BTreeSet<&str> = ss
+    let here: Vec<&StackInstance> = ss
         .instances
         .iter()
-        .filter(|(_, region, _)| region == RULE_REGION)
-        .map(|(a, _, _)| a.as_str())
+        .filter(|i| i.region == RULE_REGION)
         .collect();
+    let covered: BTreeSet<&str> = here.iter().map(|i| i.account.as_str()).collect();
+    let members: BTreeSet<&str> = state.members.iter().map(String::as_str).collect();
     let missing: Vec<String> = state
         .members
         .iter()
         .filter(|m| !covered.contains(m.as_str()))
         .cloned()
+        .collect();
+    let stale: Vec<(String, String)> = here
+        .iter()
+        .filter(|i| !i.is_current() && members.contains(i.account.as_str()))
+        .map(|i| (i.account.clone(), i.describe()))
         .collect();
     let ous = if config.ous.is_empty() {
         vec![state.root_id.clone()]
@@ -411,9 +520,21 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
         } else {
             Action::Update
         },
-        ous,
+        ous: ous.clone(),
         region: RULE_REGION.into(),
         missing,
+        preferences: config.preferences,
+    });
+    steps.push(OrgStep::RedeployInstances {
+        action: if stale.is_empty() {
+            Action::NoOp
+        } else {
+            Action::Update
+        },
+        ous,
+        region: RULE_REGION.into(),
+        accounts: stale,
+        preferences: config.preferences,
     });
     OrgDeployPlan {
         schema: PLAN_SCHEMA,
@@ -566,6 +687,17 @@ mod tests {
         OrgDeployConfig {
             emails: vec!["sec@example.com".into(), "SEC@example.com".into()],
             ous: vec![],
+            preferences: OperationPreferences::default(),
+        }
+    }
+
+    fn current(account: &str, region: &str) -> StackInstance {
+        StackInstance {
+            account: account.into(),
+            region: region.into(),
+            status: "CURRENT".into(),
+            detailed: "SUCCEEDED".into(),
+            reason: None,
         }
     }
 
@@ -622,9 +754,14 @@ mod tests {
                     missing, region, ..
                 } => {
                     for m in missing {
-                        s.stackset
-                            .instances
-                            .push((m.clone(), region.clone(), "CURRENT".into()));
+                        s.stackset.instances.push(current(m, region));
+                    }
+                }
+                OrgStep::RedeployInstances { accounts, .. } => {
+                    for (a, _) in accounts {
+                        for i in s.stackset.instances.iter_mut().filter(|i| &i.account == a) {
+                            *i = current(a, &i.region.clone());
+                        }
                     }
                 }
             }
@@ -637,15 +774,16 @@ mod tests {
         let p = plan(&state(), &config());
         assert_eq!(
             p.steps.len(),
-            7,
-            "trust, topic, one email, bus, rule, stackset, instances: {}",
+            8,
+            "trust, topic, one email, bus, rule, stackset, instances, redeploy: {}",
             p.text()
         );
         assert!(
-            p.steps.iter().all(|s| s.action() == Action::Create),
+            p.steps[..7].iter().all(|s| s.action() == Action::Create),
             "{}",
             p.text()
         );
+        assert_eq!(p.steps[7].action(), Action::NoOp, "nothing to redeploy yet");
         let OrgStep::StackInstances { ous, missing, .. } = &p.steps[6] else {
             panic!()
         };

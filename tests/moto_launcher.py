@@ -34,6 +34,7 @@ Control endpoints (never part of AWS):
   POST /_rootguard/organization/leave   a member leaves (its automatic instances go)
   GET  /_rootguard/stats?account=ID   request counts for that account
   POST /_rootguard/root       change an account's root state as the console would
+  POST /_rootguard/stacksets  StackSet operations paced as AWS runs them, members that fail
   POST /_rootguard/quotas     request quotas for one calling account (GET ?account=ID: throttled counts)
 
 Usage: moto_launcher.py [--port N] [--seed FILE]... [--exit-on-stdin-eof]
@@ -681,6 +682,249 @@ def _delete_by_deployment_targets(original):
         return original(self)
 
     return wrapped
+
+
+# ---------------------------------------------------------------- StackSet operations as AWS runs them
+# Off by default (moto finishes every operation at once); a test turns pacing
+# on for an administrator account through /_rootguard/stacksets. Then, as the
+# CloudFormation API reference (StackSetOperationPreferences) and User Guide
+# ("StackSets concepts": operation options) document:
+# * an operation deploys in rounds that take time: MaxConcurrentCount
+#   (default 1) or MaxConcurrentPercentage (rounded down, at least 1) accounts
+#   at once per Region;
+# * FailureToleranceCount (default 0) or FailureTolerancePercentage (rounded
+#   down): past it the operation stops in that Region, and the accounts not
+#   yet deployed stay OUTDATED with "Cancelled since failure tolerance has
+#   exceeded"; the operation ends FAILED;
+# * ConcurrencyMode STRICT_FAILURE_TOLERANCE (the default) caps concurrency at
+#   tolerance + 1; SOFT_FAILURE_TOLERANCE does not;
+# * RegionConcurrencyType SEQUENTIAL (default) or PARALLEL;
+# * a second operation on a StackSet while one runs is OperationInProgressException;
+# * a member whose instance fails (an SCP denying events:PutRule) is OUTDATED,
+#   DetailedStatus FAILED, with a StatusReason; its stack builds nothing.
+STACKSET_PACING: dict[str, dict] = {}  # administrator account -> {"round_seconds": s, "fail": {account: reason}}
+STACKSET_STARTS = ("CreateStackInstances", "UpdateStackInstances", "UpdateStackSet", "DeleteStackInstances", "DeleteStackSet")
+
+
+def scp_denied_reason(account: str) -> str:
+    return ("ResourceLogicalId:RootActivityToHub, ResourceType:AWS::Events::Rule, ResourceStatusReason:User: "
+            f"arn:aws:sts::{account}:assumed-role/stacksets-exec-rootguard/StackSets is not authorized to perform: "
+            f"events:PutRule on resource: arn:aws:events:us-east-1:{account}:rule/rootguard-root-activity-forward "
+            "with an explicit deny in a service control policy.")
+
+
+def set_instance(inst, status: str, detailed: str, reason: str | None = None) -> None:
+    inst.rg_status = (status, detailed, reason)
+
+
+def _instance_to_dict(original):
+    """ListStackInstances with the status an operation left (moto always says CURRENT)."""
+
+    def wrapped(self):
+        d = original(self)
+        st = getattr(self, "rg_status", None)
+        if st:
+            d["Status"], d["StackInstanceStatus"] = st[0], {"DetailedStatus": st[1]}
+            if st[2]:
+                d["StatusReason"] = st[2]
+        return d
+
+    return wrapped
+
+
+def rounds_of(n: int, prefs: dict) -> tuple[int, int]:
+    """(accounts at once, failures tolerated) for `n` accounts in one Region."""
+    def num(k):
+        v = prefs.get(k)
+        return None if v in (None, "") else int(v)
+
+    pct = num("MaxConcurrentPercentage")
+    conc = max(1, n * pct // 100) if pct is not None else (num("MaxConcurrentCount") or 1)
+    tpct = num("FailureTolerancePercentage")
+    tol = n * tpct // 100 if tpct is not None else (num("FailureToleranceCount") or 0)
+    if prefs.get("ConcurrencyMode", "STRICT_FAILURE_TOLERANCE") != "SOFT_FAILURE_TOLERANCE":
+        conc = min(conc, tol + 1)
+    return conc, tol
+
+
+def rebuild_instance(ss, account: str, region: str):
+    """A fresh stack instance (its stack's resources built) in place of the old one."""
+    for old in [i for i in ss.stack_instances if i.account_id == account and i.region_name == region]:
+        ss.stack_instances.remove(old)
+    ss.instances.create_instances([account], [region], ss.parameters, {}, ss.permission_model)
+    return next(i for i in ss.stack_instances if i.account_id == account and i.region_name == region)
+
+
+def start_operation(ss, op: dict, targets: list, prefs: dict, pacing: dict) -> None:
+    """Runs `op` over (account, region) targets in the background, round by round."""
+    with LOCK:
+        op["Status"] = "RUNNING"
+        for acct, region in targets:
+            inst = next((i for i in ss.stack_instances if i.account_id == acct and i.region_name == region), None)
+            if inst is not None:
+                try:
+                    inst.delete()  # nothing is built until its round
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
+                set_instance(inst, "OUTDATED", "PENDING")
+    by_region: dict[str, list] = {}
+    for acct, region in targets:
+        by_region.setdefault(region, []).append(acct)
+
+    def region_run(region: str, accounts: list) -> bool:
+        conc, tol = rounds_of(len(accounts), prefs)
+        failed = 0
+        for i in range(0, len(accounts), conc):
+            time.sleep(float(pacing.get("round_seconds", 0.5)))
+            with LOCK:
+                for acct in accounts[i:i + conc]:
+                    reason = pacing.get("fail", {}).get(acct)
+                    inst = next((x for x in ss.stack_instances if x.account_id == acct and x.region_name == region), None)
+                    if reason:
+                        failed += 1
+                        if inst is not None:
+                            set_instance(inst, "OUTDATED", "FAILED", reason)
+                    else:
+                        set_instance(rebuild_instance(ss, acct, region), "CURRENT", "SUCCEEDED")
+            if failed > tol:
+                with LOCK:
+                    for acct in accounts[i + conc:]:
+                        inst = next((x for x in ss.stack_instances if x.account_id == acct and x.region_name == region), None)
+                        if inst is not None:
+                            set_instance(inst, "OUTDATED", "CANCELLED", "Cancelled since failure tolerance has exceeded")
+                return False
+        return True
+
+    def run():
+        results = []
+        if prefs.get("RegionConcurrencyType") == "PARALLEL":
+            threads = []
+            for region, accounts in by_region.items():
+                t = threading.Thread(target=lambda r=region, a=accounts: results.append(region_run(r, a)), daemon=True)
+                t.start()
+                threads.append(t)
+            for t in threads:
+                t.join()
+        else:
+            for region, accounts in by_region.items():
+                ok = region_run(region, accounts)
+                results.append(ok)
+                if not ok:
+                    break
+        with LOCK:
+            op["Status"] = "SUCCEEDED" if all(results) else "FAILED"
+            op["EndTimestamp"] = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def operation_running(ss) -> bool:
+    return any(o.get("Status") in ("RUNNING", "STOPPING", "QUEUED") for o in ss.operations)
+
+
+def _paced(original, action: str):
+    """CreateStackInstances and UpdateStackSet: when the administrator's
+    StackSets are paced, the operation moto finished at once runs round by
+    round instead, with the request's OperationPreferences."""
+
+    def wrapped(self):
+        pacing = STACKSET_PACING.get(self.current_account)
+        if not pacing:
+            return original(self)
+        ss = self.cloudformation_backend.describe_stack_set(self._get_param("StackSetName"))
+        before = {(i.account_id, i.region_name) for i in ss.stack_instances}
+        result = original(self)
+        if action == "CreateStackInstances":
+            targets = [(i.account_id, i.region_name) for i in ss.stack_instances if (i.account_id, i.region_name) not in before]
+        else:  # UpdateStackSet: every instance is redeployed
+            targets = [(i.account_id, i.region_name) for i in ss.stack_instances]
+        if ss.operations:
+            start_operation(ss, ss.operations[-1], targets, self._get_params().get("OperationPreferences") or {}, pacing)
+        return result
+
+    return wrapped
+
+
+def _update_stack_instances(self):
+    """UpdateStackInstances for service-managed StackSets (moto ignores
+    DeploymentTargets): the accounts of the OUs, filtered by Accounts with
+    AccountFilterType (INTERSECTION, DIFFERENCE, UNION, NONE), in Regions,
+    redeployed; paced like the other operations when pacing is on."""
+    from moto.core.responses import ActionResult
+
+    ss = self.cloudformation_backend.describe_stack_set(self._get_param("StackSetName"))
+    targets = self._get_params().get("DeploymentTargets") or {}
+    regions = self._get_param("Regions", [])
+    org = ss.instances.org_backend
+    ous = targets.get("OrganizationalUnitIds") or []
+    wanted = set(ous) | {ou.id for ou in org.ou if ou.parent_id in ous}
+    in_ous = {a.id for a in org.accounts if a.parent_id in wanted}
+    listed = set(targets.get("Accounts") or self._get_param("Accounts", []) or [])
+    kind = targets.get("AccountFilterType", "NONE")
+    accounts = {"INTERSECTION": in_ous & listed, "DIFFERENCE": in_ous - listed, "UNION": in_ous | listed}.get(kind, in_ous or listed)
+    chosen = [(i.account_id, i.region_name) for i in ss.stack_instances if i.account_id in accounts and i.region_name in regions]
+    op_id = str(uuid.uuid4())
+    op = ss._create_operation(operation_id=op_id, action="UPDATE", status="SUCCEEDED",
+                              accounts=sorted(accounts), regions=regions)
+    pacing = STACKSET_PACING.get(self.current_account)
+    if pacing:
+        start_operation(ss, op, chosen, self._get_params().get("OperationPreferences") or {}, pacing)
+    else:
+        with LOCK:
+            for acct, region in chosen:
+                set_instance(rebuild_instance(ss, acct, region), "CURRENT", "SUCCEEDED")
+    return ActionResult({"OperationId": op_id})
+
+
+def stackset_busy(caller: str, region: str, action: str, body: bytes):
+    """OperationInProgressException for an operation started while another runs."""
+    if action not in STACKSET_STARTS or caller not in STACKSET_PACING:
+        return None
+    from moto.cloudformation.models import cloudformation_backends
+
+    name = parse_qs(body.decode(errors="replace")).get("StackSetName", [""])[0]
+    try:
+        ss = cloudformation_backends[caller][region].describe_stack_set(name)
+    except Exception:  # noqa: BLE001 - moto answers the missing StackSet itself
+        return None
+    with LOCK:
+        busy = operation_running(ss)
+    if busy:
+        return query_error("cloudformation", 400, "OperationInProgressException",
+                           f"Another Operation on StackSet {ss.id} is in progress")
+    return None
+
+
+def set_stackset_pacing(req: dict) -> dict:
+    """{"account": admin, "round_seconds": 0.3, "fail": {member: reason | true}}; "lift": [member] removes
+    failures; "off": true stops pacing; "hold": seconds starts a dummy operation that runs that long."""
+    caller = req["account"]
+    with LOCK:
+        if req.get("off"):
+            STACKSET_PACING.pop(caller, None)
+            return {"ok": True}
+        p = STACKSET_PACING.setdefault(caller, {"round_seconds": 0.5, "fail": {}})
+        if "round_seconds" in req:
+            p["round_seconds"] = float(req["round_seconds"])
+        for acct, reason in (req.get("fail") or {}).items():
+            p["fail"][acct] = reason if isinstance(reason, str) else scp_denied_reason(acct)
+        for acct in req.get("lift") or []:
+            p["fail"].pop(acct, None)
+    if req.get("hold"):
+        # An operation someone else started (the console, another pipeline).
+        from moto.cloudformation.models import cloudformation_backends
+
+        ss = cloudformation_backends[caller][req.get("region", "us-east-1")].describe_stack_set(req["stackset"])
+        op = ss._create_operation(operation_id=str(uuid.uuid4()), action="UPDATE", status="RUNNING")
+
+        def end():
+            time.sleep(float(req["hold"]))
+            with LOCK:
+                op["Status"] = "SUCCEEDED"
+
+        threading.Thread(target=end, daemon=True).start()
+        return {"ok": True, "operation_id": op["OperationId"]}
+    return {"ok": True}
 
 
 # CloudTrail event history: every management event recorded per (account,
@@ -1746,6 +1990,7 @@ ORG_MEMBER_REFUSED = {
 # ---------------------------------------------------------------- middleware
 
 QUERY_NS = {
+    "cloudformation": "http://cloudformation.amazonaws.com/doc/2010-05-15/",
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
@@ -1973,6 +2218,12 @@ class Launcher:
         if service == "events" and action == "TestEventPattern":
             return test_event_pattern(body)
 
+        if service == "cloudformation" and action in STACKSET_STARTS:
+            m = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+            answer = stackset_busy(account_id, m.group(1) if m else "us-east-1", action, body)
+            if answer is not None:
+                return answer
+
         if service == "account" and action in ("GetAlternateContact", "GetContactInformation", "GetPrimaryEmail"):
             answer = account_api_for_member(account_id, action, json.loads(body or b"{}"))
             if answer is not None:
@@ -2178,6 +2429,8 @@ class Launcher:
                 elif req["op"] == "pattern":
                     ev.put_rule(Name=req["name"], EventPattern=json.dumps(req["pattern"]))
                 out = {"ok": True}
+            elif path == "/_rootguard/stacksets" and environ["REQUEST_METHOD"] == "POST":
+                out = set_stackset_pacing(json.loads(body or b"{}"))
             elif path == "/_rootguard/quotas" and environ["REQUEST_METHOD"] == "POST":
                 out = set_quotas(json.loads(body or b"{}"))
             elif path == "/_rootguard/quotas" and environ["REQUEST_METHOD"] == "GET":
@@ -2288,12 +2541,20 @@ cfn_responses.CloudFormationResponse.update_stack_set = _stackset_auto_deploymen
 cfn_responses.CloudFormationResponse.delete_stack_instances = _delete_by_deployment_targets(
     cfn_responses.CloudFormationResponse.delete_stack_instances
 )
+cfn_responses.CloudFormationResponse.create_stack_instances = _paced(
+    cfn_responses.CloudFormationResponse.create_stack_instances, "CreateStackInstances"
+)
+cfn_responses.CloudFormationResponse.update_stack_set = _paced(
+    cfn_responses.CloudFormationResponse.update_stack_set, "UpdateStackSet"
+)
+cfn_responses.CloudFormationResponse.update_stack_instances = _update_stack_instances
 from moto.cloudformation import models as cfn_models  # noqa: E402
 
 cfn_models.StackInstances.create_instances = _service_managed_skips_management(
     cfn_models.StackInstances.create_instances
 )
 cfn_models.StackSet.create_stack_instances = _record_targets(cfn_models.StackSet.create_stack_instances)
+cfn_models.StackInstance.to_dict = _instance_to_dict(cfn_models.StackInstance.to_dict)
 from moto.organizations import models as org_models  # noqa: E402
 
 for _name in ("create_account", "move_account", "remove_account_from_organization"):

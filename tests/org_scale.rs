@@ -220,3 +220,160 @@ fn security_hub_import_under_its_quota_refuses_nothing() {
         "the import was never throttled: {throttled}"
     );
 }
+
+// ------------------------------------------------ deploy --org on StackSets paced as AWS runs them
+
+const EMAIL: &str = "security@example.com";
+
+fn plain_org(n: usize) -> Org {
+    emulator().seed_org(json!({
+        "features": ["RootCredentialsManagement", "RootSessions"],
+        "trusted_access": ["iam.amazonaws.com", "account.amazonaws.com"],
+        "members": (0..n).map(|i| json!({"name": format!("m{i:04}")})).collect::<Vec<_>>(),
+    }))
+}
+
+fn deploy_org(org: &Org, extra: &[&str]) -> Run {
+    let mut cmd = rootguard_as(&org.management);
+    cmd.args(["deploy", "--org", "--email", EMAIL, "--yes"])
+        .args(extra);
+    run(cmd)
+}
+
+fn spoke_statuses(org: &Org) -> BTreeMap<String, String> {
+    let (_, doc) = verify_org(org, &["--check", "root-realtime-alert"]);
+    doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["account_id"] != org.management.id.as_str())
+        .map(|a| {
+            (
+                a["account_id"].as_str().unwrap().to_string(),
+                a["findings"][0]["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn deploy_org_on_200_members_with_one_denied_by_an_scp_covers_every_other_member_and_a_rerun_heals_it(
+) {
+    let org = plain_org(200);
+    let denied = org.members[7].clone();
+    emulator().set_stackset_pacing(
+        &org.management,
+        json!({"round_seconds": 0.5, "fail": {denied.as_str(): true}}),
+    );
+    let started = std::time::Instant::now();
+    let r = deploy_org(&org, &[]);
+    let took = started.elapsed();
+    // Every member at once (MaxConcurrentPercentage 100, SOFT failure
+    // tolerance): one round, not 200 rounds one after another.
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "deploy --org took {took:?}: {}",
+        r.stderr
+    );
+    assert_eq!(r.code, 1, "the failed member makes it exit 1: {}", r.stderr);
+    assert!(
+        r.stderr.contains("199 of 200 member(s) CURRENT"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&denied), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("explicit deny in a service control policy"),
+        "AWS's StatusReason is shown: {}",
+        r.stderr
+    );
+    let spokes = spoke_statuses(&org);
+    assert_eq!(spokes[&denied], "fail", "{spokes:?}");
+    assert_eq!(
+        spokes.values().filter(|s| *s == "pass").count(),
+        199,
+        "{spokes:?}"
+    );
+    // The plan of a rerun names only the failed member, and is not "nothing to change".
+    let mut dry = rootguard_as(&org.management);
+    dry.args(["deploy", "--org", "--email", EMAIL, "--dry-run"]);
+    let dry = run(dry);
+    assert!(!dry.stdout.contains("nothing to change"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("redeploy 1 stack instance(s)") && dry.stdout.contains(&denied),
+        "{}",
+        dry.stdout
+    );
+    // The SCP is lifted: a rerun redeploys that member only.
+    emulator().set_stackset_pacing(&org.management, json!({"lift": [denied.as_str()]}));
+    let r = deploy_org(&org, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("200 of 200 member(s) CURRENT"),
+        "{}",
+        r.stderr
+    );
+    let by = emulator().stats(&org.management)["by_action"].clone();
+    assert_eq!(by["cloudformation:UpdateStackInstances"], json!(1), "{by:#}");
+    assert!(spoke_statuses(&org).values().all(|s| s == "pass"));
+    // A third run has nothing to change.
+    let r = deploy_org(&org, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("nothing to change") || r.stdout.contains("nothing to change"), "{}\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn aws_defaults_would_strand_members_and_the_emulator_shows_it() {
+    // The launcher is as strict as AWS: with AWS's default preferences (one
+    // account at a time, tolerance 0) one failing member cancels the rest.
+    // rootguard's flags can ask for exactly that; its default does not.
+    let org = plain_org(6);
+    let denied = org.members[1].clone();
+    emulator().set_stackset_pacing(
+        &org.management,
+        json!({"round_seconds": 0.2, "fail": {denied.as_str(): true}}),
+    );
+    let r = deploy_org(
+        &org,
+        &["--max-concurrent-percent", "1", "--failure-tolerance-percent", "0"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Cancelled since failure tolerance has exceeded"),
+        "{}",
+        r.stderr
+    );
+    let cancelled = r.stderr.matches("CANCELLED").count();
+    assert!(cancelled >= 3, "members after the failure were cancelled: {}", r.stderr);
+}
+
+#[test]
+fn deploy_org_waits_for_an_operation_already_running_then_completes() {
+    let org = plain_org(5);
+    let m = org.members[2].clone();
+    emulator().set_stackset_pacing(
+        &org.management,
+        json!({"round_seconds": 0.2, "fail": {m.as_str(): true}}),
+    );
+    let r = deploy_org(&org, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // The SCP is lifted, but someone else's operation runs on the StackSet for 3 s.
+    emulator().set_stackset_pacing(&org.management, json!({"lift": [m.as_str()]}));
+    emulator().set_stackset_pacing(
+        &org.management,
+        json!({"hold": 3, "stackset": "rootguard-root-activity-spoke"}),
+    );
+    let started = std::time::Instant::now();
+    let r = deploy_org(&org, &[]);
+    assert_eq!(r.code, 0, "waited, then redeployed: {}", r.stderr);
+    assert!(r.stderr.contains("5 of 5 member(s) CURRENT"), "{}", r.stderr);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "it cannot have finished before the running operation ended"
+    );
+    let by = emulator().stats(&org.management)["by_action"].clone();
+    assert!(
+        by["cloudformation:UpdateStackInstances"].as_u64().unwrap() >= 2,
+        "refused once with OperationInProgressException, then sent again: {by:#}"
+    );
+}

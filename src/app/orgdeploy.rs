@@ -86,18 +86,40 @@ pub async fn apply(writer: &Writer, plan: &OrgDeployPlan, show: bool) -> Applied
     .await
 }
 
-/// One line per member: its stack instance's status, or that it has none.
+/// Each member's stack instance in us-east-1, or that it has none.
+fn instance_of<'a>(state: &'a OrgDeployState, member: &str) -> Option<&'a orgdeploy::StackInstance> {
+    state
+        .stackset
+        .instances
+        .iter()
+        .find(|i| i.account == member && i.region == crate::realtime::RULE_REGION)
+}
+
+/// The members whose instance is missing or not `CURRENT`, each with AWS's
+/// status and reason.
+pub fn uncovered(state: &OrgDeployState) -> Vec<(String, String)> {
+    state
+        .members
+        .iter()
+        .filter_map(|m| match instance_of(state, m) {
+            Some(i) if i.is_current() => None,
+            Some(i) => Some((m.clone(), i.describe())),
+            None => Some((m.clone(), "NO INSTANCE".to_string())),
+        })
+        .collect()
+}
+
+/// The deployment in a few lines: how many members are `CURRENT`, then every
+/// member that is not, with AWS's reason (a thousand CURRENT lines help nobody).
 pub fn instance_report(state: &OrgDeployState) -> String {
-    let mut out = String::new();
-    for m in &state.members {
-        let status = state
-            .stackset
-            .instances
-            .iter()
-            .find(|(a, r, _)| a == m && r == crate::realtime::RULE_REGION)
-            .map(|(_, _, s)| s.as_str())
-            .unwrap_or("NO INSTANCE");
-        out.push_str(&format!("  {m}  {status}\n"));
+    let bad = uncovered(state);
+    let mut out = format!(
+        "  {} of {} member(s) CURRENT\n",
+        state.members.len() - bad.len(),
+        state.members.len()
+    );
+    for (m, why) in &bad {
+        out.push_str(&format!("  {m}  {why}\n"));
     }
     out
 }
@@ -109,6 +131,7 @@ pub struct DeployOrgArgs {
     pub dry_run: bool,
     pub yes: bool,
     pub json: bool,
+    pub preferences: orgdeploy::OperationPreferences,
 }
 
 /// `rootguard deploy --org`: the organization, the state, the plan, confirm,
@@ -128,6 +151,7 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
     let config = orgdeploy::OrgDeployConfig {
         emails: args.emails,
         ous: args.ous,
+        preferences: args.preferences,
     };
     let plan = orgdeploy::plan(&state, &config);
     let gate = Gate {
@@ -151,12 +175,22 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
             e.describe()
         ))
     })?;
+    let bad = uncovered(&after);
     eprintln!(
-        "deployed: {} member(s), stack instance per member in {}:\n{}",
+        "{}: {} member(s), stack instance per member in {}:\n{}",
+        if bad.is_empty() { "deployed" } else { "deployed with failures" },
         after.members.len(),
         crate::realtime::RULE_REGION,
         instance_report(&after)
     );
+    if !bad.is_empty() {
+        eprintln!(
+            "{} member(s) do not forward root activity (AWS's reason beside each): fix the cause (an SCP denying \
+             the spoke's actions, say) and run `rootguard deploy --org` again: it redeploys only those",
+            bad.len()
+        );
+        return Ok(exit::FAILED);
+    }
     eprintln!(
         "ACTION NEEDED: each email must confirm the subscription from the AWS Notifications message; then root activity in any member reaches {}",
         orgdeploy::hub_topic_arn(&after.account_id)

@@ -9,8 +9,8 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::{
-    AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels,
-    StackSetOperationStatus, Tag,
+    AccountFilterType, AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels,
+    RegionConcurrencyType, StackSetOperationPreferences, StackSetOperationStatus, Tag,
 };
 
 use super::{classify, service_code, Reader, Writer};
@@ -135,24 +135,7 @@ impl Reader {
         let Some(ss) = described.stack_set() else {
             return Ok(StackSetState::default());
         };
-        let mut instances = Vec::new();
-        let mut pages = cfn
-            .list_stack_instances()
-            .stack_set_name(STACKSET_NAME)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("cloudformation:ListStackInstances", &e))?;
-            for i in page.summaries() {
-                instances.push((
-                    i.account().unwrap_or_default().to_string(),
-                    i.region().unwrap_or_default().to_string(),
-                    i.status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                ));
-            }
-        }
+        let instances = self.stack_instances(&cfn).await?;
         Ok(StackSetState {
             exists: true,
             auto_deployment: ss
@@ -173,6 +156,59 @@ impl Reader {
             instances,
         })
     }
+}
+
+impl Reader {
+    /// Every instance of the spoke StackSet (all pages), with AWS's status,
+    /// detailed status and reason.
+    async fn stack_instances(
+        &self,
+        cfn: &aws_sdk_cloudformation::Client,
+    ) -> Result<Vec<StackInstance>, FactError> {
+        stack_instances(cfn).await
+    }
+}
+
+async fn stack_instances(
+    cfn: &aws_sdk_cloudformation::Client,
+) -> Result<Vec<StackInstance>, FactError> {
+    let mut instances = Vec::new();
+    let mut pages = cfn
+        .list_stack_instances()
+        .stack_set_name(STACKSET_NAME)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("cloudformation:ListStackInstances", &e))?;
+        for i in page.summaries() {
+            instances.push(StackInstance {
+                account: i.account().unwrap_or_default().to_string(),
+                region: i.region().unwrap_or_default().to_string(),
+                status: i
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                detailed: i
+                    .stack_instance_status()
+                    .and_then(|d| d.detailed_status())
+                    .map(|d| d.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: i.status_reason().map(str::to_string),
+            });
+        }
+    }
+    Ok(instances)
+}
+
+/// Our operation preferences as the SDK's: `MaxConcurrentPercentage`,
+/// `FailureTolerancePercentage`, `SOFT_FAILURE_TOLERANCE`, regions in parallel.
+fn preferences(p: &OperationPreferences) -> StackSetOperationPreferences {
+    StackSetOperationPreferences::builder()
+        .max_concurrent_percentage(i32::from(p.max_concurrent_percentage))
+        .failure_tolerance_percentage(i32::from(p.failure_tolerance_percentage))
+        .concurrency_mode(aws_sdk_cloudformation::types::ConcurrencyMode::SoftFailureTolerance)
+        .region_concurrency_type(RegionConcurrencyType::Parallel)
+        .build()
 }
 
 /// How long to wait for a StackSet operation.
@@ -282,6 +318,7 @@ impl Writer {
             OrgStep::StackSet {
                 action,
                 hub_bus_arn,
+                preferences: prefs,
                 ..
             } => {
                 let cfn = self.cfn();
@@ -311,7 +348,7 @@ impl Writer {
                         .map(|_| ())
                         .map_err(|e| classify("cloudformation:CreateStackSet", &e))
                 } else {
-                    let op = cfn
+                    let call = cfn
                         .update_stack_set()
                         .stack_set_name(STACKSET_NAME)
                         .template_body(SPOKE_TEMPLATE)
@@ -319,18 +356,26 @@ impl Writer {
                         .permission_model(PermissionModels::ServiceManaged)
                         .auto_deployment(auto)
                         .capabilities(Capability::CapabilityIam)
-                        .tags(tag)
-                        .send()
-                        .await
-                        .map_err(|e| classify("cloudformation:UpdateStackSet", &e))?;
+                        .operation_preferences(preferences(prefs))
+                        .tags(tag);
+                    let op = self
+                        .when_free(tick, "cloudformation:UpdateStackSet", || {
+                            call.clone().send()
+                        })
+                        .await?;
                     match op.operation_id() {
                         Some(id) => self.wait_operation(id, tick).await,
                         None => Ok(()),
                     }
                 }
             }
-            OrgStep::StackInstances { ous, region, .. } => {
-                let op = self
+            OrgStep::StackInstances {
+                ous,
+                region,
+                preferences: prefs,
+                ..
+            } => {
+                let call = self
                     .cfn()
                     .create_stack_instances()
                     .stack_set_name(STACKSET_NAME)
@@ -340,9 +385,43 @@ impl Writer {
                             .build(),
                     )
                     .regions(region)
-                    .send()
-                    .await
-                    .map_err(|e| classify("cloudformation:CreateStackInstances", &e))?;
+                    .operation_preferences(preferences(prefs));
+                let op = self
+                    .when_free(tick, "cloudformation:CreateStackInstances", || {
+                        call.clone().send()
+                    })
+                    .await?;
+                match op.operation_id() {
+                    Some(id) => self.wait_operation(id, tick).await,
+                    None => Ok(()),
+                }
+            }
+            OrgStep::RedeployInstances {
+                ous,
+                region,
+                accounts,
+                preferences: prefs,
+                ..
+            } => {
+                // Only these members, within the deployment's OUs.
+                let call = self
+                    .cfn()
+                    .update_stack_instances()
+                    .stack_set_name(STACKSET_NAME)
+                    .deployment_targets(
+                        DeploymentTargets::builder()
+                            .set_organizational_unit_ids(Some(ous.clone()))
+                            .set_accounts(Some(accounts.iter().map(|(a, _)| a.clone()).collect()))
+                            .account_filter_type(AccountFilterType::Intersection)
+                            .build(),
+                    )
+                    .regions(region)
+                    .operation_preferences(preferences(prefs));
+                let op = self
+                    .when_free(tick, "cloudformation:UpdateStackInstances", || {
+                        call.clone().send()
+                    })
+                    .await?;
                 match op.operation_id() {
                     Some(id) => self.wait_operation(id, tick).await,
                     None => Ok(()),
@@ -351,8 +430,72 @@ impl Writer {
         }
     }
 
+    /// Sends a call that starts a StackSet operation; when another operation
+    /// is running on the StackSet (`OperationInProgressException`), waits for
+    /// it to end and sends again.
+    async fn when_free<T, E, F, Fut>(
+        &self,
+        tick: &(dyn Fn(&str) + Sync),
+        action: &str,
+        send: F,
+    ) -> Result<T, FactError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>>,
+        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let start = Instant::now();
+        loop {
+            match send().await {
+                Ok(v) => return Ok(v),
+                Err(e) if service_code(&e) == Some("OperationInProgressException") => {
+                    if start.elapsed() > OPERATION_TIMEOUT {
+                        return Err(classify(action, &e));
+                    }
+                    match self.running_operation().await? {
+                        Some(id) => {
+                            tick(&format!("waiting for operation {id}, already running on the StackSet"));
+                            self.wait_operation(&id, &|s: &str| {
+                                tick(&format!("waiting for the running operation: {s}"))
+                            })
+                            .await?;
+                        }
+                        // It ended between the two calls.
+                        None => tokio::time::sleep(Duration::from_millis(200)).await,
+                    }
+                }
+                Err(e) => return Err(classify(action, &e)),
+            }
+        }
+    }
+
+    /// The id of an operation running on the StackSet, if any.
+    async fn running_operation(&self) -> Result<Option<String>, FactError> {
+        let out = self
+            .cfn()
+            .list_stack_set_operations()
+            .stack_set_name(STACKSET_NAME)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:ListStackSetOperations", &e))?;
+        Ok(out
+            .summaries()
+            .iter()
+            .find(|o| {
+                matches!(
+                    o.status(),
+                    Some(StackSetOperationStatus::Running | StackSetOperationStatus::Stopping | StackSetOperationStatus::Queued)
+                )
+            })
+            .and_then(|o| o.operation_id().map(str::to_string)))
+    }
+
     /// Polls `DescribeStackSetOperation` with backoff (100 ms doubling to 5 s)
-    /// until the operation ends.
+    /// until the operation ends, telling `tick` how many instances are
+    /// `CURRENT`, outdated and failed (`ListStackInstances`) with an ETA. An
+    /// operation that ends `FAILED` (a member's instance failed past the
+    /// failure tolerance) is not an error here: the instances say which
+    /// member failed and why, and the command reports them.
     async fn wait_operation(
         &self,
         id: &str,
@@ -361,6 +504,7 @@ impl Writer {
         let cfn = self.cfn();
         let start = Instant::now();
         let mut delay = Duration::from_millis(100);
+        let mut first_current: Option<usize> = None;
         loop {
             let out = cfn
                 .describe_stack_set_operation()
@@ -370,16 +514,36 @@ impl Writer {
                 .await
                 .map_err(|e| classify("cloudformation:DescribeStackSetOperation", &e))?;
             let status = out.stack_set_operation().and_then(|o| o.status()).cloned();
-            tick(status.as_ref().map(|s| s.as_str()).unwrap_or("RUNNING"));
-            match status {
-                Some(StackSetOperationStatus::Succeeded) => return Ok(()),
-                Some(s @ (StackSetOperationStatus::Failed | StackSetOperationStatus::Stopped)) => {
-                    return Err(FactError::new(
-                        "cloudformation:DescribeStackSetOperation",
-                        FactErrorKind::Error,
-                        format!("StackSet operation {id} ended {}", s.as_str()),
-                    ))
+            let name = status.as_ref().map(|s| s.as_str()).unwrap_or("RUNNING");
+            match stack_instances(&cfn).await {
+                Ok(all) => {
+                    let current = all.iter().filter(|i| i.is_current()).count();
+                    let failed = all
+                        .iter()
+                        .filter(|i| !i.is_current() && i.detailed == "FAILED")
+                        .count();
+                    let base = *first_current.get_or_insert(current);
+                    let done = current.saturating_sub(base);
+                    let left = all.len().saturating_sub(current + failed);
+                    let eta = if done > 0 && left > 0 {
+                        let per = start.elapsed().as_secs_f64() / done as f64;
+                        format!(", ETA {}s", (per * left as f64).ceil() as u64)
+                    } else {
+                        String::new()
+                    };
+                    tick(&format!(
+                        "{name}: {current}/{} CURRENT, {failed} failed{eta}",
+                        all.len()
+                    ));
                 }
+                Err(_) => tick(name),
+            }
+            match status {
+                Some(
+                    StackSetOperationStatus::Succeeded
+                    | StackSetOperationStatus::Failed
+                    | StackSetOperationStatus::Stopped,
+                ) => return Ok(()),
                 _ => {}
             }
             if start.elapsed() > OPERATION_TIMEOUT {
@@ -410,7 +574,7 @@ impl Writer {
         let cfn = self.cfn();
         if state.stackset.exists && state.stackset.tagged {
             if !state.stackset.instances.is_empty() {
-                let op = cfn
+                let call = cfn
                     .delete_stack_instances()
                     .stack_set_name(STACKSET_NAME)
                     .deployment_targets(
@@ -419,10 +583,13 @@ impl Writer {
                             .build(),
                     )
                     .regions(RULE_REGION)
-                    .retain_stacks(false)
-                    .send()
-                    .await
-                    .map_err(|e| classify("cloudformation:DeleteStackInstances", &e))?;
+                    .operation_preferences(preferences(&OperationPreferences::default()))
+                    .retain_stacks(false);
+                let op = self
+                    .when_free(tick, "cloudformation:DeleteStackInstances", || {
+                        call.clone().send()
+                    })
+                    .await?;
                 if let Some(id) = op.operation_id() {
                     self.wait_operation(id, tick).await?;
                 }

@@ -202,6 +202,15 @@ impl Emulator {
         assert_eq!(status, 200, "setting quotas failed: {body}");
     }
 
+    /// StackSet operations of `account` paced as AWS runs them (`round_seconds`,
+    /// members that `fail`, `lift` a failure, `hold` a running operation).
+    pub fn set_stackset_pacing(&self, account: &Account, spec: Value) {
+        let mut spec = spec;
+        spec["account"] = json!(account.id);
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/stacksets", &spec.to_string());
+        assert_eq!(status, 200, "pacing StackSets failed: {body}");
+    }
+
     /// How many requests of `account` the emulator's quotas throttled, per quota.
     pub fn throttled(&self, account: &Account) -> Value {
         let (status, body) = http(
