@@ -25,6 +25,7 @@ pub mod org;
 pub mod orgdeploy;
 pub mod pattern;
 pub mod policy;
+pub mod ports;
 pub mod prompt;
 pub mod realtime;
 pub mod render;

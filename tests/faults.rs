@@ -267,7 +267,9 @@ fn org_harden_under_20_percent_faults_converges() {
             member("a", serde_json::json!({"password_present": true, "access_keys": [{"active": true}]})),
             member("b", serde_json::json!({"password_present": true, "virtual_mfa": true, "mfa_enabled": true,
                 "signing_certs": [{"active": true}]})),
-        ]
+        ],
+        // AWS's quotas on as well: injected faults and real throttling together.
+        "quotas": {"documented": true, "rates": {"sts:AssumeRoot": [2, 2], "organizations": [4, 4]}}
     }));
     let mut runs = 0;
     loop {

@@ -191,9 +191,17 @@ fn harden_org() -> Org {
         "features": [],
         "trusted_access": ["account.amazonaws.com"],
         "members": [member("everything", json!({"password_present": true, "virtual_mfa": true, "mfa_enabled": true,
-            "access_keys": [{"active": true}, {"active": false}], "signing_certs": [{"active": true}]}))]
+            "access_keys": [{"active": true}, {"active": false}], "signing_certs": [{"active": true}]}))],
+        // AWS's quotas on, AssumeRoot and Organizations at a low rate: the kills
+        // must converge when calls are throttled too.
+        "quotas": QUOTAS.clone()
     }))
 }
+
+/// The launcher's request quotas for the organization tests here.
+static QUOTAS: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
+    || json!({"documented": true, "rates": {"sts:AssumeRoot": [2, 2], "organizations": [4, 4]}}),
+);
 
 fn org_rg(org: &Org, args: &[&str]) -> Run {
     let mut cmd = rootguard_as(&org.management);
@@ -293,11 +301,15 @@ fn org_harden_stopped_after_any_step_is_completed_by_the_next_run() {
 }
 
 fn deploy_org() -> Org {
-    emulator().seed_org(json!({
+    let org = emulator().seed_org(json!({
         "features": ["RootCredentialsManagement", "RootSessions"],
         "trusted_access": ["iam.amazonaws.com", "account.amazonaws.com"],
-        "members": [{"name": "prod"}, {"name": "dev"}]
-    }))
+        "members": [{"name": "prod"}, {"name": "dev"}],
+        "quotas": QUOTAS.clone()
+    }));
+    // StackSet operations take time, as in AWS.
+    emulator().set_stackset_pacing(&org.management, json!({"round_seconds": 0.2}));
+    org
 }
 
 const DEPLOY_ORG: [&str; 6] = ["deploy", "--org", "--email", EMAIL, "--yes", "-q"];

@@ -149,7 +149,8 @@ fn six_members_each_judged_from_its_root_session() {
     assert_eq!(hw["status"], "warn");
     assert!(evidence(hw).contains(&format!("arn:aws:iam::{}:mfa/", m[5])));
     // The contact check saw the root email from ListAccounts (no GetPrimaryEmail per member).
-    assert!(evidence(finding(account(&doc, &m[0]), "contact-info")).contains("root email (ListAccounts)"));
+    assert!(evidence(finding(account(&doc, &m[0]), "contact-info"))
+        .contains("root email (ListAccounts)"));
 
     assert_eq!(org_finding(&doc, "org-root-management")["status"], "pass");
     let mrc = org_finding(&doc, "member-root-credentials");

@@ -79,7 +79,10 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
     let r = rg(&org, &["deploy", "--org", "--email", EMAIL, "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains(&format!("{n} of {n} member(s) CURRENT", n = org.members.len())),
+        r.stderr.contains(&format!(
+            "{n} of {n} member(s) CURRENT",
+            n = org.members.len()
+        )),
         "{}",
         r.stderr
     );

@@ -13,8 +13,7 @@ use zeroize::Zeroizing;
 use crate::facts::FactError;
 use crate::prompt::{Key, PromptError, Prompter};
 
-/// The seed AWS returns in `Base32StringSeed` (base32 text).
-pub type Seed = Zeroizing<String>;
+pub use crate::ports::Seed;
 
 /// `otpauth://totp/AWS:user@account?secret=…&issuer=AWS`. The parameters
 /// whose values are the Key URI format's defaults (SHA1, 6 digits, 30 s, which
@@ -186,22 +185,7 @@ pub fn valid_code(s: &str) -> Result<(), String> {
     }
 }
 
-/// What the enroll flow needs from AWS; the adapter implements it.
-#[allow(async_fn_in_trait)]
-pub trait MfaApi {
-    /// Whether the IAM user exists.
-    async fn user_exists(&self, user: &str) -> Result<bool, FactError>;
-    /// Creates a virtual device: (serial number, base32 seed).
-    async fn create_device(&self, name: &str) -> Result<(String, Seed), FactError>;
-    async fn enable(
-        &self,
-        user: &str,
-        serial: &str,
-        code1: &str,
-        code2: &str,
-    ) -> Result<(), FactError>;
-    async fn delete_device(&self, serial: &str) -> Result<(), FactError>;
-}
+pub use crate::ports::MfaApi;
 
 /// Why enrollment did not finish.
 #[derive(Debug, thiserror::Error)]

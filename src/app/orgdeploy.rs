@@ -87,7 +87,10 @@ pub async fn apply(writer: &Writer, plan: &OrgDeployPlan, show: bool) -> Applied
 }
 
 /// Each member's stack instance in us-east-1, or that it has none.
-fn instance_of<'a>(state: &'a OrgDeployState, member: &str) -> Option<&'a orgdeploy::StackInstance> {
+fn instance_of<'a>(
+    state: &'a OrgDeployState,
+    member: &str,
+) -> Option<&'a orgdeploy::StackInstance> {
     state
         .stackset
         .instances
@@ -178,7 +181,11 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
     let bad = uncovered(&after);
     eprintln!(
         "{}: {} member(s), stack instance per member in {}:\n{}",
-        if bad.is_empty() { "deployed" } else { "deployed with failures" },
+        if bad.is_empty() {
+            "deployed"
+        } else {
+            "deployed with failures"
+        },
         after.members.len(),
         crate::realtime::RULE_REGION,
         instance_report(&after)

@@ -117,14 +117,7 @@ fn email(s: &str) -> Result<(), String> {
     crate::input::parse_email(s).map(|_| ())
 }
 
-/// The SECURITY alternate contact as the person typed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContactAnswer {
-    pub name: String,
-    pub title: String,
-    pub email: String,
-    pub phone: String,
-}
+pub use crate::ports::{ContactAnswer, ContactInfoAnswer};
 
 /// Asks for the security contact; every field is validated and re-asked.
 pub fn ask_security_contact(p: &mut impl Prompter) -> Result<ContactAnswer, PromptError> {
@@ -135,17 +128,6 @@ pub fn ask_security_contact(p: &mut impl Prompter) -> Result<ContactAnswer, Prom
         email: p.input("Email", &email)?,
         phone: p.input("Phone", &valid_phone)?,
     })
-}
-
-/// The account's contact information as the person typed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContactInfoAnswer {
-    pub full_name: String,
-    pub address_line1: String,
-    pub city: String,
-    pub postal_code: String,
-    pub country_code: String,
-    pub phone: String,
 }
 
 fn country_code(s: &str) -> Result<(), String> {

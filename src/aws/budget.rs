@@ -161,7 +161,10 @@ impl Pace {
     pub fn on_throttle(&mut self, now: Instant) {
         self.probing = false;
         let interval = Duration::from_secs_f64((1.0 / self.rate).max(0.05));
-        if self.cut_at.is_some_and(|t| now.duration_since(t) < interval) {
+        if self
+            .cut_at
+            .is_some_and(|t| now.duration_since(t) < interval)
+        {
             return;
         }
         self.cut_at = Some(now);
@@ -256,7 +259,9 @@ pub fn is_throttle<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> 
     match err {
         SdkError::ServiceError(s) => {
             s.raw().status().as_u16() == 429
-                || s.err().code().is_some_and(|c| THROTTLING_CODES.contains(&c))
+                || s.err()
+                    .code()
+                    .is_some_and(|c| THROTTLING_CODES.contains(&c))
         }
         _ => false,
     }

@@ -123,9 +123,11 @@ impl FindingsImporter {
             .set_findings(Some(batch.iter().map(to_sdk).collect()));
         let out = self
             .budget
-            .call("securityhub:BatchImportFindings", Some(&self.region), || {
-                call.clone().send()
-            })
+            .call(
+                "securityhub:BatchImportFindings",
+                Some(&self.region),
+                || call.clone().send(),
+            )
             .await
             .map_err(|e| e.fact("securityhub:BatchImportFindings"))?;
         Ok(out
@@ -166,9 +168,11 @@ impl FindingsImporter {
             );
         let out = self
             .budget
-            .call("securityhub:BatchUpdateFindings", Some(&self.region), || {
-                call.clone().send()
-            })
+            .call(
+                "securityhub:BatchUpdateFindings",
+                Some(&self.region),
+                || call.clone().send(),
+            )
             .await
             .map_err(|e| e.fact("securityhub:BatchUpdateFindings"))?;
         Ok(out

@@ -441,7 +441,15 @@ impl Writer {
     ) -> Result<T, FactError>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>>,
+        Fut: std::future::Future<
+            Output = Result<
+                T,
+                aws_smithy_runtime_api::client::result::SdkError<
+                    E,
+                    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+                >,
+            >,
+        >,
         E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
     {
         let start = Instant::now();
@@ -454,7 +462,9 @@ impl Writer {
                     }
                     match self.running_operation().await? {
                         Some(id) => {
-                            tick(&format!("waiting for operation {id}, already running on the StackSet"));
+                            tick(&format!(
+                                "waiting for operation {id}, already running on the StackSet"
+                            ));
                             self.wait_operation(&id, &|s: &str| {
                                 tick(&format!("waiting for the running operation: {s}"))
                             })
@@ -484,7 +494,11 @@ impl Writer {
             .find(|o| {
                 matches!(
                     o.status(),
-                    Some(StackSetOperationStatus::Running | StackSetOperationStatus::Stopping | StackSetOperationStatus::Queued)
+                    Some(
+                        StackSetOperationStatus::Running
+                            | StackSetOperationStatus::Stopping
+                            | StackSetOperationStatus::Queued
+                    )
                 )
             })
             .and_then(|o| o.operation_id().map(str::to_string)))
@@ -538,13 +552,15 @@ impl Writer {
                 }
                 Err(_) => tick(name),
             }
-            match status {
+            if matches!(
+                status,
                 Some(
                     StackSetOperationStatus::Succeeded
-                    | StackSetOperationStatus::Failed
-                    | StackSetOperationStatus::Stopped,
-                ) => return Ok(()),
-                _ => {}
+                        | StackSetOperationStatus::Failed
+                        | StackSetOperationStatus::Stopped
+                )
+            ) {
+                return Ok(());
             }
             if start.elapsed() > OPERATION_TIMEOUT {
                 return Err(FactError::new(

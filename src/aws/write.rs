@@ -581,7 +581,7 @@ impl IamMfa {
     }
 }
 
-impl crate::app::mfa::MfaApi for IamMfa {
+impl crate::ports::MfaApi for IamMfa {
     async fn user_exists(&self, user: &str) -> Result<bool, FactError> {
         match self.iam.get_user().user_name(user).send().await {
             Ok(_) => Ok(true),
@@ -590,10 +590,7 @@ impl crate::app::mfa::MfaApi for IamMfa {
         }
     }
 
-    async fn create_device(
-        &self,
-        name: &str,
-    ) -> Result<(String, crate::app::mfa::Seed), FactError> {
+    async fn create_device(&self, name: &str) -> Result<(String, crate::ports::Seed), FactError> {
         let out = self
             .iam
             .create_virtual_mfa_device()
@@ -679,7 +676,7 @@ impl Writer {
     /// `account:PutAlternateContact` for SECURITY.
     pub async fn put_security_contact(
         &self,
-        c: &crate::app::setup::ContactAnswer,
+        c: &crate::ports::ContactAnswer,
     ) -> Result<(), FactError> {
         aws_sdk_account::Client::new(&self.config)
             .put_alternate_contact()
@@ -697,7 +694,7 @@ impl Writer {
     /// `account:PutContactInformation`.
     pub async fn put_contact_information(
         &self,
-        c: &crate::app::setup::ContactInfoAnswer,
+        c: &crate::ports::ContactInfoAnswer,
     ) -> Result<(), FactError> {
         let info = aws_sdk_account::types::ContactInformation::builder()
             .full_name(&c.full_name)

@@ -207,7 +207,12 @@ impl Emulator {
     pub fn set_stackset_pacing(&self, account: &Account, spec: Value) {
         let mut spec = spec;
         spec["account"] = json!(account.id);
-        let (status, body) = http(&self.addr, "POST", "/_rootguard/stacksets", &spec.to_string());
+        let (status, body) = http(
+            &self.addr,
+            "POST",
+            "/_rootguard/stacksets",
+            &spec.to_string(),
+        );
         assert_eq!(status, 200, "pacing StackSets failed: {body}");
     }
 
