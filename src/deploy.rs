@@ -63,6 +63,8 @@ pub struct DeployConfig {
 pub struct RuleState {
     pub pattern: Option<Value>,
     pub enabled: bool,
+    /// In state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` (read-only calls too).
+    pub read_only_events: bool,
     /// The ARN of rootguard's target on the rule.
     pub target_arn: Option<String>,
     pub input_paths: std::collections::BTreeMap<String, String>,
@@ -887,6 +889,10 @@ fn realtime_step(rule: Option<&RuleState>, topic_arn: &str, alias: Option<&str>)
                 ),
                 (r.enabled, "enable the rule"),
                 (
+                    r.read_only_events,
+                    "receive read-only calls too (ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS)",
+                ),
+                (
                     r.target_arn.as_deref() == Some(topic_arn),
                     "target the topic",
                 ),
@@ -1130,6 +1136,7 @@ mod tests {
                     s.rule = Some(RuleState {
                         pattern: Some(pattern.clone()),
                         enabled: true,
+                        read_only_events: true,
                         target_arn: Some(topic_arn.clone()),
                         input_paths: input_paths.clone(),
                         input_template: Some(input_template.clone()),

@@ -329,7 +329,12 @@ mod tests {
         let names: Vec<&str> = rows.iter().map(|r| r.event_name.as_str()).collect();
         assert_eq!(
             names,
-            ["ConsoleLogin", "ConsoleLogin", "CreateAccessKey"],
+            [
+                "ConsoleLogin",
+                "ConsoleLogin",
+                "ListBuckets",
+                "CreateAccessKey"
+            ],
             "sorted by time"
         );
         let failed = &rows[0];
@@ -339,15 +344,17 @@ mod tests {
         assert_eq!(failed.credential, "console sign-in");
         assert_eq!(rows[1].mfa_used, "yes");
         assert_eq!(rows[1].outcome, "success");
-        assert_eq!(rows[2].source_ip, "203.0.113.10");
-        assert!(rows[2].user_agent.starts_with("aws-cli/2.15.0"));
+        // The read-only call (a stolen key's first move) is listed like any other.
+        assert_eq!(rows[2].source_ip, "198.51.100.23");
+        assert_eq!(rows[3].source_ip, "203.0.113.10");
+        assert!(rows[3].user_agent.starts_with("aws-cli/2.15.0"));
         assert!(
-            rows[2].credential.starts_with("access key ")
-                || rows[2].credential.starts_with("console session "),
+            rows[3].credential.starts_with("access key ")
+                || rows[3].credential.starts_with("console session "),
             "{}",
-            rows[2].credential
+            rows[3].credential
         );
-        assert!(!rows[2].event_id.is_empty());
+        assert!(!rows[3].event_id.is_empty());
     }
 
     fn root(extra: Value) -> Value {

@@ -442,6 +442,10 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
             ),
             (r.enabled, "enable the rule"),
             (
+                r.read_only_events,
+                "receive read-only calls too (ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS)",
+            ),
+            (
                 r.target_arn.as_deref() == Some(topic_arn.as_str()),
                 "target the topic",
             ),
@@ -737,6 +741,7 @@ mod tests {
                     s.hub.rule = Some(crate::deploy::RuleState {
                         pattern: Some(pattern.clone()),
                         enabled: true,
+                        read_only_events: true,
                         target_arn: Some(topic_arn.clone()),
                         input_paths: crate::realtime::input_paths(),
                         input_template: Some(crate::realtime::INPUT_TEMPLATE.into()),

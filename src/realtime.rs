@@ -21,6 +21,11 @@ pub const RULE_NAME: &str = "rootguard-root-activity";
 /// Console sign-ins are recorded in us-east-1, so the rule lives there.
 pub const RULE_REGION: &str = "us-east-1";
 pub const TARGET_ID: &str = "rootguard-topic";
+/// The rule's state. A rule in state `ENABLED` never receives read-only
+/// management events (`Get*`, `List*`, `Describe*`) that CloudTrail delivers,
+/// and a stolen root key's first calls are reads (EventBridge User Guide,
+/// "Receiving read-only management events from AWS services").
+pub const RULE_STATE: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 pub const RULE_DESCRIPTION: &str =
     "rootguard: root console sign-ins and root API calls, in seconds, to the rootguard topic";
 
@@ -141,6 +146,8 @@ pub fn envelope(record: &Value) -> Value {
 pub struct RuleFacts {
     pub arn: String,
     pub enabled: bool,
+    /// In state [`RULE_STATE`]: it also receives read-only management events.
+    pub read_only_events: bool,
     pub pattern: String,
     /// Target ARNs.
     pub targets: Vec<String>,
@@ -204,6 +211,13 @@ pub fn check(facts: &AccountFacts) -> Verdict {
         ev.push(format!(
             "its pattern also matches events that are not direct root activity: {} (a person would be paged for them)",
             noisy.join(", ")
+        ));
+        return verdict(Status::Warn, ev);
+    }
+    if !rule.read_only_events {
+        ev.push(format!(
+            "the rule is ENABLED, not {RULE_STATE}: read-only root calls (Get*, List*, Describe*: a stolen key's \
+             first moves) never reach it; `rootguard deploy` sets the state"
         ));
         return verdict(Status::Warn, ev);
     }
@@ -280,6 +294,7 @@ mod tests {
         RuleFacts {
             arn: rule_arn("111122223333"),
             enabled: true,
+            read_only_events: true,
             pattern: pattern().to_string(),
             targets: vec![topic(true).arn],
             topics: vec![topic(true)],
@@ -311,6 +326,14 @@ mod tests {
                 Box::new(|r| r.enabled = false),
                 Status::Warn,
                 "DISABLED",
+            ),
+            (
+                // TestEventPattern ignores the state: only the state says that
+                // read-only root calls never reach an ENABLED rule.
+                "enabled without read-only events",
+                Box::new(|r| r.read_only_events = false),
+                Status::Warn,
+                "the rule is ENABLED, not ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
             ),
             (
                 "misses API calls",

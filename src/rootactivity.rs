@@ -36,6 +36,7 @@ const FILES: &[(&str, &str)] = corpus_files!(
     "root-console-signin-success",
     "root-console-signin-failure",
     "root-api-call",
+    "root-api-call-readonly",
     "root-invoked-by-service",
     "root-aws-service-event",
     "iam-user-call",
@@ -143,7 +144,8 @@ mod tests {
             [
                 "root-console-signin-success",
                 "root-console-signin-failure",
-                "root-api-call"
+                "root-api-call",
+                "root-api-call-readonly"
             ]
         );
     }
@@ -226,6 +228,7 @@ mod tests {
                         "root-console-signin-success",
                         "root-console-signin-failure",
                         "root-api-call",
+                        "root-api-call-readonly",
                     ],
                     &["iam-user-call"],
                 )),
@@ -243,7 +246,7 @@ mod tests {
             (
                 "console sign-ins only",
                 r#"{ $.userIdentity.type = "Root" && $.eventName = "ConsoleLogin" }"#,
-                Some((&["root-api-call"], &[])),
+                Some((&["root-api-call", "root-api-call-readonly"], &[])),
             ),
             (
                 "term form on the ARN text",

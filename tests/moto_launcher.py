@@ -546,7 +546,7 @@ def seed_chain(account_id: str, chain: dict) -> None:
         target = props["Targets"][0]
         ev = boto_client("events", account_id)
         ev.put_rule(
-            Name=props["Name"], EventPattern=json.dumps(props["EventPattern"]), State="ENABLED",
+            Name=props["Name"], EventPattern=json.dumps(props["EventPattern"]), State=props["State"],
             Description=props["Description"], Tags=[{"Key": "managed-by", "Value": "rootguard"}],
         )
         ev.put_targets(Rule=props["Name"], Targets=[{
@@ -620,8 +620,7 @@ def forward_to_bus(bus_arn: str, event: dict) -> None:
     if account_id != event.get("account") and not bus_admits(bus, event.get("account", "")):
         return
     for rule in list(bus.rules.values()):
-        if rule.state == "ENABLED":
-            rule.send_to_targets(event)
+        rule.send_to_targets(event)  # the state decides there, as for any event
 
 
 def _stackset_auto_deployment(original):
@@ -1360,6 +1359,17 @@ def _deliver_to_sns(self, original_event, transform_input=True):
         parts = t["Arn"].split(":")
         return len(parts) >= 6 and parts[2] == "events" and parts[5].startswith("event-bus/")
 
+    # What EventBridge delivers (EventBridge User Guide, "Receiving read-only
+    # management events from AWS services"): nothing to a DISABLED rule; a
+    # read-only CloudTrail management event only to a rule in state
+    # ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS. (moto delivers every
+    # event to every rule, whatever its state.)
+    if not str(self.state or "ENABLED").startswith("ENABLED"):
+        return
+    detail = original_event.get("detail") or {}
+    if (original_event.get("detail-type") == "AWS API Call via CloudTrail" and isinstance(detail, dict)
+            and detail.get("readOnly") is True and self.state != "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"):
+        return
     with LOCK:  # moto raises on target types it does not know: hand it the others only
         saved = self.targets
         self.targets = [t for t in saved if not is_sns(t) and not is_bus(t)]
@@ -2428,6 +2438,10 @@ class Launcher:
                     ev.delete_rule(Name=req["name"])
                 elif req["op"] == "pattern":
                     ev.put_rule(Name=req["name"], EventPattern=json.dumps(req["pattern"]))
+                elif req["op"] == "state":
+                    # The same rule in another state (ENABLED: read-only calls never reach it).
+                    rule = ev.describe_rule(Name=req["name"])
+                    ev.put_rule(Name=req["name"], EventPattern=rule["EventPattern"], State=req["pattern"])
                 out = {"ok": True}
             elif path == "/_rootguard/stacksets" and environ["REQUEST_METHOD"] == "POST":
                 out = set_stackset_pacing(json.loads(body or b"{}"))

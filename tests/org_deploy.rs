@@ -359,6 +359,8 @@ fn the_spoke_template_is_printed_and_forwards_what_the_single_account_rule_match
     let rule = &t["Resources"]["RootActivityForward"]["Properties"];
     assert_eq!(rule["EventPattern"], rootguard::realtime::pattern());
     assert_eq!(rule["Targets"][0]["Arn"], json!({"Ref": "HubEventBusArn"}));
+    // Read-only root calls too (a rule in state ENABLED never sees them).
+    assert_eq!(rule["State"], rootguard::realtime::RULE_STATE);
     assert_eq!(r.stdout, rootguard::orgdeploy::SPOKE_TEMPLATE);
 }
 

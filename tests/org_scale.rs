@@ -407,3 +407,48 @@ fn deploy_org_waits_for_an_operation_already_running_then_completes() {
         "refused once with OperationInProgressException, then sent again: {by:#}"
     );
 }
+
+#[test]
+fn a_throttled_get_caller_identity_is_retried_and_past_the_deadline_named_as_throttled_not_an_outage(
+) {
+    let acct = emulator().seed(fixture("hardened"));
+    // One GetCallerIdentity every 1000 s: the first run takes the only token.
+    emulator().set_quotas(
+        &acct,
+        json!({"documented": false, "rates": {"sts:GetCallerIdentity": [0.001, 1]}}),
+    );
+    let mut first = rootguard_as(&acct);
+    first.args(["verify", "--output", "json"]);
+    let first = run(first);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let mut second = rootguard_as(&acct);
+    second.args(["verify", "--throttle-deadline", "10s"]);
+    let second = run(second);
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("sts:GetCallerIdentity was throttled"),
+        "{}",
+        second.stderr
+    );
+    assert!(!second.stderr.contains("unavailable"), "{}", second.stderr);
+    // At a rate that lets a call through after a wait, two runs back to back
+    // both succeed: the second is throttled and retried, not failed.
+    emulator().set_quotas(
+        &acct,
+        json!({"documented": false, "rates": {"sts:GetCallerIdentity": [0.5, 1]}}),
+    );
+    for _ in 0..2 {
+        let mut again = rootguard_as(&acct);
+        again.args(["verify", "--output", "json"]);
+        let again = run(again);
+        assert_eq!(again.code, 0, "{}", again.stderr);
+    }
+    assert!(
+        emulator().throttled(&acct)["sts:GetCallerIdentity"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+}

@@ -66,6 +66,13 @@ fn a_root_sign_in_reaches_the_topic_as_a_message_a_person_can_act_on() {
     assert_eq!(msgs.len(), 2, "only the root API call added one: {msgs:?}");
     assert!(msgs[1].contains("CreateAccessKey"), "{}", msgs[1]);
 
+    // A read-only root call (a stolen key's first move) reaches the topic too:
+    // the rule is ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
+    emulator().put_event(&acct, "root-api-call-readonly");
+    let msgs = topic_messages(&acct, "rootguard-root-activity");
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert!(msgs[2].contains("ListBuckets"), "{}", msgs[2]);
+
     let f = realtime_finding(&acct);
     assert_eq!(f["status"], "pass", "{f:#}");
     // A second deploy changes nothing.
@@ -170,4 +177,36 @@ fn no_realtime_skips_the_rule_and_teardown_removes_it() {
     assert_eq!(rg(&acct, &["teardown", "--yes"]).code, 0);
     let f = realtime_finding(&acct);
     assert!(evidence(&f).contains("no EventBridge rule"), "{f:#}");
+}
+
+#[test]
+fn a_rule_in_state_enabled_misses_read_only_root_calls_and_verify_says_so() {
+    let acct = emulator().seed(trail_only());
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+    emulator().confirm(&acct, EMAIL);
+    // Someone sets the rule to plain ENABLED (the state AWS's console offers).
+    emulator().edit_rule(&acct, "state", json!("ENABLED"));
+    emulator().put_event(&acct, "root-api-call-readonly");
+    emulator().put_event(&acct, "root-api-call");
+    let msgs = topic_messages(&acct, "rootguard-root-activity");
+    assert_eq!(msgs.len(), 1, "only the write reached it: {msgs:?}");
+    assert!(msgs[0].contains("CreateAccessKey"), "{}", msgs[0]);
+    // TestEventPattern ignores the state; the check reads it.
+    let f = realtime_finding(&acct);
+    assert_eq!(f["status"], "warn", "{f:#}");
+    assert!(
+        evidence(&f).contains("not ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"),
+        "{f:#}"
+    );
+    // deploy names the drift and puts the state right.
+    let plan = rg(&acct, &["deploy", "--email", EMAIL, "--dry-run"]);
+    assert!(
+        plan.stdout.contains("receive read-only calls too"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+    emulator().put_event(&acct, "root-api-call-readonly");
+    assert_eq!(topic_messages(&acct, "rootguard-root-activity").len(), 2);
+    assert_eq!(realtime_finding(&acct)["status"], "pass");
 }

@@ -74,7 +74,7 @@ fn template_matches_the_code() {
     let rp = &rule["Properties"];
     assert_eq!(rp["Name"], rootguard::realtime::RULE_NAME);
     assert_eq!(rp["Description"], rootguard::realtime::RULE_DESCRIPTION);
-    assert_eq!(rp["State"], "ENABLED");
+    assert_eq!(rp["State"], rootguard::realtime::RULE_STATE);
     assert_eq!(rp["EventPattern"], rootguard::realtime::pattern());
     let target = &rp["Targets"][0];
     assert_eq!(target["Id"], rootguard::realtime::TARGET_ID);

@@ -617,6 +617,7 @@ mod tests {
             rule: Ok(Some(RuleFacts {
                 arn: "arn:aws:events:us-east-1:111122223333:rule/rootguard-root-activity".into(),
                 enabled,
+                read_only_events: enabled,
                 pattern: "{}".into(),
                 targets: vec![TOPIC.into()],
                 topics: vec![crate::facts::Topic {

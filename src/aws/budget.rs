@@ -278,9 +278,10 @@ fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> boo
                     Some("RequestTimeout" | "InternalError" | "ServiceUnavailable")
                 )
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        // A broken connection or a timeout; not a credential chain that has
+        // nothing to give (retrying that only repeats the wait).
+        SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout(),
         _ => false,
     }
 }

@@ -142,6 +142,12 @@ pub enum ConnectError {
     Unavailable { endpoint: String, detail: String },
     #[error("sts:GetCallerIdentity failed: {0}")]
     Refused(String),
+    #[error("{action} was throttled by AWS {times} times over {seconds} s and still throttled at the deadline (not an outage: the account's request rate is exhausted); try again later, or with a longer --throttle-deadline")]
+    Throttled {
+        action: &'static str,
+        times: u32,
+        seconds: u64,
+    },
 }
 
 /// Whether the credential chain failed (no credentials, a profile that
@@ -293,6 +299,7 @@ fn to_offset(t: &aws_smithy_types::DateTime) -> Option<OffsetDateTime> {
 #[derive(Clone, Debug)]
 pub struct Reader {
     iam: aws_sdk_iam::Client,
+    /// Built without the SDK's retry: `caller` goes through `budget`.
     sts: aws_sdk_sts::Client,
     /// Built without the SDK's retry: its calls go through `budget`.
     account: aws_sdk_account::Client,
@@ -321,7 +328,7 @@ impl Reader {
             .unwrap_or_else(|| "the AWS endpoints".to_string());
         Reader {
             iam: aws_sdk_iam::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
+            sts: aws_sdk_sts::Client::new(&budget::unretried(config)),
             account: aws_sdk_account::Client::new(&budget::unretried(config)),
             endpoint,
             profile: opts.profile.clone(),
@@ -335,7 +342,21 @@ impl Reader {
     pub async fn caller(&self) -> Result<Caller, ConnectError> {
         use aws_smithy_runtime_api::client::result::SdkError;
         use ConnectError::*;
-        let out = self.sts.get_caller_identity().send().await.map_err(|e| {
+        let sent = self
+            .budget
+            .call("sts:GetCallerIdentity", None, || {
+                self.sts.get_caller_identity().send()
+            })
+            .await;
+        let out = sent.map_err(|failed| {
+            if budget::is_throttle(&failed.err) {
+                return Throttled {
+                    action: "sts:GetCallerIdentity",
+                    times: failed.throttled,
+                    seconds: failed.waited.as_secs(),
+                };
+            }
+            let e = failed.err;
             let detail = DisplayErrorContext(&e).to_string();
             debug!(error = %detail, "sts:GetCallerIdentity failed");
             match &e {
@@ -352,13 +373,9 @@ impl Reader {
                             status,
                         },
                         Some(c) if CREDENTIAL_CODES.contains(&c) => Rejected(text),
-                        Some(_) if status >= 500 || status == 429 => Unavailable {
+                        Some(_) if status >= 500 => Unavailable {
                             endpoint: self.endpoint.clone(),
                             detail: format!("HTTP {status} {text}"),
-                        },
-                        Some(c) if c.contains("Throttl") => Unavailable {
-                            endpoint: self.endpoint.clone(),
-                            detail: text,
                         },
                         Some(_) => Refused(text),
                     }

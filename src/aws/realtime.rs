@@ -70,7 +70,10 @@ impl Reader {
         .await;
         Ok(Some(RuleFacts {
             arn: rule.arn().unwrap_or_default().to_string(),
-            enabled: rule.state().map(|s| s.as_str()) == Some("ENABLED"),
+            enabled: rule
+                .state()
+                .is_some_and(|s| s.as_str().starts_with("ENABLED")),
+            read_only_events: rule.state().map(|s| s.as_str()) == Some(crate::realtime::RULE_STATE),
             pattern,
             targets,
             topics,

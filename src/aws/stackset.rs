@@ -100,7 +100,10 @@ impl Reader {
             pattern: rule
                 .event_pattern()
                 .and_then(|p| serde_json::from_str(p).ok()),
-            enabled: rule.state().map(|s| s.as_str()) == Some("ENABLED"),
+            enabled: rule
+                .state()
+                .is_some_and(|s| s.as_str().starts_with("ENABLED")),
+            read_only_events: rule.state().map(|s| s.as_str()) == Some(crate::realtime::RULE_STATE),
             target_arn: target.map(|t| t.arn().to_string()),
             input_paths: target
                 .and_then(|t| t.input_transformer())

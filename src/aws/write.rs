@@ -404,7 +404,7 @@ impl Writer {
             .set_event_bus_name(bus.map(str::to_string))
             .description(description)
             .event_pattern(pattern.to_string())
-            .state(RuleState::Enabled)
+            .state(RuleState::EnabledWithAllCloudtrailManagementEvents)
             .tags(tag.clone())
             .send()
             .await

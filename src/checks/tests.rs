@@ -48,6 +48,7 @@ fn hardened() -> AccountFacts {
     f.realtime = Ok(Some(crate::realtime::RuleFacts {
         arn: crate::realtime::rule_arn(ACCT),
         enabled: true,
+        read_only_events: true,
         pattern: crate::realtime::pattern().to_string(),
         targets: vec![TOPIC.into()],
         topics: good_alarm().topics,
