@@ -78,7 +78,10 @@ pub fn parse_endpoint_url(s: &str) -> Result<String, String> {
 /// Accepts AWS region names such as `us-east-1` or `us-gov-west-1`.
 pub fn parse_region(s: &str) -> Result<String, String> {
     let parts: Vec<&str> = s.split('-').collect();
-    let ok = parts.len() >= 3
+    // The longest AWS region names are about 15 characters (ap-southeast-5,
+    // us-isob-east-1); a name past 30 cannot build an endpoint.
+    let ok = s.len() <= 30
+        && parts.len() >= 3
         && parts[0].len() == 2
         && parts[..parts.len() - 1]
             .iter()
@@ -89,7 +92,8 @@ pub fn parse_region(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         Err(format!(
-            "{s:?} is not an AWS region name: expected a name like us-east-1 or eu-west-2"
+            "{} is not an AWS region name: expected a name like us-east-1 or eu-west-2",
+            shown(s)
         ))
     }
 }
@@ -106,8 +110,10 @@ pub fn parse_domain(s: &str) -> Result<String, String> {
 
 /// Accepts an email address (lowercase message names what is wrong).
 pub fn parse_email(s: &str) -> Result<String, String> {
-    if crate::text::valid_email(s.trim()) {
-        Ok(s.trim().to_string())
+    // Not trimmed: a carriage return or a space around the address is refused,
+    // not silently removed.
+    if crate::text::valid_email(s) {
+        Ok(s.to_string())
     } else {
         Err(format!(
             "{} is not an email address: expected a form like security@example.com (no spaces, control characters or <>(),;:\"[] in the name, domain labels of at most 63 characters)",
