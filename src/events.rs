@@ -92,8 +92,14 @@ pub fn row(log_timestamp_ms: i64, r: &Value) -> Option<RootEvent> {
     };
     let sign_in = text_of(r, &["eventType"]) == "AwsConsoleSignIn";
     let key = text_of(r, &["userIdentity", "accessKeyId"]);
+    // A privileged session a management account opened with sts:AssumeRoot
+    // (IAM User Guide, "Track privileged tasks in CloudTrail"): root's calls,
+    // but not a root sign-in and not root's own key.
+    let assumed_root = text_of(r, &["userIdentity", "sessionContext", "assumedRoot"]) == "true";
     let credential = if sign_in {
         "console sign-in".to_string()
+    } else if assumed_root {
+        format!("privileged root session (sts:AssumeRoot) {key}")
     } else if key.starts_with("ASIA") {
         format!("console session {key}")
     } else if !key.is_empty() {
@@ -399,6 +405,20 @@ mod tests {
         // A console session's temporary key.
         let r = row(0, &root(json!({"eventType": "AwsApiCall", "userIdentity": {"type": "Root", "accessKeyId": "ASIAEXAMPLE"}}))).unwrap();
         assert_eq!(r.credential, "console session ASIAEXAMPLE");
+        // A privileged session opened from the management account is told as such.
+        let r = row(
+            0,
+            &root(
+                json!({"eventType": "AwsApiCall", "eventName": "CreateLoginProfile",
+            "userIdentity": {"type": "Root", "accessKeyId": "ASIAPRIVILEGED",
+                             "sessionContext": {"assumedRoot": "true"}}}),
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            r.credential,
+            "privileged root session (sts:AssumeRoot) ASIAPRIVILEGED"
+        );
         // Not root: nothing.
         assert!(row(0, &root(json!({"userIdentity": {"type": "IAMUser"}}))).is_none());
     }
