@@ -275,30 +275,29 @@ impl Reader {
     /// default or opted in), all pages.
     pub async fn enabled_regions(&self) -> Result<Vec<String>, FactError> {
         use aws_sdk_account::types::RegionOptStatus;
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let call = self
-                .account
-                .list_regions()
-                .region_opt_status_contains(RegionOptStatus::Enabled)
-                .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
-                .set_next_token(token.take());
-            let page = self
-                .budget
-                .call("account:ListRegions", None, || call.clone().send())
-                .await
-                .map_err(|e| e.fact("account:ListRegions"))?;
-            out.extend(
-                page.regions()
-                    .iter()
-                    .filter_map(|r| r.region_name().map(str::to_string)),
-            );
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        let action = "account:ListRegions";
+        let pages = self
+            .budget
+            .pages(
+                action,
+                None,
+                |t| {
+                    self.account
+                        .list_regions()
+                        .region_opt_status_contains(RegionOptStatus::Enabled)
+                        .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+                        .set_next_token(t)
+                        .send()
+                },
+                |p| p.next_token(),
+            )
+            .await
+            .map_err(|e| e.fact(action))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.regions())
+            .filter_map(|r| r.region_name().map(str::to_string))
+            .collect())
     }
 }
 

@@ -410,6 +410,33 @@ impl Budget {
         }
     }
 
+    /// Every page of a paged call, each page through the budget: `send` gets
+    /// the next token (`None` first), `next` reads it from a page; an empty
+    /// token ends the walk as AWS's missing one does.
+    pub async fn pages<P, E, F, Fut>(
+        &self,
+        api: &str,
+        region: Option<&str>,
+        send: F,
+        next: impl Fn(&P) -> Option<&str>,
+    ) -> Result<Vec<P>, Failed<E>>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<P, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata,
+    {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self.call(api, region, || send(token.clone())).await?;
+            token = next(&page).filter(|t| !t.is_empty()).map(str::to_string);
+            out.push(page);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Each paced API's counts, in name order.
     pub fn counts(&self) -> Vec<(String, Counts)> {
         let counts = self.inner.counts.lock().unwrap_or_else(|e| e.into_inner());

@@ -141,94 +141,89 @@ impl OrgHandle {
 
     /// `organizations:ListAccounts`, all pages, ACTIVE accounts only.
     async fn accounts(&self) -> Fact<Vec<OrgAccount>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let call = self.org.list_accounts().set_next_token(token.take());
-            let page = self
-                .reader
-                .budget
-                .call("organizations:ListAccounts", None, || call.clone().send())
-                .await
-                .map_err(|e| e.fact("organizations:ListAccounts"))?;
-            for a in page.accounts() {
+        let action = "organizations:ListAccounts";
+        let pages = self
+            .reader
+            .budget
+            .pages(
+                action,
+                None,
+                |t| self.org.list_accounts().set_next_token(t).send(),
+                |p| p.next_token(),
+            )
+            .await
+            .map_err(|e| e.fact(action))?;
+        let mut out: Vec<OrgAccount> = pages
+            .iter()
+            .flat_map(|p| p.accounts())
+            .filter(|a| {
                 // `State` replaces the deprecated `Status`; older answers carry only `Status`.
                 #[allow(deprecated)]
-                let active = match (a.state(), a.status()) {
+                match (a.state(), a.status()) {
                     (Some(s), _) => s.as_str() == "ACTIVE",
                     (None, Some(s)) => s.as_str() == "ACTIVE",
                     (None, None) => false,
-                };
-                if active {
-                    out.push(OrgAccount {
-                        id: a.id().unwrap_or_default().to_string(),
-                        name: a.name().unwrap_or_default().to_string(),
-                        email: a.email().unwrap_or_default().to_string(),
-                    });
                 }
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
+            })
+            .map(|a| OrgAccount {
+                id: a.id().unwrap_or_default().to_string(),
+                name: a.name().unwrap_or_default().to_string(),
+                email: a.email().unwrap_or_default().to_string(),
+            })
+            .collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
 
     async fn trusted_access(&self) -> Fact<Vec<String>> {
         let action = "organizations:ListAWSServiceAccessForOrganization";
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let call = self
-                .org
-                .list_aws_service_access_for_organization()
-                .set_next_token(token.take());
-            let page = self
-                .reader
-                .budget
-                .call(action, None, || call.clone().send())
-                .await
-                .map_err(|e| e.fact(action))?;
-            out.extend(
-                page.enabled_service_principals()
-                    .iter()
-                    .filter_map(|p| p.service_principal().map(str::to_string)),
-            );
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        let pages = self
+            .reader
+            .budget
+            .pages(
+                action,
+                None,
+                |t| {
+                    self.org
+                        .list_aws_service_access_for_organization()
+                        .set_next_token(t)
+                        .send()
+                },
+                |p| p.next_token(),
+            )
+            .await
+            .map_err(|e| e.fact(action))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.enabled_service_principals())
+            .filter_map(|p| p.service_principal().map(str::to_string))
+            .collect())
     }
 
     async fn delegated_admins(&self) -> Fact<Vec<String>> {
         let action = "organizations:ListDelegatedAdministrators";
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let call = self
-                .org
-                .list_delegated_administrators()
-                .service_principal(IAM_PRINCIPAL)
-                .set_next_token(token.take());
-            let page = self
-                .reader
-                .budget
-                .call(action, None, || call.clone().send())
-                .await
-                .map_err(|e| e.fact(action))?;
-            out.extend(
-                page.delegated_administrators()
-                    .iter()
-                    .filter_map(|a| a.id().map(str::to_string)),
-            );
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        let pages = self
+            .reader
+            .budget
+            .pages(
+                action,
+                None,
+                |t| {
+                    self.org
+                        .list_delegated_administrators()
+                        .service_principal(IAM_PRINCIPAL)
+                        .set_next_token(t)
+                        .send()
+                },
+                |p| p.next_token(),
+            )
+            .await
+            .map_err(|e| e.fact(action))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.delegated_administrators())
+            .filter_map(|a| a.id().map(str::to_string))
+            .collect())
     }
 
     /// A short `sts:AssumeRoot` session in `account_id` scoped by `task_policy`,

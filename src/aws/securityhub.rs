@@ -76,42 +76,41 @@ impl FindingsImporter {
                     .build(),
             )
             .build();
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let call = self
-                .client
-                .get_findings()
-                .filters(filters.clone())
-                .max_results(100)
-                .set_next_token(token.take());
-            let page = self
-                .budget
-                .call("securityhub:GetFindings", Some(&self.region), || {
-                    call.clone().send()
-                })
-                .await
-                .map_err(|e| e.fact("securityhub:GetFindings"))?;
-            out.extend(page.findings().iter().map(|f| {
-                HeldFinding {
-                    id: f.id().unwrap_or_default().to_string(),
-                    workflow: f
-                        .workflow()
-                        .and_then(|w| w.status())
-                        .map_or("NEW", |s| s.as_str())
-                        .to_string(),
-                    compliance: f
-                        .compliance()
-                        .and_then(|c| c.status())
-                        .map_or("", |s| s.as_str())
-                        .to_string(),
-                }
-            }));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        let action = "securityhub:GetFindings";
+        let pages = self
+            .budget
+            .pages(
+                action,
+                Some(&self.region),
+                |t| {
+                    self.client
+                        .get_findings()
+                        .filters(filters.clone())
+                        .max_results(100)
+                        .set_next_token(t)
+                        .send()
+                },
+                |p| p.next_token(),
+            )
+            .await
+            .map_err(|e| e.fact(action))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.findings())
+            .map(|f| HeldFinding {
+                id: f.id().unwrap_or_default().to_string(),
+                workflow: f
+                    .workflow()
+                    .and_then(|w| w.status())
+                    .map_or("NEW", |s| s.as_str())
+                    .to_string(),
+                compliance: f
+                    .compliance()
+                    .and_then(|c| c.status())
+                    .map_or("", |s| s.as_str())
+                    .to_string(),
+            })
+            .collect())
     }
 
     /// `securityhub:BatchImportFindings` for at most 100 findings; the
