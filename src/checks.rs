@@ -266,11 +266,14 @@ pub fn evaluate(facts: &AccountFacts, config: &CheckConfig, checks: &[&CheckDef]
 /// A verdict with the catalogue entry's static data attached. An `unknown`
 /// gets the permission to grant instead of the fix for a failure.
 pub fn finding(def: &CheckDef, v: Verdict) -> Finding {
-    let remediation = if v.status == Status::Unknown {
-        permission_advice(def)
-    } else {
-        one_line(def.remediation)
-    };
+    let unknown = v.status == Status::Unknown;
+    let remediation = std::borrow::Cow::Borrowed(interned(def.id, unknown, || {
+        if unknown {
+            permission_advice(def)
+        } else {
+            one_line(def.remediation)
+        }
+    }));
     Finding {
         id: def.id,
         title: def.title,
@@ -283,6 +286,22 @@ pub fn finding(def: &CheckDef, v: Verdict) -> Finding {
             security_hub: def.security_hub.to_vec(),
         },
     }
+}
+
+/// The remediation text of a check (its fix, or for `unknown` the permission
+/// to grant), made once per process and shared by every finding of that check:
+/// at most two strings per catalogue entry, kept for the life of the process.
+fn interned(id: &'static str, unknown: bool, make: impl FnOnce() -> String) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static TEXTS: OnceLock<Mutex<HashMap<(&'static str, bool), &'static str>>> = OnceLock::new();
+    let mut texts = TEXTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    texts
+        .entry((id, unknown))
+        .or_insert_with(|| Box::leak(make().into_boxed_str()))
 }
 
 /// What an `unknown` finding tells the reader: the reads this check needs,

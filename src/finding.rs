@@ -79,7 +79,9 @@ pub struct Finding {
     pub severity: Severity,
     /// The facts read, one statement a line.
     pub evidence: Vec<String>,
-    pub remediation: String,
+    /// The catalogue's text, shared by every finding of a check (a thousand
+    /// members' findings do not each carry a copy), or a finding's own.
+    pub remediation: std::borrow::Cow<'static, str>,
     pub references: References,
 }
 

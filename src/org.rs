@@ -430,7 +430,8 @@ pub fn member_findings(
                     "Remove the member's root credentials at the source: `rootguard org harden --accounts {}` \
                      (sts:AssumeRoot with IAMDeleteRootUserCredentials). {}",
                     m.account.id, f.remediation
-                );
+                )
+                .into();
             }
             f
         })
@@ -562,7 +563,7 @@ impl OrgCheck {
             status: v.status,
             severity: self.severity,
             evidence: v.evidence,
-            remediation: checks::one_line(self.remediation),
+            remediation: checks::one_line(self.remediation).into(),
             references: References {
                 cis: self.cis.to_vec(),
                 security_hub: self.security_hub.to_vec(),

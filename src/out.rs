@@ -29,6 +29,16 @@ pub fn emit(
     outputs: &[crate::render::OutputSpec],
     render_as: impl Fn(crate::render::Format) -> String,
 ) -> Result<(), crate::app::Stop> {
+    emit_with(outputs, |f, w| w.write_all(render_as(f).as_bytes()))
+}
+
+/// [`emit`] for a renderer that writes as it goes (a thousand accounts' JSON
+/// is never held whole in memory): to stdout through a buffer, or to the
+/// temp file that becomes the output file.
+pub fn emit_with(
+    outputs: &[crate::render::OutputSpec],
+    render_to: impl Fn(crate::render::Format, &mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), crate::app::Stop> {
     let default = [crate::render::OutputSpec {
         format: crate::render::Format::Text,
         path: None,
@@ -39,12 +49,22 @@ pub fn emit(
         outputs
     };
     for o in outputs {
-        let text = render_as(o.format);
         match &o.path {
-            None => write(&text),
-            Some(p) => crate::render::write_atomically(p, &text).map_err(|e| {
-                crate::app::Stop::usage(format!("cannot write -o {}: {e}", p.display()))
-            })?,
+            None => {
+                let stdout = std::io::stdout();
+                let mut w = std::io::BufWriter::new(stdout.lock());
+                if let Err(e) = render_to(o.format, &mut w).and_then(|_| w.flush()) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        std::process::exit(i32::from(crate::exit::OK));
+                    }
+                    eprintln!("error: failed to write to stdout: {e}");
+                    std::process::exit(i32::from(crate::exit::USAGE));
+                }
+            }
+            Some(p) => crate::render::write_atomically_with(p, |w| render_to(o.format, w))
+                .map_err(|e| {
+                    crate::app::Stop::usage(format!("cannot write -o {}: {e}", p.display()))
+                })?,
         }
     }
     Ok(())

@@ -96,7 +96,15 @@ pub fn parse_output(s: &str) -> Result<OutputSpec, String> {
 /// Writes `text` to `path` whole or not at all: a temporary file beside it,
 /// then a rename.
 pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
+    write_atomically_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// [`write_atomically`] for a writer: `write` fills the temp file (buffered),
+/// which then replaces `path`.
+pub fn write_atomically_with(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -107,8 +115,9 @@ pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<(
         .unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.rootguard-{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();

@@ -481,8 +481,8 @@ pub async fn run_verify(
         region: handle.own_reader().region(),
         importer_account: facts.caller_account_id.clone(),
     };
-    crate::out::emit(&outputs.outputs, |f| {
-        crate::render::org::render(&report, f, outputs.color, &ctx)
+    crate::out::emit_with(&outputs.outputs, |f, w| {
+        crate::render::org::render_to(&report, f, outputs.color, &ctx, w)
     })?;
     if outputs.security_hub {
         let asff = crate::render::exports::asff_findings(&ctx, &crate::render::org::rows(&report));

@@ -295,7 +295,7 @@ mod tests {
                     status,
                     severity: Severity::Critical,
                     evidence: vec![],
-                    remediation: String::new(),
+                    remediation: "".into(),
                     references: crate::finding::References {
                         cis: vec![],
                         security_hub: vec![],

@@ -731,7 +731,7 @@ mod tests {
             status,
             severity,
             evidence: vec![],
-            remediation: String::new(),
+            remediation: "".into(),
             references: References {
                 cis: vec![],
                 security_hub: vec![],

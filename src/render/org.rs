@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::{escape, icon, junit_suite, label, md, paint, refs, xml, Format};
-use crate::finding::{tally, Finding, Status};
+use crate::finding::{Finding, Status};
 use crate::org::{AccountResult, OrgReport, OrgStatus};
 use crate::text::fmt_time;
 
@@ -54,11 +54,37 @@ pub fn render(
     }
 }
 
-fn counts(findings: &[Finding]) -> serde_json::Map<String, serde_json::Value> {
+/// [`render`] into a writer: the JSON document is written as it is
+/// serialized, never held whole (a thousand accounts make about 10 MB).
+pub fn render_to(
+    report: &OrgReport,
+    format: Format,
+    color: bool,
+    ctx: &super::exports::Context,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json_to(report, w),
+        other => w.write_all(render(report, other, color, ctx).as_bytes()),
+    }
+}
+
+fn counts<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut total = 0usize;
+    let mut by = std::collections::BTreeMap::new();
+    for f in findings {
+        total += 1;
+        *by.entry(f.status).or_insert(0usize) += 1;
+    }
     let mut m = serde_json::Map::new();
-    m.insert("total".into(), findings.len().into());
-    for (s, n) in tally(findings) {
-        m.insert(s.as_str().into(), n.into());
+    m.insert("total".into(), total.into());
+    for s in crate::finding::Status::ALL {
+        m.insert(
+            s.as_str().into(),
+            by.get(&s).copied().unwrap_or_default().into(),
+        );
     }
     m
 }
@@ -204,7 +230,14 @@ struct JsonOrgReport<'a> {
 
 /// The versioned JSON document (schema `rootguard.verify-org/v1`).
 pub fn json(report: &OrgReport) -> String {
-    let all: Vec<Finding> = report.all_findings().cloned().collect();
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = json_to(report, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`json`] into a writer.
+fn json_to(report: &OrgReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut summary = serde_json::Map::new();
     summary.insert("accounts".into(), report.accounts.len().into());
     summary.insert(
@@ -215,7 +248,8 @@ pub fn json(report: &OrgReport) -> String {
         "accounts_unknown".into(),
         report.accounts_with(crate::exit::UNKNOWN).into(),
     );
-    summary.extend(counts(&all));
+    // Counted over references: a copy of every finding would double the memory.
+    summary.extend(counts(report.all_findings()));
     let doc = JsonOrgReport {
         schema: JSON_SCHEMA,
         rootguard_version: env!("CARGO_PKG_VERSION"),
@@ -243,9 +277,8 @@ pub fn json(report: &OrgReport) -> String {
             })
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    w.write_all(b"\n")
 }
 
 /// One `<testsuite>` for the organization's checks and one per account.
