@@ -190,6 +190,10 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
         crate::realtime::RULE_REGION,
         instance_report(&after)
     );
+    eprintln!(
+        "ACTION NEEDED: each email must confirm the subscription from the AWS Notifications message; then root activity in any member reaches {}",
+        orgdeploy::hub_topic_arn(&after.account_id)
+    );
     if !bad.is_empty() {
         eprintln!(
             "{} member(s) do not forward root activity (AWS's reason beside each): fix the cause (an SCP denying \
@@ -198,10 +202,6 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
         );
         return Ok(exit::FAILED);
     }
-    eprintln!(
-        "ACTION NEEDED: each email must confirm the subscription from the AWS Notifications message; then root activity in any member reaches {}",
-        orgdeploy::hub_topic_arn(&after.account_id)
-    );
     Ok(exit::OK)
 }
 
