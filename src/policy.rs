@@ -222,7 +222,9 @@ pub const ORG_STACKSET_ACTIONS: &[&str] = &[
     "cloudformation:DescribeStackSet",
     "cloudformation:DescribeStackSetOperation",
     "cloudformation:ListStackInstances",
+    "cloudformation:ListStackSetOperations",
     "cloudformation:TagResource",
+    "cloudformation:UpdateStackInstances",
     "cloudformation:UpdateStackSet",
 ];
 

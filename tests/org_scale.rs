@@ -406,6 +406,29 @@ fn deploy_org_waits_for_an_operation_already_running_then_completes() {
         by["cloudformation:UpdateStackInstances"].as_u64().unwrap() >= 2,
         "refused once with OperationInProgressException, then sent again: {by:#}"
     );
+    assert!(
+        by["cloudformation:ListStackSetOperations"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "{by:#}"
+    );
+    every_action_is_in_policy_org(&by);
+}
+
+/// Every action the management account sent is in `rootguard policy org`.
+fn every_action_is_in_policy_org(by: &Value) {
+    let mut cmd = bare_command();
+    cmd.args(["policy", "org"]);
+    let policy: Value = serde_json::from_str(&run(cmd).stdout).unwrap();
+    let allowed = rootguard::policy::actions(&policy);
+    for action in by.as_object().unwrap().keys() {
+        let action = action.split('(').next().unwrap();
+        assert!(
+            allowed.iter().any(|a| a == action),
+            "{action} is not in `rootguard policy org`"
+        );
+    }
 }
 
 #[test]
