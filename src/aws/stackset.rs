@@ -138,7 +138,7 @@ impl Reader {
         let Some(ss) = described.stack_set() else {
             return Ok(StackSetState::default());
         };
-        let instances = self.stack_instances(&cfn).await?;
+        let instances = stack_instances(&cfn).await?;
         Ok(StackSetState {
             exists: true,
             auto_deployment: ss
@@ -161,17 +161,8 @@ impl Reader {
     }
 }
 
-impl Reader {
-    /// Every instance of the spoke StackSet (all pages), with AWS's status,
-    /// detailed status and reason.
-    async fn stack_instances(
-        &self,
-        cfn: &aws_sdk_cloudformation::Client,
-    ) -> Result<Vec<StackInstance>, FactError> {
-        stack_instances(cfn).await
-    }
-}
-
+/// Every instance of the spoke StackSet (all pages), with AWS's status,
+/// detailed status and reason.
 async fn stack_instances(
     cfn: &aws_sdk_cloudformation::Client,
 ) -> Result<Vec<StackInstance>, FactError> {
@@ -366,10 +357,7 @@ impl Writer {
                             call.clone().send()
                         })
                         .await?;
-                    match op.operation_id() {
-                        Some(id) => self.wait_operation(id, tick).await,
-                        None => Ok(()),
-                    }
+                    self.wait_started(op.operation_id(), tick).await
                 }
             }
             OrgStep::StackInstances {
@@ -394,10 +382,7 @@ impl Writer {
                         call.clone().send()
                     })
                     .await?;
-                match op.operation_id() {
-                    Some(id) => self.wait_operation(id, tick).await,
-                    None => Ok(()),
-                }
+                self.wait_started(op.operation_id(), tick).await
             }
             OrgStep::RedeployInstances {
                 ous,
@@ -425,10 +410,7 @@ impl Writer {
                         call.clone().send()
                     })
                     .await?;
-                match op.operation_id() {
-                    Some(id) => self.wait_operation(id, tick).await,
-                    None => Ok(()),
-                }
+                self.wait_started(op.operation_id(), tick).await
             }
         }
     }
@@ -505,6 +487,18 @@ impl Writer {
                 )
             })
             .and_then(|o| o.operation_id().map(str::to_string)))
+    }
+
+    /// Waits for the operation a call started, when it started one.
+    async fn wait_started(
+        &self,
+        id: Option<&str>,
+        tick: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), FactError> {
+        match id {
+            Some(id) => self.wait_operation(id, tick).await,
+            None => Ok(()),
+        }
     }
 
     /// Polls `DescribeStackSetOperation` with backoff (100 ms doubling to 5 s)
@@ -609,9 +603,7 @@ impl Writer {
                         call.clone().send()
                     })
                     .await?;
-                if let Some(id) = op.operation_id() {
-                    self.wait_operation(id, tick).await?;
-                }
+                self.wait_started(op.operation_id(), tick).await?;
                 done.push(format!(
                     "{} stack instance(s)",
                     state.stackset.instances.len()
