@@ -195,8 +195,10 @@ pub enum AlarmCommand {
         /// The alarm to fire.
         #[arg(long, value_name = "NAME", conflicts_with = "realtime", default_value = crate::deploy::ALARM_NAME, value_parser = input::parse_alarm_name)]
         alarm: String,
-        /// Drill the real-time EventBridge path instead: prove the rule's pattern
+        /// Drill the real-time EventBridge path instead: prove each rule's pattern
         /// with TestEventPattern and publish a marked test message through its topic.
+        /// With the global --region R (not us-east-1), also prove that R forwards
+        /// root activity to us-east-1.
         #[arg(long)]
         realtime: bool,
     },
@@ -538,7 +540,13 @@ async fn dispatch(
         } => app::teardown::run(connect, dry_run, yes, output == PlanFormat::Json).await,
         Command::Alarm {
             command: AlarmCommand::Test { realtime: true, .. },
-        } => app::alarm::run_realtime(connect).await,
+        } => {
+            let drilled = connect
+                .region
+                .as_deref()
+                .filter(|r| *r != crate::realtime::RULE_REGION);
+            app::alarm::run_realtime(connect, drilled).await
+        }
         Command::Alarm {
             command: AlarmCommand::Test { alarm, .. },
         } => app::alarm::run(connect, &alarm).await,

@@ -69,7 +69,28 @@ pub struct RuleState {
     pub target_arn: Option<String>,
     pub input_paths: std::collections::BTreeMap<String, String>,
     pub input_template: Option<String>,
+    /// The role on rootguard's target (a forwarding rule's).
+    pub target_role: Option<String>,
     pub tagged: bool,
+}
+
+/// The forwarding role as it is now (IAM, global).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoleState {
+    pub trust: Option<Value>,
+    /// Its inline policy named like the role.
+    pub permissions: Option<Value>,
+    pub tagged: bool,
+}
+
+/// Forwarding from every other enabled region to us-east-1, as read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ForwardingState {
+    /// The account's enabled regions other than us-east-1 (`account:ListRegions`).
+    pub regions: Vec<String>,
+    /// The forwarding rule by region, where there is one.
+    pub rules: std::collections::BTreeMap<String, RuleState>,
+    pub role: Option<RoleState>,
 }
 
 /// What of `--create-trail`'s resources exists now.
@@ -102,8 +123,10 @@ pub struct DeployState {
     pub alarm: Option<AlarmState>,
     /// Read only with `--create-trail`.
     pub trail_infra: Option<TrailInfraState>,
-    /// The real-time rule (always in us-east-1).
-    pub rule: Option<RuleState>,
+    /// The real-time rules by name (always in us-east-1).
+    pub rules: std::collections::BTreeMap<String, RuleState>,
+    /// Forwarding from the other enabled regions (read with the rules).
+    pub forwarding: ForwardingState,
     /// rootguard's topic in us-east-1 when the chain is in another region:
     /// EventBridge delivers only to a topic in the rule's own region.
     pub realtime_topic: Option<TopicState>,
@@ -305,16 +328,36 @@ pub enum Step {
         topic_arn: String,
         email: String,
     },
-    /// The EventBridge rule on the default bus in us-east-1 and its target:
-    /// the topic, through an input transformer that writes a sentence.
+    /// One kind's EventBridge rule on the default bus in us-east-1 and its
+    /// target: the topic, through an input transformer that writes a sentence.
     RealtimeRule {
         action: Action,
         name: String,
         region: String,
+        /// What the rule sends.
+        what: String,
         pattern: Value,
         topic_arn: String,
         input_paths: std::collections::BTreeMap<String, String>,
         input_template: String,
+        changes: Vec<String>,
+    },
+    /// The role EventBridge assumes to put forwarded events on the us-east-1 bus.
+    ForwardRole {
+        action: Action,
+        name: String,
+        trust: Value,
+        permissions: Value,
+        changes: Vec<String>,
+    },
+    /// A region's rule that forwards root activity to the us-east-1 default bus.
+    ForwardRule {
+        action: Action,
+        name: String,
+        region: String,
+        pattern: Value,
+        bus_arn: String,
+        role_arn: String,
         changes: Vec<String>,
     },
 }
@@ -324,7 +367,8 @@ impl Step {
     /// real-time rule and, when the chain is elsewhere, its topic.
     pub fn region<'a>(&'a self, chain_region: &'a str) -> &'a str {
         match self {
-            Step::RealtimeRule { region, .. } => region,
+            Step::RealtimeRule { region, .. } | Step::ForwardRule { region, .. } => region,
+            Step::ForwardRole { .. } => crate::realtime::RULE_REGION,
             Step::RealtimeTopic { .. } | Step::RealtimeSubscription { .. } => {
                 crate::realtime::RULE_REGION
             }
@@ -344,7 +388,9 @@ impl Step {
             | Step::Alarm { action, .. }
             | Step::RealtimeTopic { action, .. }
             | Step::RealtimeSubscription { action, .. }
-            | Step::RealtimeRule { action, .. } => *action,
+            | Step::RealtimeRule { action, .. }
+            | Step::ForwardRole { action, .. }
+            | Step::ForwardRule { action, .. } => *action,
         }
     }
 
@@ -385,9 +431,17 @@ impl Step {
                 "email subscription {email} to {topic_arn}{}",
                 if *action == Action::Create { " (stays pending until confirmed from the inbox)" } else { "" }
             ),
-            Step::RealtimeRule { name, region, changes: c, .. } => format!(
-                "eventbridge rule {name} in {region}: root console sign-ins and root API calls (not service calls) \
-                 to the topic within seconds, as a readable message{}",
+            Step::RealtimeRule { name, region, what, changes: c, .. } => format!(
+                "eventbridge rule {name} in {region}: {what} to the topic within seconds, as a readable message{}",
+                changes(c)
+            ),
+            Step::ForwardRole { name, changes: c, .. } => format!(
+                "iam role {name}: lets EventBridge put forwarded events on the us-east-1 default bus, nothing else{}",
+                changes(c)
+            ),
+            Step::ForwardRule { name, region, changes: c, .. } => format!(
+                "eventbridge rule {name} in {region}: root activity and sts:AssumeRoot calls made there, to the \
+                 us-east-1 default bus (read-only calls too){}",
                 changes(c)
             ),
             Step::Alarm { name, changes: c, .. } => format!(
@@ -478,16 +532,16 @@ pub fn topic_arn(region: &str, account_id: &str) -> String {
 
 /// The topic policy, with EventBridge admitted for rootguard's rule only
 /// (`aws:SourceArn`) when the real-time rule targets the topic.
-pub fn topic_policy_with_rule(topic_arn: &str, account_id: &str, rule_arn: Option<&str>) -> Value {
+pub fn topic_policy_with_rule(topic_arn: &str, account_id: &str, rules: &[String]) -> Value {
     let mut p = topic_policy(topic_arn, account_id);
-    if let (Some(rule), Some(list)) = (rule_arn, p["Statement"].as_array_mut()) {
+    if let (false, Some(list)) = (rules.is_empty(), p["Statement"].as_array_mut()) {
         list.push(json!({
             "Sid": "AllowRootguardRealtimeRule",
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sns:Publish",
             "Resource": topic_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule}}
+            "Condition": {"ArnEquals": {"aws:SourceArn": rules}}
         }));
     }
     p
@@ -650,11 +704,18 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
     // EventBridge targets a topic in the rule's own region: with the chain
     // elsewhere, the rule gets rootguard's topic in us-east-1.
     let rule_here = state.region == crate::realtime::RULE_REGION;
-    let rule_arn = crate::realtime::rule_arn(&state.account_id);
+    let rule_arns: Vec<String> = crate::realtime::KINDS
+        .iter()
+        .map(|k| crate::realtime::rule_arn_of(&state.account_id, k.rule))
+        .collect();
     let policy = topic_policy_with_rule(
         &arn,
         &state.account_id,
-        (config.realtime && rule_here).then_some(rule_arn.as_str()),
+        if config.realtime && rule_here {
+            &rule_arns
+        } else {
+            &[]
+        },
     );
     let mut steps = Vec::new();
     if config.create_trail {
@@ -774,14 +835,10 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
 
     let mut notes = Vec::new();
     if config.realtime && rule_here {
-        steps.push(realtime_step(
-            state.rule.as_ref(),
-            &arn,
-            state.account_alias.as_deref(),
-        ));
+        realtime_steps(&mut steps, state, &arn);
     } else if config.realtime {
         let rt_arn = topic_arn(crate::realtime::RULE_REGION, &state.account_id);
-        let rt_policy = topic_policy_with_rule(&rt_arn, &state.account_id, Some(&rule_arn));
+        let rt_policy = topic_policy_with_rule(&rt_arn, &state.account_id, &rule_arns);
         let (action, changes) = topic_action(state.realtime_topic.as_ref(), &rt_policy, None);
         steps.push(Step::RealtimeTopic {
             action,
@@ -797,11 +854,7 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
                 email,
             });
         }
-        steps.push(realtime_step(
-            state.rule.as_ref(),
-            &rt_arn,
-            state.account_alias.as_deref(),
-        ));
+        realtime_steps(&mut steps, state, &rt_arn);
         notes.push(format!(
             "the chain is in {} and the real-time rule in {} (console sign-ins are recorded there); EventBridge \
              delivers only to a topic in the rule's region, so the rule has its own topic there{}: each email \
@@ -875,16 +928,74 @@ fn subscriptions(existing: Option<&TopicState>, emails: &[String]) -> Vec<(Actio
     out
 }
 
-/// The rule step: created, updated where it differs from the code's rule, or ok.
-fn realtime_step(rule: Option<&RuleState>, topic_arn: &str, alias: Option<&str>) -> Step {
-    use crate::realtime::{input_paths, input_template, pattern, RULE_NAME, RULE_REGION};
-    let template = input_template(alias);
-    let (action, changes) = match rule {
+/// Every kind's rule, then the forwarding role and each region's forwarding rule.
+fn realtime_steps(steps: &mut Vec<Step>, state: &DeployState, topic_arn: &str) {
+    use crate::realtime::{
+        forward_bus_arn, forward_role_arn, forward_role_permissions, FORWARD_ROLE, FORWARD_RULE,
+        KINDS,
+    };
+    for kind in &KINDS {
+        steps.push(realtime_step(
+            kind,
+            state.rules.get(kind.rule),
+            topic_arn,
+            state.account_alias.as_deref(),
+        ));
+    }
+    steps.extend(forward_steps(
+        state,
+        &Forwarding {
+            rule: FORWARD_RULE,
+            role: FORWARD_ROLE,
+            bus_arn: forward_bus_arn(&state.account_id),
+            role_arn: forward_role_arn(&state.account_id),
+            permissions: forward_role_permissions(&state.account_id),
+        },
+    ));
+}
+
+/// Where forwarding rules send events, and through which role.
+pub struct Forwarding {
+    pub rule: &'static str,
+    pub role: &'static str,
+    pub bus_arn: String,
+    pub role_arn: String,
+    pub permissions: Value,
+}
+
+/// The forwarding role, then each of `state.forwarding.regions`' forwarding
+/// rule (none when there are no regions).
+pub fn forward_steps(state: &DeployState, to: &Forwarding) -> Vec<Step> {
+    use crate::realtime::forward_pattern;
+    let fwd = &state.forwarding;
+    if fwd.regions.is_empty() {
+        return vec![];
+    }
+    let trust = crate::realtime::forward_role_trust(&state.account_id);
+    let (action, changes) = match &fwd.role {
         None => (Action::Create, vec![]),
-        Some(r) => {
-            let checks = [
+        Some(r) => changed(&[
+            (r.trust.as_ref() == Some(&trust), "reset the trust policy"),
+            (
+                r.permissions.as_ref() == Some(&to.permissions),
+                "reset the permissions",
+            ),
+            (r.tagged, "tag managed-by=rootguard"),
+        ]),
+    };
+    let mut steps = vec![Step::ForwardRole {
+        action,
+        name: to.role.into(),
+        trust,
+        permissions: to.permissions.clone(),
+        changes,
+    }];
+    for region in &fwd.regions {
+        let (action, changes) = match fwd.rules.get(region) {
+            None => (Action::Create, vec![]),
+            Some(r) => changed(&[
                 (
-                    r.pattern.as_ref() == Some(&pattern()),
+                    r.pattern.as_ref() == Some(&forward_pattern()),
                     "reset the event pattern",
                 ),
                 (r.enabled, "enable the rule"),
@@ -893,38 +1004,79 @@ fn realtime_step(rule: Option<&RuleState>, topic_arn: &str, alias: Option<&str>)
                     "receive read-only calls too (ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS)",
                 ),
                 (
-                    r.target_arn.as_deref() == Some(topic_arn),
-                    "target the topic",
-                ),
-                (
-                    r.input_paths == input_paths()
-                        && r.input_template.as_deref() == Some(template.as_str()),
-                    "reset the message",
+                    r.target_arn.as_deref() == Some(to.bus_arn.as_str())
+                        && r.target_role.as_deref() == Some(to.role_arn.as_str()),
+                    "target the bus through the role",
                 ),
                 (r.tagged, "tag managed-by=rootguard"),
-            ];
-            let c: Vec<String> = checks
-                .iter()
-                .filter(|(ok, _)| !ok)
-                .map(|(_, what)| what.to_string())
-                .collect();
+            ]),
+        };
+        steps.push(Step::ForwardRule {
+            action,
+            name: to.rule.into(),
+            region: region.clone(),
+            pattern: forward_pattern(),
+            bus_arn: to.bus_arn.clone(),
+            role_arn: to.role_arn.clone(),
+            changes,
+        });
+    }
+    steps
+}
+
+/// `Update` with what differs, or `NoOp`.
+fn changed(checks: &[(bool, &str)]) -> (Action, Vec<String>) {
+    let c: Vec<String> = checks
+        .iter()
+        .filter(|(ok, _)| !ok)
+        .map(|(_, what)| what.to_string())
+        .collect();
+    if c.is_empty() {
+        (Action::NoOp, c)
+    } else {
+        (Action::Update, c)
+    }
+}
+
+/// A kind's rule step: created, updated where it differs from the code's rule, or ok.
+pub fn realtime_step(
+    kind: &crate::realtime::Kind,
+    rule: Option<&RuleState>,
+    topic_arn: &str,
+    alias: Option<&str>,
+) -> Step {
+    use crate::realtime::{input_paths, input_template, RULE_REGION};
+    let template = input_template(kind, alias);
+    let paths = input_paths(kind);
+    let pattern = (kind.pattern)();
+    let (action, changes) = match rule {
+        None => (Action::Create, vec![]),
+        Some(r) => changed(&[
+            (r.pattern.as_ref() == Some(&pattern), "reset the event pattern"),
+            (r.enabled, "enable the rule"),
             (
-                if c.is_empty() {
-                    Action::NoOp
-                } else {
-                    Action::Update
-                },
-                c,
-            )
-        }
+                r.read_only_events,
+                "receive read-only calls too (ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS)",
+            ),
+            (
+                r.target_arn.as_deref() == Some(topic_arn),
+                "target the topic",
+            ),
+            (
+                r.input_paths == paths && r.input_template.as_deref() == Some(template.as_str()),
+                "reset the message",
+            ),
+            (r.tagged, "tag managed-by=rootguard"),
+        ]),
     };
     Step::RealtimeRule {
         action,
-        name: RULE_NAME.into(),
+        name: kind.rule.into(),
         region: RULE_REGION.into(),
-        pattern: pattern(),
+        what: kind.what.into(),
+        pattern,
         topic_arn: topic_arn.into(),
-        input_paths: input_paths(),
+        input_paths: paths,
         input_template: template,
         changes,
     }
@@ -1043,7 +1195,7 @@ mod tests {
             kinds[..4],
             ["trail_bucket", "trail_log_group", "trail_role", "trail"]
         );
-        assert_eq!(p.count(Action::Create), 10, "{}", p.text());
+        assert_eq!(p.count(Action::Create), 14, "{}", p.text());
         assert!(plan(&applied(&s, &p), &cfg).is_noop());
         let mut stopped = applied(
             &s,
@@ -1127,21 +1279,55 @@ mod tests {
                     });
                 }
                 Step::RealtimeRule {
+                    name,
                     pattern,
                     topic_arn,
                     input_paths,
                     input_template,
                     ..
                 } => {
-                    s.rule = Some(RuleState {
-                        pattern: Some(pattern.clone()),
-                        enabled: true,
-                        read_only_events: true,
-                        target_arn: Some(topic_arn.clone()),
-                        input_paths: input_paths.clone(),
-                        input_template: Some(input_template.clone()),
+                    s.rules.insert(
+                        name.clone(),
+                        RuleState {
+                            pattern: Some(pattern.clone()),
+                            enabled: true,
+                            read_only_events: true,
+                            target_arn: Some(topic_arn.clone()),
+                            input_paths: input_paths.clone(),
+                            input_template: Some(input_template.clone()),
+                            target_role: None,
+                            tagged: true,
+                        },
+                    );
+                }
+                Step::ForwardRole {
+                    trust, permissions, ..
+                } => {
+                    s.forwarding.role = Some(RoleState {
+                        trust: Some(trust.clone()),
+                        permissions: Some(permissions.clone()),
                         tagged: true,
-                    });
+                    })
+                }
+                Step::ForwardRule {
+                    region,
+                    pattern,
+                    bus_arn,
+                    role_arn,
+                    ..
+                } => {
+                    s.forwarding.rules.insert(
+                        region.clone(),
+                        RuleState {
+                            pattern: Some(pattern.clone()),
+                            enabled: true,
+                            read_only_events: true,
+                            target_arn: Some(bus_arn.clone()),
+                            target_role: Some(role_arn.clone()),
+                            tagged: true,
+                            ..Default::default()
+                        },
+                    );
                 }
                 Step::Subscription { email, .. } => {
                     let t = s.topic.as_mut().unwrap();
@@ -1217,16 +1403,20 @@ mod tests {
         let actions: Vec<Action> = p.steps.iter().map(Step::action).collect();
         assert_eq!(
             actions,
-            [Action::Create; 6],
-            "topic, two distinct emails, filter, alarm, real-time rule"
+            [Action::Create; 10],
+            "topic, two distinct emails, filter, alarm, a real-time rule per kind"
         );
         let Step::Topic { policy, .. } = &p.steps[0] else {
             panic!("the topic comes first")
         };
+        let rule_arns: Vec<String> = crate::realtime::KINDS
+            .iter()
+            .map(|k| crate::realtime::rule_arn_of("111122223333", k.rule))
+            .collect();
         assert_eq!(
             policy["Statement"][2]["Condition"]["ArnEquals"]["aws:SourceArn"],
-            crate::realtime::rule_arn("111122223333"),
-            "EventBridge may publish for rootguard's rule only"
+            json!(rule_arns),
+            "EventBridge may publish for rootguard's rules only"
         );
         let off = plan(
             &state(),
@@ -1244,8 +1434,8 @@ mod tests {
             &config(),
         );
         // The chain in eu-west-1: its topic, two emails, filter, alarm there;
-        // the rule's own topic, two emails and the rule in us-east-1.
-        assert_eq!(elsewhere.steps.len(), 9, "{}", elsewhere.text());
+        // the rules' own topic, two emails and the rules in us-east-1.
+        assert_eq!(elsewhere.steps.len(), 13, "{}", elsewhere.text());
         let rt_topic = "arn:aws:sns:us-east-1:111122223333:rootguard-root-activity";
         let Some(Step::RealtimeRule {
             topic_arn, region, ..
@@ -1266,7 +1456,7 @@ mod tests {
         };
         assert_eq!(
             policy["Statement"][2]["Condition"]["ArnEquals"]["aws:SourceArn"],
-            crate::realtime::rule_arn("111122223333")
+            json!(rule_arns)
         );
         let Step::Topic { policy: here, .. } = &elsewhere.steps[0] else {
             panic!("the chain's topic first")
@@ -1282,7 +1472,7 @@ mod tests {
                 .iter()
                 .filter(|s| s.region("eu-west-1") == "us-east-1")
                 .count(),
-            4
+            8
         );
         assert!(
             elsewhere.text().contains("one subscription per topic"),
@@ -1293,6 +1483,57 @@ mod tests {
         assert!(converged.is_noop(), "{}", converged.text());
         assert!(p.text().contains("stays pending until confirmed"));
         assert!(p.json().contains("\"schema\": \"rootguard.plan/v1\""));
+    }
+
+    #[test]
+    fn every_other_enabled_region_forwards_through_one_role_and_converges() {
+        let mut s = state();
+        s.forwarding.regions = vec!["eu-west-1".into(), "us-west-2".into()];
+        let p = plan(&s, &config());
+        let fwd: Vec<(&str, &str)> = p
+            .steps
+            .iter()
+            .filter_map(|st| match st {
+                Step::ForwardRole { name, .. } => Some(("role", name.as_str())),
+                Step::ForwardRule { region, .. } => Some(("rule", region.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            fwd,
+            [
+                ("role", "rootguard-events-forward"),
+                ("rule", "eu-west-1"),
+                ("rule", "us-west-2")
+            ]
+        );
+        let Some(Step::ForwardRule {
+            bus_arn, role_arn, ..
+        }) = p.steps.last()
+        else {
+            panic!("forwarding comes last")
+        };
+        assert_eq!(
+            bus_arn,
+            "arn:aws:events:us-east-1:111122223333:event-bus/default"
+        );
+        assert_eq!(role_arn, "arn:aws:iam::111122223333:role/rootguard-events-forward");
+        assert_eq!(p.steps.last().unwrap().region("us-east-1"), "us-west-2");
+        let done = applied(&s, &p);
+        assert!(plan(&done, &config()).is_noop());
+        // A forwarder in state ENABLED (no read-only calls) and a region
+        // enabled since are both fixed.
+        let mut drift = done.clone();
+        drift
+            .forwarding
+            .rules
+            .get_mut("eu-west-1")
+            .unwrap()
+            .read_only_events = false;
+        drift.forwarding.regions.push("ap-southeast-2".into());
+        let fix = plan(&drift, &config());
+        assert_eq!((fix.count(Action::Update), fix.count(Action::Create)), (1, 1));
+        assert!(fix.text().contains("receive read-only calls too"), "{}", fix.text());
     }
 
     #[test]

@@ -336,31 +336,45 @@ mod tests {
         assert_eq!(
             names,
             [
+                "ListMFADevices",
                 "ConsoleLogin",
                 "ConsoleLogin",
+                "RunInstances",
+                "CreateUser",
+                "CreateLoginProfile",
                 "ListBuckets",
                 "CreateAccessKey"
             ],
             "sorted by time"
         );
-        let failed = &rows[0];
+        // An audit session's read is listed as such, never as a root sign-in.
+        assert!(
+            rows[0].credential.starts_with("privileged root session (sts:AssumeRoot)"),
+            "{}",
+            rows[0].credential
+        );
+        let failed = &rows[1];
         assert_eq!(failed.error_code, "Failed authentication");
         assert_eq!(failed.outcome, "failure");
         assert_eq!(failed.mfa_used, "no");
         assert_eq!(failed.credential, "console sign-in");
-        assert_eq!(rows[1].mfa_used, "yes");
-        assert_eq!(rows[1].outcome, "success");
+        assert_eq!(rows[2].mfa_used, "yes");
+        assert_eq!(rows[2].outcome, "success");
+        assert_eq!(rows[4].error_code, "AccessDenied");
+        assert!(rows[5]
+            .credential
+            .starts_with("privileged root session (sts:AssumeRoot)"));
         // The read-only call (a stolen key's first move) is listed like any other.
-        assert_eq!(rows[2].source_ip, "198.51.100.23");
-        assert_eq!(rows[3].source_ip, "203.0.113.10");
-        assert!(rows[3].user_agent.starts_with("aws-cli/2.15.0"));
+        assert_eq!(rows[6].source_ip, "198.51.100.23");
+        assert_eq!(rows[7].source_ip, "203.0.113.10");
+        assert!(rows[7].user_agent.starts_with("aws-cli/2.15.0"));
         assert!(
-            rows[3].credential.starts_with("access key ")
-                || rows[3].credential.starts_with("console session "),
+            rows[7].credential.starts_with("access key ")
+                || rows[7].credential.starts_with("console session "),
             "{}",
-            rows[3].credential
+            rows[7].credential
         );
-        assert!(!rows[3].event_id.is_empty());
+        assert!(!rows[7].event_id.is_empty());
     }
 
     fn root(extra: Value) -> Value {

@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::deploy::{Action, TopicState, TAG_KEY, TAG_VALUE};
+use crate::deploy::{Action, Step, TopicState, TAG_KEY, TAG_VALUE};
 use crate::realtime::RULE_REGION;
 
 pub const STACKSET_NAME: &str = "rootguard-root-activity-spoke";
@@ -36,7 +36,43 @@ pub fn hub_bus_arn(account_id: &str) -> String {
 }
 
 pub fn hub_rule_arn(account_id: &str) -> String {
-    format!("arn:aws:events:{RULE_REGION}:{account_id}:rule/{HUB_BUS_NAME}/{HUB_RULE_NAME}")
+    hub_rule_arn_of(account_id, HUB_RULE_NAME)
+}
+
+pub fn hub_rule_arn_of(account_id: &str, rule: &str) -> String {
+    format!("arn:aws:events:{RULE_REGION}:{account_id}:rule/{HUB_BUS_NAME}/{rule}")
+}
+
+/// A kind's rule on the hub bus: the API-call kind keeps the hub rule's
+/// first name, the others are named like the single-account rules.
+pub fn hub_rule_name(kind: &crate::realtime::Kind) -> &'static str {
+    if kind.rule == crate::realtime::RULE_NAME {
+        HUB_RULE_NAME
+    } else {
+        kind.rule
+    }
+}
+
+/// In the management account, every enabled region's rule that forwards its
+/// own root activity and its sts:AssumeRoot calls to the hub bus.
+pub const MGMT_FORWARD_RULE: &str = "rootguard-root-forward-hub";
+pub const MGMT_FORWARD_ROLE: &str = "rootguard-events-forward-hub";
+pub const MGMT_FORWARD_TARGET_ID: &str = "rootguard-hub";
+
+pub fn mgmt_forward_role_arn(account_id: &str) -> String {
+    format!("arn:aws:iam::{account_id}:role/{MGMT_FORWARD_ROLE}")
+}
+
+/// The management account's forwarding role may put events on the hub bus only.
+pub fn mgmt_forward_permissions(account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": hub_bus_arn(account_id)
+        }]
+    })
 }
 
 pub fn hub_topic_arn(account_id: &str) -> String {
@@ -70,7 +106,10 @@ pub fn topic_policy(account_id: &str) -> Value {
                 "Action": "sns:Publish",
                 "Resource": hub_topic_arn(account_id),
                 "Condition": {
-                    "ArnEquals": {"aws:SourceArn": hub_rule_arn(account_id)},
+                    "ArnEquals": {"aws:SourceArn": crate::realtime::KINDS
+                        .iter()
+                        .map(|k| hub_rule_arn_of(account_id, hub_rule_name(k)))
+                        .collect::<Vec<_>>()},
                     "StringEquals": {"aws:SourceAccount": account_id}
                 }
             },
@@ -84,8 +123,12 @@ pub fn topic_policy(account_id: &str) -> Value {
 pub struct HubState {
     pub bus_exists: bool,
     pub bus_policy: Option<Value>,
-    pub rule: Option<crate::deploy::RuleState>,
+    /// The hub bus's rules by name.
+    pub rules: std::collections::BTreeMap<String, crate::deploy::RuleState>,
     pub topic: Option<TopicState>,
+    /// The management account's own forwarding: each enabled region's rule
+    /// to the hub bus and its role.
+    pub forwarding: crate::deploy::ForwardingState,
 }
 
 /// The StackSet as it is now.
@@ -170,6 +213,9 @@ pub struct OrgDeployState {
     pub root_id: String,
     /// ACTIVE member account ids (not the caller's).
     pub members: Vec<String>,
+    /// The management account's enabled regions (us-east-1 among them): the
+    /// spokes go to each.
+    pub regions: Vec<String>,
     pub stacksets_trusted: bool,
     pub hub: HubState,
     pub stackset: StackSetState,
@@ -211,8 +257,29 @@ pub enum OrgStep {
         action: Action,
         name: String,
         bus: String,
+        what: String,
         pattern: Value,
         topic_arn: String,
+        input_paths: std::collections::BTreeMap<String, String>,
+        input_template: String,
+        changes: Vec<String>,
+    },
+    /// The management account's forwarding role (to the hub bus).
+    ForwardRole {
+        action: Action,
+        name: String,
+        trust: Value,
+        permissions: Value,
+        changes: Vec<String>,
+    },
+    /// A management-account region's rule forwarding to the hub bus.
+    ForwardRule {
+        action: Action,
+        name: String,
+        region: String,
+        pattern: Value,
+        bus_arn: String,
+        role_arn: String,
         changes: Vec<String>,
     },
     StackSet {
@@ -222,12 +289,12 @@ pub enum OrgStep {
         changes: Vec<String>,
         preferences: OperationPreferences,
     },
-    /// Stack instances in us-east-1 for the OUs; `missing` are the members that
-    /// have none yet.
+    /// Stack instances for the OUs in `regions` (those where some member has
+    /// none yet); `missing` are those members.
     StackInstances {
         action: Action,
         ous: Vec<String>,
-        region: String,
+        regions: Vec<String>,
         missing: Vec<String>,
         preferences: OperationPreferences,
     },
@@ -236,8 +303,9 @@ pub enum OrgStep {
     RedeployInstances {
         action: Action,
         ous: Vec<String>,
-        region: String,
-        /// (account, its instance's status and AWS's reason).
+        /// The regions that hold such an instance.
+        regions: Vec<String>,
+        /// (account, its instance's region, status and AWS's reason).
         accounts: Vec<(String, String)>,
         preferences: OperationPreferences,
     },
@@ -251,6 +319,8 @@ impl OrgStep {
             | OrgStep::HubSubscription { action, .. }
             | OrgStep::HubBus { action, .. }
             | OrgStep::HubRule { action, .. }
+            | OrgStep::ForwardRole { action, .. }
+            | OrgStep::ForwardRule { action, .. }
             | OrgStep::StackSet { action, .. }
             | OrgStep::StackInstances { action, .. }
             | OrgStep::RedeployInstances { action, .. } => *action,
@@ -278,8 +348,17 @@ impl OrgStep {
                 "hub event bus {name} in {RULE_REGION}: only this organization may put events (aws:PrincipalOrgID){}",
                 changes(c)
             ),
-            OrgStep::HubRule { name, changes: c, .. } => format!(
-                "hub rule {name}: root sign-ins and root API calls from every member to the topic, as a readable message{}",
+            OrgStep::HubRule { name, what, changes: c, .. } => format!(
+                "hub rule {name}: {what} from every member to the topic, as a readable message{}",
+                changes(c)
+            ),
+            OrgStep::ForwardRole { name, changes: c, .. } => format!(
+                "iam role {name}: lets EventBridge put this account's forwarded events on the hub bus, nothing else{}",
+                changes(c)
+            ),
+            OrgStep::ForwardRule { name, region, changes: c, .. } => format!(
+                "eventbridge rule {name} in {region}: this account's root activity and sts:AssumeRoot calls made \
+                 there, to the hub bus{}",
                 changes(c)
             ),
             OrgStep::StackSet { name, changes: c, .. } => format!(
@@ -288,12 +367,17 @@ impl OrgStep {
             ),
             OrgStep::StackInstances {
                 ous,
-                region,
+                regions,
                 missing,
                 preferences,
                 ..
             } => format!(
-                "stack instances in {region} for {}: {}",
+                "stack instances {} for {}: {}",
+                if regions.is_empty() {
+                    "in every enabled region".to_string()
+                } else {
+                    format!("in {} (regions in parallel)", regions.join(", "))
+                },
                 ous.join(", "),
                 if missing.is_empty() {
                     "every member has one".to_string()
@@ -306,17 +390,18 @@ impl OrgStep {
                 }
             ),
             OrgStep::RedeployInstances {
-                region,
+                regions,
                 accounts,
                 preferences,
                 ..
             } => {
                 if accounts.is_empty() {
-                    format!("stack instances in {region}: every existing one is CURRENT")
+                    "stack instances: every existing one is CURRENT".to_string()
                 } else {
                     let mut out = format!(
-                        "redeploy {} stack instance(s) in {region} that are not CURRENT; {}:",
+                        "redeploy {} stack instance(s) in {} that are not CURRENT; {}:",
                         accounts.len(),
+                        regions.join(", "),
                         preferences.describe()
                     );
                     for (a, why) in accounts {
@@ -432,43 +517,84 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
         policy: want_bus_policy,
         changes: c,
     });
-    let mut c = Vec::new();
-    if let Some(r) = &state.hub.rule {
-        use crate::realtime::{input_paths, pattern, INPUT_TEMPLATE};
-        for (ok, what) in [
-            (
-                r.pattern.as_ref() == Some(&pattern()),
-                "reset the event pattern",
-            ),
-            (r.enabled, "enable the rule"),
-            (
-                r.read_only_events,
-                "receive read-only calls too (ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS)",
-            ),
-            (
-                r.target_arn.as_deref() == Some(topic_arn.as_str()),
-                "target the topic",
-            ),
-            (
-                r.input_paths == input_paths()
-                    && r.input_template.as_deref() == Some(INPUT_TEMPLATE),
-                "reset the message",
-            ),
-            (r.tagged, "tag managed-by=rootguard"),
-        ] {
-            if !ok {
-                c.push(what.to_string());
-            }
-        }
+    for kind in &crate::realtime::KINDS {
+        let name = hub_rule_name(kind);
+        let Step::RealtimeRule {
+            action,
+            what,
+            pattern,
+            input_paths,
+            input_template,
+            changes,
+            ..
+        } = crate::deploy::realtime_step(kind, state.hub.rules.get(name), &topic_arn, None)
+        else {
+            unreachable!("realtime_step builds a RealtimeRule")
+        };
+        steps.push(OrgStep::HubRule {
+            action,
+            name: name.into(),
+            bus: HUB_BUS_NAME.into(),
+            what,
+            pattern,
+            topic_arn: topic_arn.clone(),
+            input_paths,
+            input_template,
+            changes,
+        });
     }
-    steps.push(OrgStep::HubRule {
-        action: action_for(state.hub.rule.is_some(), &c),
-        name: HUB_RULE_NAME.into(),
-        bus: HUB_BUS_NAME.into(),
-        pattern: crate::realtime::pattern(),
-        topic_arn: topic_arn.clone(),
-        changes: c,
-    });
+    // The management account's own root activity and AssumeRoot calls, from
+    // every enabled region (us-east-1 too: its default bus is not the hub's).
+    let mut mine = crate::deploy::DeployState {
+        account_id: acct.clone(),
+        forwarding: state.hub.forwarding.clone(),
+        ..Default::default()
+    };
+    mine.forwarding.regions = state.regions.clone();
+    for step in crate::deploy::forward_steps(
+        &mine,
+        &crate::deploy::Forwarding {
+            rule: MGMT_FORWARD_RULE,
+            role: MGMT_FORWARD_ROLE,
+            bus_arn: hub_bus_arn(acct),
+            role_arn: mgmt_forward_role_arn(acct),
+            permissions: mgmt_forward_permissions(acct),
+        },
+    ) {
+        steps.push(match step {
+            Step::ForwardRole {
+                action,
+                name,
+                trust,
+                permissions,
+                changes,
+            } => OrgStep::ForwardRole {
+                action,
+                name,
+                trust,
+                permissions,
+                changes,
+            },
+            Step::ForwardRule {
+                action,
+                name,
+                region,
+                pattern,
+                bus_arn,
+                role_arn,
+                changes,
+            } => OrgStep::ForwardRule {
+                action,
+                name,
+                region,
+                pattern,
+                bus_arn,
+                role_arn,
+                changes,
+            },
+            _ => unreachable!("forward_steps builds forwarding steps"),
+        });
+    }
     let bus_arn = hub_bus_arn(acct);
     let ss = &state.stackset;
     let mut c = Vec::new();
@@ -493,23 +619,42 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
         changes: c,
         preferences: config.preferences,
     });
-    let here: Vec<&StackInstance> = ss
+    let regions = spoke_regions(state);
+    let covered: BTreeSet<(&str, &str)> = ss
         .instances
         .iter()
-        .filter(|i| i.region == RULE_REGION)
+        .map(|i| (i.account.as_str(), i.region.as_str()))
         .collect();
-    let covered: BTreeSet<&str> = here.iter().map(|i| i.account.as_str()).collect();
     let members: BTreeSet<&str> = state.members.iter().map(String::as_str).collect();
-    let missing: Vec<String> = state
-        .members
+    let mut missing = BTreeSet::new();
+    let mut missing_regions = Vec::new();
+    for r in &regions {
+        let lacking: Vec<&String> = state
+            .members
+            .iter()
+            .filter(|m| !covered.contains(&(m.as_str(), r.as_str())))
+            .collect();
+        if !lacking.is_empty() {
+            missing_regions.push(r.clone());
+            missing.extend(lacking.into_iter().cloned());
+        }
+    }
+    let missing: Vec<String> = missing.into_iter().collect();
+    let stale_instances: Vec<&StackInstance> = ss
+        .instances
         .iter()
-        .filter(|m| !covered.contains(m.as_str()))
-        .cloned()
+        .filter(|i| {
+            !i.is_current() && members.contains(i.account.as_str()) && regions.contains(&i.region)
+        })
         .collect();
-    let stale: Vec<(String, String)> = here
+    let stale: Vec<(String, String)> = stale_instances
         .iter()
-        .filter(|i| !i.is_current() && members.contains(i.account.as_str()))
-        .map(|i| (i.account.clone(), i.describe()))
+        .map(|i| (i.account.clone(), format!("{}: {}", i.region, i.describe())))
+        .collect();
+    let stale_regions: Vec<String> = regions
+        .iter()
+        .filter(|r| stale_instances.iter().any(|i| &i.region == *r))
+        .cloned()
         .collect();
     let ous = if config.ous.is_empty() {
         vec![state.root_id.clone()]
@@ -525,7 +670,7 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
             Action::Update
         },
         ous: ous.clone(),
-        region: RULE_REGION.into(),
+        regions: missing_regions,
         missing,
         preferences: config.preferences,
     });
@@ -536,7 +681,7 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
             Action::Update
         },
         ous,
-        region: RULE_REGION.into(),
+        regions: stale_regions,
         accounts: stale,
         preferences: config.preferences,
     });
@@ -546,6 +691,14 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
         organization_id: state.organization_id.clone(),
         steps,
     }
+}
+
+/// The regions the spokes go to: the management account's enabled regions,
+/// us-east-1 first (the hub's region is never left out).
+pub fn spoke_regions(state: &OrgDeployState) -> Vec<String> {
+    let mut out = vec![RULE_REGION.to_string()];
+    out.extend(state.regions.iter().filter(|r| *r != RULE_REGION).cloned());
+    out
 }
 
 /// Accepts an organization root (`r-…`) or OU id (`ou-…`).
@@ -586,6 +739,14 @@ pub enum OrgTeardownStep {
     DeleteHubRule {
         name: String,
     },
+    /// The management account's forwarding rule in a region.
+    DeleteForwardRule {
+        name: String,
+        region: String,
+    },
+    DeleteForwardRole {
+        name: String,
+    },
     DeleteHubBus {
         name: String,
     },
@@ -601,6 +762,10 @@ impl OrgTeardownStep {
                 format!("{instances} stack instance(s) and the StackSet {name}")
             }
             OrgTeardownStep::DeleteHubRule { name } => format!("hub rule {name}"),
+            OrgTeardownStep::DeleteForwardRule { name, region } => {
+                format!("eventbridge rule {name} in {region}")
+            }
+            OrgTeardownStep::DeleteForwardRole { name } => format!("iam role {name}"),
             OrgTeardownStep::DeleteHubBus { name } => format!("hub event bus {name}"),
             OrgTeardownStep::DeleteHubTopic { arn } => {
                 format!("hub topic {arn} and its subscriptions")
@@ -629,10 +794,23 @@ pub fn teardown_plan(organization_id: &str, state: &OrgDeployState) -> OrgTeardo
             instances: state.stackset.instances.len(),
         });
     }
-    if state.hub.rule.as_ref().is_some_and(|r| r.tagged) {
-        delete.push(OrgTeardownStep::DeleteHubRule {
-            name: HUB_RULE_NAME.into(),
+    for (region, r) in &state.hub.forwarding.rules {
+        if r.tagged {
+            delete.push(OrgTeardownStep::DeleteForwardRule {
+                name: MGMT_FORWARD_RULE.into(),
+                region: region.clone(),
+            });
+        }
+    }
+    if state.hub.forwarding.role.as_ref().is_some_and(|r| r.tagged) {
+        delete.push(OrgTeardownStep::DeleteForwardRole {
+            name: MGMT_FORWARD_ROLE.into(),
         });
+    }
+    for (name, r) in &state.hub.rules {
+        if r.tagged {
+            delete.push(OrgTeardownStep::DeleteHubRule { name: name.clone() });
+        }
     }
     if state.hub.bus_exists {
         delete.push(OrgTeardownStep::DeleteHubBus {
@@ -736,17 +914,55 @@ mod tests {
                     s.hub.bus_policy = Some(policy.clone());
                 }
                 OrgStep::HubRule {
-                    pattern, topic_arn, ..
+                    name,
+                    pattern,
+                    topic_arn,
+                    input_paths,
+                    input_template,
+                    ..
                 } => {
-                    s.hub.rule = Some(crate::deploy::RuleState {
-                        pattern: Some(pattern.clone()),
-                        enabled: true,
-                        read_only_events: true,
-                        target_arn: Some(topic_arn.clone()),
-                        input_paths: crate::realtime::input_paths(),
-                        input_template: Some(crate::realtime::INPUT_TEMPLATE.into()),
+                    s.hub.rules.insert(
+                        name.clone(),
+                        crate::deploy::RuleState {
+                            pattern: Some(pattern.clone()),
+                            enabled: true,
+                            read_only_events: true,
+                            target_arn: Some(topic_arn.clone()),
+                            input_paths: input_paths.clone(),
+                            input_template: Some(input_template.clone()),
+                            target_role: None,
+                            tagged: true,
+                        },
+                    );
+                }
+                OrgStep::ForwardRole {
+                    trust, permissions, ..
+                } => {
+                    s.hub.forwarding.role = Some(crate::deploy::RoleState {
+                        trust: Some(trust.clone()),
+                        permissions: Some(permissions.clone()),
                         tagged: true,
                     })
+                }
+                OrgStep::ForwardRule {
+                    region,
+                    pattern,
+                    bus_arn,
+                    role_arn,
+                    ..
+                } => {
+                    s.hub.forwarding.rules.insert(
+                        region.clone(),
+                        crate::deploy::RuleState {
+                            pattern: Some(pattern.clone()),
+                            enabled: true,
+                            read_only_events: true,
+                            target_arn: Some(bus_arn.clone()),
+                            target_role: Some(role_arn.clone()),
+                            tagged: true,
+                            ..Default::default()
+                        },
+                    );
                 }
                 OrgStep::StackSet { hub_bus_arn, .. } => {
                     s.stackset.exists = true;
@@ -756,10 +972,19 @@ mod tests {
                     s.stackset.hub_parameter = Some(hub_bus_arn.clone());
                 }
                 OrgStep::StackInstances {
-                    missing, region, ..
+                    missing, regions, ..
                 } => {
-                    for m in missing {
-                        s.stackset.instances.push(current(m, region));
+                    for r in regions {
+                        for m in missing {
+                            if !s
+                                .stackset
+                                .instances
+                                .iter()
+                                .any(|i| &i.account == m && &i.region == r)
+                            {
+                                s.stackset.instances.push(current(m, r));
+                            }
+                        }
                     }
                 }
                 OrgStep::RedeployInstances { accounts, .. } => {
@@ -776,24 +1001,59 @@ mod tests {
 
     #[test]
     fn a_fresh_organization_gets_everything_once_and_a_second_run_plans_nothing() {
-        let p = plan(&state(), &config());
+        let mut s = state();
+        s.regions = vec!["eu-west-1".into(), "us-east-1".into(), "us-west-2".into()];
+        let p = plan(&s, &config());
         assert_eq!(
             p.steps.len(),
-            8,
-            "trust, topic, one email, bus, rule, stackset, instances, redeploy: {}",
+            16,
+            "trust, topic, one email, bus, five rules, the management account's role and three \
+             forwarders, stackset, instances, redeploy: {}",
             p.text()
         );
         assert!(
-            p.steps[..7].iter().all(|s| s.action() == Action::Create),
+            p.steps[..15].iter().all(|s| s.action() == Action::Create),
             "{}",
             p.text()
         );
-        assert_eq!(p.steps[7].action(), Action::NoOp, "nothing to redeploy yet");
-        let OrgStep::StackInstances { ous, missing, .. } = &p.steps[6] else {
+        assert_eq!(p.steps[15].action(), Action::NoOp, "nothing to redeploy yet");
+        let OrgStep::StackInstances {
+            ous,
+            missing,
+            regions,
+            ..
+        } = &p.steps[14]
+        else {
             panic!()
         };
         assert_eq!(ous, &["r-ab12"]);
         assert_eq!(missing.len(), 2);
+        assert_eq!(regions, &["us-east-1", "eu-west-1", "us-west-2"], "every enabled region, the hub's first");
+        let forwarders: Vec<&str> = p
+            .steps
+            .iter()
+            .filter_map(|st| match st {
+                OrgStep::ForwardRule { region, bus_arn, .. } => {
+                    assert_eq!(bus_arn, &hub_bus_arn("111111111111"));
+                    Some(region.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(forwarders, ["eu-west-1", "us-east-1", "us-west-2"]);
+        let done = applied(&s, &p);
+        assert_eq!(done.stackset.instances.len(), 6);
+        assert!(plan(&done, &config()).is_noop(), "{}", plan(&done, &config()).text());
+        // A member whose instance in one region failed is redeployed there only.
+        let mut failed = done.clone();
+        failed.stackset.instances[4].status = "OUTDATED".into();
+        let p2 = plan(&failed, &config());
+        let Some(OrgStep::RedeployInstances { regions, accounts, .. }) = p2.steps.last() else {
+            panic!()
+        };
+        assert_eq!(regions.len(), 1);
+        assert_eq!(accounts.len(), 1);
+        let p = plan(&state(), &config());
         assert!(plan(&applied(&state(), &p), &config()).is_noop());
         let j: Value = serde_json::from_str(&p.json()).unwrap();
         assert_eq!(j["schema"], PLAN_SCHEMA);
@@ -851,11 +1111,18 @@ mod tests {
             .map(|d| match d {
                 OrgTeardownStep::DeleteStackSet { .. } => "stackset",
                 OrgTeardownStep::DeleteHubRule { .. } => "rule",
+                OrgTeardownStep::DeleteForwardRule { .. } => "forwarder",
+                OrgTeardownStep::DeleteForwardRole { .. } => "role",
                 OrgTeardownStep::DeleteHubBus { .. } => "bus",
                 OrgTeardownStep::DeleteHubTopic { .. } => "topic",
             })
             .collect();
-        assert_eq!(kinds, ["stackset", "rule", "bus", "topic"], "{}", p.text());
+        assert_eq!(
+            kinds,
+            ["stackset", "rule", "rule", "rule", "rule", "rule", "bus", "topic"],
+            "{}",
+            p.text()
+        );
         let j: Value = serde_json::from_str(&p.json()).unwrap();
         assert_eq!(j["schema"], TEARDOWN_SCHEMA);
         assert_eq!(j["delete"][0]["step"], "delete_stack_set");
@@ -865,7 +1132,7 @@ mod tests {
             t.tagged = false;
         }
         let kept = teardown_plan("o-abc", &foreign);
-        assert_eq!(kept.delete.len(), 2, "{}", kept.text());
+        assert_eq!(kept.delete.len(), 6, "{}", kept.text());
         let none = teardown_plan("o-abc", &s);
         assert!(none.is_noop());
         assert!(none.text().contains("nothing to delete"));

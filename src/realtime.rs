@@ -1,12 +1,16 @@
-//! The real-time root alert: an EventBridge rule on the default bus in
-//! us-east-1 that sends root console sign-ins and root API calls to the
-//! rootguard topic as a sentence a person can act on.
+//! The real-time root alert: EventBridge rules in us-east-1 that send root
+//! activity to the rootguard topic as a sentence a person can act on, one
+//! rule per kind of event (so every message names only what that event
+//! carries), and in every other enabled region a rule that forwards the same
+//! events to us-east-1 (CloudTrail puts an event only on the default bus of
+//! the region where the call was made).
 //!
-//! This module owns the rule's name, pattern and message (shared with
-//! `cfn/root-activity-alarm.yaml`; a test keeps them equal), the EventBridge
-//! envelope of a CloudTrail record (what CloudTrail puts on the bus), and the
-//! `root-realtime-alert` rule, which judges the deployed pattern with AWS's own
-//! matcher (`events:TestEventPattern`) on the corpus. Pure: no I/O.
+//! This module owns the kinds (rule name, pattern, message), the forwarding
+//! rule's pattern and role, the EventBridge envelope of a CloudTrail record,
+//! and the `root-realtime-alert` rule, which judges each deployed pattern
+//! with AWS's own matcher (`events:TestEventPattern`) on the corpus and every
+//! region's forwarding. Shared with `cfn/` (a test keeps them equal). Pure:
+//! no I/O.
 
 use std::collections::BTreeMap;
 
@@ -15,103 +19,339 @@ use serde_json::{json, Value};
 use crate::checks::{unknown, verdict, Verdict};
 use crate::facts::{AccountFacts, Fact, Topic};
 use crate::finding::Status;
-use crate::rootactivity::{corpus, is_root_activity};
+use crate::rootactivity::corpus;
 
+/// The rule for root API calls (the first rootguard had, so its name stays).
 pub const RULE_NAME: &str = "rootguard-root-activity";
-/// Console sign-ins are recorded in us-east-1, so the rule lives there.
+/// Console sign-ins are recorded in us-east-1, so the message rules live there.
 pub const RULE_REGION: &str = "us-east-1";
 pub const TARGET_ID: &str = "rootguard-topic";
-/// The rule's state. A rule in state `ENABLED` never receives read-only
+/// Every rule's state. A rule in state `ENABLED` never receives read-only
 /// management events (`Get*`, `List*`, `Describe*`) that CloudTrail delivers,
 /// and a stolen root key's first calls are reads (EventBridge User Guide,
 /// "Receiving read-only management events from AWS services").
 pub const RULE_STATE: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
-pub const RULE_DESCRIPTION: &str =
-    "rootguard: root console sign-ins and root API calls, in seconds, to the rootguard topic";
+/// The rule in each enabled region other than us-east-1.
+pub const FORWARD_RULE: &str = "rootguard-root-forward";
+pub const FORWARD_TARGET_ID: &str = "rootguard-us-east-1";
+pub const FORWARD_DESCRIPTION: &str =
+    "rootguard: root activity and sts:AssumeRoot calls in this region, to the default bus in us-east-1";
+/// The role EventBridge assumes to put forwarded events on the us-east-1 bus
+/// (a cross-Region event-bus target needs one: EventBridge User Guide,
+/// "Sending and receiving events between AWS Regions").
+pub const FORWARD_ROLE: &str = "rootguard-events-forward";
+/// The root-task policy of an audit session (`verify --org`): its AssumeRoot
+/// pages nobody, the others do.
+pub const AUDIT_TASK: &str = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";
 
-pub fn rule_arn(account_id: &str) -> String {
-    format!("arn:aws:events:{RULE_REGION}:{account_id}:rule/{RULE_NAME}")
+/// One kind of event a person is told about: its rule, pattern and message.
+#[derive(Debug)]
+pub struct Kind {
+    pub rule: &'static str,
+    /// What the rule sends, for plans and rule descriptions.
+    pub what: &'static str,
+    pub pattern: fn() -> Value,
+    /// The input transformer's variables: only paths every event of the kind has.
+    pub paths: &'static [(&'static str, &'static str)],
+    /// The message (an SNS message is a JSON string).
+    pub template: &'static str,
 }
 
-/// Root console sign-ins and root API calls, not calls a service made on
-/// root's behalf, not `AwsServiceEvent`s.
-pub fn pattern() -> Value {
+const SIGNIN: &str = "AWS Console Sign In via CloudTrail";
+const API_CALL: &str = "AWS API Call via CloudTrail";
+
+fn root_identity(session: bool) -> Value {
+    if session {
+        json!({"type": ["Root"], "sessionContext": {"assumedRoot": ["true"]}})
+    } else {
+        json!({
+            "type": ["Root"],
+            "invokedBy": [{"exists": false}],
+            "sessionContext": {"assumedRoot": [{"exists": false}]}
+        })
+    }
+}
+
+fn signin_pattern() -> Value {
     json!({
-        "detail-type": ["AWS Console Sign In via CloudTrail", "AWS API Call via CloudTrail"],
+        "detail-type": [SIGNIN],
+        "detail": {"userIdentity": root_identity(false), "eventName": ["ConsoleLogin"]}
+    })
+}
+
+fn root_call_pattern(refused: bool) -> Value {
+    json!({
+        "detail-type": [SIGNIN, API_CALL],
         "detail": {
-            "userIdentity": {
-                "type": ["Root"],
-                "invokedBy": [{"exists": false}]
-            },
-            "eventType": [{"anything-but": "AwsServiceEvent"}]
+            "userIdentity": root_identity(false),
+            "eventType": [{"anything-but": "AwsServiceEvent"}],
+            "eventName": [{"anything-but": "ConsoleLogin"}],
+            "errorCode": [{"exists": refused}]
         }
     })
 }
 
-/// The input transformer's paths: what the message names.
-pub fn input_paths() -> BTreeMap<String, String> {
-    [
-        ("account", "$.account"),
-        ("event", "$.detail.eventName"),
-        ("source", "$.detail.eventSource"),
-        ("ip", "$.detail.sourceIPAddress"),
-        ("agent", "$.detail.userAgent"),
-        ("mfa", "$.detail.additionalEventData.MFAUsed"),
-        (
-            "sessionmfa",
-            "$.detail.userIdentity.sessionContext.attributes.mfaAuthenticated",
-        ),
-        ("outcome", "$.detail.responseElements.ConsoleLogin"),
-        ("error", "$.detail.errorCode"),
-        ("time", "$.time"),
-        ("region", "$.region"),
-        ("id", "$.detail.eventID"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+fn activity_pattern() -> Value {
+    root_call_pattern(false)
 }
 
-/// The message a person receives (an SNS message is a JSON string).
-pub const INPUT_TEMPLATE: &str = "\"ROOT USER ACTIVITY in AWS account <account>: <event> (<source>) at <time> in <region> \
-from IP <ip> (<agent>). Console sign-in MFA: <mfa>; session MFA: <sessionmfa>; sign-in result: <outcome>; error: <error>. \
-CloudTrail event id <id>. If nobody on your team did this, treat it as a compromise now. See what root did: \
-rootguard events --since 24h\"";
+fn refused_pattern() -> Value {
+    root_call_pattern(true)
+}
 
-/// The message template for an account, naming its alias when it has one
-/// (IAM account aliases are lowercase letters, digits and hyphens).
-pub fn input_template(alias: Option<&str>) -> String {
+fn session_pattern() -> Value {
+    json!({
+        "detail-type": [API_CALL],
+        "detail": {"userIdentity": root_identity(true), "readOnly": [false]}
+    })
+}
+
+fn assume_root_pattern() -> Value {
+    json!({
+        "detail-type": [API_CALL],
+        "source": ["aws.sts"],
+        "detail": {
+            "eventName": ["AssumeRoot"],
+            "errorCode": [{"exists": false}],
+            "requestParameters": {"taskPolicyArn": {"arn": [{"anything-but": AUDIT_TASK}]}}
+        }
+    })
+}
+
+const CALL_PATHS: &[(&str, &str)] = &[
+    ("account", "$.account"),
+    ("event", "$.detail.eventName"),
+    ("source", "$.detail.eventSource"),
+    ("ip", "$.detail.sourceIPAddress"),
+    ("agent", "$.detail.userAgent"),
+    ("time", "$.time"),
+    ("region", "$.region"),
+    ("id", "$.detail.eventID"),
+];
+
+/// Every kind, in the order plans list them.
+pub static KINDS: [Kind; 5] = [
+    Kind {
+        rule: "rootguard-root-signin",
+        what: "root console sign-ins",
+        pattern: signin_pattern,
+        paths: &[
+            ("account", "$.account"),
+            ("outcome", "$.detail.responseElements.ConsoleLogin"),
+            ("mfa", "$.detail.additionalEventData.MFAUsed"),
+            ("ip", "$.detail.sourceIPAddress"),
+            ("agent", "$.detail.userAgent"),
+            ("time", "$.time"),
+            ("region", "$.region"),
+            ("id", "$.detail.eventID"),
+        ],
+        template: "\"ROOT CONSOLE SIGN-IN to AWS account <account>: <outcome>, MFA used: <mfa>, at <time> in \
+<region> from IP <ip> (<agent>). CloudTrail event id <id>. If nobody on your team signed in as root, treat it as a \
+compromise now: change the root password and check root's MFA devices. See what root did: rootguard events --since 24h\"",
+    },
+    Kind {
+        rule: RULE_NAME,
+        what: "root API calls (reads too)",
+        pattern: activity_pattern,
+        paths: CALL_PATHS,
+        template: "\"ROOT USER ACTIVITY in AWS account <account>: root called <event> (<source>) at <time> in <region> \
+from IP <ip> (<agent>). CloudTrail event id <id>. If nobody on your team did this, treat it as a compromise now. \
+See what root did: rootguard events --since 24h\"",
+    },
+    Kind {
+        rule: "rootguard-root-refused",
+        what: "root API calls AWS refused",
+        pattern: refused_pattern,
+        paths: &[
+            ("account", "$.account"),
+            ("event", "$.detail.eventName"),
+            ("source", "$.detail.eventSource"),
+            ("error", "$.detail.errorCode"),
+            ("ip", "$.detail.sourceIPAddress"),
+            ("agent", "$.detail.userAgent"),
+            ("time", "$.time"),
+            ("region", "$.region"),
+            ("id", "$.detail.eventID"),
+        ],
+        template: "\"ROOT USER ACTIVITY in AWS account <account>: root tried <event> (<source>) at <time> in <region> \
+from IP <ip> (<agent>) and AWS refused it: <error>. Someone holds root credentials. CloudTrail event id <id>. If \
+nobody on your team did this, treat it as a compromise now. See what root did: rootguard events --since 24h\"",
+    },
+    Kind {
+        rule: "rootguard-root-session",
+        what: "writes in privileged root sessions (sts:AssumeRoot)",
+        pattern: session_pattern,
+        paths: &[
+            ("account", "$.account"),
+            ("event", "$.detail.eventName"),
+            ("source", "$.detail.eventSource"),
+            ("key", "$.detail.userIdentity.accessKeyId"),
+            ("ip", "$.detail.sourceIPAddress"),
+            ("time", "$.time"),
+            ("region", "$.region"),
+            ("id", "$.detail.eventID"),
+        ],
+        template: "\"PRIVILEGED ROOT SESSION in AWS account <account>: privileged root session started from the \
+management account (sts:AssumeRoot, not a root sign-in) called <event> (<source>) at <time> in <region> from IP <ip> \
+with temporary key <key>. Who started it and with which task: rootguard events --since 24h in the management account. \
+If nobody on your team did this, revoke that caller's access now. CloudTrail event id <id>.\"",
+    },
+    Kind {
+        rule: "rootguard-assume-root",
+        what: "sts:AssumeRoot calls for tasks that change root credentials or policies (not audits)",
+        pattern: assume_root_pattern,
+        paths: &[
+            ("account", "$.account"),
+            ("caller", "$.detail.userIdentity.arn"),
+            ("member", "$.detail.requestParameters.targetPrincipal"),
+            ("task", "$.detail.requestParameters.taskPolicyArn.arn"),
+            ("ip", "$.detail.sourceIPAddress"),
+            ("time", "$.time"),
+            ("region", "$.region"),
+            ("id", "$.detail.eventID"),
+        ],
+        template: "\"PRIVILEGED ROOT SESSION STARTED from AWS account <account>: <caller> called sts:AssumeRoot for \
+member account <member> with task <task> at <time> in <region> from IP <ip>. This task can change the member's root \
+credentials or resource policies. If nobody on your team did this, revoke the caller's access now. CloudTrail event \
+id <id>.\"",
+    },
+];
+
+/// The kind whose rule is named `rule`.
+pub fn kind(rule: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.rule == rule)
+}
+
+pub fn rule_arn(account_id: &str) -> String {
+    rule_arn_of(account_id, RULE_NAME)
+}
+
+pub fn rule_arn_of(account_id: &str, rule: &str) -> String {
+    format!("arn:aws:events:{RULE_REGION}:{account_id}:rule/{rule}")
+}
+
+/// The API-call kind's pattern (the rule rootguard has had longest).
+pub fn pattern() -> Value {
+    activity_pattern()
+}
+
+/// What a forwarding rule sends to us-east-1: any event some kind reports.
+pub fn forward_pattern() -> Value {
+    json!({"$or": KINDS.iter().map(|k| (k.pattern)()).collect::<Vec<_>>()})
+}
+
+/// The us-east-1 default bus a forwarding rule targets.
+pub fn forward_bus_arn(account_id: &str) -> String {
+    format!("arn:aws:events:{RULE_REGION}:{account_id}:event-bus/default")
+}
+
+pub fn forward_role_arn(account_id: &str) -> String {
+    format!("arn:aws:iam::{account_id}:role/{FORWARD_ROLE}")
+}
+
+/// Only EventBridge, for this account, may assume the forwarding role.
+pub fn forward_role_trust(account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}
+        }]
+    })
+}
+
+/// The role may put events on the us-east-1 default bus and nothing else.
+pub fn forward_role_permissions(account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": forward_bus_arn(account_id)
+        }]
+    })
+}
+
+/// Which kind's rule must report a CloudTrail record, if any: the pure
+/// statement of what a person is told, which `TestEventPattern` holds the
+/// deployed patterns to.
+pub fn kind_for(record: &Value) -> Option<&'static str> {
+    let ui = &record["userIdentity"];
+    let s = |v: &Value| v.as_str().map(str::to_string);
+    if record["eventName"] == "AssumeRoot"
+        && s(&record["eventSource"]).is_some_and(|e| e.starts_with("sts."))
+    {
+        let task = &record["requestParameters"]["taskPolicyArn"]["arn"];
+        return (record.get("errorCode").is_none_or(Value::is_null) && task != AUDIT_TASK)
+            .then_some("rootguard-assume-root");
+    }
+    if ui["type"] != "Root"
+        || !ui["invokedBy"].is_null()
+        || record["eventType"] == "AwsServiceEvent"
+    {
+        return None;
+    }
+    if ui["sessionContext"]["assumedRoot"] == "true" {
+        return (record["readOnly"] == false && record["eventType"] == "AwsApiCall")
+            .then_some("rootguard-root-session");
+    }
+    if record["eventType"] == "AwsConsoleSignIn" && record["eventName"] == "ConsoleLogin" {
+        return Some("rootguard-root-signin");
+    }
+    if record.get("errorCode").is_some_and(|e| !e.is_null()) {
+        return Some("rootguard-root-refused");
+    }
+    Some(RULE_NAME)
+}
+
+/// A kind's message template for an account, naming its alias when it has
+/// one (IAM account aliases are lowercase letters, digits and hyphens).
+pub fn input_template(kind: &Kind, alias: Option<&str>) -> String {
     match alias.filter(|a| {
         !a.is_empty()
             && a.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     }) {
-        Some(a) => INPUT_TEMPLATE.replacen(
-            "in AWS account <account>:",
-            &format!("in AWS account <account> ({a}):"),
-            1,
-        ),
-        None => INPUT_TEMPLATE.to_string(),
+        Some(a) => kind
+            .template
+            .replacen("<account>", &format!("<account> ({a})"), 1),
+        None => kind.template.to_string(),
     }
 }
 
-/// The message the input transformer makes of an event (what a person reads);
-/// a path the event lacks reads "unknown".
-pub fn render_message(event: &Value) -> String {
-    let mut text = INPUT_TEMPLATE.trim_matches('"').to_string();
-    for (name, path) in input_paths() {
-        let mut v = event;
-        for key in path.trim_start_matches("$.").split('.') {
-            v = &v[key];
-        }
-        let value = match v {
+/// A kind's input paths as a map.
+pub fn input_paths(kind: &Kind) -> BTreeMap<String, String> {
+    kind.paths
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The message EventBridge's input transformer makes of an event: a
+/// variable whose path the event lacks is not created, and its placeholder
+/// reads as nothing (EventBridge User Guide, input transformation, "Common
+/// issues"). The kinds name only paths their events carry (unit-tested).
+pub fn render_message(kind: &Kind, event: &Value) -> String {
+    let mut text = kind.template.trim_matches('"').to_string();
+    for (name, path) in kind.paths {
+        let value = lookup(event, path).map(|v| match v {
             Value::String(s) => s.clone(),
-            Value::Null => "unknown".into(),
             other => other.to_string(),
-        };
-        text = text.replace(&format!("<{name}>"), &value);
+        });
+        text = text.replace(&format!("<{name}>"), value.as_deref().unwrap_or(""));
     }
     text
+}
+
+/// The value at a `$.a.b` path, if the event has one (null is none).
+pub fn lookup<'a>(event: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut v = event;
+    for key in path.trim_start_matches("$.").split('.') {
+        v = v.get(key)?;
+    }
+    (!v.is_null()).then_some(v)
 }
 
 /// The record CloudTrail puts on the default bus for a CloudTrail record.
@@ -141,7 +381,7 @@ pub fn envelope(record: &Value) -> Value {
     })
 }
 
-/// What the deployed rule looks like, as the adapter read it in us-east-1.
+/// One message rule as the adapter read it in us-east-1.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleFacts {
     pub arn: String,
@@ -157,113 +397,202 @@ pub struct RuleFacts {
     pub tests: Vec<(&'static str, bool, Fact<bool>)>,
 }
 
-/// What verify reads for `root-realtime-alert`: the rule, or `None`.
-pub type RealtimeFacts = Option<RuleFacts>;
+/// A region's forwarding rule as read there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForwardFacts {
+    pub enabled: bool,
+    pub read_only_events: bool,
+    /// Its pattern equals [`forward_pattern`].
+    pub pattern_ok: bool,
+    /// It targets the us-east-1 default bus through a role.
+    pub target_ok: bool,
+}
 
-/// The corpus events the rule must (CIS root activity) and must not match.
-pub fn expectations() -> Vec<(&'static str, bool, Value)> {
+/// What verify reads for `root-realtime-alert`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealtimeFacts {
+    /// Each kind's rule (in [`KINDS`] order), `None` when missing.
+    pub rules: Vec<(&'static str, Option<RuleFacts>)>,
+    /// Each enabled region but us-east-1 and its forwarding rule.
+    pub forwarding: Fact<Vec<(String, Fact<Option<ForwardFacts>>)>>,
+}
+
+impl RealtimeFacts {
+    /// No rule of any kind: nothing real-time was deployed.
+    pub fn is_absent(&self) -> bool {
+        self.rules.iter().all(|(_, r)| r.is_none())
+    }
+}
+
+/// The corpus events a kind's rule must and must not match.
+pub fn expectations(kind: &Kind) -> Vec<(&'static str, bool, Value)> {
     corpus()
         .iter()
-        .map(|e| (e.name, is_root_activity(&e.json), envelope(&e.json)))
+        .map(|e| (e.name, kind_for(&e.json) == Some(kind.rule), envelope(&e.json)))
         .collect()
 }
 
-/// `root-realtime-alert`: `warn` when the rule is missing or broken (the CIS
-/// alarm still covers root, minutes later), naming the broken link.
+/// `root-realtime-alert`: `warn` when a rule is missing or broken or a region
+/// does not forward (the CIS alarm still covers root, minutes later), naming
+/// each broken link.
 pub fn check(facts: &AccountFacts) -> Verdict {
-    let rule = match &facts.realtime {
+    let rt = match &facts.realtime {
         Err(e) => return unknown(vec![e.describe()], vec![]),
-        Ok(None) => {
-            return verdict(
-                Status::Warn,
-                vec![format!(
-                    "no EventBridge rule {RULE_NAME} in {RULE_REGION}: root activity is reported only by the CIS \
-                     alarm, minutes late; `rootguard deploy` adds the real-time rule"
-                )],
-            )
-        }
-        Ok(Some(r)) => r,
+        Ok(r) => r,
     };
-    let mut ev = vec![format!("rule {} ({RULE_REGION})", rule.arn)];
-    if !rule.enabled {
-        ev.push("the rule is DISABLED: it sends nothing".into());
-        return verdict(Status::Warn, ev);
+    if rt.is_absent() {
+        return verdict(
+            Status::Warn,
+            vec![format!(
+                "no rootguard EventBridge rule in {RULE_REGION}: root activity is reported only by the CIS alarm, \
+                 minutes late; `rootguard deploy` adds the real-time rules"
+            )],
+        );
     }
+    let mut warn = Vec::new();
     let mut undecided = Vec::new();
+    let mut ok = Vec::new();
+    let mut reached = false;
+    for (name, rule) in &rt.rules {
+        let Some(rule) = rule else {
+            warn.push(format!(
+                "no rule {name} in {RULE_REGION}: {} reach nobody in real time",
+                kind(name).map_or("its events", |k| k.what)
+            ));
+            continue;
+        };
+        judge_rule(name, rule, &mut warn, &mut undecided, &mut reached);
+    }
+    if warn.is_empty() && undecided.is_empty() {
+        ok.push(format!(
+            "{} rules in {RULE_REGION} (events:TestEventPattern: each matches its kind of root activity and none of \
+             the other corpus events, all receive read-only calls)",
+            rt.rules.len()
+        ));
+    }
+    if !reached && warn.is_empty() && undecided.is_empty() {
+        warn.push("no confirmed subscription on any rule's topic: nobody would be told".into());
+    }
+    let mut topics: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in rt.rules.iter().filter_map(|(_, r)| r.as_ref()).flat_map(|r| &r.topics) {
+        if let Ok(subs) = &t.subscriptions {
+            topics.insert(&t.arn, subs.iter().filter(|s| s.confirmed()).count());
+        }
+    }
+    for (arn, confirmed) in topics {
+        ok.push(format!("target topic {arn} has {confirmed} confirmed subscription(s)"));
+    }
+    match &rt.forwarding {
+        Err(e) => undecided.push(e.describe()),
+        Ok(regions) => {
+            let mut missing = Vec::new();
+            for (region, f) in regions {
+                match f {
+                    Err(e) => undecided.push(e.describe()),
+                    Ok(None) => missing.push(region.clone()),
+                    Ok(Some(f)) if !f.enabled => warn.push(format!(
+                        "{region}: the forwarding rule {FORWARD_RULE} is DISABLED"
+                    )),
+                    Ok(Some(f)) if !f.read_only_events => warn.push(format!(
+                        "{region}: the forwarding rule {FORWARD_RULE} is ENABLED, not {RULE_STATE}: read-only root \
+                         calls there never reach it"
+                    )),
+                    Ok(Some(f)) if !f.pattern_ok || !f.target_ok => warn.push(format!(
+                        "{region}: the forwarding rule {FORWARD_RULE} {}",
+                        if f.pattern_ok {
+                            "does not target the us-east-1 default bus through its role"
+                        } else {
+                            "has another pattern than rootguard's"
+                        }
+                    )),
+                    Ok(Some(_)) => {}
+                }
+            }
+            if !missing.is_empty() {
+                warn.push(format!(
+                    "no forwarding to {RULE_REGION} from {}: root calls made there reach nobody in real time \
+                     (CloudTrail puts an event only on its own region's bus); `rootguard deploy` adds a rule \
+                     {FORWARD_RULE} in each",
+                    missing.join(", ")
+                ));
+            }
+            if regions.iter().all(|(_, f)| matches!(f, Ok(Some(_)))) && !regions.is_empty() {
+                ok.push(format!(
+                    "root activity in {} other enabled region(s) is forwarded to {RULE_REGION}",
+                    regions.len()
+                ));
+            }
+        }
+    }
+    if !warn.is_empty() {
+        return verdict(Status::Warn, warn);
+    }
+    if !undecided.is_empty() {
+        return unknown(undecided, ok);
+    }
+    verdict(Status::Pass, ok)
+}
+
+fn judge_rule(
+    name: &str,
+    rule: &RuleFacts,
+    warn: &mut Vec<String>,
+    undecided: &mut Vec<String>,
+    reached: &mut bool,
+) {
+    if !rule.enabled {
+        warn.push(format!("rule {name} is DISABLED: it sends nothing"));
+        return;
+    }
     let mut missed = Vec::new();
     let mut noisy = Vec::new();
-    for (name, should, got) in &rule.tests {
+    for (event, should, got) in &rule.tests {
         match got {
             Err(e) => undecided.push(e.describe()),
-            Ok(m) if *should && !m => missed.push(*name),
-            Ok(m) if !*should && *m => noisy.push(*name),
+            Ok(m) if *should && !m => missed.push(*event),
+            Ok(m) if !*should && *m => noisy.push(*event),
             Ok(_) => {}
         }
     }
     if !missed.is_empty() {
-        ev.push(format!(
-            "its pattern (judged by events:TestEventPattern) misses root activity: {}",
+        warn.push(format!(
+            "rule {name}: its pattern (judged by events:TestEventPattern) misses root activity: {}",
             missed.join(", ")
         ));
-        return verdict(Status::Warn, ev);
     }
     if !noisy.is_empty() {
-        ev.push(format!(
-            "its pattern also matches events that are not direct root activity: {} (a person would be paged for them)",
+        warn.push(format!(
+            "rule {name}: its pattern also matches {} (a person would be paged for them, or told the wrong story)",
             noisy.join(", ")
         ));
-        return verdict(Status::Warn, ev);
     }
     if !rule.read_only_events {
-        ev.push(format!(
-            "the rule is ENABLED, not {RULE_STATE}: read-only root calls (Get*, List*, Describe*: a stolen key's \
-             first moves) never reach it; `rootguard deploy` sets the state"
+        warn.push(format!(
+            "rule {name} is ENABLED, not {RULE_STATE}: read-only root calls (Get*, List*, Describe*: a stolen \
+             key's first moves) never reach it; `rootguard deploy` sets the state"
         ));
-        return verdict(Status::Warn, ev);
     }
-    if !undecided.is_empty() {
-        return unknown(undecided, ev);
-    }
-    ev.push(format!(
-        "events:TestEventPattern: matches root sign-ins and root API calls, and none of the {} other corpus events",
-        rule.tests.iter().filter(|t| !t.1).count()
-    ));
     if rule.topics.is_empty() {
-        ev.push(format!(
-            "the rule has no SNS target (targets: {})",
+        warn.push(format!(
+            "rule {name} has no SNS target (targets: {})",
             if rule.targets.is_empty() {
                 "none".to_string()
             } else {
                 rule.targets.join(", ")
             }
         ));
-        return verdict(Status::Warn, ev);
     }
     for t in &rule.topics {
         match (&t.exists, &t.subscriptions) {
             (Err(e), _) | (_, Err(e)) => undecided.push(e.describe()),
-            (Ok(false), _) => ev.push(format!("target topic {} does not exist", t.arn)),
+            (Ok(false), _) => warn.push(format!("rule {name}: target topic {} does not exist", t.arn)),
             (Ok(true), Ok(subs)) => {
-                let confirmed = subs.iter().filter(|s| s.confirmed()).count();
-                if confirmed > 0 {
-                    ev.push(format!(
-                        "target topic {} has {confirmed} confirmed subscription(s)",
-                        t.arn
-                    ));
-                    return verdict(Status::Pass, ev);
+                if subs.iter().any(|s| s.confirmed()) {
+                    *reached = true;
                 }
-                ev.push(format!(
-                    "target topic {} has no confirmed subscription ({} pending)",
-                    t.arn,
-                    subs.len()
-                ));
             }
         }
     }
-    if !undecided.is_empty() {
-        return unknown(undecided, ev);
-    }
-    verdict(Status::Warn, ev)
 }
 
 #[cfg(test)]
@@ -290,18 +619,34 @@ mod tests {
         }
     }
 
-    fn good() -> RuleFacts {
+    fn good_rule(k: &Kind) -> RuleFacts {
         RuleFacts {
-            arn: rule_arn("111122223333"),
+            arn: rule_arn_of("111122223333", k.rule),
             enabled: true,
             read_only_events: true,
-            pattern: pattern().to_string(),
+            pattern: (k.pattern)().to_string(),
             targets: vec![topic(true).arn],
             topics: vec![topic(true)],
-            tests: expectations()
+            tests: expectations(k)
                 .into_iter()
                 .map(|(n, should, _)| (n, should, Ok(should)))
                 .collect(),
+        }
+    }
+
+    fn good() -> RealtimeFacts {
+        let fwd = ForwardFacts {
+            enabled: true,
+            read_only_events: true,
+            pattern_ok: true,
+            target_ok: true,
+        };
+        RealtimeFacts {
+            rules: KINDS.iter().map(|k| (k.rule, Some(good_rule(k)))).collect(),
+            forwarding: Ok(vec![
+                ("eu-west-1".into(), Ok(Some(fwd.clone()))),
+                ("us-west-2".into(), Ok(Some(fwd))),
+            ]),
         }
     }
 
@@ -311,34 +656,43 @@ mod tests {
         check(&f)
     }
 
+    fn api_rule(r: &mut RealtimeFacts) -> &mut RuleFacts {
+        r.rules
+            .iter_mut()
+            .find(|(n, _)| *n == RULE_NAME)
+            .and_then(|(_, r)| r.as_mut())
+            .unwrap()
+    }
+
     #[test]
     fn by_data() {
-        type Edit = Box<dyn Fn(&mut RuleFacts)>;
+        type Edit = Box<dyn Fn(&mut RealtimeFacts)>;
         let cases: Vec<(&str, Edit, Status, &str)> = vec![
+            ("whole", Box::new(|_| {}), Status::Pass, "1 confirmed subscription"),
             (
-                "whole",
+                "forwarded",
                 Box::new(|_| {}),
                 Status::Pass,
-                "1 confirmed subscription",
+                "2 other enabled region(s) is forwarded",
             ),
             (
                 "disabled",
-                Box::new(|r| r.enabled = false),
+                Box::new(|r| api_rule(r).enabled = false),
                 Status::Warn,
-                "DISABLED",
+                "rule rootguard-root-activity is DISABLED",
             ),
             (
                 // TestEventPattern ignores the state: only the state says that
                 // read-only root calls never reach an ENABLED rule.
                 "enabled without read-only events",
-                Box::new(|r| r.read_only_events = false),
+                Box::new(|r| api_rule(r).read_only_events = false),
                 Status::Warn,
-                "the rule is ENABLED, not ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+                "rule rootguard-root-activity is ENABLED, not ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
             ),
             (
                 "misses API calls",
                 Box::new(|r| {
-                    for t in r.tests.iter_mut().filter(|t| t.0 == "root-api-call") {
+                    for t in api_rule(r).tests.iter_mut().filter(|t| t.0 == "root-api-call") {
                         t.2 = Ok(false)
                     }
                 }),
@@ -348,7 +702,7 @@ mod tests {
             (
                 "pages for service events",
                 Box::new(|r| {
-                    for t in r
+                    for t in api_rule(r)
                         .tests
                         .iter_mut()
                         .filter(|t| t.0 == "root-aws-service-event")
@@ -357,12 +711,18 @@ mod tests {
                     }
                 }),
                 Status::Warn,
-                "root-aws-service-event",
+                "also matches root-aws-service-event",
+            ),
+            (
+                "a kind's rule is missing",
+                Box::new(|r| r.rules[4].1 = None),
+                Status::Warn,
+                "no rule rootguard-assume-root in us-east-1",
             ),
             (
                 "TestEventPattern denied",
                 Box::new(|r| {
-                    r.tests[0].2 = Err(FactError::new(
+                    api_rule(r).tests[0].2 = Err(FactError::new(
                         "events:TestEventPattern",
                         FactErrorKind::AccessDenied,
                         "no",
@@ -373,21 +733,56 @@ mod tests {
             ),
             (
                 "pending only",
-                Box::new(|r| r.topics = vec![topic(false)]),
+                Box::new(|r| {
+                    for (_, x) in r.rules.iter_mut() {
+                        x.as_mut().unwrap().topics = vec![topic(false)];
+                    }
+                }),
                 Status::Warn,
                 "no confirmed subscription",
             ),
             (
                 "no sns target",
-                Box::new(|r| r.topics.clear()),
+                Box::new(|r| api_rule(r).topics.clear()),
                 Status::Warn,
-                "no SNS target",
+                "has no SNS target",
+            ),
+            (
+                "a region without forwarding",
+                Box::new(|r| r.forwarding.as_mut().unwrap()[0].1 = Ok(None)),
+                Status::Warn,
+                "no forwarding to us-east-1 from eu-west-1",
+            ),
+            (
+                "a forwarder that skips reads",
+                Box::new(|r| {
+                    r.forwarding.as_mut().unwrap()[1].1 = Ok(Some(ForwardFacts {
+                        enabled: true,
+                        read_only_events: false,
+                        pattern_ok: true,
+                        target_ok: true,
+                    }))
+                }),
+                Status::Warn,
+                "us-west-2: the forwarding rule rootguard-root-forward is ENABLED",
+            ),
+            (
+                "regions unreadable",
+                Box::new(|r| {
+                    r.forwarding = Err(FactError::new(
+                        "account:ListRegions",
+                        FactErrorKind::AccessDenied,
+                        "no",
+                    ))
+                }),
+                Status::Unknown,
+                "account:ListRegions was denied",
             ),
         ];
         for (what, edit, want, needle) in cases {
             let mut r = good();
             edit(&mut r);
-            let v = run(Ok(Some(r)));
+            let v = run(Ok(r));
             assert_eq!(v.status, want, "{what}: {:?}", v.evidence);
             assert!(
                 v.evidence.join("\n").contains(needle),
@@ -395,40 +790,133 @@ mod tests {
                 v.evidence
             );
         }
-        let missing = run(Ok(None));
+        let mut none = good();
+        for r in none.rules.iter_mut() {
+            r.1 = None;
+        }
+        let missing = run(Ok(none));
         assert_eq!(missing.status, Status::Warn);
         assert!(missing.evidence[0].contains("rootguard deploy"));
     }
 
     #[test]
+    fn every_root_event_has_exactly_one_kind_and_audits_page_nobody() {
+        let kinds: BTreeMap<&str, Option<&str>> =
+            corpus().iter().map(|e| (e.name, kind_for(&e.json))).collect();
+        let want = [
+            ("root-console-signin-success", Some("rootguard-root-signin")),
+            ("root-console-signin-failure", Some("rootguard-root-signin")),
+            ("root-api-call", Some(RULE_NAME)),
+            ("root-api-call-readonly", Some(RULE_NAME)),
+            ("root-api-call-regional", Some(RULE_NAME)),
+            ("root-api-call-refused", Some("rootguard-root-refused")),
+            ("root-session-write", Some("rootguard-root-session")),
+            // An audit session's reads (rootguard's own verify --org) page nobody.
+            ("root-session-read", None),
+            ("root-invoked-by-service", None),
+            ("root-aws-service-event", None),
+            ("iam-user-call", None),
+            ("assumed-role-call", None),
+            ("aws-service-event", None),
+            ("assume-root-call", Some("rootguard-assume-root")),
+            ("assume-root-audit", None),
+        ];
+        assert_eq!(kinds, want.into_iter().collect());
+        for k in &KINDS {
+            assert!(
+                (k.pattern)().to_string().len() < 2048,
+                "EventBridge caps a pattern at 2048 characters"
+            );
+        }
+    }
+
+    #[test]
+    fn each_message_fills_every_placeholder_from_its_own_events() {
+        for e in corpus() {
+            let Some(rule) = kind_for(&e.json) else { continue };
+            let k = kind(rule).unwrap();
+            let env = envelope(&e.json);
+            for (name, path) in k.paths {
+                assert!(
+                    lookup(&env, path).is_some(),
+                    "{}: {name} ({path}) is missing, and EventBridge would leave it empty",
+                    e.name
+                );
+            }
+            let m = render_message(k, &env);
+            assert!(!m.contains('<') && !m.contains("null"), "{}: {m}", e.name);
+            assert!(!m.contains("  ") && !m.contains(" ,"), "{}: {m}", e.name);
+        }
+    }
+
+    #[test]
+    fn the_messages_tell_each_story() {
+        let msg = |name: &str| {
+            let e = corpus().iter().find(|e| e.name == name).unwrap();
+            render_message(kind(kind_for(&e.json).unwrap()).unwrap(), &envelope(&e.json))
+        };
+        let signin = msg("root-console-signin-success");
+        assert!(
+            signin.starts_with("ROOT CONSOLE SIGN-IN to AWS account 111122223333: Success, MFA used: Yes"),
+            "{signin}"
+        );
+        assert!(signin.contains("from IP 203.0.113.10"), "{signin}");
+        let read = msg("root-api-call-readonly");
+        assert!(read.contains("root called ListBuckets (s3.amazonaws.com)"), "{read}");
+        assert!(!read.contains("MFA"), "sign-in fields do not apply to a call: {read}");
+        let regional = msg("root-api-call-regional");
+        assert!(regional.contains("RunInstances") && regional.contains("in eu-west-1"), "{regional}");
+        assert!(msg("root-api-call-refused").contains("AWS refused it: AccessDenied"));
+        let session = msg("root-session-write");
+        assert!(
+            session.contains("privileged root session started from the management account")
+                && session.contains("CreateLoginProfile")
+                && session.contains("ASIAQNZGKIQY4EXAMPLE"),
+            "{session}"
+        );
+        assert!(!session.contains("compromise"), "{session}");
+        let start = msg("assume-root-call");
+        for needle in [
+            "arn:aws:sts::999988887777:assumed-role/OrgAdmin/mallory",
+            "member account 111122223333",
+            "root-task/IAMCreateRootUserPassword",
+            "in us-west-2",
+            "from IP 192.0.2.1",
+        ] {
+            assert!(start.contains(needle), "{needle}: {start}");
+        }
+    }
+
+    #[test]
+    fn a_missing_path_reads_as_nothing_as_in_eventbridge() {
+        let k = kind(RULE_NAME).unwrap();
+        let mut env = envelope(&corpus()[2].json);
+        env["detail"].as_object_mut().unwrap().remove("userAgent");
+        let m = render_message(k, &env);
+        assert!(m.contains("()."), "{m}");
+        assert!(!m.contains("<agent>"), "{m}");
+    }
+
+    #[test]
     fn the_alias_is_named_when_known_and_never_injected() {
-        assert!(input_template(Some("acme-prod")).contains("in AWS account <account> (acme-prod):"));
-        assert_eq!(input_template(None), INPUT_TEMPLATE);
+        let k = kind(RULE_NAME).unwrap();
+        assert!(input_template(k, Some("acme-prod")).contains("in AWS account <account> (acme-prod):"));
+        assert_eq!(input_template(k, None), k.template);
         assert_eq!(
-            input_template(Some("x\"<y>")),
-            INPUT_TEMPLATE,
+            input_template(k, Some("x\"<y>")),
+            k.template,
             "not an IAM alias: left out"
         );
     }
 
     #[test]
-    fn the_message_names_account_event_ip_and_mfa() {
-        let signin = corpus()
-            .iter()
-            .find(|e| e.name == "root-console-signin-success")
-            .unwrap();
-        let m = render_message(&envelope(&signin.json));
-        assert!(
-            m.starts_with("ROOT USER ACTIVITY in AWS account 111122223333: ConsoleLogin"),
-            "{m}"
+    fn the_forwarding_pattern_is_every_kind() {
+        let p = forward_pattern();
+        assert_eq!(p["$or"].as_array().unwrap().len(), KINDS.len());
+        assert_eq!(
+            forward_role_permissions("111122223333")["Statement"][0]["Resource"],
+            "arn:aws:events:us-east-1:111122223333:event-bus/default"
         );
-        assert!(
-            m.contains("from IP 203.0.113.10") || m.contains("from IP "),
-            "{m}"
-        );
-        assert!(m.contains("Console sign-in MFA: Yes"), "{m}");
-        assert!(m.contains("rootguard events --since 24h"));
-        assert!(!m.contains('<'), "every placeholder filled: {m}");
     }
 
     #[test]

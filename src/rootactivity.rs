@@ -37,11 +37,17 @@ const FILES: &[(&str, &str)] = corpus_files!(
     "root-console-signin-failure",
     "root-api-call",
     "root-api-call-readonly",
+    "root-api-call-regional",
+    "root-api-call-refused",
+    "root-session-write",
+    "root-session-read",
     "root-invoked-by-service",
     "root-aws-service-event",
     "iam-user-call",
     "assumed-role-call",
     "aws-service-event",
+    "assume-root-call",
+    "assume-root-audit",
 );
 
 /// The corpus, parsed once.
@@ -145,7 +151,12 @@ mod tests {
                 "root-console-signin-success",
                 "root-console-signin-failure",
                 "root-api-call",
-                "root-api-call-readonly"
+                "root-api-call-readonly",
+                "root-api-call-regional",
+                "root-api-call-refused",
+                // CIS counts a privileged session's calls: their userIdentity.type is Root.
+                "root-session-write",
+                "root-session-read",
             ]
         );
     }
@@ -229,6 +240,10 @@ mod tests {
                         "root-console-signin-failure",
                         "root-api-call",
                         "root-api-call-readonly",
+                        "root-api-call-regional",
+                        "root-api-call-refused",
+                        "root-session-write",
+                        "root-session-read",
                     ],
                     &["iam-user-call"],
                 )),
@@ -246,12 +261,31 @@ mod tests {
             (
                 "console sign-ins only",
                 r#"{ $.userIdentity.type = "Root" && $.eventName = "ConsoleLogin" }"#,
-                Some((&["root-api-call", "root-api-call-readonly"], &[])),
+                Some((
+                    &[
+                        "root-api-call",
+                        "root-api-call-readonly",
+                        "root-api-call-regional",
+                        "root-api-call-refused",
+                        "root-session-write",
+                        "root-session-read",
+                    ],
+                    &[],
+                )),
             ),
             (
                 "term form on the ARN text",
                 r#""arn:aws:iam::111122223333:root""#,
-                Some((&[], &["root-invoked-by-service", "root-aws-service-event"])),
+                Some((
+                    &[],
+                    // An AssumeRoot call names the member's root ARN in its resources.
+                    &[
+                        "root-invoked-by-service",
+                        "root-aws-service-event",
+                        "assume-root-call",
+                        "assume-root-audit",
+                    ],
+                )),
             ),
             (
                 "unparseable",

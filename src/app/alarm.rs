@@ -19,7 +19,9 @@ use crate::app::{connect, Outcome, Stop};
 use crate::aws::{ConnectOptions, Reader, Writer};
 use crate::exit;
 use crate::facts::{Fact, FactError, Subscription};
-use crate::realtime::{envelope, render_message, RealtimeFacts, RuleFacts, RULE_NAME, RULE_REGION};
+use crate::realtime::{
+    envelope, render_message, ForwardFacts, RealtimeFacts, RuleFacts, FORWARD_RULE, RULE_REGION,
+};
 use crate::text::fmt_time;
 
 /// What the drill reads and the one thing it writes.
@@ -264,10 +266,12 @@ impl RealtimeApi for Live<'_> {
 /// Why the real-time drill did not run or did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RealtimeDrillError {
-    #[error("cannot read the real-time rule: {}", .0.describe())]
+    #[error("cannot read the real-time rules: {}", .0.describe())]
     Read(FactError),
-    #[error("there is no EventBridge rule {RULE_NAME} in {RULE_REGION}: deploy it with `rootguard deploy --email ADDR`")]
+    #[error("there is no rootguard EventBridge rule in {RULE_REGION}: deploy them with `rootguard deploy --email ADDR`")]
     NoRule,
+    #[error("--region {0}: not an enabled region of this account other than {RULE_REGION} (those forward to {RULE_REGION}; drill {RULE_REGION} without --region)")]
+    NotForwarded(String),
     #[error("failed to publish the test message to {topic}: {}", .error.describe())]
     Publish { topic: String, error: FactError },
 }
@@ -284,63 +288,123 @@ impl RealtimeDrillError {
 /// The subject of the drill's message.
 pub const REALTIME_DRILL_SUBJECT: &str = "[TEST] rootguard real-time root alert drill";
 
-/// The drill's message: marked as a test, then what a real alert reads like.
-pub fn realtime_drill_message(caller_arn: &str, at: &str) -> String {
+/// The drill's message: marked as a test, then what a real alert reads like
+/// (the root API call from `region`, when one region is drilled).
+pub fn realtime_drill_message(caller_arn: &str, at: &str, region: Option<&str>) -> String {
     let example = crate::rootactivity::corpus()
         .iter()
         .find(|e| e.name == "root-console-signin-success")
-        .map(|e| render_message(&envelope(&e.json)))
+        .and_then(|e| {
+            let kind = crate::realtime::kind(crate::realtime::kind_for(&e.json)?)?;
+            Some(render_message(kind, &envelope(&e.json)))
+        })
         .unwrap_or_default();
+    let example = match region {
+        None => example,
+        Some(r) => crate::rootactivity::corpus()
+            .iter()
+            .find(|e| e.name == "root-api-call-regional")
+            .map(|e| {
+                let mut env = envelope(&e.json);
+                env["region"] = serde_json::Value::String(r.to_string());
+                let kind = crate::realtime::kind(crate::realtime::RULE_NAME);
+                kind.map(|k| render_message(k, &env)).unwrap_or_default()
+            })
+            .unwrap_or(example),
+    };
     format!(
-        "[TEST] rootguard real-time drill by {caller_arn} at {at}. No root activity happened. \
-         A real alert reads like this:\n\n{example}"
+        "[TEST] rootguard real-time drill by {caller_arn} at {at}{}. No root activity happened. \
+         A real alert reads like this:\n\n{example}",
+        region
+            .map(|r| format!(" for {r} (forwarded to {RULE_REGION})"))
+            .unwrap_or_default()
     )
 }
 
 /// What the real-time drill proved and who it reached.
 #[derive(Debug)]
 pub struct RealtimeReport {
-    pub rule: RuleFacts,
+    /// Each kind's rule (missing ones named).
+    pub rules: Vec<(&'static str, Option<RuleFacts>)>,
+    /// With `--region`: that region and its forwarding rule.
+    pub region: Option<(String, Option<ForwardFacts>)>,
     /// Each SNS target the test message went through, with its subscriptions.
     pub topics: Vec<(String, Fact<Vec<Subscription>>)>,
 }
 
-/// Reads the rule (its pattern judged by `TestEventPattern` on the corpus),
-/// then publishes `message` through each of its SNS targets.
+/// Reads the rules (each pattern judged by `TestEventPattern` on the corpus)
+/// and, with `region`, that region's forwarding, then publishes `message`
+/// once through each distinct SNS target.
 pub async fn realtime_drill(
     api: &impl RealtimeApi,
     message: &str,
+    region: Option<&str>,
 ) -> Result<RealtimeReport, RealtimeDrillError> {
-    let rule = api
-        .rule()
-        .await
-        .map_err(RealtimeDrillError::Read)?
-        .ok_or(RealtimeDrillError::NoRule)?;
-    for t in &rule.topics {
+    let facts = api.rule().await.map_err(RealtimeDrillError::Read)?;
+    if facts.is_absent() {
+        return Err(RealtimeDrillError::NoRule);
+    }
+    let region = match region {
+        None => None,
+        Some(r) => {
+            let regions = facts
+                .forwarding
+                .as_ref()
+                .map_err(|e| RealtimeDrillError::Read(e.clone()))?;
+            let (_, f) = regions
+                .iter()
+                .find(|(name, _)| name == r)
+                .ok_or_else(|| RealtimeDrillError::NotForwarded(r.to_string()))?;
+            let f = f.clone().map_err(RealtimeDrillError::Read)?;
+            Some((r.to_string(), f))
+        }
+    };
+    let mut topics: Vec<(String, Fact<Vec<Subscription>>)> = Vec::new();
+    for t in facts
+        .rules
+        .iter()
+        .filter_map(|(_, r)| r.as_ref())
+        .flat_map(|r| &r.topics)
+    {
+        if topics.iter().any(|(arn, _)| *arn == t.arn) {
+            continue;
+        }
         api.publish(&t.arn, REALTIME_DRILL_SUBJECT, message)
             .await
             .map_err(|error| RealtimeDrillError::Publish {
                 topic: t.arn.clone(),
                 error,
             })?;
+        topics.push((t.arn.clone(), t.subscriptions.clone()));
     }
-    let topics = rule
-        .topics
-        .iter()
-        .map(|t| (t.arn.clone(), t.subscriptions.clone()))
-        .collect();
-    Ok(RealtimeReport { rule, topics })
+    Ok(RealtimeReport {
+        rules: facts.rules,
+        region,
+        topics,
+    })
 }
 
 impl RealtimeReport {
-    /// The rule is enabled and every `TestEventPattern` answer is what it must be.
+    /// Every kind's rule is there and enabled for read-only calls too, every
+    /// `TestEventPattern` answer is what it must be, and a drilled region forwards.
     pub fn pattern_ok(&self) -> bool {
-        self.rule.enabled
-            && self
-                .rule
-                .tests
-                .iter()
-                .all(|(_, should, got)| got.as_ref().is_ok_and(|m| m == should))
+        let rules = self.rules.iter().all(|(_, r)| {
+            r.as_ref().is_some_and(|r| {
+                r.enabled
+                    && r.read_only_events
+                    && r
+                        .tests
+                        .iter()
+                        .all(|(_, should, got)| got.as_ref().is_ok_and(|m| m == should))
+            })
+        });
+        let region = match &self.region {
+            None => true,
+            Some((_, f)) => f.as_ref().is_some_and(|f| {
+                f.enabled && f.read_only_events && f.pattern_ok && f.target_ok
+            }),
+        };
+        rules && region
     }
 
     pub fn reached(&self) -> usize {
@@ -353,7 +417,8 @@ impl RealtimeReport {
             .sum()
     }
 
-    /// `FAILED` when the pattern is wrong or nobody would receive an alert.
+    /// `FAILED` when a pattern is wrong, a drilled region does not forward,
+    /// or nobody would receive an alert.
     pub fn exit_code(&self) -> u8 {
         if self.topics.is_empty() || !self.pattern_ok() || self.reached() == 0 {
             exit::FAILED
@@ -364,37 +429,71 @@ impl RealtimeReport {
 
     pub fn text(&self) -> String {
         let esc = crate::render::escape;
-        let mut out = format!(
-            "rule {} ({})\n",
-            esc(&self.rule.arn),
-            if self.rule.enabled {
-                "enabled"
-            } else {
-                "DISABLED"
-            }
-        );
-        for (name, should, got) in &self.rule.tests {
-            let said = |m: bool| if m { "matched" } else { "not matched" };
-            let line = match got {
-                Ok(m) if m == should => format!("ok       {name}: {}", said(*m)),
-                Ok(m) => format!(
-                    "WRONG    {name}: {} but must {}",
-                    said(*m),
-                    if *should { "match" } else { "not match" }
-                ),
-                Err(e) => format!("unknown  {name}: {}", e.describe()),
+        let mut out = String::new();
+        for (name, rule) in &self.rules {
+            let Some(rule) = rule else {
+                out += &format!("rule {name} ({RULE_REGION}): MISSING\n");
+                continue;
             };
-            out += &format!("  TestEventPattern {line}\n");
+            out += &format!(
+                "rule {} ({})\n",
+                esc(&rule.arn),
+                if !rule.enabled {
+                    "DISABLED"
+                } else if !rule.read_only_events {
+                    "ENABLED without read-only calls"
+                } else {
+                    "enabled"
+                }
+            );
+            let said = |m: bool| if m { "matched" } else { "not matched" };
+            let (mut right, mut shown) = (0, String::new());
+            for (event, should, got) in &rule.tests {
+                match got {
+                    Ok(m) if m == should => {
+                        right += 1;
+                        if *should {
+                            shown += &format!("  TestEventPattern ok       {event}: matched\n");
+                        }
+                    }
+                    Ok(m) => {
+                        shown += &format!(
+                            "  TestEventPattern WRONG    {event}: {} but must {}\n",
+                            said(*m),
+                            if *should { "match" } else { "not match" }
+                        )
+                    }
+                    Err(e) => shown += &format!("  TestEventPattern unknown  {event}: {}\n", e.describe()),
+                }
+            }
+            out += &shown;
+            out += &format!(
+                "  TestEventPattern ok       {right} of {} corpus events as they must be\n",
+                rule.tests.len()
+            );
+        }
+        if let Some((region, f)) = &self.region {
+            out += &match f {
+                None => format!(
+                    "region {region}: no forwarding rule {FORWARD_RULE}: root activity there reaches nobody in real time\n"
+                ),
+                Some(f) if f.enabled && f.read_only_events && f.pattern_ok && f.target_ok => format!(
+                    "region {region}: rule {FORWARD_RULE} forwards root activity (read-only calls too) to {RULE_REGION} through its role\n"
+                ),
+                Some(_) => format!(
+                    "region {region}: rule {FORWARD_RULE} is broken (state, pattern or target); `rootguard deploy` resets it\n"
+                ),
+            };
         }
         if self.topics.is_empty() {
-            out += "warning: the rule has no SNS target, so nobody would be told\n";
+            out += "warning: the rules have no SNS target, so nobody would be told\n";
             return out;
         }
         for (arn, subs) in &self.topics {
             out += &subscribers_line(arn, subs);
         }
         if !self.pattern_ok() {
-            out += "warning: the rule would not report root activity as it should; `rootguard deploy` resets it\n";
+            out += "warning: root activity would not be reported as it should; `rootguard deploy` resets the rules\n";
         } else if self.reached() == 0 {
             out += "warning: no confirmed subscriber: nobody received this drill. Confirm the subscription email, then run the drill again.\n";
         } else {
@@ -426,15 +525,16 @@ pub async fn run(opts: &ConnectOptions, alarm: &str) -> Outcome {
     Ok(report.exit_code())
 }
 
-/// `rootguard alarm test --realtime`.
-pub async fn run_realtime(opts: &ConnectOptions) -> Outcome {
+/// `rootguard alarm test --realtime [--region R]`.
+pub async fn run_realtime(opts: &ConnectOptions, region: Option<&str>) -> Outcome {
     let (reader, writer, caller) = connect(opts).await?;
     let api = Live {
         reader: &reader,
         writer: &writer,
     };
-    let message = realtime_drill_message(&caller.arn, &fmt_time(OffsetDateTime::now_utc()));
-    let report = realtime_drill(&api, &message).await.map_err(|e| Stop {
+    let message =
+        realtime_drill_message(&caller.arn, &fmt_time(OffsetDateTime::now_utc()), region);
+    let report = realtime_drill(&api, &message, region).await.map_err(|e| Stop {
         code: e.exit_code(),
         message: e.to_string(),
     })?;
@@ -609,45 +709,69 @@ mod tests {
     }
 
     fn rule(enabled: bool, wrong: bool, subs: Vec<Subscription>) -> FakeRule {
-        let tests = crate::realtime::expectations()
-            .into_iter()
-            .map(|(name, should, _)| (name, should, Ok(should ^ (wrong && !should))))
+        let rules = crate::realtime::KINDS
+            .iter()
+            .map(|k| {
+                let tests = crate::realtime::expectations(k)
+                    .into_iter()
+                    .map(|(name, should, _)| (name, should, Ok(should ^ (wrong && !should))))
+                    .collect();
+                (
+                    k.rule,
+                    Some(RuleFacts {
+                        arn: crate::realtime::rule_arn_of("111122223333", k.rule),
+                        enabled,
+                        read_only_events: enabled,
+                        pattern: "{}".into(),
+                        targets: vec![TOPIC.into()],
+                        topics: vec![crate::facts::Topic {
+                            arn: TOPIC.into(),
+                            exists: Ok(true),
+                            subscriptions: Ok(subs.clone()),
+                            policy: None,
+                            kms_key: None,
+                        }],
+                        tests,
+                    }),
+                )
+            })
             .collect();
+        let fwd = ForwardFacts {
+            enabled: true,
+            read_only_events: true,
+            pattern_ok: true,
+            target_ok: true,
+        };
         FakeRule {
-            rule: Ok(Some(RuleFacts {
-                arn: "arn:aws:events:us-east-1:111122223333:rule/rootguard-root-activity".into(),
-                enabled,
-                read_only_events: enabled,
-                pattern: "{}".into(),
-                targets: vec![TOPIC.into()],
-                topics: vec![crate::facts::Topic {
-                    arn: TOPIC.into(),
-                    exists: Ok(true),
-                    subscriptions: Ok(subs),
-                    policy: None,
-                    kms_key: None,
-                }],
-                tests,
-            })),
+            rule: Ok(RealtimeFacts {
+                rules,
+                forwarding: Ok(vec![
+                    ("eu-west-1".into(), Ok(Some(fwd))),
+                    ("us-west-2".into(), Ok(None)),
+                ]),
+            }),
             published: Mutex::new(Vec::new()),
         }
     }
 
     #[tokio::test]
-    async fn realtime_drill_publishes_a_marked_test_and_reports_subscribers() {
+    async fn realtime_drill_publishes_a_marked_test_once_per_topic_and_reports_subscribers() {
         let fake = rule(true, false, vec![sub("a@example.com", true)]);
-        let message =
-            realtime_drill_message("arn:aws:iam::111122223333:user/me", "2026-12-03 12:00 UTC");
-        let r = realtime_drill(&fake, &message).await.unwrap();
+        let message = realtime_drill_message(
+            "arn:aws:iam::111122223333:user/me",
+            "2026-12-03 12:00 UTC",
+            None,
+        );
+        let r = realtime_drill(&fake, &message, None).await.unwrap();
         let sent = fake.published.lock().unwrap();
-        assert_eq!(sent.len(), 1);
+        assert_eq!(sent.len(), 1, "five rules, one topic: one message");
         assert_eq!(sent[0].0, TOPIC);
         assert!(sent[0].1.starts_with("[TEST]"));
         assert!(sent[0]
             .2
             .starts_with("[TEST] rootguard real-time drill by arn:aws:iam::111122223333:user/me"));
         assert!(
-            sent[0].2.contains("rootguard events"),
+            sent[0].2.contains("ROOT CONSOLE SIGN-IN"),
             "the example alert is included"
         );
         assert!(r.pattern_ok());
@@ -662,38 +786,59 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn realtime_drill_of_a_region_checks_its_forwarding() {
+        let fake = rule(true, false, vec![sub("a@example.com", true)]);
+        let m = realtime_drill_message("me", "now", Some("eu-west-1"));
+        assert!(m.contains("for eu-west-1 (forwarded to us-east-1)"), "{m}");
+        assert!(m.contains("RunInstances") && m.contains("in eu-west-1"), "{m}");
+        let r = realtime_drill(&fake, &m, Some("eu-west-1")).await.unwrap();
+        assert_eq!(r.exit_code(), exit::OK, "{}", r.text());
+        assert!(r.text().contains("region eu-west-1: rule rootguard-root-forward forwards"));
+        let r = realtime_drill(&fake, &m, Some("us-west-2")).await.unwrap();
+        assert_eq!(r.exit_code(), exit::FAILED);
+        assert!(r.text().contains("region us-west-2: no forwarding rule"), "{}", r.text());
+        let e = realtime_drill(&fake, &m, Some("ap-south-2")).await.unwrap_err();
+        assert_eq!(e.exit_code(), exit::USAGE);
+        assert!(e.to_string().contains("--region ap-south-2"), "{e}");
+    }
+
+    #[tokio::test]
     async fn realtime_drill_is_exit_1_when_nobody_hears_or_the_pattern_is_wrong() {
         let pending = rule(true, false, vec![sub("a@example.com", false)]);
-        let r = realtime_drill(&pending, "m").await.unwrap();
+        let r = realtime_drill(&pending, "m", None).await.unwrap();
         assert_eq!(r.exit_code(), exit::FAILED);
         assert!(r.text().contains("no confirmed subscriber"));
 
         let wrong = rule(true, true, vec![sub("a@example.com", true)]);
-        let r = realtime_drill(&wrong, "m").await.unwrap();
+        let r = realtime_drill(&wrong, "m", None).await.unwrap();
         assert_eq!(r.exit_code(), exit::FAILED);
         assert!(r.text().contains("WRONG"), "{}", r.text());
 
         let disabled = rule(false, false, vec![sub("a@example.com", true)]);
-        let r = realtime_drill(&disabled, "m").await.unwrap();
+        let r = realtime_drill(&disabled, "m", None).await.unwrap();
         assert_eq!(r.exit_code(), exit::FAILED);
         assert!(r.text().contains("DISABLED"));
     }
 
     #[tokio::test]
     async fn realtime_drill_without_a_rule_or_target_says_so() {
-        let none = FakeRule {
-            rule: Ok(None),
-            published: Mutex::new(Vec::new()),
-        };
-        let e = realtime_drill(&none, "m").await.unwrap_err();
+        let mut none = rule(true, false, vec![]);
+        if let Ok(f) = &mut none.rule {
+            for r in f.rules.iter_mut() {
+                r.1 = None;
+            }
+        }
+        let e = realtime_drill(&none, "m", None).await.unwrap_err();
         assert_eq!(e.exit_code(), exit::USAGE);
         assert!(e.to_string().contains("rootguard deploy --email"), "{e}");
 
         let mut no_target = rule(true, false, vec![]);
-        if let Ok(Some(r)) = &mut no_target.rule {
-            r.topics.clear();
+        if let Ok(f) = &mut no_target.rule {
+            for r in f.rules.iter_mut() {
+                r.1.as_mut().unwrap().topics.clear();
+            }
         }
-        let r = realtime_drill(&no_target, "m").await.unwrap();
+        let r = realtime_drill(&no_target, "m", None).await.unwrap();
         assert!(no_target.published.lock().unwrap().is_empty());
         assert_eq!(r.exit_code(), exit::FAILED);
         assert!(r.text().contains("no SNS target"));

@@ -296,7 +296,8 @@ pub async fn read_plan(
     let mut state = state.map_err(unreadable)?;
     state.trail_infra = infra.map_err(unreadable)?;
     if let Some(there) = rule_side.map_err(unreadable)? {
-        state.rule = there.rule;
+        state.rules = there.rules;
+        state.forwarding = there.forwarding;
         state.realtime_topic = there.topic;
         state.account_alias = there.account_alias;
     }
@@ -627,9 +628,9 @@ mod tests {
         apply(&api, &p.group.region, &p.plan, |_| {}).await;
         let writes = api.applied.lock().unwrap();
         let in_region = |r: &str| writes.iter().filter(|(x, _)| x == r).count();
-        // topic, subscription, filter, alarm here; topic, subscription, rule there.
+        // topic, subscription, filter, alarm here; topic, subscription, a rule per kind there.
         assert_eq!(in_region("eu-west-1"), 4, "{writes:?}");
-        assert_eq!(in_region("us-east-1"), 3, "{writes:?}");
+        assert_eq!(in_region("us-east-1"), 7, "{writes:?}");
         assert!(writes
             .iter()
             .any(|(r, d)| r == "us-east-1" && d.starts_with("eventbridge rule")));

@@ -15,9 +15,10 @@ use crate::orgdeploy::{self, OrgDeployPlan, OrgDeployState};
 
 /// Everything `deploy --org` needs to plan, read concurrently.
 pub async fn read_state(reader: &Reader, org: &OrgFacts) -> Result<OrgDeployState, FactError> {
+    let regions = reader.enabled_regions().await?;
     let (root, hub, stackset) = tokio::join!(
         reader.org_root_id(),
-        reader.hub_state(&org.caller_account_id),
+        reader.hub_state(&org.caller_account_id, &regions),
         reader.stackset_state()
     );
     Ok(OrgDeployState {
@@ -30,6 +31,7 @@ pub async fn read_state(reader: &Reader, org: &OrgFacts) -> Result<OrgDeployStat
             .filter(|a| a.id != org.caller_account_id && a.id != org.management_account_id)
             .map(|a| a.id.clone())
             .collect(),
+        regions,
         stacksets_trusted: org.trusted(orgdeploy::STACKSETS_PRINCIPAL) == Some(true),
         hub: hub?,
         stackset: stackset?,

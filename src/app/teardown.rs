@@ -79,6 +79,7 @@ impl TeardownApi for Live<'_> {
             } => w.delete_metric_filter(region, log_group, name).await,
             TeardownStep::DeleteTopic { region, arn } => w.delete_topic(region, arn).await,
             TeardownStep::DeleteRule { region, name } => w.delete_rule(region, name).await,
+            TeardownStep::DeleteRole { name } => w.delete_forward_role(name).await,
         }
     }
 }
@@ -177,6 +178,10 @@ pub enum TeardownStep {
         region: String,
         name: String,
     },
+    /// The forwarding role (IAM, global) and its inline policy.
+    DeleteRole {
+        name: String,
+    },
 }
 
 impl TeardownStep {
@@ -194,6 +199,7 @@ impl TeardownStep {
             TeardownStep::DeleteRule { region, name } => {
                 format!("eventbridge rule {name} and its target in {region}")
             }
+            TeardownStep::DeleteRole { name } => format!("iam role {name} and its policy"),
         }
     }
 }
@@ -255,14 +261,30 @@ pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> Tea
             )),
             None => {}
         }
-        match &rs.state.rule {
-            Some(r) if r.tagged => p.delete.push(TeardownStep::DeleteRule {
-                region: region.clone(),
-                name: crate::realtime::RULE_NAME.into(),
+        let fwd = &rs.state.forwarding;
+        let rules = rs.state.rules.iter().map(|(n, r)| (region.as_str(), n.as_str(), r));
+        let forwarders = fwd
+            .rules
+            .iter()
+            .map(|(r, rule)| (r.as_str(), crate::realtime::FORWARD_RULE, rule));
+        for (region, name, r) in forwarders.chain(rules) {
+            if r.tagged {
+                p.delete.push(TeardownStep::DeleteRule {
+                    region: region.into(),
+                    name: name.into(),
+                })
+            } else {
+                p.keep
+                    .push(format!("eventbridge rule {name} in {region}: {untagged}"))
+            }
+        }
+        match &fwd.role {
+            Some(r) if r.tagged => p.delete.push(TeardownStep::DeleteRole {
+                name: crate::realtime::FORWARD_ROLE.into(),
             }),
             Some(_) => p.keep.push(format!(
-                "eventbridge rule {} in {region}: {untagged}",
-                crate::realtime::RULE_NAME
+                "iam role {}: {untagged}",
+                crate::realtime::FORWARD_ROLE
             )),
             None => {}
         }
@@ -343,7 +365,8 @@ mod tests {
                     ..Default::default()
                 }),
                 trail_infra: None,
-                rule: None,
+                rules: Default::default(),
+                forwarding: Default::default(),
                 realtime_topic: None,
                 account_alias: None,
             },

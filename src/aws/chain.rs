@@ -627,11 +627,13 @@ impl Reader {
                 .collect();
             Ok(Some(AlarmState::from_facts(&alarm, &tags)))
         };
-        let rule = async {
+        let rules = async {
             if region == crate::realtime::RULE_REGION {
-                self.realtime_rule_state().await
+                let (rules, forwarding) =
+                    tokio::join!(self.realtime_rules_state(), self.forwarding_state());
+                Ok((rules?, forwarding?))
             } else {
-                Ok(None)
+                Ok(Default::default())
             }
         };
         let alias = async {
@@ -645,7 +647,9 @@ impl Reader {
                 .map(|o| o.account_aliases().first().cloned())
                 .map_err(|e| classify("iam:ListAccountAliases", &e))
         };
-        let (topic, filter, alarm, rule, alias) = tokio::join!(topic, filter, alarm, rule, alias);
+        let (topic, filter, alarm, rules, alias) =
+            tokio::join!(topic, filter, alarm, rules, alias);
+        let (rules, forwarding) = rules?;
         Ok(DeployState {
             account_id: account_id.to_string(),
             region: region.to_string(),
@@ -654,7 +658,8 @@ impl Reader {
             filter: filter?,
             alarm: alarm?,
             trail_infra: None,
-            rule: rule?,
+            rules,
+            forwarding,
             realtime_topic: None,
             account_alias: alias?,
         })

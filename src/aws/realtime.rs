@@ -1,30 +1,178 @@
-//! The real-time rule's reads (EventBridge in us-east-1): the rule as deploy
-//! and teardown see it, and the facts `root-realtime-alert` judges
-//! (`TestEventPattern` on the corpus, targets, topics).
+//! The real-time rules' reads: every kind's rule in us-east-1 as deploy and
+//! teardown see it, the forwarding rule in each other enabled region and its
+//! role, and the facts `root-realtime-alert` judges (`TestEventPattern` on the
+//! corpus per rule, targets, topics, each region's forwarding).
 
+use std::collections::BTreeMap;
+
+use super::account::percent_decode;
 use super::{classify, service_code, Reader};
+use crate::deploy::{ForwardingState, RoleState, RuleState, TAG_KEY, TAG_VALUE};
 use crate::facts::*;
-
-// ------------------------------------------------------------ real-time rule
+use crate::realtime::{
+    expectations, ForwardFacts, RealtimeFacts, RuleFacts, FORWARD_ROLE, FORWARD_RULE,
+    FORWARD_TARGET_ID, KINDS, RULE_REGION, RULE_STATE, TARGET_ID,
+};
 
 impl Reader {
     pub(super) fn events(&self) -> aws_sdk_eventbridge::Client {
-        aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION))
+        aws_sdk_eventbridge::Client::new(&self.regional(RULE_REGION))
     }
 
-    /// The rule as deploy and teardown see it: pattern, state, target, input
-    /// transformer and tag; `None` when there is no such rule.
-    pub async fn realtime_rule_state(&self) -> Result<Option<crate::deploy::RuleState>, FactError> {
-        self.rule_state(None, crate::realtime::RULE_NAME, crate::realtime::TARGET_ID)
+    /// Every kind's rule as deploy and teardown see it (pattern, state,
+    /// target, input transformer, tag), concurrently; absent rules are left out.
+    pub async fn realtime_rules_state(&self) -> Result<BTreeMap<String, RuleState>, FactError> {
+        let read = futures::future::join_all(
+            KINDS
+                .iter()
+                .map(|k| async move { (k.rule, self.rule_state(None, k.rule, TARGET_ID).await) }),
+        )
+        .await;
+        let mut out = BTreeMap::new();
+        for (name, r) in read {
+            if let Some(r) = r? {
+                out.insert(name.to_string(), r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The other enabled regions (`account:ListRegions`, us-east-1 left out).
+    pub async fn forwarding_regions(&self) -> Result<Vec<String>, FactError> {
+        Ok(self
+            .enabled_regions()
+            .await?
+            .into_iter()
+            .filter(|r| r != RULE_REGION)
+            .collect())
+    }
+
+    /// Forwarding as deploy sees it: each other enabled region's rule and
+    /// the role, concurrently.
+    pub async fn forwarding_state(&self) -> Result<ForwardingState, FactError> {
+        let regions = self.forwarding_regions().await?;
+        self.forwarding_state_of(regions, FORWARD_RULE, FORWARD_TARGET_ID, FORWARD_ROLE)
             .await
     }
 
-    /// What `root-realtime-alert` judges: the rule, its SNS targets' topics,
-    /// and `events:TestEventPattern` on every corpus event, concurrently.
-    pub async fn realtime(&self) -> Fact<crate::realtime::RealtimeFacts> {
-        use crate::realtime::{expectations, RuleFacts, RULE_NAME};
+    /// Forwarding rules named `rule` in `regions` and the role named `role`.
+    pub async fn forwarding_state_of(
+        &self,
+        regions: Vec<String>,
+        rule: &str,
+        target_id: &str,
+        role: &str,
+    ) -> Result<ForwardingState, FactError> {
+        let rules = futures::future::join_all(regions.iter().map(|r| async move {
+            (
+                r.clone(),
+                self.rule_state_in(r, None, rule, target_id).await,
+            )
+        }));
+        let (rules, role) = tokio::join!(rules, self.role_state(role));
+        let mut by_region = BTreeMap::new();
+        for (region, r) in rules {
+            if let Some(r) = r? {
+                by_region.insert(region, r);
+            }
+        }
+        Ok(ForwardingState {
+            regions,
+            rules: by_region,
+            role: role?,
+        })
+    }
+
+    /// A forwarding role: trust, inline policy (named like it), tag; `None` when absent.
+    pub async fn role_state(&self, name: &str) -> Result<Option<RoleState>, FactError> {
+        let iam = aws_sdk_iam::Client::new(&self.config);
+        let (role, policy) = tokio::join!(
+            iam.get_role().role_name(name).send(),
+            iam.get_role_policy()
+                .role_name(name)
+                .policy_name(name)
+                .send()
+        );
+        let decode = |doc: &str| {
+            let decoded = percent_decode(doc);
+            serde_json::from_str(&decoded)
+                .ok()
+                .or_else(|| serde_json::from_str(doc).ok())
+        };
+        let role = match role {
+            Ok(r) => r,
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => return Ok(None),
+            Err(e) => return Err(classify("iam:GetRole", &e)),
+        };
+        let permissions = match policy {
+            Ok(p) => decode(p.policy_document()),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
+            Err(e) => return Err(classify("iam:GetRolePolicy", &e)),
+        };
+        let role = role.role();
+        Ok(Some(RoleState {
+            trust: role
+                .and_then(|r| r.assume_role_policy_document())
+                .and_then(decode),
+            permissions,
+            tagged: role.is_some_and(|r| {
+                r.tags()
+                    .iter()
+                    .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE)
+            }),
+        }))
+    }
+
+    /// What `root-realtime-alert` judges: every kind's rule (its SNS targets'
+    /// topics and `events:TestEventPattern` on every corpus event) and each
+    /// other enabled region's forwarding, all concurrently.
+    pub async fn realtime(&self) -> Fact<RealtimeFacts> {
+        let rules = futures::future::join_all(KINDS.iter().map(|k| async move {
+            (k.rule, self.kind_rule(k).await)
+        }));
+        let forwarding = async {
+            let regions = self.forwarding_regions().await?;
+            // The us-east-1 default bus of this account (the rule is read in
+            // this account, so only its region and name need checking).
+            let to_hub = |arn: &str| {
+                arn.starts_with(&format!("arn:aws:events:{RULE_REGION}:"))
+                    && arn.ends_with(":event-bus/default")
+            };
+            let read = futures::future::join_all(regions.into_iter().map(|r| {
+                async move {
+                    let state = self
+                        .rule_state_in(&r, None, FORWARD_RULE, FORWARD_TARGET_ID)
+                        .await
+                        .map(|s| {
+                            s.map(|s| ForwardFacts {
+                                enabled: s.enabled,
+                                read_only_events: s.read_only_events,
+                                pattern_ok: s.pattern
+                                    == Some(crate::realtime::forward_pattern()),
+                                target_ok: s.target_arn.as_deref().is_some_and(to_hub)
+                                    && s.target_role.is_some(),
+                            })
+                        });
+                    (r, state)
+                }
+            }));
+            Ok::<_, FactError>(read.await)
+        };
+        let (rules, forwarding) = tokio::join!(rules, forwarding);
+        let mut out = Vec::new();
+        for (name, r) in rules {
+            out.push((name, r?));
+        }
+        Ok(RealtimeFacts {
+            rules: out,
+            forwarding,
+        })
+    }
+
+    /// One kind's rule: its pattern judged on the corpus, its targets' topics.
+    async fn kind_rule(&self, kind: &crate::realtime::Kind) -> Fact<Option<RuleFacts>> {
         let ev = self.events();
-        let rule = match ev.describe_rule().name(RULE_NAME).send().await {
+        let rule = match ev.describe_rule().name(kind.rule).send().await {
             Ok(r) => r,
             Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
             Err(e) => return Err(classify("events:DescribeRule", &e)),
@@ -32,7 +180,7 @@ impl Reader {
         let pattern = rule.event_pattern().unwrap_or_default().to_string();
         let targets = async {
             ev.list_targets_by_rule()
-                .rule(RULE_NAME)
+                .rule(kind.rule)
                 .send()
                 .await
                 .map(|t| {
@@ -44,7 +192,7 @@ impl Reader {
                 .map_err(|e| classify("events:ListTargetsByRule", &e))
         };
         let tests =
-            futures::future::join_all(expectations().into_iter().map(|(name, should, event)| {
+            futures::future::join_all(expectations(kind).into_iter().map(|(name, should, event)| {
                 let ev = &ev;
                 let pattern = &pattern;
                 async move {
@@ -73,7 +221,7 @@ impl Reader {
             enabled: rule
                 .state()
                 .is_some_and(|s| s.as_str().starts_with("ENABLED")),
-            read_only_events: rule.state().map(|s| s.as_str()) == Some(crate::realtime::RULE_STATE),
+            read_only_events: rule.state().map(|s| s.as_str()) == Some(RULE_STATE),
             pattern,
             targets,
             topics,

@@ -42,7 +42,11 @@ impl Reader {
     }
 
     /// The hub as it is now.
-    pub async fn hub_state(&self, account_id: &str) -> Result<HubState, FactError> {
+    pub async fn hub_state(
+        &self,
+        account_id: &str,
+        regions: &[String],
+    ) -> Result<HubState, FactError> {
         let ev = self.events();
         let bus = async {
             match ev.describe_event_bus().name(HUB_BUS_NAME).send().await {
@@ -53,16 +57,34 @@ impl Reader {
                 Err(e) => Err(classify("events:DescribeEventBus", &e)),
             }
         };
-        let rule = self.rule_state(Some(HUB_BUS_NAME), HUB_RULE_NAME, HUB_TARGET_ID);
+        let rules = futures::future::join_all(crate::realtime::KINDS.iter().map(|k| async move {
+            let name = hub_rule_name(k);
+            (name, self.rule_state(Some(HUB_BUS_NAME), name, HUB_TARGET_ID).await)
+        }));
         let topic_arn = hub_topic_arn(account_id);
         let topic = self.topic_state(RULE_REGION, &topic_arn);
-        let (bus, rule, topic) = tokio::join!(bus, rule, topic);
+        let forwarding = self.forwarding_state_of(
+            regions.to_vec(),
+            MGMT_FORWARD_RULE,
+            MGMT_FORWARD_TARGET_ID,
+            MGMT_FORWARD_ROLE,
+        );
+        let (bus, rules, topic, forwarding) = tokio::join!(bus, rules, topic, forwarding);
         let (bus_exists, bus_policy) = bus?;
+        let mut by_name = std::collections::BTreeMap::new();
+        if bus_exists {
+            for (name, r) in rules {
+                if let Some(r) = r? {
+                    by_name.insert(name.to_string(), r);
+                }
+            }
+        }
         Ok(HubState {
             bus_exists,
             bus_policy,
-            rule: if bus_exists { rule? } else { None },
+            rules: by_name,
             topic: topic?,
+            forwarding: forwarding?,
         })
     }
 
@@ -73,7 +95,18 @@ impl Reader {
         name: &str,
         target_id: &str,
     ) -> Result<Option<RuleState>, FactError> {
-        let ev = self.events();
+        self.rule_state_in(RULE_REGION, bus, name, target_id).await
+    }
+
+    /// A rule on `bus` (the default bus when `None`) in `region`.
+    pub(super) async fn rule_state_in(
+        &self,
+        region: &str,
+        bus: Option<&str>,
+        name: &str,
+        target_id: &str,
+    ) -> Result<Option<RuleState>, FactError> {
+        let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
         let rule = match ev
             .describe_rule()
             .name(name)
@@ -105,6 +138,7 @@ impl Reader {
                 .is_some_and(|s| s.as_str().starts_with("ENABLED")),
             read_only_events: rule.state().map(|s| s.as_str()) == Some(crate::realtime::RULE_STATE),
             target_arn: target.map(|t| t.arn().to_string()),
+            target_role: target.and_then(|t| t.role_arn()).map(str::to_string),
             input_paths: target
                 .and_then(|t| t.input_transformer())
                 .and_then(|i| i.input_paths_map())
@@ -291,21 +325,51 @@ impl Writer {
                     .map(|_| ())
                     .map_err(|e| classify("events:PutPermission", &e))
             }
+            OrgStep::ForwardRole {
+                name,
+                trust,
+                permissions,
+                ..
+            } => self.put_forward_role(name, trust, permissions).await,
+            OrgStep::ForwardRule {
+                name,
+                region,
+                pattern,
+                bus_arn,
+                role_arn,
+                ..
+            } => {
+                self.put_forward_rule(super::write::ForwardRule {
+                    region,
+                    bus: None,
+                    name,
+                    description: "rootguard: this account's root activity and sts:AssumeRoot calls in this region, to the hub bus",
+                    pattern,
+                    target_id: MGMT_FORWARD_TARGET_ID,
+                    target_bus: bus_arn,
+                    role_arn,
+                })
+                .await
+            }
             OrgStep::HubRule {
                 name,
                 bus,
+                what,
                 pattern,
                 topic_arn,
+                input_paths,
+                input_template,
                 ..
             } => {
                 self.put_rule_to_topic(super::write::RuleToTopic {
                     bus: Some(bus),
                     name,
-                    description: "rootguard: root activity forwarded by every member account, to the hub topic",
+                    description: &format!("rootguard: {what} from every member account, to the hub topic"),
                     pattern,
                     topic_arn,
                     target_id: HUB_TARGET_ID,
-                    template: crate::realtime::INPUT_TEMPLATE,
+                    paths: input_paths,
+                    template: input_template,
                 })
                 .await
             }
@@ -362,7 +426,7 @@ impl Writer {
             }
             OrgStep::StackInstances {
                 ous,
-                region,
+                regions,
                 preferences: prefs,
                 ..
             } => {
@@ -375,7 +439,7 @@ impl Writer {
                             .set_organizational_unit_ids(Some(ous.clone()))
                             .build(),
                     )
-                    .regions(region)
+                    .set_regions(Some(regions.clone()))
                     .operation_preferences(preferences(prefs));
                 let op = self
                     .when_free(tick, "cloudformation:CreateStackInstances", || {
@@ -386,7 +450,7 @@ impl Writer {
             }
             OrgStep::RedeployInstances {
                 ous,
-                region,
+                regions,
                 accounts,
                 preferences: prefs,
                 ..
@@ -403,7 +467,7 @@ impl Writer {
                             .account_filter_type(AccountFilterType::Intersection)
                             .build(),
                     )
-                    .regions(region)
+                    .set_regions(Some(regions.clone()))
                     .operation_preferences(preferences(prefs));
                 let op = self
                     .when_free(tick, "cloudformation:UpdateStackInstances", || {
@@ -595,7 +659,16 @@ impl Writer {
                             .set_organizational_unit_ids(Some(root_or_ous.to_vec()))
                             .build(),
                     )
-                    .regions(RULE_REGION)
+                    .set_regions(Some(
+                        state
+                            .stackset
+                            .instances
+                            .iter()
+                            .map(|i| i.region.clone())
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .into_iter()
+                            .collect(),
+                    ))
                     .operation_preferences(preferences(&OperationPreferences::default()))
                     .retain_stacks(false);
                 let op = self
@@ -621,10 +694,23 @@ impl Writer {
             }
         }
         let ev = self.events();
-        if state.hub.rule.as_ref().is_some_and(|r| r.tagged) {
-            self.delete_rule_on(Some(HUB_BUS_NAME), HUB_RULE_NAME, HUB_TARGET_ID)
-                .await?;
-            done.push(format!("hub rule {HUB_RULE_NAME}"));
+        for (region, r) in &state.hub.forwarding.rules {
+            if r.tagged {
+                self.delete_rule_in(region, None, MGMT_FORWARD_RULE, MGMT_FORWARD_TARGET_ID)
+                    .await?;
+                done.push(format!("rule {MGMT_FORWARD_RULE} in {region}"));
+            }
+        }
+        if state.hub.forwarding.role.as_ref().is_some_and(|r| r.tagged) {
+            self.delete_forward_role(MGMT_FORWARD_ROLE).await?;
+            done.push(format!("role {MGMT_FORWARD_ROLE}"));
+        }
+        for (name, r) in &state.hub.rules {
+            if r.tagged {
+                self.delete_rule_on(Some(HUB_BUS_NAME), name, HUB_TARGET_ID)
+                    .await?;
+                done.push(format!("hub rule {name}"));
+            }
         }
         if state.hub.bus_exists {
             match ev.delete_event_bus().name(HUB_BUS_NAME).send().await {

@@ -359,8 +359,10 @@ impl Writer {
             Step::RealtimeRule {
                 name,
                 region,
+                what,
                 pattern,
                 topic_arn,
+                input_paths,
                 input_template,
                 ..
             } => {
@@ -368,15 +370,139 @@ impl Writer {
                 self.put_rule_to_topic(RuleToTopic {
                     bus: None,
                     name,
-                    description: crate::realtime::RULE_DESCRIPTION,
+                    description: &format!("rootguard: {what}, in seconds, to the rootguard topic"),
                     pattern,
                     topic_arn,
                     target_id: crate::realtime::TARGET_ID,
+                    paths: input_paths,
                     template: input_template,
                 })
                 .await
             }
+            Step::ForwardRole {
+                name,
+                trust,
+                permissions,
+                ..
+            } => self.put_forward_role(name, trust, permissions).await,
+            Step::ForwardRule {
+                name,
+                region,
+                pattern,
+                bus_arn,
+                role_arn,
+                ..
+            } => {
+                self.put_forward_rule(ForwardRule {
+                    region,
+                    bus: None,
+                    name,
+                    description: crate::realtime::FORWARD_DESCRIPTION,
+                    pattern,
+                    target_id: crate::realtime::FORWARD_TARGET_ID,
+                    target_bus: bus_arn,
+                    role_arn,
+                })
+                .await
+            }
         }
+    }
+
+    /// Creates (or completes) a role EventBridge assumes, with its inline
+    /// policy named like it, tagged. An existing role of that name gets the
+    /// trust policy and tag too.
+    pub(super) async fn put_forward_role(
+        &self,
+        name: &str,
+        trust: &serde_json::Value,
+        permissions: &serde_json::Value,
+    ) -> Result<(), FactError> {
+        let iam = aws_sdk_iam::Client::new(&self.config);
+        let tag = aws_sdk_iam::types::Tag::builder()
+            .key(TAG_KEY)
+            .value(TAG_VALUE)
+            .build()
+            .map_err(|e| build_err("iam:CreateRole", e))?;
+        match iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust.to_string())
+            .description("Lets EventBridge forward root activity to the us-east-1 default bus (created by rootguard)")
+            .tags(tag.clone())
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if super::service_code(&e) == Some("EntityAlreadyExists") => {
+                iam.update_assume_role_policy()
+                    .role_name(name)
+                    .policy_document(trust.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:UpdateAssumeRolePolicy", &e))?;
+                iam.tag_role()
+                    .role_name(name)
+                    .tags(tag)
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:TagRole", &e))?;
+            }
+            Err(e) => return Err(classify("iam:CreateRole", &e)),
+        }
+        iam.put_role_policy()
+            .role_name(name)
+            .policy_name(name)
+            .policy_document(permissions.to_string())
+            .send()
+            .await
+            .map_err(|e| classify("iam:PutRolePolicy", &e))?;
+        Ok(())
+    }
+
+    /// Puts a forwarding rule in `region`, tags it, and targets an event bus
+    /// through a role (a cross-Region or cross-account bus target needs one).
+    pub(super) async fn put_forward_rule(&self, rule: ForwardRule<'_>) -> Result<(), FactError> {
+        use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
+        let ev = aws_sdk_eventbridge::Client::new(&self.regional(rule.region));
+        let tag = Tag::builder()
+            .key(TAG_KEY)
+            .value(TAG_VALUE)
+            .build()
+            .map_err(|e| build_err("events:PutRule", e))?;
+        let put = ev
+            .put_rule()
+            .name(rule.name)
+            .set_event_bus_name(rule.bus.map(str::to_string))
+            .description(rule.description)
+            .event_pattern(rule.pattern.to_string())
+            .state(RuleState::EnabledWithAllCloudtrailManagementEvents)
+            .tags(tag.clone())
+            .send()
+            .await
+            .map_err(|e| classify("events:PutRule", &e))?;
+        if let Some(arn) = put.rule_arn() {
+            ev.tag_resource()
+                .resource_arn(arn)
+                .tags(tag)
+                .send()
+                .await
+                .map_err(|e| classify("events:TagResource", &e))?;
+        }
+        let target = Target::builder()
+            .id(rule.target_id)
+            .arn(rule.target_bus)
+            .role_arn(rule.role_arn)
+            .build()
+            .map_err(|e| build_err("events:PutTargets", e))?;
+        let out = ev
+            .put_targets()
+            .rule(rule.name)
+            .set_event_bus_name(rule.bus.map(str::to_string))
+            .targets(target)
+            .send()
+            .await
+            .map_err(|e| classify("events:PutTargets", &e))?;
+        failed_entries(out.failed_entry_count(), out.failed_entries())
     }
 
     /// Puts a rule on `bus` (the default bus when `None`) in us-east-1, tags it,
@@ -390,6 +516,7 @@ impl Writer {
             pattern,
             topic_arn,
             target_id,
+            paths,
             template,
         } = rule;
         let ev = aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION));
@@ -419,7 +546,12 @@ impl Writer {
                 .map_err(|e| classify("events:TagResource", &e))?;
         }
         let transformer = InputTransformer::builder()
-            .set_input_paths_map(Some(crate::realtime::input_paths().into_iter().collect()))
+            .set_input_paths_map(Some(
+                paths
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ))
             .input_template(template)
             .build()
             .map_err(|e| build_err("events:PutTargets", e))?;
@@ -437,28 +569,18 @@ impl Writer {
             .send()
             .await
             .map_err(|e| classify("events:PutTargets", &e))?;
-        if out.failed_entry_count() > 0 {
-            let why: Vec<String> = out
-                .failed_entries()
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}: {}",
-                        f.error_code().unwrap_or("?"),
-                        f.error_message().unwrap_or("")
-                    )
-                })
-                .collect();
-            return Err(build_err("events:PutTargets", why.join("; ")));
-        }
-        Ok(())
+        failed_entries(out.failed_entry_count(), out.failed_entries())
     }
 
-    /// Removes rootguard's target from the real-time rule, then the rule.
+    /// Removes rootguard's target from a real-time rule (a kind's in
+    /// us-east-1, or a region's forwarding rule), then the rule.
     pub async fn delete_rule(&self, region: &str, name: &str) -> Result<(), FactError> {
-        debug_assert_eq!(region, crate::realtime::RULE_REGION);
-        self.delete_rule_on(None, name, crate::realtime::TARGET_ID)
-            .await
+        let target = if name == crate::realtime::FORWARD_RULE {
+            crate::realtime::FORWARD_TARGET_ID
+        } else {
+            crate::realtime::TARGET_ID
+        };
+        self.delete_rule_in(region, None, name, target).await
     }
 
     /// Removes `target_id` from a rule on `bus` in us-east-1, then the rule.
@@ -468,7 +590,40 @@ impl Writer {
         name: &str,
         target_id: &str,
     ) -> Result<(), FactError> {
-        let ev = aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION));
+        self.delete_rule_in(crate::realtime::RULE_REGION, bus, name, target_id)
+            .await
+    }
+
+    /// Removes the forwarding role's inline policy, then the role (absent is done).
+    pub async fn delete_forward_role(&self, name: &str) -> Result<(), FactError> {
+        let iam = aws_sdk_iam::Client::new(&self.config);
+        match iam
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if super::service_code(&e) == Some("NoSuchEntity") => {}
+            Err(e) => return Err(classify("iam:DeleteRolePolicy", &e)),
+        }
+        match iam.delete_role().role_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if super::service_code(&e) == Some("NoSuchEntity") => Ok(()),
+            Err(e) => Err(classify("iam:DeleteRole", &e)),
+        }
+    }
+
+    /// Removes `target_id` from a rule on `bus` in `region`, then the rule.
+    pub(super) async fn delete_rule_in(
+        &self,
+        region: &str,
+        bus: Option<&str>,
+        name: &str,
+        target_id: &str,
+    ) -> Result<(), FactError> {
+        let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
         let bus = bus.map(str::to_string);
         match ev
             .remove_targets()
@@ -660,7 +815,42 @@ pub(super) struct RuleToTopic<'a> {
     pub pattern: &'a serde_json::Value,
     pub topic_arn: &'a str,
     pub target_id: &'a str,
+    pub paths: &'a std::collections::BTreeMap<String, String>,
     pub template: &'a str,
+}
+
+/// A rule that forwards to an event bus through a role.
+pub(super) struct ForwardRule<'a> {
+    pub region: &'a str,
+    /// The default bus when `None`.
+    pub bus: Option<&'a str>,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub pattern: &'a serde_json::Value,
+    pub target_id: &'a str,
+    pub target_bus: &'a str,
+    pub role_arn: &'a str,
+}
+
+/// `PutTargets` answers 200 with failed entries: each is an error.
+fn failed_entries(
+    count: i32,
+    entries: &[aws_sdk_eventbridge::types::PutTargetsResultEntry],
+) -> Result<(), FactError> {
+    if count == 0 {
+        return Ok(());
+    }
+    let why: Vec<String> = entries
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {}",
+                f.error_code().unwrap_or("?"),
+                f.error_message().unwrap_or("")
+            )
+        })
+        .collect();
+    Err(build_err("events:PutTargets", why.join("; ")))
 }
 
 /// A root access key as the wizard shows it.

@@ -45,18 +45,29 @@ fn contact(email: &str) -> AlternateContact {
 /// A hardened account: every check passes.
 fn hardened() -> AccountFacts {
     let mut f = AccountFacts::empty(ACCT, NOW);
-    f.realtime = Ok(Some(crate::realtime::RuleFacts {
-        arn: crate::realtime::rule_arn(ACCT),
-        enabled: true,
-        read_only_events: true,
-        pattern: crate::realtime::pattern().to_string(),
-        targets: vec![TOPIC.into()],
-        topics: good_alarm().topics,
-        tests: crate::realtime::expectations()
-            .into_iter()
-            .map(|(name, should, _)| (name, should, Ok(should)))
+    f.realtime = Ok(crate::realtime::RealtimeFacts {
+        rules: crate::realtime::KINDS
+            .iter()
+            .map(|k| {
+                (
+                    k.rule,
+                    Some(crate::realtime::RuleFacts {
+                        arn: crate::realtime::rule_arn_of(ACCT, k.rule),
+                        enabled: true,
+                        read_only_events: true,
+                        pattern: (k.pattern)().to_string(),
+                        targets: vec![TOPIC.into()],
+                        topics: good_alarm().topics,
+                        tests: crate::realtime::expectations(k)
+                            .into_iter()
+                            .map(|(name, should, _)| (name, should, Ok(should)))
+                            .collect(),
+                    }),
+                )
+            })
             .collect(),
-    }));
+        forwarding: Ok(vec![]),
+    });
     f.summary = Ok(AccountSummary {
         mfa_enabled: Some(true),
         access_keys_present: Some(false),
