@@ -36,6 +36,9 @@ Control endpoints (never part of AWS):
   POST /_rootguard/root       change an account's root state as the console would
   POST /_rootguard/stacksets  StackSet operations paced as AWS runs them, members that fail
   POST /_rootguard/quotas     request quotas for one calling account (GET ?account=ID: throttled counts)
+  POST /_rootguard/put_event  a corpus CloudTrail record on its region's default bus (and the trail's logs)
+  POST /_rootguard/rule       edit, re-state or delete a rule in a region behind rootguard's back
+  POST /_rootguard/role       delete an IAM role behind rootguard's back
 
 Usage: moto_launcher.py [--port N] [--seed FILE]... [--exit-on-stdin-eof]
 It prints ``ROOTGUARD_MOTO_READY <endpoint>`` once it is listening, and with
@@ -606,10 +609,51 @@ def bus_admits(bus, account_id: str) -> bool:
     return False
 
 
-def forward_to_bus(bus_arn: str, event: dict) -> None:
-    """A rule's event-bus target in another account: the event arrives on that
-    bus unchanged (its `account` stays the source account) if the bus's policy
-    admits the sender; moto re-puts it as the target account's own event."""
+def role_lets_events_put(account_id: str, role_arn: str | None, bus_arn: str) -> bool:
+    """A bus target in another Region (or account) is delivered only through a
+    role in the rule's account that events.amazonaws.com may assume and whose
+    policies allow events:PutEvents on that bus (EventBridge User Guide,
+    "Sending and receiving events between AWS Regions"; "Sending and receiving
+    events between AWS accounts")."""
+    import fnmatch
+
+    if not role_arn or role_arn.split(":")[4] != account_id:
+        return False
+    iam = boto_client("iam", account_id)
+    name = role_arn.rsplit("/", 1)[-1]
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    trust = role.get("AssumeRolePolicyDocument") or {}
+    if isinstance(trust, str):
+        trust = json.loads(trust)
+    if not any(
+        st.get("Effect") == "Allow" and (st.get("Principal") or {}).get("Service") == "events.amazonaws.com"
+        for st in trust.get("Statement", [])
+    ):
+        return False
+    docs = []
+    for pname in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        doc = iam.get_role_policy(RoleName=name, PolicyName=pname)["PolicyDocument"]
+        docs.append(json.loads(doc) if isinstance(doc, str) else doc)
+    for doc in docs:
+        for st in doc.get("Statement", []):
+            acts = st.get("Action", [])
+            acts = [acts] if isinstance(acts, str) else acts
+            res = st.get("Resource", [])
+            res = [res] if isinstance(res, str) else res
+            if (st.get("Effect") == "Allow" and any(fnmatch.fnmatchcase("events:putevents", a.lower()) for a in acts)
+                    and any(fnmatch.fnmatchcase(bus_arn, r) for r in res)):
+                return True
+    return False
+
+
+def forward_to_bus(bus_arn: str, event: dict, source: tuple | None = None, role_arn: str | None = None) -> None:
+    """A rule's event-bus target: the event arrives on that bus unchanged (its
+    `account` and `region` stay the source's). Another Region's bus (or another
+    account's, when the rule gives a role) is reached only through the rule's
+    role; another account's bus must also admit the sender in its policy."""
     from moto.events.models import events_backends
 
     parts = bus_arn.split(":")
@@ -617,6 +661,10 @@ def forward_to_bus(bus_arn: str, event: dict) -> None:
     bus = events_backends[account_id][region].event_buses.get(bus_name)
     if bus is None:
         return
+    if source is not None:
+        src_account, src_region = source
+        if (src_region != region or role_arn) and not role_lets_events_put(src_account, role_arn, bus_arn):
+            return
     if account_id != event.get("account") and not bus_admits(bus, event.get("account", "")):
         return
     for rule in list(bus.rules.values()):
@@ -1278,14 +1326,23 @@ def rest_action(service: str, environ) -> str | None:
     return None
 
 
-def put_corpus_event(account_id: str, region: str, name: str) -> dict:
-    """What CloudTrail does with a management event: put it on the default bus."""
+def put_corpus_event(account_id: str, region: str | None, name: str) -> dict:
+    """What CloudTrail does with a management event: put it on the default bus
+    (of `region`, else of the record's own awsRegion)."""
     from moto.events.models import events_backends
 
     record = json.loads((CORPUS / f"{name}.json").read_text())
+    region = region or record.get("awsRegion", "us-east-1")
     record["recipientAccountId"] = account_id
     record["eventTime"] = now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    record_history(account_id, record.get("awsRegion", region), record)
+    # CloudTrail puts a management event only on the default bus of the
+    # Region where the call was made (EventBridge User Guide, "Events from AWS
+    # services"): the record's awsRegion is that bus's.
+    record["awsRegion"] = region
+    if record.get("userIdentity", {}).get("type") == "Root":
+        record["userIdentity"]["accountId"] = account_id
+        record["userIdentity"]["arn"] = f"arn:aws:iam::{account_id}:root"
+    record_history(account_id, region, record)
     source = "aws." + record.get("eventSource", "cloudtrail.amazonaws.com").removesuffix(".amazonaws.com")
     entries = events_backends[account_id][region].put_events(
         [{"Source": source, "DetailType": detail_type(record), "Detail": json.dumps(record), "EventBusName": "default"}]
@@ -1349,7 +1406,6 @@ def test_event_pattern(body: bytes):
 def _deliver_to_sns(self, original_event, transform_input=True):
     """moto evaluates rules and input transformers but does not deliver to SNS
     targets; EventBridge publishes the (transformed) event to the topic."""
-    from moto.events.utils import EventTemplateParser
 
     def is_sns(t):
         parts = t["Arn"].split(":")
@@ -1380,7 +1436,7 @@ def _deliver_to_sns(self, original_event, transform_input=True):
     if not self.event_pattern.matches_event(original_event):
         return
     for target in [t for t in self.targets if is_bus(t)]:
-        forward_to_bus(target["Arn"], original_event)
+        forward_to_bus(target["Arn"], original_event, (self.account_id, self.region_name), target.get("RoleArn"))
     # An EventBridge event's "time" is ISO 8601 (EventBridge User Guide,
     # "Amazon EventBridge events"); moto keeps a unix float internally.
     if isinstance(original_event.get("time"), (int, float)):
@@ -1390,9 +1446,7 @@ def _deliver_to_sns(self, original_event, transform_input=True):
         parts = target["Arn"].split(":")
         it = target.get("InputTransformer") or {}
         if it:
-            message = EventTemplateParser.parse(
-                input_template=it.get("InputTemplate"), input_paths_map=it.get("InputPathsMap", {}), event=original_event
-            )
+            message = input_transformed(it, original_event)
         else:
             message = original_event
         text = message if isinstance(message, str) else json.dumps(message, default=str)
@@ -1400,6 +1454,25 @@ def _deliver_to_sns(self, original_event, transform_input=True):
             sns_backend(parts[4], parts[3]).topics[target["Arn"]].publish(message=text)
         except KeyError:  # a deleted topic: EventBridge drops it too
             pass
+
+
+def input_transformed(it: dict, event: dict):
+    """EventBridge's input transformer: each variable is its JSON path's value
+    in the event; a variable whose path the event lacks is not created and its
+    placeholder is left out of the output (EventBridge User Guide, input
+    transformation, "Common issues"). moto leaves the placeholder in."""
+    from jsonpath_ng.ext import parse
+    from moto.events.utils import EventTemplateParser
+
+    text = it.get("InputTemplate") or ""
+    for name, path in (it.get("InputPathsMap") or {}).items():
+        found = parse(path).find(event)
+        value = found[0].value if found else None
+        text = text.replace(f"<{name}>", "" if value is None else EventTemplateParser._stringify(value))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def seed_log_event(logs, e: dict) -> None:
@@ -2428,11 +2501,11 @@ class Launcher:
                 out = seed(json.loads(body or b"{}"))
             elif path == "/_rootguard/put_event" and environ["REQUEST_METHOD"] == "POST":
                 req = json.loads(body or b"{}")
-                out = put_corpus_event(req["account_id"], req.get("region", "us-east-1"), req["corpus"])
+                out = put_corpus_event(req["account_id"], req.get("region"), req["corpus"])
             elif path == "/_rootguard/rule" and environ["REQUEST_METHOD"] == "POST":
                 # Someone edits or deletes the real-time rule behind rootguard's back.
                 req = json.loads(body or b"{}")
-                ev = boto_client("events", req["account_id"], "us-east-1")
+                ev = boto_client("events", req["account_id"], req.get("region", "us-east-1"))
                 if req["op"] == "delete":
                     ev.remove_targets(Rule=req["name"], Ids=[t["Id"] for t in ev.list_targets_by_rule(Rule=req["name"])["Targets"]])
                     ev.delete_rule(Name=req["name"])
@@ -2442,6 +2515,14 @@ class Launcher:
                     # The same rule in another state (ENABLED: read-only calls never reach it).
                     rule = ev.describe_rule(Name=req["name"])
                     ev.put_rule(Name=req["name"], EventPattern=rule["EventPattern"], State=req["pattern"])
+                out = {"ok": True}
+            elif path == "/_rootguard/role" and environ["REQUEST_METHOD"] == "POST":
+                # Someone deletes a role behind rootguard's back (its inline policies first).
+                req = json.loads(body or b"{}")
+                iam = boto_client("iam", req["account_id"])
+                for pname in iam.list_role_policies(RoleName=req["name"])["PolicyNames"]:
+                    iam.delete_role_policy(RoleName=req["name"], PolicyName=pname)
+                iam.delete_role(RoleName=req["name"])
                 out = {"ok": True}
             elif path == "/_rootguard/stacksets" and environ["REQUEST_METHOD"] == "POST":
                 out = set_stackset_pacing(json.loads(body or b"{}"))

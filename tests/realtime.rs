@@ -22,59 +22,101 @@ fn realtime_finding(acct: &Account) -> Value {
 }
 
 #[test]
-fn a_root_sign_in_reaches_the_topic_as_a_message_a_person_can_act_on() {
+fn each_kind_of_root_activity_in_any_region_reaches_the_topic_as_its_own_sentence() {
     let mut s = trail_only();
     s["alias"] = json!("acme-prod");
+    s["regions"] = json!(["us-east-1", "eu-west-1", "us-west-2"]);
     let acct = emulator().seed(s);
     let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .contains("eventbridge rule rootguard-root-activity in us-east-1"),
-        "{}",
-        r.stdout
-    );
+    for needle in [
+        "eventbridge rule rootguard-root-activity in us-east-1",
+        "eventbridge rule rootguard-assume-root in us-east-1",
+        "iam role rootguard-events-forward",
+        "eventbridge rule rootguard-root-forward in eu-west-1",
+        "eventbridge rule rootguard-root-forward in us-west-2",
+    ] {
+        assert!(r.stdout.contains(needle), "{needle}: {}", r.stdout);
+    }
     emulator().confirm(&acct, EMAIL);
+    let messages = || topic_messages(&acct, "rootguard-root-activity");
 
     emulator().put_event(&acct, "root-console-signin-success");
-    let msgs = topic_messages(&acct, "rootguard-root-activity");
+    let msgs = messages();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    let m = &msgs[0];
-    let account = format!("ROOT USER ACTIVITY in AWS account {} (acme-prod):", acct.id);
-    for needle in [
-        account.as_str(),
-        "ConsoleLogin",
-        "from IP 203.0.113.10",
-        "Console sign-in MFA: Yes",
-        "rootguard events --since 24h",
-    ] {
-        assert!(m.contains(needle), "{needle:?} not in {m}");
-    }
+    let signin = format!(
+        "ROOT CONSOLE SIGN-IN to AWS account {} (acme-prod): Success, MFA used: Yes",
+        acct.id
+    );
+    assert!(msgs[0].starts_with(&signin), "{}", msgs[0]);
+    assert!(msgs[0].contains("from IP 203.0.113.10"), "{}", msgs[0]);
     let when = regex::Regex::new(r" at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ in us-east-1 ").unwrap();
-    assert!(when.is_match(m), "the time as a person reads it: {m}");
-    // Not root activity, or not root's own: nothing is sent.
+    assert!(when.is_match(&msgs[0]), "the time as a person reads it: {}", msgs[0]);
+
+    // Not root activity, not root's own, or an audit session's read (what
+    // rootguard's verify --org does in every member): nothing is sent.
     for quiet in [
         "iam-user-call",
         "assumed-role-call",
         "root-aws-service-event",
         "root-invoked-by-service",
+        "root-session-read",
+        "assume-root-audit",
     ] {
         emulator().put_event(&acct, quiet);
     }
-    emulator().put_event(&acct, "root-api-call");
-    let msgs = topic_messages(&acct, "rootguard-root-activity");
-    assert_eq!(msgs.len(), 2, "only the root API call added one: {msgs:?}");
-    assert!(msgs[1].contains("CreateAccessKey"), "{}", msgs[1]);
+    assert_eq!(messages().len(), 1, "{:?}", messages());
 
-    // A read-only root call (a stolen key's first move) reaches the topic too:
-    // the rule is ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
+    // A read-only root call (a stolen key's first move) in us-east-1, a root
+    // call in eu-west-1 (forwarded), one AWS refused, a privileged session's
+    // write, and an AssumeRoot in us-west-2 (forwarded): each its own sentence.
     emulator().put_event(&acct, "root-api-call-readonly");
-    let msgs = topic_messages(&acct, "rootguard-root-activity");
-    assert_eq!(msgs.len(), 3, "{msgs:?}");
-    assert!(msgs[2].contains("ListBuckets"), "{}", msgs[2]);
+    emulator().put_event(&acct, "root-api-call-regional");
+    emulator().put_event(&acct, "root-api-call-refused");
+    emulator().put_event(&acct, "root-session-write");
+    emulator().put_event(&acct, "assume-root-call");
+    let msgs = messages();
+    assert_eq!(msgs.len(), 6, "{msgs:#?}");
+    let said = |i: usize, needles: &[&str]| {
+        for n in needles {
+            assert!(msgs[i].contains(n), "{n:?} not in {}", msgs[i]);
+        }
+        assert!(
+            !msgs[i].contains('<') && !msgs[i].contains("null") && !msgs[i].contains("MFA used: ."),
+            "every field filled, none that does not apply: {}",
+            msgs[i]
+        );
+    };
+    said(1, &["root called ListBuckets (s3.amazonaws.com)", "in us-east-1"]);
+    said(2, &["root called RunInstances (ec2.amazonaws.com)", "in eu-west-1"]);
+    said(3, &["root tried CreateUser", "AWS refused it: AccessDenied"]);
+    said(
+        4,
+        &[
+            "PRIVILEGED ROOT SESSION",
+            "privileged root session started from the management account",
+            "CreateLoginProfile",
+        ],
+    );
+    assert!(!msgs[4].contains("treat it as a compromise"), "{}", msgs[4]);
+    said(
+        5,
+        &[
+            "PRIVILEGED ROOT SESSION STARTED",
+            "arn:aws:sts::999988887777:assumed-role/OrgAdmin/mallory",
+            "member account 111122223333",
+            "root-task/IAMCreateRootUserPassword",
+            "in us-west-2",
+            "from IP 192.0.2.1",
+        ],
+    );
 
     let f = realtime_finding(&acct);
     assert_eq!(f["status"], "pass", "{f:#}");
+    assert!(
+        evidence(&f).contains("2 other enabled region(s) is forwarded"),
+        "{f:#}"
+    );
     // A second deploy changes nothing.
     let again = rg(&acct, &["deploy", "--email", EMAIL, "--dry-run"]);
     assert!(
@@ -82,6 +124,94 @@ fn a_root_sign_in_reaches_the_topic_as_a_message_a_person_can_act_on() {
         "{}",
         again.stdout
     );
+}
+
+#[test]
+fn a_region_without_forwarding_is_named_by_verify_and_the_drill_and_deploy_restores_it() {
+    let mut s = trail_only();
+    s["regions"] = json!(["us-east-1", "eu-west-1", "ap-southeast-2"]);
+    let acct = emulator().seed(s);
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+    emulator().confirm(&acct, EMAIL);
+    let ok = rg(&acct, &["alarm", "test", "--realtime", "--region", "eu-west-1"]);
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
+    assert!(
+        ok.stdout
+            .contains("region eu-west-1: rule rootguard-root-forward forwards"),
+        "{}",
+        ok.stdout
+    );
+
+    emulator().edit_rule_in(&acct, "rootguard-root-forward", "eu-west-1", "delete", Value::Null);
+    emulator().put_event(&acct, "root-api-call-regional");
+    assert!(
+        topic_messages(&acct, "rootguard-root-activity")
+            .iter()
+            .all(|m| m.starts_with("[TEST]") || !m.contains("RunInstances")),
+        "eu-west-1's root call reaches nobody without its forwarder"
+    );
+    let f = realtime_finding(&acct);
+    assert_eq!(f["status"], "warn", "{f:#}");
+    assert!(
+        evidence(&f).contains("no forwarding to us-east-1 from eu-west-1"),
+        "{f:#}"
+    );
+    let drill = rg(&acct, &["alarm", "test", "--realtime", "--region", "eu-west-1"]);
+    assert_eq!(drill.code, 1, "{}", drill.stdout);
+    assert!(drill.stdout.contains("region eu-west-1: no forwarding rule"));
+    let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
+    assert!(
+        r.stdout.contains("create  eventbridge rule rootguard-root-forward in eu-west-1"),
+        "{}",
+        r.stdout
+    );
+    emulator().put_event(&acct, "root-api-call-regional");
+    assert!(topic_messages(&acct, "rootguard-root-activity")
+        .iter()
+        .any(|m| m.starts_with("ROOT USER ACTIVITY") && m.contains("RunInstances in")
+            || m.starts_with("ROOT USER ACTIVITY") && m.contains("in eu-west-1")));
+    assert_eq!(realtime_finding(&acct)["status"], "pass");
+
+    // The forwarder in ENABLED state never sees reads made there.
+    emulator().edit_rule_in(&acct, "rootguard-root-forward", "ap-southeast-2", "state", json!("ENABLED"));
+    let f = realtime_finding(&acct);
+    assert!(
+        evidence(&f).contains("ap-southeast-2: the forwarding rule rootguard-root-forward is ENABLED"),
+        "{f:#}"
+    );
+    // A region that does not forward cannot be drilled.
+    let bad = rg(&acct, &["alarm", "test", "--realtime", "--region", "us-west-1"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--region us-west-1"), "{}", bad.stderr);
+}
+
+#[test]
+fn a_forwarder_without_its_role_delivers_nothing_as_in_aws() {
+    let mut s = trail_only();
+    s["regions"] = json!(["us-east-1", "eu-west-1"]);
+    let acct = emulator().seed(s);
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+    emulator().confirm(&acct, EMAIL);
+    // The role goes (someone cleaned up IAM): a cross-Region bus target
+    // without a role EventBridge can assume delivers nothing.
+    let roles = emulator().resources(&acct)["roles"].clone();
+    assert_eq!(
+        roles["rootguard-events-forward"],
+        json!(["rootguard-events-forward"]),
+        "{roles:#}"
+    );
+    emulator().delete_role(&acct, "rootguard-events-forward");
+    emulator().put_event(&acct, "root-api-call-regional");
+    assert!(topic_messages(&acct, "rootguard-root-activity").is_empty());
+    let plan = rg(&acct, &["deploy", "--email", EMAIL, "--dry-run"]);
+    assert!(
+        plan.stdout.contains("create  iam role rootguard-events-forward"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+    emulator().put_event(&acct, "root-api-call-regional");
+    assert_eq!(topic_messages(&acct, "rootguard-root-activity").len(), 1);
 }
 
 #[test]
@@ -111,7 +241,10 @@ fn a_deleted_or_narrowed_rule_warns_naming_the_link() {
     emulator().edit_rule(&acct, "delete", Value::Null);
     let f = realtime_finding(&acct);
     assert_eq!(f["status"], "warn");
-    assert!(evidence(&f).contains("no EventBridge rule rootguard-root-activity in us-east-1"));
+    assert!(
+        evidence(&f).contains("no rule rootguard-root-activity in us-east-1"),
+        "{f:#}"
+    );
     let (code, _) = verify_json(&acct, &["--check", "root-realtime-alert"]);
     assert_eq!(code, 0, "a warning does not fail verify");
 }
@@ -132,9 +265,13 @@ fn realtime_drill_proves_the_pattern_and_publishes_a_marked_test() {
         "{}",
         pending.stdout
     );
-    assert!(pending
-        .stdout
-        .contains("TestEventPattern ok       iam-user-call: not matched"));
+    assert!(
+        pending
+            .stdout
+            .contains("TestEventPattern ok       15 of 15 corpus events as they must be"),
+        "{}",
+        pending.stdout
+    );
 
     emulator().confirm(&acct, EMAIL);
     let r = rg(&acct, &["alarm", "test", "--realtime"]);
@@ -167,16 +304,26 @@ fn no_realtime_skips_the_rule_and_teardown_removes_it() {
 
     assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
     let dry = rg(&acct, &["teardown", "--dry-run"]);
-    assert!(
-        dry.stdout.contains(
-            "delete  eventbridge rule rootguard-root-activity and its target in us-east-1"
-        ),
-        "{}",
-        dry.stdout
-    );
+    for needle in [
+        "delete  eventbridge rule rootguard-root-activity and its target in us-east-1",
+        "delete  eventbridge rule rootguard-root-forward and its target in eu-west-1",
+        "delete  iam role rootguard-events-forward and its policy",
+    ] {
+        assert!(dry.stdout.contains(needle), "{needle}: {}", dry.stdout);
+    }
     assert_eq!(rg(&acct, &["teardown", "--yes"]).code, 0);
     let f = realtime_finding(&acct);
-    assert!(evidence(&f).contains("no EventBridge rule"), "{f:#}");
+    assert!(evidence(&f).contains("no rootguard EventBridge rule"), "{f:#}");
+    // Nothing tagged is left in any region, IAM included.
+    for region in ["us-east-1", "eu-west-1", "ap-south-1"] {
+        let left = emulator().resources_in(&acct, region);
+        assert_eq!(left["rules"], json!({}), "{region}: {left:#}");
+    }
+    assert!(
+        emulator().resources(&acct)["roles"]
+            .get("rootguard-events-forward")
+            .is_none()
+    );
 }
 
 #[test]

@@ -253,10 +253,18 @@ impl Emulator {
         serde_json::from_str(&body).unwrap()
     }
 
-    /// Puts a corpus CloudTrail record on the account's default bus in
-    /// us-east-1, as CloudTrail does with a management event.
+    /// Puts a corpus CloudTrail record on the account's default bus in the
+    /// record's own region, as CloudTrail does with a management event.
     pub fn put_event(&self, account: &Account, corpus: &str) {
         let body = json!({"account_id": account.id, "corpus": corpus}).to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/put_event", &body);
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// The same call made in `region`: the record lands on that region's bus.
+    pub fn put_event_in(&self, account: &Account, corpus: &str, region: &str) {
+        let body =
+            json!({"account_id": account.id, "corpus": corpus, "region": region}).to_string();
         let (status, body) = http(&self.addr, "POST", "/_rootguard/put_event", &body);
         assert_eq!(status, 200, "{body}");
     }
@@ -286,7 +294,19 @@ impl Emulator {
     /// Deletes the real-time rule (`op: "delete"`) or replaces its pattern
     /// (`op: "pattern"`), as a person in the console would.
     pub fn edit_rule(&self, account: &Account, op: &str, pattern: Value) {
-        let body = json!({"account_id": account.id, "name": "rootguard-root-activity", "op": op, "pattern": pattern})
+        self.edit_rule_in(account, "rootguard-root-activity", "us-east-1", op, pattern)
+    }
+
+    /// Deletes an IAM role (and its inline policies) behind rootguard's back.
+    pub fn delete_role(&self, account: &Account, name: &str) {
+        let body = json!({"account_id": account.id, "name": name}).to_string();
+        let (status, body) = http(&self.addr, "POST", "/_rootguard/role", &body);
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// [`Self::edit_rule`] on the rule `name` in `region`.
+    pub fn edit_rule_in(&self, account: &Account, name: &str, region: &str, op: &str, pattern: Value) {
+        let body = json!({"account_id": account.id, "name": name, "region": region, "op": op, "pattern": pattern})
             .to_string();
         let (status, body) = http(&self.addr, "POST", "/_rootguard/rule", &body);
         assert_eq!(status, 200, "{body}");
