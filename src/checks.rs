@@ -235,10 +235,11 @@ pub static CATALOGUE: &[CheckDef] = &[
         why: "The CIS alarm reports root minutes late and only says a threshold was crossed; the real-time rule says who did what from where.",
         severity: Severity::Medium,
         sources: &[Source::Realtime],
-        remediation: "`rootguard deploy --email you@example.com` adds the EventBridge rule rootguard-root-activity on \
-            the default bus in us-east-1 (root console sign-ins and root API calls, not service calls), targeting \
-            the rootguard topic with a readable message; confirm the subscription, then `rootguard alarm test \
-            --realtime`.",
+        remediation: "`rootguard deploy --email you@example.com` adds the EventBridge rules on the default bus in \
+            us-east-1 (one per kind of root event: sign-ins, API calls with reads, refused calls, privileged-session \
+            writes, sts:AssumeRoot starts; each in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS with a \
+            readable message to the rootguard topic) and a forwarding rule in every other enabled region; confirm \
+            the subscription, then `rootguard alarm test --realtime`.",
         cis: &[],
         security_hub: &[],
         run: |facts, _| crate::realtime::check(facts),
@@ -356,6 +357,7 @@ impl Source {
                 "sns:ListSubscriptionsByTopic",
             ],
             Source::Realtime => &[
+                "account:ListRegions",
                 "events:DescribeRule",
                 "events:ListTargetsByRule",
                 "events:TestEventPattern",

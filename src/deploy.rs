@@ -1052,7 +1052,10 @@ pub fn realtime_step(
     let (action, changes) = match rule {
         None => (Action::Create, vec![]),
         Some(r) => changed(&[
-            (r.pattern.as_ref() == Some(&pattern), "reset the event pattern"),
+            (
+                r.pattern.as_ref() == Some(&pattern),
+                "reset the event pattern",
+            ),
             (r.enabled, "enable the rule"),
             (
                 r.read_only_events,
@@ -1517,7 +1520,10 @@ mod tests {
             bus_arn,
             "arn:aws:events:us-east-1:111122223333:event-bus/default"
         );
-        assert_eq!(role_arn, "arn:aws:iam::111122223333:role/rootguard-events-forward");
+        assert_eq!(
+            role_arn,
+            "arn:aws:iam::111122223333:role/rootguard-events-forward"
+        );
         assert_eq!(p.steps.last().unwrap().region("us-east-1"), "us-west-2");
         let done = applied(&s, &p);
         assert!(plan(&done, &config()).is_noop());
@@ -1532,8 +1538,15 @@ mod tests {
             .read_only_events = false;
         drift.forwarding.regions.push("ap-southeast-2".into());
         let fix = plan(&drift, &config());
-        assert_eq!((fix.count(Action::Update), fix.count(Action::Create)), (1, 1));
-        assert!(fix.text().contains("receive read-only calls too"), "{}", fix.text());
+        assert_eq!(
+            (fix.count(Action::Update), fix.count(Action::Create)),
+            (1, 1)
+        );
+        assert!(
+            fix.text().contains("receive read-only calls too"),
+            "{}",
+            fix.text()
+        );
     }
 
     #[test]

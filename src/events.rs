@@ -3,8 +3,10 @@
 //! where (IP, user agent, region), how (MFA) and whether it worked (outcome).
 //!
 //! Pure: records in, rows and text out. Only root activity by our own
-//! evaluation of the CIS pattern is kept (a server's filtering is not
-//! trusted). Every string from AWS is escaped before it reaches a terminal.
+//! evaluation of the CIS pattern, and `sts:AssumeRoot` calls (who opened a
+//! privileged root session in which member, with which task), are kept (a
+//! server's filtering is not trusted). Every string from AWS is escaped before
+//! it reaches a terminal.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -65,9 +67,29 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-/// One record as a row; `None` unless it is root activity.
+/// The `sts:AssumeRoot` call that opened a privileged root session: who,
+/// which member, which task (the root-task policy's name).
+fn assume_root_credential(r: &Value) -> Option<String> {
+    if text_of(r, &["eventName"]) != "AssumeRoot"
+        || !text_of(r, &["eventSource"]).starts_with("sts.")
+    {
+        return None;
+    }
+    let task = text_of(r, &["requestParameters", "taskPolicyArn", "arn"]);
+    let task = task.rsplit('/').next().unwrap_or_default().to_string();
+    Some(format!(
+        "sts:AssumeRoot by {} for member {}, task {}",
+        text_of(r, &["userIdentity", "arn"]),
+        text_of(r, &["requestParameters", "targetPrincipal"]),
+        if task.is_empty() { "unknown" } else { &task }
+    ))
+}
+
+/// One record as a row; `None` unless it is root activity or an
+/// `sts:AssumeRoot` call (a privileged root session opened from here).
 pub fn row(log_timestamp_ms: i64, r: &Value) -> Option<RootEvent> {
-    if !is_root_activity(r) {
+    let assume_root = assume_root_credential(r);
+    if assume_root.is_none() && !is_root_activity(r) {
         return None;
     }
     let mfa = match text_of(r, &["additionalEventData", "MFAUsed"]).as_str() {
@@ -96,7 +118,9 @@ pub fn row(log_timestamp_ms: i64, r: &Value) -> Option<RootEvent> {
     // (IAM User Guide, "Track privileged tasks in CloudTrail"): root's calls,
     // but not a root sign-in and not root's own key.
     let assumed_root = text_of(r, &["userIdentity", "sessionContext", "assumedRoot"]) == "true";
-    let credential = if sign_in {
+    let credential = if let Some(c) = assume_root {
+        c
+    } else if sign_in {
         "console sign-in".to_string()
     } else if assumed_root {
         format!("privileged root session (sts:AssumeRoot) {key}")
@@ -317,6 +341,11 @@ pub fn text(rows: &[RootEvent]) -> String {
             },
             short(&escape(&r.user_agent), 80)
         ));
+        // A credential too long for its column (who opened a privileged
+        // session, for which member and task) is given whole.
+        if r.credential.chars().count() > 34 {
+            out.push_str(&format!("{:22}who {}\n", "", escape(&r.credential)));
+        }
     }
     out
 }
@@ -336,20 +365,41 @@ mod tests {
         assert_eq!(
             names,
             [
+                "AssumeRoot",
                 "ListMFADevices",
                 "ConsoleLogin",
                 "ConsoleLogin",
                 "RunInstances",
                 "CreateUser",
+                "AssumeRoot",
                 "CreateLoginProfile",
                 "ListBuckets",
                 "CreateAccessKey"
             ],
             "sorted by time"
         );
+        // Who opened a privileged root session, in which member, for which task.
+        assert_eq!(
+            rows[0].credential,
+            "sts:AssumeRoot by arn:aws:sts::999988887777:assumed-role/OrgAdmin/mallory for member \
+             111122223333, task IAMAuditRootUserCredentials"
+        );
+        assert_eq!(
+            (rows[0].region.as_str(), rows[0].source_ip.as_str()),
+            ("us-west-2", "192.0.2.9")
+        );
+        assert!(rows[6]
+            .credential
+            .ends_with("task IAMCreateRootUserPassword"));
+        let rows: Vec<RootEvent> = rows
+            .into_iter()
+            .filter(|r| r.event_name != "AssumeRoot")
+            .collect();
         // An audit session's read is listed as such, never as a root sign-in.
         assert!(
-            rows[0].credential.starts_with("privileged root session (sts:AssumeRoot)"),
+            rows[0]
+                .credential
+                .starts_with("privileged root session (sts:AssumeRoot)"),
             "{}",
             rows[0].credential
         );

@@ -455,38 +455,68 @@ pub fn spoke_verdict(
         Ok(ss) if !ss.exists => return None,
         Ok(ss) => ss,
     };
-    let inst = ss
+    // Every region the StackSet deploys to (the hub's first): a member is
+    // covered only where its instance there is CURRENT.
+    let mut regions: Vec<&str> = vec![crate::realtime::RULE_REGION];
+    for i in &ss.instances {
+        if !regions.contains(&i.region.as_str()) {
+            regions.push(&i.region);
+        }
+    }
+    let mine: Vec<&crate::orgdeploy::StackInstance> = ss
         .instances
         .iter()
-        .find(|i| i.account == member && i.region == crate::realtime::RULE_REGION);
-    Some(match inst {
-        Some(i) if i.is_current() => (
-            Status::Pass,
-            vec![format!(
-                "stack instance of StackSet {STACKSET_NAME} in {} is CURRENT: the member's root activity is \
-                 forwarded to the hub bus in the management account, which notifies the hub topic",
-                crate::realtime::RULE_REGION
-            )],
-        ),
-        // A spoke that was deployed and is broken: nothing is forwarded.
-        Some(i) => (
-            Status::Fail,
-            vec![format!(
-                "stack instance of StackSet {STACKSET_NAME} in {} is {}, not CURRENT: root activity here may reach \
-                 nobody in real time; fix the cause and run `rootguard deploy --org` again (it redeploys only \
-                 instances that are not CURRENT)",
-                i.region,
-                i.describe()
-            )],
-        ),
-        None => (
+        .filter(|i| i.account == member)
+        .collect();
+    if mine.is_empty() {
+        return Some((
             Status::Warn,
             vec![format!(
                 "no stack instance of StackSet {STACKSET_NAME} in this member: root activity here reaches nobody \
                  in real time; run `rootguard deploy --org` (auto-deployment covers accounts that join later)"
             )],
-        ),
-    })
+        ));
+    }
+    // A spoke that was deployed and is broken: nothing is forwarded from there.
+    let broken: Vec<String> = mine
+        .iter()
+        .filter(|i| !i.is_current())
+        .map(|i| format!("{}: {}", i.region, i.describe()))
+        .collect();
+    if !broken.is_empty() {
+        return Some((
+            Status::Fail,
+            vec![format!(
+                "stack instance(s) of StackSet {STACKSET_NAME} not CURRENT ({}): root activity there may reach \
+                 nobody in real time; fix the cause and run `rootguard deploy --org` again (it redeploys only \
+                 instances that are not CURRENT)",
+                broken.join("; ")
+            )],
+        ));
+    }
+    let missing: Vec<&str> = regions
+        .iter()
+        .filter(|r| !mine.iter().any(|i| i.region == **r))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Some((
+            Status::Warn,
+            vec![format!(
+                "no stack instance of StackSet {STACKSET_NAME} in {} for this member: root activity there reaches \
+                 nobody in real time; run `rootguard deploy --org`",
+                missing.join(", ")
+            )],
+        ));
+    }
+    Some((
+        Status::Pass,
+        vec![format!(
+            "stack instances of StackSet {STACKSET_NAME} in {} are CURRENT: the member's root activity in each is \
+             forwarded to the hub bus in the management account, which notifies the hub topic",
+            regions.join(", ")
+        )],
+    ))
 }
 
 /// Every selected check `unknown` with one reason: a member that could not be reached.

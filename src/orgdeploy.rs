@@ -1016,7 +1016,11 @@ mod tests {
             "{}",
             p.text()
         );
-        assert_eq!(p.steps[15].action(), Action::NoOp, "nothing to redeploy yet");
+        assert_eq!(
+            p.steps[15].action(),
+            Action::NoOp,
+            "nothing to redeploy yet"
+        );
         let OrgStep::StackInstances {
             ous,
             missing,
@@ -1028,12 +1032,18 @@ mod tests {
         };
         assert_eq!(ous, &["r-ab12"]);
         assert_eq!(missing.len(), 2);
-        assert_eq!(regions, &["us-east-1", "eu-west-1", "us-west-2"], "every enabled region, the hub's first");
+        assert_eq!(
+            regions,
+            &["us-east-1", "eu-west-1", "us-west-2"],
+            "every enabled region, the hub's first"
+        );
         let forwarders: Vec<&str> = p
             .steps
             .iter()
             .filter_map(|st| match st {
-                OrgStep::ForwardRule { region, bus_arn, .. } => {
+                OrgStep::ForwardRule {
+                    region, bus_arn, ..
+                } => {
                     assert_eq!(bus_arn, &hub_bus_arn("111111111111"));
                     Some(region.as_str())
                 }
@@ -1043,12 +1053,19 @@ mod tests {
         assert_eq!(forwarders, ["eu-west-1", "us-east-1", "us-west-2"]);
         let done = applied(&s, &p);
         assert_eq!(done.stackset.instances.len(), 6);
-        assert!(plan(&done, &config()).is_noop(), "{}", plan(&done, &config()).text());
+        assert!(
+            plan(&done, &config()).is_noop(),
+            "{}",
+            plan(&done, &config()).text()
+        );
         // A member whose instance in one region failed is redeployed there only.
         let mut failed = done.clone();
         failed.stackset.instances[4].status = "OUTDATED".into();
         let p2 = plan(&failed, &config());
-        let Some(OrgStep::RedeployInstances { regions, accounts, .. }) = p2.steps.last() else {
+        let Some(OrgStep::RedeployInstances {
+            regions, accounts, ..
+        }) = p2.steps.last()
+        else {
             panic!()
         };
         assert_eq!(regions.len(), 1);

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 pub const VERIFY_ACTIONS: &[&str] = &[
     "account:GetAlternateContact",
     "account:GetContactInformation",
+    "account:ListRegions",
     "cloudtrail:DescribeTrails",
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
@@ -114,13 +115,26 @@ pub const SETUP_TRAIL_ACTIONS: &[&str] = &[
     "cloudtrail:UpdateTrail",
 ];
 
-/// The real-time rule's writes, limited to rules named rootguard-* in us-east-1.
+/// The real-time rules' writes, limited to rules named rootguard-* (in
+/// us-east-1, and the forwarding rule in every other enabled region).
 pub const SETUP_EVENTS_ACTIONS: &[&str] = &[
     "events:DeleteRule",
     "events:PutRule",
     "events:PutTargets",
     "events:RemoveTargets",
     "events:TagResource",
+];
+
+/// The forwarding role EventBridge assumes, limited to its name.
+pub const FORWARD_ROLE_ACTIONS: &[&str] = &[
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UpdateAssumeRolePolicy",
 ];
 
 /// SNS writes, limited to topics named rootguard-*.
@@ -173,7 +187,12 @@ pub fn setup_policy() -> Value {
             {"Sid": "RootguardTopic", "Effect": "Allow", "Action": SETUP_SNS_ACTIONS,
              "Resource": "arn:aws:sns:*:*:rootguard-*"},
             {"Sid": "RootguardRealtimeRule", "Effect": "Allow", "Action": SETUP_EVENTS_ACTIONS,
-             "Resource": "arn:aws:events:us-east-1:*:rule/rootguard-*"},
+             "Resource": "arn:aws:events:*:*:rule/rootguard-*"},
+            {"Sid": "RootguardForwardRole", "Effect": "Allow", "Action": FORWARD_ROLE_ACTIONS,
+             "Resource": "arn:aws:iam::*:role/rootguard-events-forward"},
+            {"Sid": "RootguardForwardRolePass", "Effect": "Allow", "Action": ["iam:PassRole"],
+             "Resource": "arn:aws:iam::*:role/rootguard-events-forward",
+             "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}}},
             {"Sid": "RootguardAlarm", "Effect": "Allow", "Action": SETUP_ALARM_ACTIONS,
              "Resource": "arn:aws:cloudwatch:*:*:alarm:rootguard-*"},
             {"Sid": "RootguardMetricFilter", "Effect": "Allow", "Action": SETUP_LOGS_ACTIONS,
@@ -258,6 +277,7 @@ pub const ORG_HUB_SNS_ACTIONS: &[&str] = &[
 
 /// Organization reads `deploy --org` adds.
 pub const ORG_DEPLOY_READ_ACTIONS: &[&str] = &[
+    "account:ListRegions",
     "organizations:DescribeOrganizationalUnit",
     "organizations:ListRoots",
 ];
@@ -288,7 +308,12 @@ pub fn org_policy() -> Value {
                           "arn:aws:cloudformation:*::type/resource/*"]},
             {"Sid": "RootguardHubEvents", "Effect": "Allow", "Action": ORG_HUB_EVENTS_ACTIONS,
              "Resource": ["arn:aws:events:us-east-1:*:event-bus/rootguard-*",
-                          "arn:aws:events:us-east-1:*:rule/rootguard-*"]},
+                          "arn:aws:events:*:*:rule/rootguard-*"]},
+            {"Sid": "RootguardHubForwardRole", "Effect": "Allow", "Action": FORWARD_ROLE_ACTIONS,
+             "Resource": "arn:aws:iam::*:role/rootguard-events-forward-hub"},
+            {"Sid": "RootguardHubForwardRolePass", "Effect": "Allow", "Action": ["iam:PassRole"],
+             "Resource": "arn:aws:iam::*:role/rootguard-events-forward-hub",
+             "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}}},
             {"Sid": "RootguardHubTopic", "Effect": "Allow", "Action": ORG_HUB_SNS_ACTIONS,
              "Resource": "arn:aws:sns:us-east-1:*:rootguard-org-root-activity"},
             {"Sid": "OptionalSecurityHubImport", "Effect": "Allow", "Action": VERIFY_SECURITY_HUB_ACTIONS,

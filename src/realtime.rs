@@ -428,7 +428,13 @@ impl RealtimeFacts {
 pub fn expectations(kind: &Kind) -> Vec<(&'static str, bool, Value)> {
     corpus()
         .iter()
-        .map(|e| (e.name, kind_for(&e.json) == Some(kind.rule), envelope(&e.json)))
+        .map(|e| {
+            (
+                e.name,
+                kind_for(&e.json) == Some(kind.rule),
+                envelope(&e.json),
+            )
+        })
         .collect()
 }
 
@@ -474,13 +480,20 @@ pub fn check(facts: &AccountFacts) -> Verdict {
         warn.push("no confirmed subscription on any rule's topic: nobody would be told".into());
     }
     let mut topics: BTreeMap<&str, usize> = BTreeMap::new();
-    for t in rt.rules.iter().filter_map(|(_, r)| r.as_ref()).flat_map(|r| &r.topics) {
+    for t in rt
+        .rules
+        .iter()
+        .filter_map(|(_, r)| r.as_ref())
+        .flat_map(|r| &r.topics)
+    {
         if let Ok(subs) = &t.subscriptions {
             topics.insert(&t.arn, subs.iter().filter(|s| s.confirmed()).count());
         }
     }
     for (arn, confirmed) in topics {
-        ok.push(format!("target topic {arn} has {confirmed} confirmed subscription(s)"));
+        ok.push(format!(
+            "target topic {arn} has {confirmed} confirmed subscription(s)"
+        ));
     }
     match &rt.forwarding {
         Err(e) => undecided.push(e.describe()),
@@ -585,7 +598,10 @@ fn judge_rule(
     for t in &rule.topics {
         match (&t.exists, &t.subscriptions) {
             (Err(e), _) | (_, Err(e)) => undecided.push(e.describe()),
-            (Ok(false), _) => warn.push(format!("rule {name}: target topic {} does not exist", t.arn)),
+            (Ok(false), _) => warn.push(format!(
+                "rule {name}: target topic {} does not exist",
+                t.arn
+            )),
             (Ok(true), Ok(subs)) => {
                 if subs.iter().any(|s| s.confirmed()) {
                     *reached = true;
@@ -801,8 +817,10 @@ mod tests {
 
     #[test]
     fn every_root_event_has_exactly_one_kind_and_audits_page_nobody() {
-        let kinds: BTreeMap<&str, Option<&str>> =
-            corpus().iter().map(|e| (e.name, kind_for(&e.json))).collect();
+        let kinds: BTreeMap<&str, Option<&str>> = corpus()
+            .iter()
+            .map(|e| (e.name, kind_for(&e.json)))
+            .collect();
         let want = [
             ("root-console-signin-success", Some("rootguard-root-signin")),
             ("root-console-signin-failure", Some("rootguard-root-signin")),
@@ -833,7 +851,9 @@ mod tests {
     #[test]
     fn each_message_fills_every_placeholder_from_its_own_events() {
         for e in corpus() {
-            let Some(rule) = kind_for(&e.json) else { continue };
+            let Some(rule) = kind_for(&e.json) else {
+                continue;
+            };
             let k = kind(rule).unwrap();
             let env = envelope(&e.json);
             for (name, path) in k.paths {
@@ -853,19 +873,33 @@ mod tests {
     fn the_messages_tell_each_story() {
         let msg = |name: &str| {
             let e = corpus().iter().find(|e| e.name == name).unwrap();
-            render_message(kind(kind_for(&e.json).unwrap()).unwrap(), &envelope(&e.json))
+            render_message(
+                kind(kind_for(&e.json).unwrap()).unwrap(),
+                &envelope(&e.json),
+            )
         };
         let signin = msg("root-console-signin-success");
         assert!(
-            signin.starts_with("ROOT CONSOLE SIGN-IN to AWS account 111122223333: Success, MFA used: Yes"),
+            signin.starts_with(
+                "ROOT CONSOLE SIGN-IN to AWS account 111122223333: Success, MFA used: Yes"
+            ),
             "{signin}"
         );
         assert!(signin.contains("from IP 203.0.113.10"), "{signin}");
         let read = msg("root-api-call-readonly");
-        assert!(read.contains("root called ListBuckets (s3.amazonaws.com)"), "{read}");
-        assert!(!read.contains("MFA"), "sign-in fields do not apply to a call: {read}");
+        assert!(
+            read.contains("root called ListBuckets (s3.amazonaws.com)"),
+            "{read}"
+        );
+        assert!(
+            !read.contains("MFA"),
+            "sign-in fields do not apply to a call: {read}"
+        );
         let regional = msg("root-api-call-regional");
-        assert!(regional.contains("RunInstances") && regional.contains("in eu-west-1"), "{regional}");
+        assert!(
+            regional.contains("RunInstances") && regional.contains("in eu-west-1"),
+            "{regional}"
+        );
         assert!(msg("root-api-call-refused").contains("AWS refused it: AccessDenied"));
         let session = msg("root-session-write");
         assert!(
@@ -900,7 +934,9 @@ mod tests {
     #[test]
     fn the_alias_is_named_when_known_and_never_injected() {
         let k = kind(RULE_NAME).unwrap();
-        assert!(input_template(k, Some("acme-prod")).contains("in AWS account <account> (acme-prod):"));
+        assert!(
+            input_template(k, Some("acme-prod")).contains("in AWS account <account> (acme-prod):")
+        );
         assert_eq!(input_template(k, None), k.template);
         assert_eq!(
             input_template(k, Some("x\"<y>")),

@@ -56,7 +56,10 @@ fn without_a_trail_every_enabled_regions_event_history_is_read_paged_and_paced()
     assert_eq!(events.len(), 121);
     let stats = emulator().stats(&acct);
     let by = &stats["by_action"];
-    assert_eq!(by["cloudtrail:LookupEvents"], 5, "1 + 3 pages + 1: {by}");
+    assert_eq!(
+        by["cloudtrail:LookupEvents"], 8,
+        "root's events (1 + 3 pages + 1) and sts:AssumeRoot calls (one per region): {by}"
+    );
     assert!(
         by.get("cloudtrail:LookupEvents(throttled)").is_none(),
         "paced under two requests a second per region: {by}"
@@ -75,6 +78,40 @@ fn without_a_trail_every_enabled_regions_event_history_is_read_paged_and_paced()
         "{first}"
     );
     assert!(text.stdout.contains("ConsoleLogin"), "{}", text.stdout);
+}
+
+#[test]
+fn in_a_management_account_assume_root_calls_are_listed_who_which_member_which_task() {
+    let acct = emulator().seed(json!({
+        "regions": ["us-east-1", "us-west-2"],
+        "history": [
+            {"corpus": "assume-root-call", "region": "us-west-2", "minutes_ago": 30},
+            {"corpus": "assume-root-audit", "region": "us-west-2", "minutes_ago": 60},
+            {"corpus": "assumed-role-call", "region": "us-west-2", "minutes_ago": 5}
+        ]
+    }));
+    let r = rg(&acct, &["events", "--since", "1d", "--output", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let events = doc["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "the two AssumeRoot calls only: {doc:#}");
+    let who = "sts:AssumeRoot by arn:aws:sts::999988887777:assumed-role/OrgAdmin/mallory for member 111122223333";
+    assert_eq!(
+        events[0]["credential"],
+        format!("{who}, task IAMAuditRootUserCredentials")
+    );
+    assert_eq!(
+        events[1]["credential"],
+        format!("{who}, task IAMCreateRootUserPassword")
+    );
+    assert_eq!(events[1]["region"], "us-west-2");
+    assert_eq!(events[1]["source_ip"], "192.0.2.1");
+    let text = rg(&acct, &["events", "--since", "1d"]);
+    assert!(
+        text.stdout.contains("task IAMCreateRootUserPassword"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]

@@ -419,11 +419,11 @@ def seed(scenario: dict) -> dict:
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
         }))
-    if scenario.get("chain"):
-        seed_chain(account_id, scenario["chain"])
     if "regions" in scenario:
         with LOCK:
             REGIONS[account_id] = list(scenario["regions"])
+    if scenario.get("chain"):
+        seed_chain(account_id, scenario["chain"])
     for h in scenario.get("history", []):
         # {"corpus", "region"?, "minutes_ago"?, "count"?}: recorded management events.
         for i in range(int(h.get("count", 1))):
@@ -540,22 +540,50 @@ def seed_chain(account_id: str, chain: dict) -> None:
             alarm.update_state("Threshold Crossed: 1 datapoint", "{}", "ALARM")
             alarm.state_updated_timestamp = datetime.fromisoformat(report_time(a.get("state_since", "-1m"))).replace(tzinfo=None)
     if chain.get("realtime_rule"):
-        # The real-time rule exactly as rootguard deploys it: pattern, target and
-        # message come from cfn/ (tests/template.rs keeps them equal to the code).
+        # The real-time rules exactly as rootguard deploys them: every kind's
+        # rule in us-east-1 and, in each other enabled region, the forwarding
+        # rule and its role; patterns, targets and messages come from cfn/
+        # (tests/template.rs keeps them equal to the code).
         import yaml
 
         spec = yaml.safe_load((CORPUS.parent.parent / "cfn" / "root-activity-alarm.yaml").read_text())
-        props = spec["Resources"]["RootActivityRule"]["Properties"]
-        target = props["Targets"][0]
+        tag = [{"Key": "managed-by", "Value": "rootguard"}]
         ev = boto_client("events", account_id)
-        ev.put_rule(
-            Name=props["Name"], EventPattern=json.dumps(props["EventPattern"]), State=props["State"],
-            Description=props["Description"], Tags=[{"Key": "managed-by", "Value": "rootguard"}],
-        )
-        ev.put_targets(Rule=props["Name"], Targets=[{
-            "Id": target["Id"], "Arn": topics[chain["realtime_rule"]["topic"]],
-            "InputTransformer": target["InputTransformer"],
-        }])
+        for res in spec["Resources"].values():
+            if res["Type"] != "AWS::Events::Rule" or res.get("Condition") != "CreateRealtime":
+                continue
+            props = res["Properties"]
+            target = props["Targets"][0]
+            ev.put_rule(
+                Name=props["Name"], EventPattern=json.dumps(props["EventPattern"]), State=props["State"],
+                Description=props["Description"], Tags=tag,
+            )
+            ev.put_targets(Rule=props["Name"], Targets=[{
+                "Id": target["Id"], "Arn": topics[chain["realtime_rule"]["topic"]],
+                "InputTransformer": target["InputTransformer"],
+            }])
+        fwd = spec["Resources"]["ForwardRule"]["Properties"]
+        bus = f"arn:aws:events:us-east-1:{account_id}:event-bus/default"
+        iam = boto_client("iam", account_id)
+        role = iam.create_role(
+            RoleName="rootguard-events-forward", Tags=tag,
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]}),
+        )["Role"]
+        iam.put_role_policy(RoleName="rootguard-events-forward", PolicyName="rootguard-events-forward",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                "Effect": "Allow", "Action": "events:PutEvents", "Resource": bus}]}))
+        with LOCK:
+            enabled = REGIONS.get(account_id, DEFAULT_REGIONS)
+        for r in enabled:
+            if r == "us-east-1":
+                continue
+            evr = boto_client("events", account_id, r)
+            evr.put_rule(Name=fwd["Name"], EventPattern=json.dumps(fwd["EventPattern"]), State=fwd["State"],
+                         Description=fwd["Description"], Tags=tag)
+            evr.put_targets(Rule=fwd["Name"], Targets=[{"Id": fwd["Targets"][0]["Id"], "Arn": bus,
+                                                        "RoleArn": role["Arn"]}])
     for name in chain.get("delete_topics", []):
         sns.delete_topic(TopicArn=topics[name])
     for e in chain.get("log_events", []):
@@ -609,6 +637,28 @@ def bus_admits(bus, account_id: str) -> bool:
     return False
 
 
+def policy_doc(doc) -> dict:
+    """A policy document as IAM returns it: JSON (possibly URL-encoded), or,
+    for roles CloudFormation built in moto, the dict's Python text."""
+    import ast
+    from urllib.parse import unquote
+
+    if isinstance(doc, dict):
+        return doc
+    for text in (doc, unquote(doc)):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+        try:
+            v = ast.literal_eval(text)
+            if isinstance(v, dict):
+                return v
+        except (ValueError, SyntaxError):
+            pass
+    return {}
+
+
 def role_lets_events_put(account_id: str, role_arn: str | None, bus_arn: str) -> bool:
     """A bus target in another Region (or account) is delivered only through a
     role in the rule's account that events.amazonaws.com may assume and whose
@@ -625,9 +675,7 @@ def role_lets_events_put(account_id: str, role_arn: str | None, bus_arn: str) ->
         role = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:
         return False
-    trust = role.get("AssumeRolePolicyDocument") or {}
-    if isinstance(trust, str):
-        trust = json.loads(trust)
+    trust = policy_doc(role.get("AssumeRolePolicyDocument") or {})
     if not any(
         st.get("Effect") == "Allow" and (st.get("Principal") or {}).get("Service") == "events.amazonaws.com"
         for st in trust.get("Statement", [])
@@ -635,8 +683,7 @@ def role_lets_events_put(account_id: str, role_arn: str | None, bus_arn: str) ->
         return False
     docs = []
     for pname in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        doc = iam.get_role_policy(RoleName=name, PolicyName=pname)["PolicyDocument"]
-        docs.append(json.loads(doc) if isinstance(doc, str) else doc)
+        docs.append(policy_doc(iam.get_role_policy(RoleName=name, PolicyName=pname)["PolicyDocument"]))
     for doc in docs:
         for st in doc.get("Statement", []):
             acts = st.get("Action", [])

@@ -10,8 +10,10 @@ use serde_json::{json, Value};
 
 const EMAIL: &str = "security@example.com";
 
+/// The management account has two enabled regions: the spokes go to both.
 fn org() -> Org {
     emulator().seed_org(json!({
+        "management": {"regions": ["us-east-1", "eu-west-1"]},
         "features": ["RootCredentialsManagement", "RootSessions"],
         "trusted_access": ["iam.amazonaws.com", "account.amazonaws.com"],
         "members": [{"name": "prod"}, {"name": "dev"}]
@@ -65,6 +67,13 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
             "hub_subscription",
             "hub_bus",
             "hub_rule",
+            "hub_rule",
+            "hub_rule",
+            "hub_rule",
+            "hub_rule",
+            "forward_role",
+            "forward_rule",
+            "forward_rule",
             "stack_set",
             "stack_instances",
             "redeploy_instances"
@@ -114,7 +123,7 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
         let f = &a["findings"][0];
         assert_eq!(f["id"], "root-realtime-alert");
         assert_eq!(f["status"], "pass", "{f:#}");
-        assert!(evidence(f).contains("is CURRENT"), "{f:#}");
+        assert!(evidence(f).contains("are CURRENT"), "{f:#}");
     }
 
     // A root sign-in in a member reaches the hub topic, naming the member.
@@ -123,7 +132,7 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     assert!(
         msgs[0].starts_with(&format!(
-            "ROOT USER ACTIVITY in AWS account {}: ConsoleLogin",
+            "ROOT CONSOLE SIGN-IN to AWS account {}: Success",
             org.members[0]
         )),
         "{}",
@@ -139,7 +148,7 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
     assert!(
         again
             .stdout
-            .contains("0 to create, 0 to update, 8 unchanged"),
+            .contains("0 to create, 0 to update, 15 unchanged"),
         "{}",
         again.stdout
     );
@@ -163,12 +172,22 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
         steps,
         [
             "delete_stack_set",
+            "delete_forward_rule",
+            "delete_forward_rule",
+            "delete_forward_role",
+            "delete_hub_rule",
+            "delete_hub_rule",
+            "delete_hub_rule",
+            "delete_hub_rule",
             "delete_hub_rule",
             "delete_hub_bus",
             "delete_hub_topic"
         ]
     );
-    assert_eq!(plan["delete"][0]["instances"], 2);
+    assert_eq!(
+        plan["delete"][0]["instances"], 4,
+        "two members in two regions"
+    );
     let r = rg(&org, &["teardown", "--org", "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let res = emulator().resources(&org.management);
@@ -190,6 +209,91 @@ fn deploy_org_plans_applies_forwards_converges_and_tears_down() {
         "{}",
         fresh.stdout
     );
+}
+
+#[test]
+fn root_activity_in_every_region_of_every_member_and_assume_root_in_the_management_account_reach_the_hub(
+) {
+    let org = emulator().seed_org(json!({
+        "management": {"regions": ["us-east-1", "us-west-2"]},
+        "features": ["RootCredentialsManagement", "RootSessions"],
+        "trusted_access": ["iam.amazonaws.com", "account.amazonaws.com"],
+        "members": [{"name": "prod"}, {"name": "dev"}]
+    }));
+    let r = rg(&org, &["deploy", "--org", "--email", EMAIL, "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("stack instance per member in us-east-1, us-west-2"),
+        "{}",
+        r.stderr
+    );
+    emulator().confirm(&org.management, EMAIL);
+    let prod = member(&org, 0);
+    // A member's read-only root call in us-east-1 and its root call in us-west-2.
+    emulator().put_event(&prod, "root-api-call-readonly");
+    emulator().put_event_in(&prod, "root-api-call-regional", "us-west-2");
+    // An sts:AssumeRoot in the management account, in us-west-2, then the
+    // member's write in that privileged session.
+    emulator().put_event(&org.management, "assume-root-call");
+    emulator().put_event(&prod, "root-session-write");
+    // rootguard's own audit session: its AssumeRoot and its reads page nobody.
+    emulator().put_event(&org.management, "assume-root-audit");
+    emulator().put_event(&prod, "root-session-read");
+    let msgs = hub_messages(&org);
+    assert_eq!(msgs.len(), 4, "{msgs:#?}");
+    let acct = format!("AWS account {}", prod.id);
+    assert!(
+        msgs[0].contains(&acct) && msgs[0].contains("root called ListBuckets"),
+        "{}",
+        msgs[0]
+    );
+    assert!(
+        msgs[1].contains("root called RunInstances") && msgs[1].contains("in us-west-2"),
+        "{}",
+        msgs[1]
+    );
+    for needle in [
+        "PRIVILEGED ROOT SESSION STARTED",
+        "arn:aws:sts::999988887777:assumed-role/OrgAdmin/mallory",
+        "root-task/IAMCreateRootUserPassword",
+        "in us-west-2",
+        "from IP 192.0.2.1",
+    ] {
+        assert!(msgs[2].contains(needle), "{needle}: {}", msgs[2]);
+    }
+    assert!(
+        msgs[2].contains(&format!("AWS account {}", org.management.id)),
+        "{}",
+        msgs[2]
+    );
+    assert!(
+        msgs[3].contains("privileged root session started from the management account")
+            && msgs[3].contains("CreateLoginProfile")
+            && msgs[3].contains(&acct),
+        "{}",
+        msgs[3]
+    );
+    for m in &msgs {
+        assert!(!m.contains('<') && !m.contains("null"), "{m}");
+    }
+    // Twice changes nothing; teardown leaves no rule in any region.
+    let again = rg(&org, &["deploy", "--org", "--email", EMAIL, "--dry-run"]);
+    assert!(
+        again.stdout.contains("0 to create, 0 to update"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(rg(&org, &["teardown", "--org", "--yes"]).code, 0);
+    for region in ["us-east-1", "us-west-2"] {
+        let left = emulator().resources_in(&org.management, region);
+        assert_eq!(left["rules"], json!({}), "{region}: {left:#}");
+        let left = emulator().resources_in(&prod, region);
+        assert_eq!(left["rules"], json!({}), "member {region}: {left:#}");
+    }
+    assert!(emulator().resources(&org.management)["roles"]
+        .get("rootguard-events-forward-hub")
+        .is_none());
 }
 
 #[test]
@@ -222,7 +326,7 @@ fn accounts_that_join_later_are_covered_by_automatic_deployment_and_leavers_are_
         .unwrap_or_else(|| panic!("verify --org lists the new member: {doc:#}"));
     let f = &joined["findings"][0];
     assert_eq!(f["status"], "pass", "{f:#}");
-    assert!(evidence(f).contains("is CURRENT"), "{f:#}");
+    assert!(evidence(f).contains("are CURRENT"), "{f:#}");
     emulator().put_event(&newcomer, "root-console-signin-success");
     let msgs = hub_messages(&org);
     assert!(
@@ -234,7 +338,7 @@ fn accounts_that_join_later_are_covered_by_automatic_deployment_and_leavers_are_
     assert!(
         again
             .stdout
-            .contains("0 to create, 0 to update, 8 unchanged"),
+            .contains("0 to create, 0 to update, 15 unchanged"),
         "nothing left for rootguard to do: {}",
         again.stdout
     );
@@ -357,7 +461,7 @@ fn the_spoke_template_is_printed_and_forwards_what_the_single_account_rule_match
     assert_eq!(r.code, 0);
     let t: Value = serde_yaml::from_str(&r.stdout).unwrap();
     let rule = &t["Resources"]["RootActivityForward"]["Properties"];
-    assert_eq!(rule["EventPattern"], rootguard::realtime::pattern());
+    assert_eq!(rule["EventPattern"], rootguard::realtime::forward_pattern());
     assert_eq!(rule["Targets"][0]["Arn"], json!({"Ref": "HubEventBusArn"}));
     // Read-only root calls too (a rule in state ENABLED never sees them).
     assert_eq!(rule["State"], rootguard::realtime::RULE_STATE);

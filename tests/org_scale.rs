@@ -233,6 +233,7 @@ const EMAIL: &str = "security@example.com";
 
 fn plain_org(n: usize) -> Org {
     emulator().seed_org(json!({
+        "management": {"regions": ["us-east-1", "eu-west-1"]},
         "features": ["RootCredentialsManagement", "RootSessions"],
         "trusted_access": ["iam.amazonaws.com", "account.amazonaws.com"],
         "members": (0..n).map(|i| json!({"name": format!("m{i:04}")})).collect::<Vec<_>>(),
@@ -301,13 +302,14 @@ fn deploy_org_on_200_members_with_one_denied_by_an_scp_covers_every_other_member
         199,
         "{spokes:?}"
     );
-    // The plan of a rerun names only the failed member, and is not "nothing to change".
+    // The plan of a rerun names only the failed member (its instance in each of
+    // the two regions), and is not "nothing to change".
     let mut dry = rootguard_as(&org.management);
     dry.args(["deploy", "--org", "--email", EMAIL, "--dry-run"]);
     let dry = run(dry);
     assert!(!dry.stdout.contains("nothing to change"), "{}", dry.stdout);
     assert!(
-        dry.stdout.contains("redeploy 1 stack instance(s)") && dry.stdout.contains(&denied),
+        dry.stdout.contains("redeploy 2 stack instance(s)") && dry.stdout.contains(&denied),
         "{}",
         dry.stdout
     );

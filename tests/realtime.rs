@@ -51,7 +51,11 @@ fn each_kind_of_root_activity_in_any_region_reaches_the_topic_as_its_own_sentenc
     assert!(msgs[0].starts_with(&signin), "{}", msgs[0]);
     assert!(msgs[0].contains("from IP 203.0.113.10"), "{}", msgs[0]);
     let when = regex::Regex::new(r" at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ in us-east-1 ").unwrap();
-    assert!(when.is_match(&msgs[0]), "the time as a person reads it: {}", msgs[0]);
+    assert!(
+        when.is_match(&msgs[0]),
+        "the time as a person reads it: {}",
+        msgs[0]
+    );
 
     // Not root activity, not root's own, or an audit session's read (what
     // rootguard's verify --org does in every member): nothing is sent.
@@ -87,9 +91,21 @@ fn each_kind_of_root_activity_in_any_region_reaches_the_topic_as_its_own_sentenc
             msgs[i]
         );
     };
-    said(1, &["root called ListBuckets (s3.amazonaws.com)", "in us-east-1"]);
-    said(2, &["root called RunInstances (ec2.amazonaws.com)", "in eu-west-1"]);
-    said(3, &["root tried CreateUser", "AWS refused it: AccessDenied"]);
+    said(
+        1,
+        &["root called ListBuckets (s3.amazonaws.com)", "in us-east-1"],
+    );
+    said(
+        2,
+        &[
+            "root called RunInstances (ec2.amazonaws.com)",
+            "in eu-west-1",
+        ],
+    );
+    said(
+        3,
+        &["root tried CreateUser", "AWS refused it: AccessDenied"],
+    );
     said(
         4,
         &[
@@ -133,7 +149,10 @@ fn a_region_without_forwarding_is_named_by_verify_and_the_drill_and_deploy_resto
     let acct = emulator().seed(s);
     assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
     emulator().confirm(&acct, EMAIL);
-    let ok = rg(&acct, &["alarm", "test", "--realtime", "--region", "eu-west-1"]);
+    let ok = rg(
+        &acct,
+        &["alarm", "test", "--realtime", "--region", "eu-west-1"],
+    );
     assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
     assert!(
         ok.stdout
@@ -142,7 +161,13 @@ fn a_region_without_forwarding_is_named_by_verify_and_the_drill_and_deploy_resto
         ok.stdout
     );
 
-    emulator().edit_rule_in(&acct, "rootguard-root-forward", "eu-west-1", "delete", Value::Null);
+    emulator().edit_rule_in(
+        &acct,
+        "rootguard-root-forward",
+        "eu-west-1",
+        "delete",
+        Value::Null,
+    );
     emulator().put_event(&acct, "root-api-call-regional");
     assert!(
         topic_messages(&acct, "rootguard-root-activity")
@@ -156,31 +181,49 @@ fn a_region_without_forwarding_is_named_by_verify_and_the_drill_and_deploy_resto
         evidence(&f).contains("no forwarding to us-east-1 from eu-west-1"),
         "{f:#}"
     );
-    let drill = rg(&acct, &["alarm", "test", "--realtime", "--region", "eu-west-1"]);
+    let drill = rg(
+        &acct,
+        &["alarm", "test", "--realtime", "--region", "eu-west-1"],
+    );
     assert_eq!(drill.code, 1, "{}", drill.stdout);
-    assert!(drill.stdout.contains("region eu-west-1: no forwarding rule"));
+    assert!(drill
+        .stdout
+        .contains("region eu-west-1: no forwarding rule"));
     let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
     assert!(
-        r.stdout.contains("create  eventbridge rule rootguard-root-forward in eu-west-1"),
+        r.stdout
+            .contains("create  eventbridge rule rootguard-root-forward in eu-west-1"),
         "{}",
         r.stdout
     );
     emulator().put_event(&acct, "root-api-call-regional");
     assert!(topic_messages(&acct, "rootguard-root-activity")
         .iter()
-        .any(|m| m.starts_with("ROOT USER ACTIVITY") && m.contains("RunInstances in")
-            || m.starts_with("ROOT USER ACTIVITY") && m.contains("in eu-west-1")));
+        .any(
+            |m| m.starts_with("ROOT USER ACTIVITY") && m.contains("RunInstances in")
+                || m.starts_with("ROOT USER ACTIVITY") && m.contains("in eu-west-1")
+        ));
     assert_eq!(realtime_finding(&acct)["status"], "pass");
 
     // The forwarder in ENABLED state never sees reads made there.
-    emulator().edit_rule_in(&acct, "rootguard-root-forward", "ap-southeast-2", "state", json!("ENABLED"));
+    emulator().edit_rule_in(
+        &acct,
+        "rootguard-root-forward",
+        "ap-southeast-2",
+        "state",
+        json!("ENABLED"),
+    );
     let f = realtime_finding(&acct);
     assert!(
-        evidence(&f).contains("ap-southeast-2: the forwarding rule rootguard-root-forward is ENABLED"),
+        evidence(&f)
+            .contains("ap-southeast-2: the forwarding rule rootguard-root-forward is ENABLED"),
         "{f:#}"
     );
     // A region that does not forward cannot be drilled.
-    let bad = rg(&acct, &["alarm", "test", "--realtime", "--region", "us-west-1"]);
+    let bad = rg(
+        &acct,
+        &["alarm", "test", "--realtime", "--region", "us-west-1"],
+    );
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("--region us-west-1"), "{}", bad.stderr);
 }
@@ -205,7 +248,8 @@ fn a_forwarder_without_its_role_delivers_nothing_as_in_aws() {
     assert!(topic_messages(&acct, "rootguard-root-activity").is_empty());
     let plan = rg(&acct, &["deploy", "--email", EMAIL, "--dry-run"]);
     assert!(
-        plan.stdout.contains("create  iam role rootguard-events-forward"),
+        plan.stdout
+            .contains("create  iam role rootguard-events-forward"),
         "{}",
         plan.stdout
     );
@@ -313,17 +357,18 @@ fn no_realtime_skips_the_rule_and_teardown_removes_it() {
     }
     assert_eq!(rg(&acct, &["teardown", "--yes"]).code, 0);
     let f = realtime_finding(&acct);
-    assert!(evidence(&f).contains("no rootguard EventBridge rule"), "{f:#}");
+    assert!(
+        evidence(&f).contains("no rootguard EventBridge rule"),
+        "{f:#}"
+    );
     // Nothing tagged is left in any region, IAM included.
     for region in ["us-east-1", "eu-west-1", "ap-south-1"] {
         let left = emulator().resources_in(&acct, region);
         assert_eq!(left["rules"], json!({}), "{region}: {left:#}");
     }
-    assert!(
-        emulator().resources(&acct)["roles"]
-            .get("rootguard-events-forward")
-            .is_none()
-    );
+    assert!(emulator().resources(&acct)["roles"]
+        .get("rootguard-events-forward")
+        .is_none());
 }
 
 #[test]

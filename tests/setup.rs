@@ -77,7 +77,11 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
         "Create an S3 bucket, a log group, the CloudTrail role and a multi-region trail?",
     );
     p.send("y").unwrap();
-    step(&mut p, &mut screen, "9 to create, 0 to update, 0 unchanged");
+    step(
+        &mut p,
+        &mut screen,
+        "30 to create, 0 to update, 0 unchanged",
+    );
     step(&mut p, &mut screen, "Apply this plan?");
     p.send("y").unwrap();
     step(&mut p, &mut screen, "ACTION NEEDED");

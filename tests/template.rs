@@ -67,35 +67,80 @@ fn template_matches_the_code() {
         "the CloudWatch statement and the TLS-only deny"
     );
 
-    // The real-time rule: the code's pattern, target and message; EventBridge
-    // may publish for that rule only.
-    let rule = &r["RootActivityRule"];
-    assert_eq!(rule["Condition"], "CreateRealtime");
-    let rp = &rule["Properties"];
-    assert_eq!(rp["Name"], rootguard::realtime::RULE_NAME);
-    assert_eq!(rp["Description"], rootguard::realtime::RULE_DESCRIPTION);
-    assert_eq!(rp["State"], rootguard::realtime::RULE_STATE);
-    assert_eq!(rp["EventPattern"], rootguard::realtime::pattern());
-    let target = &rp["Targets"][0];
-    assert_eq!(target["Id"], rootguard::realtime::TARGET_ID);
-    assert_eq!(target["Arn"], json!({"Ref": "Topic"}));
-    assert_eq!(
-        target["InputTransformer"]["InputTemplate"],
-        rootguard::realtime::INPUT_TEMPLATE
-    );
-    assert_eq!(
-        target["InputTransformer"]["InputPathsMap"],
-        serde_json::to_value(rootguard::realtime::input_paths()).unwrap()
-    );
+    // The real-time rules: one per kind with the code's name, pattern, state,
+    // target and message; EventBridge may publish for those rules only.
+    let logical = [
+        "SigninRule",
+        "RootActivityRule",
+        "RefusedRule",
+        "SessionRule",
+        "AssumeRootRule",
+    ];
+    for (kind, logical) in rootguard::realtime::KINDS.iter().zip(logical) {
+        let rule = &r[logical];
+        assert_eq!(rule["Condition"], "CreateRealtime", "{logical}");
+        let rp = &rule["Properties"];
+        assert_eq!(rp["Name"], kind.rule);
+        assert_eq!(
+            rp["Description"],
+            format!(
+                "rootguard: {}, in seconds, to the rootguard topic",
+                kind.what
+            )
+        );
+        assert_eq!(rp["State"], rootguard::realtime::RULE_STATE);
+        assert_eq!(rp["EventPattern"], (kind.pattern)(), "{logical}");
+        let target = &rp["Targets"][0];
+        assert_eq!(target["Id"], rootguard::realtime::TARGET_ID);
+        assert_eq!(target["Arn"], json!({"Ref": "Topic"}));
+        assert_eq!(
+            target["InputTransformer"]["InputTemplate"],
+            rootguard::realtime::input_template(kind, None),
+            "{logical}"
+        );
+        assert_eq!(
+            target["InputTransformer"]["InputPathsMap"],
+            serde_json::to_value(rootguard::realtime::input_paths(kind)).unwrap()
+        );
+    }
+    let arns: Vec<String> = (0..5).map(|i| format!("RULE{i}")).collect();
     let mut code_rule_statement =
-        topic_policy_with_rule("TOPIC", "ACCOUNT", Some("RULE"))["Statement"][2].clone();
+        topic_policy_with_rule("TOPIC", "ACCOUNT", &arns)["Statement"][2].clone();
     code_rule_statement["Resource"] = json!({"Ref": "Topic"});
-    code_rule_statement["Condition"]["ArnEquals"]["aws:SourceArn"] =
-        json!({"Fn::GetAtt": ["RootActivityRule", "Arn"]});
+    code_rule_statement["Condition"]["ArnEquals"]["aws:SourceArn"] = json!(logical
+        .iter()
+        .map(|l| json!({"Fn::GetAtt": [l, "Arn"]}))
+        .collect::<Vec<_>>());
     let statement = &r["TopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][2]["Fn::If"];
     assert_eq!(statement[0], "CreateRealtime");
     assert_eq!(statement[1], code_rule_statement);
     assert_eq!(statement[2], json!({"Ref": "AWS::NoValue"}));
+
+    // In any other region: the forwarding rule and its role, as deploy builds them.
+    let fwd = &r["ForwardRule"];
+    assert_eq!(fwd["Condition"], "CreateForward");
+    let fp = &fwd["Properties"];
+    assert_eq!(fp["Name"], rootguard::realtime::FORWARD_RULE);
+    assert_eq!(fp["Description"], rootguard::realtime::FORWARD_DESCRIPTION);
+    assert_eq!(fp["State"], rootguard::realtime::RULE_STATE);
+    assert_eq!(fp["EventPattern"], rootguard::realtime::forward_pattern());
+    assert_eq!(
+        fp["Targets"][0]["Id"],
+        rootguard::realtime::FORWARD_TARGET_ID
+    );
+    assert_eq!(
+        fp["Targets"][0]["RoleArn"],
+        json!({"Fn::GetAtt": ["ForwardRole", "Arn"]})
+    );
+    let role = &r["ForwardRole"]["Properties"];
+    let mut trust = rootguard::realtime::forward_role_trust("ACCOUNT");
+    trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] =
+        json!({"Ref": "AWS::AccountId"});
+    assert_eq!(role["AssumeRolePolicyDocument"], trust);
+    let mut perms = rootguard::realtime::forward_role_permissions("ACCOUNT");
+    perms["Statement"][0]["Resource"] = json!({"Fn::Sub":
+        "arn:${AWS::Partition}:events:us-east-1:${AWS::AccountId}:event-bus/default"});
+    assert_eq!(role["Policies"][0]["PolicyDocument"], perms);
 
     for p in [
         "LogGroupName",

@@ -392,17 +392,16 @@ impl RealtimeReport {
             r.as_ref().is_some_and(|r| {
                 r.enabled
                     && r.read_only_events
-                    && r
-                        .tests
+                    && r.tests
                         .iter()
                         .all(|(_, should, got)| got.as_ref().is_ok_and(|m| m == should))
             })
         });
         let region = match &self.region {
             None => true,
-            Some((_, f)) => f.as_ref().is_some_and(|f| {
-                f.enabled && f.read_only_events && f.pattern_ok && f.target_ok
-            }),
+            Some((_, f)) => f
+                .as_ref()
+                .is_some_and(|f| f.enabled && f.read_only_events && f.pattern_ok && f.target_ok),
         };
         rules && region
     }
@@ -463,7 +462,9 @@ impl RealtimeReport {
                             if *should { "match" } else { "not match" }
                         )
                     }
-                    Err(e) => shown += &format!("  TestEventPattern unknown  {event}: {}\n", e.describe()),
+                    Err(e) => {
+                        shown += &format!("  TestEventPattern unknown  {event}: {}\n", e.describe())
+                    }
                 }
             }
             out += &shown;
@@ -532,12 +533,13 @@ pub async fn run_realtime(opts: &ConnectOptions, region: Option<&str>) -> Outcom
         reader: &reader,
         writer: &writer,
     };
-    let message =
-        realtime_drill_message(&caller.arn, &fmt_time(OffsetDateTime::now_utc()), region);
-    let report = realtime_drill(&api, &message, region).await.map_err(|e| Stop {
-        code: e.exit_code(),
-        message: e.to_string(),
-    })?;
+    let message = realtime_drill_message(&caller.arn, &fmt_time(OffsetDateTime::now_utc()), region);
+    let report = realtime_drill(&api, &message, region)
+        .await
+        .map_err(|e| Stop {
+            code: e.exit_code(),
+            message: e.to_string(),
+        })?;
     out!("{}", report.text());
     Ok(report.exit_code())
 }
@@ -790,14 +792,25 @@ mod tests {
         let fake = rule(true, false, vec![sub("a@example.com", true)]);
         let m = realtime_drill_message("me", "now", Some("eu-west-1"));
         assert!(m.contains("for eu-west-1 (forwarded to us-east-1)"), "{m}");
-        assert!(m.contains("RunInstances") && m.contains("in eu-west-1"), "{m}");
+        assert!(
+            m.contains("RunInstances") && m.contains("in eu-west-1"),
+            "{m}"
+        );
         let r = realtime_drill(&fake, &m, Some("eu-west-1")).await.unwrap();
         assert_eq!(r.exit_code(), exit::OK, "{}", r.text());
-        assert!(r.text().contains("region eu-west-1: rule rootguard-root-forward forwards"));
+        assert!(r
+            .text()
+            .contains("region eu-west-1: rule rootguard-root-forward forwards"));
         let r = realtime_drill(&fake, &m, Some("us-west-2")).await.unwrap();
         assert_eq!(r.exit_code(), exit::FAILED);
-        assert!(r.text().contains("region us-west-2: no forwarding rule"), "{}", r.text());
-        let e = realtime_drill(&fake, &m, Some("ap-south-2")).await.unwrap_err();
+        assert!(
+            r.text().contains("region us-west-2: no forwarding rule"),
+            "{}",
+            r.text()
+        );
+        let e = realtime_drill(&fake, &m, Some("ap-south-2"))
+            .await
+            .unwrap_err();
         assert_eq!(e.exit_code(), exit::USAGE);
         assert!(e.to_string().contains("--region ap-south-2"), "{e}");
     }

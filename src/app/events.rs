@@ -18,7 +18,11 @@ use crate::events::{guardduty_text, root_events, GuardDutyRegion, RootEvent};
 use crate::exit;
 use crate::facts::FactError;
 use crate::render::escape;
-use crate::rootactivity::CIS_ROOT_PATTERN;
+/// What `events` asks a log group for: root activity (the CIS pattern's
+/// terms) and the `sts:AssumeRoot` calls that open privileged root sessions.
+/// Rows are judged again locally (`crate::events::row`).
+pub const EVENTS_PATTERN: &str =
+    r#"{ ($.userIdentity.type = "Root") || ($.eventName = "AssumeRoot") }"#;
 use crate::text::fmt_time;
 
 /// The reads `events` needs; [`Reader`] is the real one.
@@ -145,7 +149,7 @@ pub async fn read(
             gd.sort();
             gd.dedup();
             let (messages, guardduty) = tokio::join!(
-                reader.log_events(&region, &name, CIS_ROOT_PATTERN, since_ms),
+                reader.log_events(&region, &name, EVENTS_PATTERN, since_ms),
                 guardduty_in(reader, &gd, since_ms)
             );
             let messages = messages.map_err(|e| EventsError::LogGroup {

@@ -88,28 +88,30 @@ pub async fn apply(writer: &Writer, plan: &OrgDeployPlan, show: bool) -> Applied
     .await
 }
 
-/// Each member's stack instance in us-east-1, or that it has none.
-fn instance_of<'a>(
-    state: &'a OrgDeployState,
-    member: &str,
-) -> Option<&'a orgdeploy::StackInstance> {
-    state
+/// The members with a spoke region whose instance is missing or not
+/// `CURRENT`, each with the region, AWS's status and reason.
+pub fn uncovered(state: &OrgDeployState) -> Vec<(String, String)> {
+    use std::collections::HashMap;
+    let regions = orgdeploy::spoke_regions(state);
+    let by: HashMap<(&str, &str), &orgdeploy::StackInstance> = state
         .stackset
         .instances
         .iter()
-        .find(|i| i.account == member && i.region == crate::realtime::RULE_REGION)
-}
-
-/// The members whose instance is missing or not `CURRENT`, each with AWS's
-/// status and reason.
-pub fn uncovered(state: &OrgDeployState) -> Vec<(String, String)> {
+        .map(|i| ((i.account.as_str(), i.region.as_str()), i))
+        .collect();
     state
         .members
         .iter()
-        .filter_map(|m| match instance_of(state, m) {
-            Some(i) if i.is_current() => None,
-            Some(i) => Some((m.clone(), i.describe())),
-            None => Some((m.clone(), "NO INSTANCE".to_string())),
+        .filter_map(|m| {
+            let why: Vec<String> = regions
+                .iter()
+                .filter_map(|r| match by.get(&(m.as_str(), r.as_str())) {
+                    Some(i) if i.is_current() => None,
+                    Some(i) => Some(format!("{r}: {}", i.describe())),
+                    None => Some(format!("{r}: NO INSTANCE")),
+                })
+                .collect();
+            (!why.is_empty()).then(|| (m.clone(), why.join("; ")))
         })
         .collect()
 }
@@ -189,7 +191,7 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
             "deployed with failures"
         },
         after.members.len(),
-        crate::realtime::RULE_REGION,
+        orgdeploy::spoke_regions(&after).join(", "),
         instance_report(&after)
     );
     eprintln!(

@@ -262,7 +262,11 @@ pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> Tea
             None => {}
         }
         let fwd = &rs.state.forwarding;
-        let rules = rs.state.rules.iter().map(|(n, r)| (region.as_str(), n.as_str(), r));
+        let rules = rs
+            .state
+            .rules
+            .iter()
+            .map(|(n, r)| (region.as_str(), n.as_str(), r));
         let forwarders = fwd
             .rules
             .iter()

@@ -647,8 +647,7 @@ impl Reader {
                 .map(|o| o.account_aliases().first().cloned())
                 .map_err(|e| classify("iam:ListAccountAliases", &e))
         };
-        let (topic, filter, alarm, rules, alias) =
-            tokio::join!(topic, filter, alarm, rules, alias);
+        let (topic, filter, alarm, rules, alias) = tokio::join!(topic, filter, alarm, rules, alias);
         let (rules, forwarding) = rules?;
         Ok(DeployState {
             account_id: account_id.to_string(),

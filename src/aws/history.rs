@@ -7,20 +7,45 @@ use crate::facts::{FactError, FactErrorKind};
 
 impl Reader {
     /// `cloudtrail:LookupEvents` in one region: the management events of user
-    /// name `root` since `start_secs`, all pages, as (event time in ms, the
-    /// CloudTrail record). Pages go through the rate budget, just under the
-    /// two requests a second CloudTrail allows per account and region; a
-    /// throttle is retried until the deadline.
+    /// name `root`, then the `sts:AssumeRoot` calls (privileged root sessions
+    /// opened from this account), since `start_secs`, all pages, as (event
+    /// time in ms, the CloudTrail record). LookupEvents takes one attribute
+    /// per call, hence two lookups. Pages go through the rate budget, just
+    /// under the two requests a second CloudTrail allows per account and
+    /// region; a throttle is retried until the deadline.
     pub async fn event_history(
         &self,
         region: &str,
         start_secs: i64,
     ) -> Result<Vec<(i64, String)>, FactError> {
-        use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+        use aws_sdk_cloudtrail::types::LookupAttributeKey;
+        let mut out = self
+            .lookup(region, start_secs, LookupAttributeKey::Username, "root")
+            .await?;
+        out.extend(
+            self.lookup(
+                region,
+                start_secs,
+                LookupAttributeKey::EventName,
+                "AssumeRoot",
+            )
+            .await?,
+        );
+        Ok(out)
+    }
+
+    async fn lookup(
+        &self,
+        region: &str,
+        start_secs: i64,
+        key: aws_sdk_cloudtrail::types::LookupAttributeKey,
+        value: &str,
+    ) -> Result<Vec<(i64, String)>, FactError> {
+        use aws_sdk_cloudtrail::types::LookupAttribute;
         let client = aws_sdk_cloudtrail::Client::new(&budget::unretried(&self.regional(region)));
         let root = LookupAttribute::builder()
-            .attribute_key(LookupAttributeKey::Username)
-            .attribute_value("root")
+            .attribute_key(key)
+            .attribute_value(value)
             .build()
             .map_err(|e| {
                 FactError::new(

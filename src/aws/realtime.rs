@@ -127,9 +127,11 @@ impl Reader {
     /// topics and `events:TestEventPattern` on every corpus event) and each
     /// other enabled region's forwarding, all concurrently.
     pub async fn realtime(&self) -> Fact<RealtimeFacts> {
-        let rules = futures::future::join_all(KINDS.iter().map(|k| async move {
-            (k.rule, self.kind_rule(k).await)
-        }));
+        let rules = futures::future::join_all(
+            KINDS
+                .iter()
+                .map(|k| async move { (k.rule, self.kind_rule(k).await) }),
+        );
         let forwarding = async {
             let regions = self.forwarding_regions().await?;
             // The us-east-1 default bus of this account (the rule is read in
@@ -138,23 +140,9 @@ impl Reader {
                 arn.starts_with(&format!("arn:aws:events:{RULE_REGION}:"))
                     && arn.ends_with(":event-bus/default")
             };
-            let read = futures::future::join_all(regions.into_iter().map(|r| {
-                async move {
-                    let state = self
-                        .rule_state_in(&r, None, FORWARD_RULE, FORWARD_TARGET_ID)
-                        .await
-                        .map(|s| {
-                            s.map(|s| ForwardFacts {
-                                enabled: s.enabled,
-                                read_only_events: s.read_only_events,
-                                pattern_ok: s.pattern
-                                    == Some(crate::realtime::forward_pattern()),
-                                target_ok: s.target_arn.as_deref().is_some_and(to_hub)
-                                    && s.target_role.is_some(),
-                            })
-                        });
-                    (r, state)
-                }
+            let read = futures::future::join_all(regions.into_iter().map(|r| async move {
+                let state = self.forward_facts(&r, &to_hub).await;
+                (r, state)
             }));
             Ok::<_, FactError>(read.await)
         };
@@ -167,6 +155,42 @@ impl Reader {
             rules: out,
             forwarding,
         })
+    }
+
+    /// A region's forwarding rule as verify judges it: `DescribeRule` and
+    /// `ListTargetsByRule` only (no tags: the check does not need them).
+    async fn forward_facts(
+        &self,
+        region: &str,
+        to_hub: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Fact<Option<ForwardFacts>> {
+        let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
+        let rule = match ev.describe_rule().name(FORWARD_RULE).send().await {
+            Ok(r) => r,
+            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(classify("events:DescribeRule", &e)),
+        };
+        let targets = ev
+            .list_targets_by_rule()
+            .rule(FORWARD_RULE)
+            .send()
+            .await
+            .map_err(|e| classify("events:ListTargetsByRule", &e))?;
+        let target = targets
+            .targets()
+            .iter()
+            .find(|t| t.id() == FORWARD_TARGET_ID);
+        let pattern: Option<serde_json::Value> = rule
+            .event_pattern()
+            .and_then(|p| serde_json::from_str(p).ok());
+        Ok(Some(ForwardFacts {
+            enabled: rule
+                .state()
+                .is_some_and(|s| s.as_str().starts_with("ENABLED")),
+            read_only_events: rule.state().map(|s| s.as_str()) == Some(RULE_STATE),
+            pattern_ok: pattern == Some(crate::realtime::forward_pattern()),
+            target_ok: target.is_some_and(|t| to_hub(t.arn()) && t.role_arn().is_some()),
+        }))
     }
 
     /// One kind's rule: its pattern judged on the corpus, its targets' topics.
@@ -191,8 +215,8 @@ impl Reader {
                 })
                 .map_err(|e| classify("events:ListTargetsByRule", &e))
         };
-        let tests =
-            futures::future::join_all(expectations(kind).into_iter().map(|(name, should, event)| {
+        let tests = futures::future::join_all(expectations(kind).into_iter().map(
+            |(name, should, event)| {
                 let ev = &ev;
                 let pattern = &pattern;
                 async move {
@@ -206,7 +230,8 @@ impl Reader {
                         .map_err(|e| classify("events:TestEventPattern", &e));
                     (name, should, got)
                 }
-            }));
+            },
+        ));
         let (targets, tests) = tokio::join!(targets, tests);
         let targets = targets?;
         let topics = futures::future::join_all(

@@ -59,7 +59,11 @@ impl Reader {
         };
         let rules = futures::future::join_all(crate::realtime::KINDS.iter().map(|k| async move {
             let name = hub_rule_name(k);
-            (name, self.rule_state(Some(HUB_BUS_NAME), name, HUB_TARGET_ID).await)
+            (
+                name,
+                self.rule_state(Some(HUB_BUS_NAME), name, HUB_TARGET_ID)
+                    .await,
+            )
         }));
         let topic_arn = hub_topic_arn(account_id);
         let topic = self.topic_state(RULE_REGION, &topic_arn);

@@ -547,10 +547,7 @@ impl Writer {
         }
         let transformer = InputTransformer::builder()
             .set_input_paths_map(Some(
-                paths
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                paths.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             ))
             .input_template(template)
             .build()

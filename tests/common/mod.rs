@@ -305,7 +305,14 @@ impl Emulator {
     }
 
     /// [`Self::edit_rule`] on the rule `name` in `region`.
-    pub fn edit_rule_in(&self, account: &Account, name: &str, region: &str, op: &str, pattern: Value) {
+    pub fn edit_rule_in(
+        &self,
+        account: &Account,
+        name: &str,
+        region: &str,
+        op: &str,
+        pattern: Value,
+    ) {
         let body = json!({"account_id": account.id, "name": name, "region": region, "op": op, "pattern": pattern})
             .to_string();
         let (status, body) = http(&self.addr, "POST", "/_rootguard/rule", &body);
@@ -416,12 +423,15 @@ impl Emulator {
 }
 
 /// The hardened account without the alarm chain yet: a qualifying trail only.
+/// Two regions are enabled (us-east-1 and eu-west-1), so deploy forwards
+/// from one other region.
 pub fn trail_only() -> Value {
     let mut s = fixture("hardened");
     let chain = s["chain"].as_object_mut().unwrap();
     for k in ["metric_filters", "topics", "alarms", "realtime_rule"] {
         chain.remove(k);
     }
+    s["regions"] = json!(["us-east-1", "eu-west-1"]);
     s
 }
 
