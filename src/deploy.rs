@@ -106,6 +106,9 @@ pub struct TrailInfraState {
     pub role: bool,
     /// The role's inline policy (named like the role), if any.
     pub role_policy: Option<Value>,
+    /// The role carries `managed-by=rootguard` (an untagged role of that name
+    /// is adopted whole: policy and tag, like the bucket).
+    pub role_tagged: bool,
     pub trail: bool,
     pub trail_logging: bool,
     pub trail_log_file_validation: bool,
@@ -667,7 +670,10 @@ fn trail_steps(state: &DeployState, infra: &TrailInfraState) -> Vec<Step> {
             name: TRAIL_LOG_GROUP.into(),
         },
         Step::TrailRole {
-            action: match (infra.role, infra.role_policy.as_ref() == Some(&permissions)) {
+            action: match (
+                infra.role,
+                infra.role_policy.as_ref() == Some(&permissions) && infra.role_tagged,
+            ) {
                 (false, _) => Action::Create,
                 (true, false) => Action::Update,
                 (true, true) => Action::NoOp,
@@ -1218,6 +1224,7 @@ mod tests {
         let mut half = applied(&s, &p);
         half.trail_infra.as_mut().unwrap().bucket_tagged = false;
         half.trail_infra.as_mut().unwrap().role_policy = None;
+        half.trail_infra.as_mut().unwrap().role_tagged = false;
         half.trail_infra.as_mut().unwrap().trail_log_file_validation = false;
         let fix = plan(&half, &cfg);
         let updates: Vec<&str> = fix
@@ -1256,6 +1263,7 @@ mod tests {
                 Step::TrailRole { permissions, .. } => {
                     infra.role = true;
                     infra.role_policy = Some(permissions.clone());
+                    infra.role_tagged = true;
                 }
                 Step::Trail { .. } => {
                     infra.trail = true;

@@ -529,7 +529,7 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
             ..
         } = crate::deploy::realtime_step(kind, state.hub.rules.get(name), &topic_arn, None)
         else {
-            unreachable!("realtime_step builds a RealtimeRule")
+            continue; // realtime_step builds only RealtimeRule steps
         };
         steps.push(OrgStep::HubRule {
             action,
@@ -592,7 +592,7 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
                 role_arn,
                 changes,
             },
-            _ => unreachable!("forward_steps builds forwarding steps"),
+            _ => continue, // forward_steps builds only these two
         });
     }
     let bus_arn = hub_bus_arn(acct);

@@ -106,6 +106,7 @@ pub const SETUP_TRAIL_IAM_ACTIONS: &[&str] = &[
     "iam:GetRolePolicy",
     "iam:PutRolePolicy",
     "iam:TagRole",
+    "iam:UpdateAssumeRolePolicy",
 ];
 pub const SETUP_TRAIL_LOGS_ACTIONS: &[&str] = &["logs:CreateLogGroup", "logs:TagResource"];
 pub const SETUP_TRAIL_ACTIONS: &[&str] = &[

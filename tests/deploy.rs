@@ -925,6 +925,13 @@ fn create_trail_completes_a_bare_bucket_and_role_instead_of_calling_them_ok() {
         "bucket policy, public-access block, tag, role policy and log-file validation all in place:\n{}",
         again.stdout
     );
+    // The adopted role is tagged like the adopted bucket, so teardown finds both.
+    let res = emulator().resources(&acct);
+    assert_eq!(
+        res["role_tags"]["rootguard-cloudtrail-to-logs"]["managed-by"], "rootguard",
+        "{:#}",
+        res["role_tags"]
+    );
 }
 
 #[test]

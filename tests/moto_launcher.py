@@ -1631,8 +1631,9 @@ def resources(account_id: str, region: str) -> dict:
         buckets[name] = {"policy": policy}
     iam = boto_client("iam", account_id)
     roles = {r["RoleName"]: iam.list_role_policies(RoleName=r["RoleName"])["PolicyNames"] for r in iam.list_roles()["Roles"]}
+    role_tags = {name: {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]} for name in roles}
     return {"topics": topics, "log_groups": groups, "alarms": alarms, "trails": trails,
-            "rules": rules, "buckets": buckets, "roles": roles}
+            "rules": rules, "buckets": buckets, "roles": roles, "role_tags": role_tags}
 
 
 def sns_backend(account_id: str, region: str):

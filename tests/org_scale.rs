@@ -458,11 +458,12 @@ fn a_throttled_get_caller_identity_is_retried_and_past_the_deadline_named_as_thr
         second.stderr
     );
     assert!(!second.stderr.contains("unavailable"), "{}", second.stderr);
-    // At a rate that lets a call through after a wait, two runs back to back
-    // both succeed: the second is throttled and retried, not failed.
+    // At a rate that lets a call through after a wait (one every 10 s, longer
+    // than a verify run takes), two runs back to back both succeed: the
+    // second is throttled and retried, not failed.
     emulator().set_quotas(
         &acct,
-        json!({"documented": false, "rates": {"sts:GetCallerIdentity": [0.5, 1]}}),
+        json!({"documented": false, "rates": {"sts:GetCallerIdentity": [0.1, 1]}}),
     );
     for _ in 0..2 {
         let mut again = rootguard_as(&acct);

@@ -450,9 +450,16 @@ impl Reader {
         } else {
             (None, false, false)
         };
-        let role = match role {
-            Ok(_) => true,
-            Err(e) if service_code(&e) == Some("NoSuchEntity") => false,
+        let (role, role_tagged) = match role {
+            Ok(r) => (
+                true,
+                r.role().is_some_and(|r| {
+                    r.tags()
+                        .iter()
+                        .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE)
+                }),
+            ),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => (false, false),
             Err(e) => return Err(classify("iam:GetRole", &e)),
         };
         let role_policy = match role_policy {
@@ -491,6 +498,7 @@ impl Reader {
             log_group: log_group?,
             role,
             role_policy,
+            role_tagged,
             trail: trail.is_some(),
             trail_logging,
             trail_log_file_validation: trail.unwrap_or(false),

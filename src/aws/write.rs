@@ -144,13 +144,28 @@ impl Writer {
                     .role_name(name)
                     .assume_role_policy_document(trust.to_string())
                     .description("Lets CloudTrail deliver to the rootguard-cloudtrail log group (created by rootguard)")
-                    .tags(tag)
+                    .tags(tag.clone())
                     .send()
                     .await
                 {
                     Ok(_) => {}
-                    // A role left without its policy by a stopped run: complete it.
-                    Err(e) if super::service_code(&e) == Some("EntityAlreadyExists") => {}
+                    // A role left without its policy by a stopped run, or an
+                    // untagged one of that name: adopted whole (policy and
+                    // tag), like the bucket, so teardown finds it.
+                    Err(e) if super::service_code(&e) == Some("EntityAlreadyExists") => {
+                        iam.update_assume_role_policy()
+                            .role_name(name)
+                            .policy_document(trust.to_string())
+                            .send()
+                            .await
+                            .map_err(|e| classify("iam:UpdateAssumeRolePolicy", &e))?;
+                        iam.tag_role()
+                            .role_name(name)
+                            .tags(tag)
+                            .send()
+                            .await
+                            .map_err(|e| classify("iam:TagRole", &e))?;
+                    }
                     Err(e) => return Err(classify("iam:CreateRole", &e)),
                 }
                 iam.put_role_policy()
