@@ -247,7 +247,7 @@ pub struct DeployCmd {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Output: text, json, junit, markdown, csv, asff or ocsf, to stdout or with =PATH to a file
+    /// Output: text, json, junit, markdown, html, csv, asff or ocsf, to stdout or with =PATH to a file
     /// written whole or not at all (repeatable; default text).
     #[arg(long, short, value_name = "FORMAT[=PATH]", value_parser = render::parse_output)]
     pub output: Vec<render::OutputSpec>,

@@ -11,6 +11,7 @@ use crate::finding::{tally, Finding, Report, Status};
 use crate::text::fmt_time;
 
 pub mod exports;
+pub mod html;
 pub mod org;
 
 /// Control characters (escape sequences, carriage returns, newlines, tabs, …)
@@ -38,17 +39,19 @@ pub enum Format {
     Json,
     Junit,
     Markdown,
+    Html,
     Csv,
     Asff,
     Ocsf,
 }
 
 impl Format {
-    pub const ALL: [(&'static str, Format); 7] = [
+    pub const ALL: [(&'static str, Format); 8] = [
         ("text", Format::Text),
         ("json", Format::Json),
         ("junit", Format::Junit),
         ("markdown", Format::Markdown),
+        ("html", Format::Html),
         ("csv", Format::Csv),
         ("asff", Format::Asff),
         ("ocsf", Format::Ocsf),
@@ -147,6 +150,7 @@ pub fn render(report: &Report, format: Format, color: bool, ctx: &exports::Conte
         Format::Json => json(report),
         Format::Junit => junit(report),
         Format::Markdown => markdown(report),
+        Format::Html => html::account(report),
         Format::Csv => exports::csv(&rows()),
         Format::Asff => exports::asff(ctx, &rows()),
         Format::Ocsf => exports::ocsf(ctx, &rows()),

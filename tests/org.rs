@@ -646,3 +646,77 @@ fn an_organization_trail_chain_deployed_by_rootguard_covers_every_member() {
         );
     }
 }
+
+#[test]
+fn html_report_shows_every_account_and_check_and_renders_aws_strings_as_text() {
+    let hostile = "<script>alert('pwned')</script>";
+    let org = emulator().seed_org(json!({
+        "management": management(),
+        "features": BOTH,
+        "trusted_access": TRUSTED,
+        "members": [member(hostile, clean()), member("password-only", json!({"password_present": true}))]
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.html");
+    let out = format!("html={}", path.display());
+    let r = org_run(&org, &["verify", "--org", "-o", &out, "-o", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = scraper::Html::parse_document(&text);
+    assert!(doc.errors.is_empty(), "parses cleanly: {:?}", doc.errors);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    // One inline script (the table's sort and filter), loading nothing.
+    let scripts: Vec<_> = doc.select(&sel("script")).collect();
+    assert_eq!(scripts.len(), 1, "the member's name is not a script");
+    assert!(scripts[0].value().attr("src").is_none());
+    assert!(doc
+        .select(&sel("link, img, iframe, [src]"))
+        .next()
+        .is_none());
+    // The member's name is shown as the text it is.
+    let rows: Vec<_> = doc.select(&sel("#matrix tbody tr")).collect();
+    assert_eq!(rows.len(), json["accounts"].as_array().unwrap().len());
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| r.select(&sel("td")).nth(1).unwrap().text().collect())
+        .collect();
+    assert!(names.iter().any(|n| n == hostile), "{names:?}");
+    // Every account's every check is a cell whose status matches the JSON.
+    for a in json["accounts"].as_array().unwrap() {
+        let id = a["account_id"].as_str().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| {
+                r.select(&sel("td code"))
+                    .next()
+                    .map(|c| c.text().collect::<String>())
+                    == Some(id.to_string())
+            })
+            .unwrap_or_else(|| panic!("no row for {id}"));
+        for f in a["findings"].as_array().unwrap() {
+            let check = f["id"].as_str().unwrap();
+            let cell = row
+                .select(&sel(&format!("td[title^=\"{check} \"]")))
+                .next()
+                .unwrap_or_else(|| panic!("{id}: no cell for {check}"));
+            assert_eq!(
+                cell.value().attr("data-status"),
+                f["status"].as_str(),
+                "{id} {check}"
+            );
+            // Each check's remediation is written once, in the checks section.
+            assert!(doc
+                .select(&sel(&format!("#check-{check}")))
+                .next()
+                .is_some());
+        }
+    }
+    for f in json["organization"]["findings"].as_array().unwrap() {
+        let id = f["id"].as_str().unwrap();
+        assert!(doc
+            .select(&sel(&format!("section[data-check=\"{id}\"]")))
+            .next()
+            .is_some());
+    }
+}

@@ -694,3 +694,74 @@ fn verify_runs_under_exactly_policy_verify_with_iam_enforced() {
             >= Some(1)
     );
 }
+
+/// What a browser would load from the network: any `src`, `href` to another
+/// site, stylesheet link or CSS import.
+fn loads_from_the_network(doc: &scraper::Html) -> Vec<String> {
+    let mut out = Vec::new();
+    let any = scraper::Selector::parse("[src], link, [href]").unwrap();
+    for e in doc.select(&any) {
+        let v = e.value();
+        if v.attr("src").is_some() || v.name() == "link" {
+            out.push(e.html());
+        }
+        if let Some(href) = v.attr("href") {
+            if !href.starts_with('#') {
+                out.push(e.html());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn html_report_is_self_contained_and_carries_every_check_and_status() {
+    let acct = emulator().seed(fixture("neglected"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut cmd = rootguard_as(&acct);
+    cmd.args([
+        "verify",
+        "-o",
+        &format!("html={}", path.display()),
+        "-o",
+        "json",
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = scraper::Html::parse_document(&text);
+    assert!(doc.errors.is_empty(), "parses cleanly: {:?}", doc.errors);
+    assert!(
+        loads_from_the_network(&doc).is_empty(),
+        "{:?}",
+        loads_from_the_network(&doc)
+    );
+    assert!(!text.contains("@import") && !text.contains("url("));
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    for f in json["findings"].as_array().unwrap() {
+        let id = f["id"].as_str().unwrap();
+        let section = doc
+            .select(&sel(&format!("section[data-check=\"{id}\"]")))
+            .next()
+            .unwrap_or_else(|| panic!("no section for {id}"));
+        let status = section
+            .select(&sel(".st"))
+            .next()
+            .unwrap()
+            .value()
+            .attr("data-status")
+            .unwrap();
+        assert_eq!(status, f["status"].as_str().unwrap(), "{id}");
+        let words: String = section.text().collect();
+        assert!(
+            words.contains(f["remediation"].as_str().unwrap()),
+            "{id}: remediation in the report"
+        );
+    }
+    // The status is a word and a symbol, not colour alone.
+    let first = doc.select(&sel(".st")).next().unwrap();
+    let word: String = first.text().collect();
+    assert!(word.split(' ').count() == 2, "{word}");
+}

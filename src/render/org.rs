@@ -48,6 +48,7 @@ pub fn render(
         Format::Json => json(report),
         Format::Junit => junit(report),
         Format::Markdown => markdown(report),
+        Format::Html => super::html::org(report),
         Format::Csv => exports::csv(&rows()),
         Format::Asff => exports::asff(ctx, &rows()),
         Format::Ocsf => exports::ocsf(ctx, &rows()),
@@ -188,7 +189,7 @@ pub fn text(report: &OrgReport, color: bool) -> String {
     out
 }
 
-fn access_str(a: &AccountResult) -> &'static str {
+pub(super) fn access_str(a: &AccountResult) -> &'static str {
     match a.access {
         crate::org::Access::AssumeRoot => "assume-root",
         crate::org::Access::Role => "role",

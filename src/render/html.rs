@@ -1,0 +1,371 @@
+//! `-o html`: one self-contained report an auditor opens in a browser and
+//! attaches to the evidence: inline style and script only (nothing is loaded
+//! from the network), status in words and symbols as well as colour, and a
+//! print style. For `verify --org`, an account × check matrix that sorts and
+//! filters in the page.
+//!
+//! Pure string building. Every string that came from AWS (account names,
+//! ARNs, evidence) goes through [`h`], which makes control characters visible
+//! ([`super::escape`]) and then escapes HTML, so it renders as text.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::finding::{tally, Finding, Report, Status};
+use crate::org::OrgReport;
+use crate::text::fmt_time;
+
+/// Text for HTML: control characters made visible, then `& < > " '` escaped.
+pub fn h(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in super::escape(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A status as a symbol and a word: readable without colour and in print.
+fn badge(s: Status) -> String {
+    let symbol = match s {
+        Status::Pass => "✔",
+        Status::Fail => "✘",
+        Status::Warn => "!",
+        Status::Unknown => "?",
+        Status::Manual => "✎",
+        Status::NotApplicable => "–",
+    };
+    format!(
+        "<span class=\"st {c}\" data-status=\"{c}\">{symbol} {c}</span>",
+        c = s.as_str()
+    )
+}
+
+const STYLE: &str = r#"
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#1b1f24;max-width:1200px}
+h1{font-size:1.5em;margin:0 0 .4em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #d0d7de}
+table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #d0d7de;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f6f8fa}th.sort{cursor:pointer}th.sort:after{content:" \21C5";color:#8c959f}
+.meta td:first-child{font-weight:600}
+.st{font-weight:600;white-space:nowrap}
+.pass{color:#1a7f37}.fail{color:#cf222e}.warn{color:#9a6700}.unknown{color:#8250df}.manual{color:#0969da}.not_applicable{color:#57606a}
+td.cell{text-align:center}
+.evidence{margin:.3em 0 .3em 1.2em;padding:0}.remedy{margin:.3em 0}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em;word-break:break-all}
+.controls{margin:.6em 0}.controls input,.controls select{font:inherit;padding:.2em .4em;margin-right:.6em}
+details{margin:.2em 0}summary{cursor:pointer}
+@media print{.controls{display:none}th.sort:after{content:""}details{break-inside:avoid}details>*{display:block}body{margin:0}}
+"#;
+
+/// Sorting by a column and filtering the matrix, without any network.
+const SCRIPT: &str = r#"
+(function(){
+  var t=document.getElementById('matrix'); if(!t) return;
+  var rows=function(){return Array.prototype.slice.call(t.tBodies[0].rows);};
+  var order=['fail','unknown','warn','manual','not_applicable','pass'];
+  function key(td){var s=td.getAttribute('data-status'); return s? String(order.indexOf(s)) : td.textContent.trim().toLowerCase();}
+  Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){
+    th.classList.add('sort');
+    th.addEventListener('click',function(){
+      var dir=th.getAttribute('data-dir')==='asc'?'desc':'asc'; th.setAttribute('data-dir',dir);
+      var r=rows(); r.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]); return (x<y?-1:x>y?1:0)*(dir==='asc'?1:-1);});
+      r.forEach(function(x){t.tBodies[0].appendChild(x);});
+    });
+  });
+  var q=document.getElementById('q'), s=document.getElementById('only');
+  function filter(){var text=q.value.toLowerCase(), st=s.value;
+    rows().forEach(function(r){
+      var okText=!text||r.cells[0].textContent.toLowerCase().indexOf(text)>=0||r.cells[1].textContent.toLowerCase().indexOf(text)>=0;
+      var okSt=!st||r.getAttribute('data-worst')===st||r.querySelector('[data-status="'+st+'"]');
+      r.style.display=okText&&okSt?'':'none';});}
+  q.addEventListener('input',filter); s.addEventListener('change',filter);
+})();
+"#;
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        h(title)
+    )
+}
+
+fn references(f: &Finding) -> String {
+    let mut parts = Vec::new();
+    if !f.references.cis.is_empty() {
+        parts.push(format!(
+            "CIS AWS Foundations v3.0 {}",
+            h(&f.references.cis.join(", "))
+        ));
+    }
+    if !f.references.security_hub.is_empty() {
+        parts.push(format!(
+            "Security Hub {}",
+            h(&f.references.security_hub.join(", "))
+        ));
+    }
+    if parts.is_empty() {
+        "—".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn tally_line(findings: &[Finding]) -> String {
+    tally(findings)
+        .into_iter()
+        .map(|(s, n)| format!("{n} {}", badge(s)))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn verdict(code: u8) -> &'static str {
+    match code {
+        crate::exit::OK => "PASS",
+        crate::exit::FAILED => "FAIL",
+        _ => "INCOMPLETE (some checks could not be decided)",
+    }
+}
+
+/// One finding in full: status, severity, references, evidence, remediation.
+fn finding_section(out: &mut String, f: &Finding, anchor: &str) {
+    let _ = write!(
+        out,
+        "<section id=\"{anchor}\" class=\"finding\" data-check=\"{id}\">\n<h3>{badge} <code>{id}</code> {title}</h3>\n\
+         <p>Severity: {sev} · {refs}</p>\n<ul class=\"evidence\">",
+        id = f.id,
+        badge = badge(f.status),
+        title = h(f.title),
+        sev = f.severity.as_str(),
+        refs = references(f)
+    );
+    for e in &f.evidence {
+        let _ = write!(out, "<li>{}</li>", h(e));
+    }
+    let _ = writeln!(
+        out,
+        "</ul>\n<p class=\"remedy\"><b>Remediation:</b> {}</p>\n</section>",
+        h(&f.remediation)
+    );
+}
+
+/// `verify -o html`: one account.
+pub fn account(report: &Report) -> String {
+    let code = report.exit_code();
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>rootguard audit report: AWS root user</h1>\n<table class=\"meta\">\
+         <tr><td>Account</td><td><code>{}</code></td></tr>\
+         <tr><td>Audited as</td><td><code>{}</code></td></tr>\
+         <tr><td>Generated</td><td>{}</td></tr>\
+         <tr><td>Root-use window</td><td>{}</td></tr>\
+         <tr><td>Tool</td><td>rootguard {} (read-only verify)</td></tr>\
+         <tr><td>Result</td><td><b>{}</b> (exit {code})</td></tr></table>\n<p>{} checks: {}</p>\n",
+        h(&report.account_id),
+        h(&report.caller_arn),
+        fmt_time(report.generated_at),
+        h(&report.root_use_window),
+        env!("CARGO_PKG_VERSION"),
+        verdict(code),
+        report.findings.len(),
+        tally_line(&report.findings)
+    );
+    b.push_str("<h2>Summary</h2>\n<table><thead><tr><th>Check</th><th>Status</th><th>Severity</th><th>References</th></tr></thead><tbody>\n");
+    for f in &report.findings {
+        let _ = writeln!(
+            b,
+            "<tr><td><a href=\"#{id}\"><code>{id}</code></a> {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            h(f.title),
+            badge(f.status),
+            f.severity.as_str(),
+            references(f),
+            id = f.id
+        );
+    }
+    b.push_str("</tbody></table>\n<h2>Findings</h2>\n");
+    for f in &report.findings {
+        finding_section(&mut b, f, f.id);
+    }
+    page(
+        &format!("rootguard report for account {}", report.account_id),
+        &b,
+    )
+}
+
+fn worst(findings: &[Finding]) -> Status {
+    [
+        Status::Fail,
+        Status::Unknown,
+        Status::Warn,
+        Status::Manual,
+        Status::NotApplicable,
+    ]
+    .into_iter()
+    .find(|s| findings.iter().any(|f| f.status == *s))
+    .unwrap_or(Status::Pass)
+}
+
+/// `verify --org -o html`: the organization's findings, the account × check
+/// matrix (sortable, filterable), each check's remediation once, and for each
+/// account the evidence of what did not pass.
+pub fn org(report: &OrgReport) -> String {
+    let code = report.exit_code();
+    let all: Vec<Finding> = report.all_findings().cloned().collect();
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>rootguard audit report: AWS root user across an organization</h1>\n<table class=\"meta\">\
+         <tr><td>Organization</td><td><code>{}</code></td></tr>\
+         <tr><td>Management account</td><td><code>{}</code></td></tr>\
+         <tr><td>Audited as</td><td><code>{}</code></td></tr>\
+         <tr><td>Generated</td><td>{}</td></tr>\
+         <tr><td>Root-use window</td><td>{}</td></tr>\
+         <tr><td>Tool</td><td>rootguard {} (read-only verify --org)</td></tr>\
+         <tr><td>Result</td><td><b>{}</b> (exit {code})</td></tr></table>\n<p>{} account(s), {} finding(s): {}</p>\n",
+        h(&report.organization_id),
+        h(&report.management_account_id),
+        h(&report.caller_arn),
+        fmt_time(report.generated_at),
+        h(&report.root_use_window),
+        env!("CARGO_PKG_VERSION"),
+        verdict(code),
+        report.accounts.len(),
+        all.len(),
+        tally_line(&all)
+    );
+    b.push_str("<h2>Organization</h2>\n");
+    for f in &report.findings {
+        finding_section(&mut b, f, &format!("org-{}", f.id));
+    }
+    // The checks, in first-seen order, with their text once.
+    let mut checks: Vec<&Finding> = Vec::new();
+    for a in &report.accounts {
+        for f in &a.findings {
+            if !checks.iter().any(|c| c.id == f.id) {
+                checks.push(f);
+            }
+        }
+    }
+    b.push_str("<h2>Accounts × checks</h2>\n<div class=\"controls\"><label>Filter accounts <input id=\"q\" type=\"search\" placeholder=\"id or name\"></label>\
+<label>Only with <select id=\"only\"><option value=\"\">any status</option>");
+    for s in Status::ALL {
+        let _ = write!(b, "<option value=\"{0}\">{0}</option>", s.as_str());
+    }
+    b.push_str("</select></label></div>\n<table id=\"matrix\"><thead><tr><th>Account</th><th>Name</th><th>Access</th><th>Worst</th>");
+    for c in &checks {
+        let _ = write!(
+            b,
+            "<th><a href=\"#check-{id}\"><code>{id}</code></a></th>",
+            id = c.id
+        );
+    }
+    b.push_str("</tr></thead><tbody>\n");
+    for a in &report.accounts {
+        let by: BTreeMap<&str, &Finding> = a.findings.iter().map(|f| (f.id, f)).collect();
+        let w = worst(&a.findings);
+        let _ = write!(
+            b,
+            "<tr data-worst=\"{}\"><td><a href=\"#acct-{id}\"><code>{id}</code></a></td><td>{}</td><td>{}</td><td class=\"cell\" data-status=\"{}\">{}</td>",
+            w.as_str(),
+            h(&a.account.name),
+            super::org::access_str(a),
+            w.as_str(),
+            badge(w),
+            id = h(&a.account.id)
+        );
+        for c in &checks {
+            match by.get(c.id) {
+                Some(f) => {
+                    let _ = write!(
+                        b,
+                        "<td class=\"cell\" data-status=\"{}\" title=\"{} {}\">{}</td>",
+                        f.status.as_str(),
+                        c.id,
+                        f.status.as_str(),
+                        badge(f.status)
+                    );
+                }
+                None => b.push_str("<td class=\"cell\">—</td>"),
+            }
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</tbody></table>\n<h2>Checks</h2>\n");
+    for c in &checks {
+        let _ = writeln!(
+            b,
+            "<section id=\"check-{id}\"><h3><code>{id}</code> {}</h3><p>Severity: {} · {}</p><p class=\"remedy\"><b>Remediation:</b> {}</p></section>",
+            h(c.title),
+            c.severity.as_str(),
+            references(c),
+            h(&c.remediation),
+            id = c.id
+        );
+    }
+    b.push_str("<h2>What did not pass, per account</h2>\n");
+    for a in &report.accounts {
+        let open: Vec<&Finding> = a
+            .findings
+            .iter()
+            .filter(|f| f.status != Status::Pass)
+            .collect();
+        let _ = write!(
+            b,
+            "<details id=\"acct-{id}\"><summary><code>{id}</code> {} — {}</summary>",
+            h(&a.account.name),
+            if open.is_empty() {
+                "every check passes".to_string()
+            } else {
+                format!("{} finding(s) not passing", open.len())
+            },
+            id = h(&a.account.id)
+        );
+        for f in open {
+            let _ = write!(
+                b,
+                "<p>{} <a href=\"#check-{id}\"><code>{id}</code></a></p><ul class=\"evidence\">",
+                badge(f.status),
+                id = f.id
+            );
+            for e in &f.evidence {
+                let _ = write!(b, "<li>{}</li>", h(e));
+            }
+            b.push_str("</ul>");
+            // A finding's own remediation (not the catalogue's) is shown here.
+            if let std::borrow::Cow::Owned(r) = &f.remediation {
+                let _ = write!(b, "<p class=\"remedy\"><b>Remediation:</b> {}</p>", h(r));
+            }
+        }
+        b.push_str("</details>\n");
+    }
+    page(
+        &format!(
+            "rootguard report for organization {}",
+            report.organization_id
+        ),
+        &b,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_strings_render_as_text() {
+        assert_eq!(
+            h("<script>alert('x')</script>&\u{1b}[2J"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;\\u{1b}[2J"
+        );
+        assert!(badge(Status::Fail).contains("✘ fail"));
+    }
+}
