@@ -67,7 +67,11 @@ pub struct CheckDef {
     pub severity: Severity,
     pub sources: &'static [Source],
     pub remediation: &'static str,
-    pub cis: &'static [&'static str],
+    /// Every CIS AWS Foundations Benchmark version's recommendation ids
+    /// (v3.0, v5.0, v6.0, v7.0; the benchmark renumbers between versions).
+    pub cis: crate::finding::CisVersions,
+    /// NIST SP 800-53 Rev. 5 controls the check maps to.
+    pub nist: &'static [&'static str],
     pub security_hub: &'static [&'static str],
     pub run: fn(&AccountFacts, &CheckConfig) -> Verdict,
 }
@@ -84,7 +88,8 @@ pub static CATALOGUE: &[CheckDef] = &[
             (https://console.aws.amazon.com/iam/home#/security_credentials) > Multi-factor authentication (MFA) > \
             Assign MFA device. Prefer a hardware key or passkey, and register a second device (root may have up to 8). \
             `rootguard setup` walks you through it and waits until AWS reports MFA enabled.",
-        cis: &["1.5"],
+        cis: &[("3.0", &["1.5"]), ("5.0", &["1.4"]), ("6.0", &["2.4"]), ("7.0", &["2.5"])],
+        nist: &["AC-2(1)", "IA-2(1)", "IA-2(2)", "IA-2(6)", "IA-2(8)"],
         security_hub: &["IAM.9"],
         run: root_mfa,
     },
@@ -96,7 +101,8 @@ pub static CATALOGUE: &[CheckDef] = &[
         sources: &[Source::Summary, Source::VirtualMfa],
         remediation: "Sign in as root, open Security credentials > Multi-factor authentication (MFA), assign a \
             hardware TOTP token, security key or passkey, then remove the virtual (authenticator app) device.",
-        cis: &["1.6"],
+        cis: &[("3.0", &["1.6"]), ("5.0", &["1.5"]), ("6.0", &["2.5"]), ("7.0", &["2.6"])],
+        nist: &["AC-2(1)", "IA-2(1)", "IA-2(2)", "IA-2(6)", "IA-2(8)"],
         security_hub: &["IAM.6"],
         run: root_hardware_mfa,
     },
@@ -110,7 +116,8 @@ pub static CATALOGUE: &[CheckDef] = &[
             with centralized root access, through sts:AssumeRoot. Sign in as root, open Security credentials > \
             Access keys, deactivate each key, confirm nothing breaks, then delete it. `rootguard setup` does this \
             when run as root.",
-        cis: &["1.4"],
+        cis: &[("3.0", &["1.4"]), ("5.0", &["1.3"]), ("6.0", &["2.3"]), ("7.0", &["2.4"])],
+        nist: &["AC-2(1)", "AC-6", "AC-6(2)", "AC-6(10)"],
         security_hub: &["IAM.4"],
         run: root_access_keys,
     },
@@ -123,6 +130,7 @@ pub static CATALOGUE: &[CheckDef] = &[
         remediation: "Sign in as root, open Security credentials > X.509 certificates, make each certificate \
             inactive, then delete it.",
         cis: &[],
+        nist: &[],
         security_hub: &[],
         run: root_signing_certs,
     },
@@ -134,7 +142,8 @@ pub static CATALOGUE: &[CheckDef] = &[
         sources: &[Source::CredentialReport],
         remediation: "Find out who used root and why: `rootguard events --since 7d` lists root's API calls and \
             sign-ins from the trail's log group. Move daily work to IAM users or roles with MFA.",
-        cis: &["1.7"],
+        cis: &[("3.0", &["1.7"]), ("5.0", &["1.6"]), ("6.0", &["2.6"]), ("7.0", &["2.7"])],
+        nist: &[],
         security_hub: &[],
         run: root_recent_use,
     },
@@ -148,7 +157,8 @@ pub static CATALOGUE: &[CheckDef] = &[
             `aws account put-alternate-contact --alternate-contact-type SECURITY --email-address ADDR --name NAME \
             --title TITLE --phone-number PHONE`, or Console > Account > Alternate contacts. `rootguard setup` \
             prompts for it.",
-        cis: &["1.2"],
+        cis: &[("3.0", &["1.2"]), ("5.0", &["1.2"]), ("6.0", &["2.2"]), ("7.0", &["2.3"])],
+        nist: &[],
         security_hub: &["Account.1"],
         run: security_contact,
     },
@@ -161,7 +171,8 @@ pub static CATALOGUE: &[CheckDef] = &[
         remediation: "Complete the account's contact information: `aws account put-contact-information`, or \
             Console > Account > Contact information (https://console.aws.amazon.com/billing/home#/account). \
             Check there too that the root email is a monitored mailbox you control.",
-        cis: &["1.1"],
+        cis: &[("3.0", &["1.1"]), ("5.0", &["1.1"]), ("6.0", &["2.1"]), ("7.0", &["2.2"])],
+        nist: &[],
         security_hub: &[],
         run: contact_info,
     },
@@ -174,7 +185,8 @@ pub static CATALOGUE: &[CheckDef] = &[
         remediation: "`aws iam update-account-password-policy --minimum-password-length 14 \
             --password-reuse-prevention 24 --require-uppercase-characters --require-lowercase-characters \
             --require-numbers --require-symbols`. This policy governs IAM users' passwords, not root's.",
-        cis: &["1.8", "1.9"],
+        cis: &[("3.0", &["1.8", "1.9"]), ("5.0", &["1.7", "1.8"]), ("6.0", &["2.7", "2.8"]), ("7.0", &["2.8", "2.9"])],
+        nist: &["IA-5", "IA-5(1)"],
         security_hub: &["IAM.7", "IAM.15", "IAM.16"],
         run: password_policy,
     },
@@ -186,7 +198,8 @@ pub static CATALOGUE: &[CheckDef] = &[
         sources: &[Source::Users],
         remediation: "Enroll a virtual MFA device for each listed user: `rootguard mfa enroll --user NAME` shows \
             a QR code and checks two codes before enabling it.",
-        cis: &["1.10"],
+        cis: &[("3.0", &["1.10"]), ("5.0", &["1.9"]), ("6.0", &["2.9"]), ("7.0", &["2.10"])],
+        nist: &["IA-2(1)", "IA-2(2)", "IA-2(6)", "IA-2(8)"],
         security_hub: &["IAM.5"],
         run: iam_user_mfa,
     },
@@ -199,7 +212,8 @@ pub static CATALOGUE: &[CheckDef] = &[
         remediation: "In the management account: `aws organizations enable-aws-service-access \
             --service-principal iam.amazonaws.com`, then `aws iam enable-organizations-root-credentials-management` \
             and `aws iam enable-organizations-root-sessions`. Member accounts then need no root credentials.",
-        cis: &[],
+        cis: &[("7.0", &["2.1.1"])],
+        nist: &[],
         security_hub: &[],
         run: org_root_management,
     },
@@ -212,7 +226,8 @@ pub static CATALOGUE: &[CheckDef] = &[
         remediation: "Use a multi-region trail that is logging, records read and write management events and \
             delivers to a CloudWatch Logs log group (CloudTrail > Trails > Edit > CloudWatch Logs). An organization \
             trail counts. `rootguard deploy --create-trail` creates one when none qualifies.",
-        cis: &["3.1", "3.4"],
+        cis: &[("3.0", &["3.1"]), ("5.0", &["3.1"]), ("6.0", &["4.1"]), ("7.0", &["4.1"])],
+        nist: &["AU-2", "AU-3", "AU-12"],
         security_hub: &["CloudTrail.1", "CloudTrail.5"],
         run: chain::cloudtrail,
     },
@@ -225,7 +240,8 @@ pub static CATALOGUE: &[CheckDef] = &[
         remediation: "`rootguard deploy --email you@example.com` creates the metric filter (CIS pattern, \
             CISBenchmark/RootAccountUsage), an alarm (Sum, 300 s, >= 1) and an SNS topic with an email \
             subscription; confirm the subscription from the inbox, then run `rootguard alarm test`.",
-        cis: &["4.3"],
+        cis: &[("3.0", &["4.3"]), ("5.0", &["4.3"]), ("6.0", &["5.3"]), ("7.0", &["5.3"])],
+        nist: &[],
         security_hub: &["CloudWatch.1"],
         run: chain::root_alarm,
     },
@@ -241,6 +257,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             readable message to the rootguard topic) and a forwarding rule in every other enabled region; confirm \
             the subscription, then `rootguard alarm test --realtime`.",
         cis: &[],
+        nist: &[],
         security_hub: &[],
         run: |facts, _| crate::realtime::check(facts),
     },
@@ -283,8 +300,15 @@ pub fn finding(def: &CheckDef, v: Verdict) -> Finding {
         evidence: v.evidence,
         remediation,
         references: References {
-            cis: def.cis.to_vec(),
+            cis: def
+                .cis
+                .iter()
+                .find(|(v, _)| *v == "3.0")
+                .map(|(_, ids)| ids.to_vec())
+                .unwrap_or_default(),
+            cis_versions: def.cis,
             security_hub: def.security_hub.to_vec(),
+            nist_800_53_r5: def.nist,
         },
     }
 }

@@ -260,6 +260,10 @@ pub struct VerifyArgs {
     /// Only checks of at least this severity.
     #[arg(long, value_name = "LEVEL", value_enum)]
     pub severity_at_least: Option<SeverityArg>,
+    /// Only the checks this CIS AWS Foundations Benchmark version covers, each
+    /// labelled with that version's recommendation ids.
+    #[arg(long, value_name = "FRAMEWORK", value_parser = ["cis-3.0", "cis-5.0", "cis-6.0", "cis-7.0"])]
+    pub compliance: Option<String>,
     /// root-recent-use fails if root was used within this window (e.g. 12h, 1d, 7d).
     #[arg(long, allow_hyphen_values = true, value_name = "DURATION", default_value = "1d", value_parser = input::parse_window)]
     pub root_use_window: time::Duration,
@@ -582,17 +586,27 @@ async fn dispatch(
 
 fn verify_request(args: &VerifyArgs) -> VerifyRequest {
     let floor = args.severity_at_least.map(SeverityArg::severity);
+    // The parser admits only cis-<a version rootguard cites>.
+    let compliance = args.compliance.as_deref().and_then(|c| {
+        crate::finding::CIS_VERSIONS
+            .into_iter()
+            .find(|v| c.strip_prefix("cis-") == Some(*v))
+    });
     VerifyRequest {
         checks: app::verify::selected_checks(&args.checks)
             .into_iter()
             .filter(|c| !args.exclude_checks.iter().any(|x| x == c.id))
             // Severity orders critical first: "at least high" keeps critical and high.
             .filter(|c| floor.is_none_or(|f| c.severity <= f))
+            .filter(|c| {
+                compliance.is_none_or(|v| c.cis.iter().any(|(cv, ids)| *cv == v && !ids.is_empty()))
+            })
             .collect(),
         config: CheckConfig {
             root_use_window: args.root_use_window,
             contact_domain: args.contact_domain.clone(),
         },
+        compliance,
     }
 }
 

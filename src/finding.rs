@@ -61,13 +61,75 @@ impl Severity {
     }
 }
 
+/// Every CIS AWS Foundations Benchmark version's recommendation ids for a
+/// check: `("7.0", &["2.5"])`. Static: a thousand members' findings share it.
+pub type CisVersions = &'static [(&'static str, &'static [&'static str])];
+
+/// The CIS AWS Foundations Benchmark versions rootguard cites, oldest first.
+pub const CIS_VERSIONS: [&str; 4] = ["3.0", "5.0", "6.0", "7.0"];
+
 /// Cross-references auditors use.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct References {
-    /// CIS AWS Foundations Benchmark v3.0.0 recommendation ids.
+    /// CIS AWS Foundations Benchmark v3.0.0 recommendation ids (the field's
+    /// meaning since rootguard.verify/v1; every version is in `cis_versions`).
     pub cis: Vec<&'static str>,
-    /// AWS Security Hub control ids.
+    /// Each CIS AWS Foundations Benchmark version's ids, as an object keyed
+    /// by version ("3.0", "5.0", "6.0", "7.0").
+    #[serde(serialize_with = "versions_map")]
+    pub cis_versions: CisVersions,
+    /// AWS Security Hub CSPM control ids.
     pub security_hub: Vec<&'static str>,
+    /// NIST SP 800-53 Rev. 5 controls.
+    pub nist_800_53_r5: &'static [&'static str],
+}
+
+fn versions_map<S: serde::Serializer>(v: &CisVersions, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(v.len()))?;
+    for (version, ids) in v.iter() {
+        m.serialize_entry(version, ids)?;
+    }
+    m.end()
+}
+
+impl References {
+    /// The ids of one CIS version (empty when that version does not cover it).
+    pub fn cis_in(&self, version: &str) -> &'static [&'static str] {
+        self.cis_versions
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map_or(&[], |(_, ids)| *ids)
+    }
+
+    /// "v3.0 1.5 · v7.0 2.5", or empty.
+    pub fn cis_text(&self) -> String {
+        self.cis_versions
+            .iter()
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(v, ids)| format!("v{v} {}", ids.join(", ")))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    /// ASFF `Compliance.RelatedRequirements`, in Security Hub's own spelling
+    /// ("CIS AWS Foundations Benchmark v3.0.0/1.5", "NIST.800-53.r5 IA-2(1)").
+    pub fn related_requirements(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .cis_versions
+            .iter()
+            .flat_map(|(v, ids)| {
+                ids.iter()
+                    .map(move |id| format!("CIS AWS Foundations Benchmark v{v}.0/{id}"))
+            })
+            .collect();
+        out.extend(
+            self.nist_800_53_r5
+                .iter()
+                .map(|c| format!("NIST.800-53.r5 {c}")),
+        );
+        out
+    }
 }
 
 /// One check's result.
@@ -113,6 +175,8 @@ pub struct Report {
     /// The --root-use-window in force, e.g. "1d".
     pub root_use_window: String,
     pub findings: Vec<Finding>,
+    /// `--compliance cis-X`: the CIS version the findings are labelled with.
+    pub compliance: Option<&'static str>,
 }
 
 impl Report {

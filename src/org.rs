@@ -561,7 +561,7 @@ pub static ORG_ROOT_MANAGEMENT: OrgCheck = OrgCheck {
         `rootguard org harden` enables trusted access for IAM, RootCredentialsManagement and RootSessions \
         (aws organizations enable-aws-service-access --service-principal iam.amazonaws.com; \
         aws iam enable-organizations-root-credentials-management; aws iam enable-organizations-root-sessions).",
-    cis: &["2.1.1 (v7)"],
+    cis: &[("7.0", &["2.1.1"])],
     security_hub: &[],
 };
 
@@ -572,7 +572,7 @@ pub static MEMBER_ROOT_CREDENTIALS: OrgCheck = OrgCheck {
     remediation: "Delete the listed members' root credentials: `rootguard org harden --accounts ID,..` \
         (sts:AssumeRoot with IAMDeleteRootUserCredentials deletes the password, access keys and signing \
         certificates and removes MFA devices). New members are created without root credentials.",
-    cis: &["2.1.1 (v7)"],
+    cis: &[("7.0", &["2.1.1"])],
     security_hub: &[],
 };
 
@@ -581,7 +581,8 @@ pub struct OrgCheck {
     pub title: &'static str,
     pub severity: Severity,
     pub remediation: &'static str,
-    pub cis: &'static [&'static str],
+    /// CIS AWS Foundations Benchmark ids by version (2.1.1 is new in v7.0).
+    pub cis: crate::finding::CisVersions,
     pub security_hub: &'static [&'static str],
 }
 
@@ -595,8 +596,15 @@ impl OrgCheck {
             evidence: v.evidence,
             remediation: checks::one_line(self.remediation).into(),
             references: References {
-                cis: self.cis.to_vec(),
+                cis: References {
+                    cis_versions: self.cis,
+                    ..Default::default()
+                }
+                .cis_in("3.0")
+                .to_vec(),
+                cis_versions: self.cis,
                 security_hub: self.security_hub.to_vec(),
+                nist_800_53_r5: &[],
             },
         }
     }

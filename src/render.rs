@@ -231,9 +231,21 @@ pub fn text(report: &Report, color: bool) -> String {
         escape(&report.caller_arn),
         fmt_time(report.generated_at)
     );
+    if let Some(v) = report.compliance {
+        out.push_str(&format!(
+            "compliance: CIS AWS Foundations Benchmark v{v}: the checks it covers, with its ids\n\n"
+        ));
+    }
     let id_w = id_width(report);
     for f in &report.findings {
         out.push_str(&line(f, id_w, color));
+        if let Some(v) = report.compliance {
+            out.push_str(&format!(
+                "{:21}CIS v{v} {}\n",
+                "",
+                f.references.cis_in(v).join(", ")
+            ));
+        }
         if f.status != Status::Pass {
             for e in &f.evidence {
                 out.push_str(&format!("{:21}- {}\n", "", escape(e)));
@@ -259,6 +271,9 @@ struct JsonReport<'a> {
     caller_arn: &'a str,
     root_use_window: &'a str,
     exit_code: u8,
+    /// `--compliance`: the framework and version, or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compliance: Option<serde_json::Value>,
     summary: serde_json::Map<String, serde_json::Value>,
     findings: &'a [Finding],
 }
@@ -278,6 +293,9 @@ pub fn json(report: &Report) -> String {
         caller_arn: &report.caller_arn,
         root_use_window: &report.root_use_window,
         exit_code: report.exit_code(),
+        compliance: report.compliance.map(
+            |v| serde_json::json!({"framework": "CIS AWS Foundations Benchmark", "version": v}),
+        ),
         summary,
         findings: &report.findings,
     };
@@ -407,6 +425,14 @@ fn icon(s: Status) -> &'static str {
     }
 }
 
+/// Every CIS version's ids ("v3.0 1.5 · v7.0 2.5"), or a dash.
+fn cis_refs(f: &Finding) -> String {
+    match f.references.cis_text() {
+        t if t.is_empty() => "—".to_string(),
+        t => t,
+    }
+}
+
 fn refs(v: &[&str]) -> String {
     if v.is_empty() {
         "—".into()
@@ -452,7 +478,7 @@ pub fn markdown(report: &Report) -> String {
             icon(f.status),
             f.status.as_str(),
             f.severity.as_str(),
-            refs(&f.references.cis),
+            cis_refs(f),
             refs(&f.references.security_hub)
         ));
     }
@@ -460,13 +486,21 @@ pub fn markdown(report: &Report) -> String {
     for f in &report.findings {
         out.push_str(&format!("\n### {}\n\n", f.id));
         out.push_str(&format!(
-            "{} **{}**: {}  \nSeverity: {} · CIS: {} · Security Hub: {}\n\n",
+            "{} **{}**: {}  \nSeverity: {} · CIS: {} · Security Hub: {}{}\n\n",
             icon(f.status),
             f.status.as_str(),
             md(f.title),
             f.severity.as_str(),
-            refs(&f.references.cis),
-            refs(&f.references.security_hub)
+            cis_refs(f),
+            refs(&f.references.security_hub),
+            if f.references.nist_800_53_r5.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " · NIST SP 800-53 r5: {}",
+                    f.references.nist_800_53_r5.join(", ")
+                )
+            }
         ));
         out.push_str("Evidence:\n\n");
         for e in &f.evidence {

@@ -384,7 +384,8 @@ fn markdown_report_carries_references() {
     for needle in [
         "| Result | **PASS** (exit 0) |",
         "IAM.9",
-        "CIS: 1.5",
+        "CIS: v3.0 1.5 · v5.0 1.4 · v6.0 2.4 · v7.0 2.5",
+        "NIST SP 800-53 r5: AC-2(1), IA-2(1)",
         "Account.1",
         "### root-mfa",
     ] {
@@ -764,4 +765,57 @@ fn html_report_is_self_contained_and_carries_every_check_and_status() {
     let first = doc.select(&sel(".st")).next().unwrap();
     let word: String = first.text().collect();
     assert!(word.split(' ').count() == 2, "{word}");
+}
+
+#[test]
+fn compliance_cis_7_runs_the_checks_it_covers_labelled_with_its_ids() {
+    let acct = emulator().seed(fixture("neglected"));
+    let (_, doc) = verify_json(&acct, &["--compliance", "cis-7.0"]);
+    assert_eq!(
+        doc["compliance"],
+        json!({"framework": "CIS AWS Foundations Benchmark", "version": "7.0"})
+    );
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"org-root-management"), "new in v7.0: {ids:?}");
+    assert!(
+        !ids.contains(&"root-signing-certs") && !ids.contains(&"root-realtime-alert"),
+        "not in the benchmark: {ids:?}"
+    );
+    let mfa = finding(&doc, "root-mfa");
+    assert_eq!(mfa["references"]["cis_versions"]["7.0"], json!(["2.5"]));
+    assert_eq!(mfa["references"]["cis"], json!(["1.5"]));
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "--compliance", "cis-7.0"]);
+    let text = run(cmd);
+    assert!(
+        text.stdout.contains("CIS v7.0 2.5"),
+        "each finding labelled: {}",
+        text.stdout
+    );
+    // ASFF carries every version and NIST.
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "--check", "root-mfa", "-o", "asff"]);
+    let asff: Value = serde_json::from_str(&run(cmd).stdout).unwrap();
+    let req = &asff[0]["Compliance"]["RelatedRequirements"];
+    assert!(
+        req.as_array()
+            .unwrap()
+            .contains(&json!("CIS AWS Foundations Benchmark v7.0.0/2.5")),
+        "{req}"
+    );
+    assert!(req
+        .as_array()
+        .unwrap()
+        .contains(&json!("NIST.800-53.r5 IA-2(1)")));
+    // Not a framework rootguard cites: exit 2, naming the flag.
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "--compliance", "cis-4.0"]);
+    let bad = run(cmd);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--compliance"), "{}", bad.stderr);
 }

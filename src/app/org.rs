@@ -244,6 +244,7 @@ async fn full_verify_with_facts(
     let req = VerifyRequest {
         checks: org::account_checks(&req.checks),
         config: req.config.clone(),
+        compliance: req.compliance,
     };
     match verify::read(reader, &req).await {
         Ok(facts) => (

@@ -299,6 +299,7 @@ mod tests {
                     references: crate::finding::References {
                         cis: vec![],
                         security_hub: vec![],
+                        ..Default::default()
                     },
                 };
                 asff_finding(

@@ -330,6 +330,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         generated_at: facts.now,
         root_use_window: crate::text::fmt_window(config.root_use_window),
         findings: findings.clone(),
+        compliance: None,
     };
     t.note(&crate::render::summary(&report, options.color))
         .map_err(stop)?;
@@ -732,10 +733,7 @@ mod tests {
             severity,
             evidence: vec![],
             remediation: "".into(),
-            references: References {
-                cis: vec![],
-                security_hub: vec![],
-            },
+            references: References::default(),
         }
     }
 

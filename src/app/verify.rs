@@ -16,6 +16,9 @@ use crate::finding::Report;
 pub struct VerifyRequest {
     pub checks: Vec<&'static CheckDef>,
     pub config: CheckConfig,
+    /// `--compliance cis-X`: the CIS AWS Foundations version whose checks
+    /// were selected and whose ids label the findings.
+    pub compliance: Option<&'static str>,
 }
 
 impl VerifyRequest {
@@ -52,6 +55,7 @@ pub fn judge(facts: &AccountFacts, req: &VerifyRequest) -> Report {
         generated_at: facts.now,
         root_use_window: crate::text::fmt_window(req.config.root_use_window),
         findings: checks::evaluate(facts, &req.config, &req.checks),
+        compliance: req.compliance,
     }
 }
 

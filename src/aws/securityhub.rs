@@ -221,6 +221,10 @@ fn to_sdk(a: &Asff) -> AwsSecurityFinding {
         .compliance(
             Compliance::builder()
                 .status(ComplianceStatus::from(a.compliance.status))
+                .set_related_requirements(
+                    (!a.compliance.related_requirements.is_empty())
+                        .then(|| a.compliance.related_requirements.clone()),
+                )
                 .build(),
         )
         .record_state(RecordState::from(a.record_state))

@@ -1146,3 +1146,95 @@ fn unknown_findings_say_which_permission_to_grant_not_the_fix() {
     let failed = finding(def, verdict(Status::Fail, vec![]));
     assert!(failed.remediation.contains("deactivate each key"));
 }
+
+/// Each check's CIS AWS Foundations ids, per version, as the benchmarks
+/// number them (v3.0, v5.0, v6.0, v7.0; the same numbers as Prowler's public
+/// compliance mappings): one assertion per check and version.
+#[test]
+fn cis_ids_per_check_and_version() {
+    let table: &[(&str, [&[&str]; 4])] = &[
+        ("root-mfa", [&["1.5"], &["1.4"], &["2.4"], &["2.5"]]),
+        (
+            "root-hardware-mfa",
+            [&["1.6"], &["1.5"], &["2.5"], &["2.6"]],
+        ),
+        ("root-access-keys", [&["1.4"], &["1.3"], &["2.3"], &["2.4"]]),
+        ("root-recent-use", [&["1.7"], &["1.6"], &["2.6"], &["2.7"]]),
+        ("security-contact", [&["1.2"], &["1.2"], &["2.2"], &["2.3"]]),
+        ("contact-info", [&["1.1"], &["1.1"], &["2.1"], &["2.2"]]),
+        (
+            "password-policy",
+            [
+                &["1.8", "1.9"],
+                &["1.7", "1.8"],
+                &["2.7", "2.8"],
+                &["2.8", "2.9"],
+            ],
+        ),
+        ("iam-user-mfa", [&["1.10"], &["1.9"], &["2.9"], &["2.10"]]),
+        ("org-root-management", [&[], &[], &[], &["2.1.1"]]),
+        ("cloudtrail", [&["3.1"], &["3.1"], &["4.1"], &["4.1"]]),
+        ("root-alarm", [&["4.3"], &["4.3"], &["5.3"], &["5.3"]]),
+        ("root-signing-certs", [&[], &[], &[], &[]]),
+        ("root-realtime-alert", [&[], &[], &[], &[]]),
+    ];
+    assert_eq!(table.len(), crate::checks::CATALOGUE.len());
+    for (id, want) in table {
+        let def = crate::checks::find(id).unwrap();
+        let refs = crate::finding::References {
+            cis_versions: def.cis,
+            ..Default::default()
+        };
+        for (version, ids) in crate::finding::CIS_VERSIONS.iter().zip(want) {
+            assert_eq!(refs.cis_in(version), *ids, "{id} in CIS v{version}");
+        }
+    }
+}
+
+/// A check that some CIS version covers has ids in every later version too:
+/// a version left out is a reference the auditor cannot find.
+#[test]
+fn a_check_covered_by_cis_has_ids_in_every_version_since() {
+    for def in crate::checks::CATALOGUE {
+        let refs = crate::finding::References {
+            cis_versions: def.cis,
+            ..Default::default()
+        };
+        let covered: Vec<bool> = crate::finding::CIS_VERSIONS
+            .iter()
+            .map(|v| !refs.cis_in(v).is_empty())
+            .collect();
+        if let Some(first) = covered.iter().position(|c| *c) {
+            assert!(
+                covered[first..].iter().all(|c| *c),
+                "{}: CIS ids from v{} on, but not in every later version: {:?}",
+                def.id,
+                crate::finding::CIS_VERSIONS[first],
+                def.cis
+            );
+        }
+        for (v, _) in def.cis {
+            assert!(crate::finding::CIS_VERSIONS.contains(v), "{}: v{v}", def.id);
+        }
+    }
+    let f = crate::checks::finding(
+        crate::checks::find("root-mfa").unwrap(),
+        crate::checks::verdict(crate::finding::Status::Pass, vec![]),
+    );
+    assert_eq!(
+        f.references.cis,
+        ["1.5"],
+        "the v3.0 field keeps its meaning"
+    );
+    assert_eq!(
+        f.references.related_requirements()[..2],
+        [
+            "CIS AWS Foundations Benchmark v3.0.0/1.5",
+            "CIS AWS Foundations Benchmark v5.0.0/1.4"
+        ]
+    );
+    assert!(f
+        .references
+        .related_requirements()
+        .contains(&"NIST.800-53.r5 IA-2(1)".to_string()));
+}

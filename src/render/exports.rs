@@ -110,9 +110,18 @@ pub struct Asff {
     pub remediation: AsffRemediation,
     pub product_fields: std::collections::BTreeMap<String, String>,
     pub resources: Vec<AsffResource>,
-    pub compliance: AsffStatus,
+    pub compliance: AsffCompliance,
     pub record_state: &'static str,
     pub workflow: AsffStatus,
+}
+
+/// `Compliance`: the status and the requirements the check maps to.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffCompliance {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related_requirements: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -212,8 +221,9 @@ pub fn asff_finding(ctx: &Context, r: &Row) -> Asff {
             partition: "aws",
             region: ctx.region.clone(),
         }],
-        compliance: AsffStatus {
+        compliance: AsffCompliance {
             status: asff_compliance(f.status),
+            related_requirements: f.references.related_requirements(),
         },
         record_state: "ACTIVE",
         workflow: AsffStatus {
@@ -292,7 +302,7 @@ pub fn ocsf_finding(ctx: &Context, r: &Row) -> Value {
         "compliance": {
             "status_id": cstat_id,
             "status": cstat,
-            "requirements": f.references.cis.iter().map(|c| format!("CIS {c}")).collect::<Vec<_>>(),
+            "requirements": f.references.related_requirements(),
             "control": f.id,
             "standards": ["CIS AWS Foundations Benchmark"]
         },
@@ -326,7 +336,9 @@ mod tests {
             remediation: "Sign in as root".into(),
             references: References {
                 cis: vec!["1.5"],
+                cis_versions: &[("3.0", &["1.5"]), ("7.0", &["2.5"])],
                 security_hub: vec!["IAM.9"],
+                nist_800_53_r5: &["IA-2(1)"],
             },
         }
     }

@@ -100,16 +100,20 @@ fn page(title: &str, body: &str) -> String {
 
 fn references(f: &Finding) -> String {
     let mut parts = Vec::new();
-    if !f.references.cis.is_empty() {
-        parts.push(format!(
-            "CIS AWS Foundations v3.0 {}",
-            h(&f.references.cis.join(", "))
-        ));
+    let cis = f.references.cis_text();
+    if !cis.is_empty() {
+        parts.push(format!("CIS AWS Foundations {}", h(&cis)));
     }
     if !f.references.security_hub.is_empty() {
         parts.push(format!(
             "Security Hub {}",
             h(&f.references.security_hub.join(", "))
+        ));
+    }
+    if !f.references.nist_800_53_r5.is_empty() {
+        parts.push(format!(
+            "NIST SP 800-53 r5 {}",
+            h(&f.references.nist_800_53_r5.join(", "))
         ));
     }
     if parts.is_empty() {

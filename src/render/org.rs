@@ -414,7 +414,10 @@ fn finding_md(out: &mut String, f: &Finding) {
         f.status.as_str(),
         md(f.title),
         f.severity.as_str(),
-        refs(&f.references.cis),
+        match f.references.cis_text() {
+            t if t.is_empty() => "—".to_string(),
+            t => t,
+        },
         refs(&f.references.security_hub)
     ));
     for e in &f.evidence {
