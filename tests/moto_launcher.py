@@ -1373,12 +1373,19 @@ def rest_action(service: str, environ) -> str | None:
     return None
 
 
-def put_corpus_event(account_id: str, region: str | None, name: str) -> dict:
+def put_corpus_event(account_id: str, region: str | None, name: str, overrides: dict | None = None) -> dict:
     """What CloudTrail does with a management event: put it on the default bus
-    (of `region`, else of the record's own awsRegion)."""
+    (of `region`, else of the record's own awsRegion). `overrides` replaces
+    top-level fields of the record, one level deep for objects (the demo's
+    sign-in without MFA)."""
     from moto.events.models import events_backends
 
     record = json.loads((CORPUS / f"{name}.json").read_text())
+    for k, v in (overrides or {}).items():
+        if isinstance(v, dict) and isinstance(record.get(k), dict):
+            record[k] = {**record[k], **v}
+        else:
+            record[k] = v
     region = region or record.get("awsRegion", "us-east-1")
     record["recipientAccountId"] = account_id
     record["eventTime"] = now().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -2549,7 +2556,7 @@ class Launcher:
                 out = seed(json.loads(body or b"{}"))
             elif path == "/_rootguard/put_event" and environ["REQUEST_METHOD"] == "POST":
                 req = json.loads(body or b"{}")
-                out = put_corpus_event(req["account_id"], req.get("region"), req["corpus"])
+                out = put_corpus_event(req["account_id"], req.get("region"), req["corpus"], req.get("set") or {})
             elif path == "/_rootguard/rule" and environ["REQUEST_METHOD"] == "POST":
                 # Someone edits or deletes the real-time rule behind rootguard's back.
                 req = json.loads(body or b"{}")

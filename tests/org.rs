@@ -697,7 +697,7 @@ fn html_report_shows_every_account_and_check_and_renders_aws_strings_as_text() {
         for f in a["findings"].as_array().unwrap() {
             let check = f["id"].as_str().unwrap();
             let cell = row
-                .select(&sel(&format!("td[title^=\"{check} \"]")))
+                .select(&sel(&format!("td[title^=\"{check}:\"]")))
                 .next()
                 .unwrap_or_else(|| panic!("{id}: no cell for {check}"));
             assert_eq!(

@@ -31,20 +31,33 @@ pub fn h(s: &str) -> String {
     out
 }
 
-/// A status as a symbol and a word: readable without colour and in print.
-fn badge(s: Status) -> String {
-    let symbol = match s {
+fn symbol(s: Status) -> &'static str {
+    match s {
         Status::Pass => "✔",
         Status::Fail => "✘",
         Status::Warn => "!",
         Status::Unknown => "?",
         Status::Manual => "✎",
         Status::NotApplicable => "–",
-    };
+    }
+}
+
+/// A status as a symbol and a word: readable without colour and in print.
+fn badge(s: Status) -> String {
     format!(
-        "<span class=\"st {c}\" data-status=\"{c}\">{symbol} {c}</span>",
+        "<span class=\"st {c}\" data-status=\"{c}\">{} {c}</span>",
+        symbol(s),
         c = s.as_str()
     )
+}
+
+/// The symbols the matrix uses, with their words.
+fn legend() -> String {
+    Status::ALL
+        .iter()
+        .map(|s| badge(*s))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 const STYLE: &str = r#"
@@ -264,7 +277,8 @@ pub fn org(report: &OrgReport) -> String {
     for s in Status::ALL {
         let _ = write!(b, "<option value=\"{0}\">{0}</option>", s.as_str());
     }
-    b.push_str("</select></label></div>\n<table id=\"matrix\"><thead><tr><th>Account</th><th>Name</th><th>Access</th><th>Worst</th>");
+    let _ = write!(b, "</select></label></div>\n<p>Legend: {}</p>\n", legend());
+    b.push_str("<table id=\"matrix\"><thead><tr><th>Account</th><th>Name</th><th>Access</th><th>Worst</th>");
     for c in &checks {
         let _ = write!(
             b,
@@ -288,14 +302,15 @@ pub fn org(report: &OrgReport) -> String {
         );
         for c in &checks {
             match by.get(c.id) {
+                // A symbol (its word in the legend and the title), coloured:
+                // 13 checks x 1,000 accounts stay small.
                 Some(f) => {
                     let _ = write!(
                         b,
-                        "<td class=\"cell\" data-status=\"{}\" title=\"{} {}\">{}</td>",
-                        f.status.as_str(),
+                        "<td class=\"cell {st}\" data-status=\"{st}\" title=\"{}: {st}\">{}</td>",
                         c.id,
-                        f.status.as_str(),
-                        badge(f.status)
+                        symbol(f.status),
+                        st = f.status.as_str()
                     );
                 }
                 None => b.push_str("<td class=\"cell\">—</td>"),
@@ -315,21 +330,21 @@ pub fn org(report: &OrgReport) -> String {
             id = c.id
         );
     }
-    b.push_str("<h2>What did not pass, per account</h2>\n");
+    b.push_str("<h2>What needs action, per account</h2>\n<p>Each account's findings that failed, warned, could not be decided or need a manual check, with their evidence (passing and not-applicable ones are in the matrix).</p>\n");
     for a in &report.accounts {
         let open: Vec<&Finding> = a
             .findings
             .iter()
-            .filter(|f| f.status != Status::Pass)
+            .filter(|f| !matches!(f.status, Status::Pass | Status::NotApplicable))
             .collect();
         let _ = write!(
             b,
             "<details id=\"acct-{id}\"><summary><code>{id}</code> {} — {}</summary>",
             h(&a.account.name),
             if open.is_empty() {
-                "every check passes".to_string()
+                "nothing needs action".to_string()
             } else {
-                format!("{} finding(s) not passing", open.len())
+                format!("{} finding(s) need action", open.len())
             },
             id = h(&a.account.id)
         );
