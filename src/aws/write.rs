@@ -133,49 +133,13 @@ impl Writer {
                 permissions,
                 ..
             } => {
-                let iam = aws_sdk_iam::Client::new(&config);
-                let tag = aws_sdk_iam::types::Tag::builder()
-                    .key(TAG_KEY)
-                    .value(TAG_VALUE)
-                    .build()
-                    .map_err(|e| build_err("iam:CreateRole", e))?;
-                match iam
-                    .create_role()
-                    .role_name(name)
-                    .assume_role_policy_document(trust.to_string())
-                    .description("Lets CloudTrail deliver to the rootguard-cloudtrail log group (created by rootguard)")
-                    .tags(tag.clone())
-                    .send()
-                    .await
-                {
-                    Ok(_) => {}
-                    // A role left without its policy by a stopped run, or an
-                    // untagged one of that name: adopted whole (policy and
-                    // tag), like the bucket, so teardown finds it.
-                    Err(e) if super::service_code(&e) == Some("EntityAlreadyExists") => {
-                        iam.update_assume_role_policy()
-                            .role_name(name)
-                            .policy_document(trust.to_string())
-                            .send()
-                            .await
-                            .map_err(|e| classify("iam:UpdateAssumeRolePolicy", &e))?;
-                        iam.tag_role()
-                            .role_name(name)
-                            .tags(tag)
-                            .send()
-                            .await
-                            .map_err(|e| classify("iam:TagRole", &e))?;
-                    }
-                    Err(e) => return Err(classify("iam:CreateRole", &e)),
-                }
-                iam.put_role_policy()
-                    .role_name(name)
-                    .policy_name(name)
-                    .policy_document(permissions.to_string())
-                    .send()
-                    .await
-                    .map_err(|e| classify("iam:PutRolePolicy", &e))?;
-                Ok(())
+                self.put_role(
+                    name,
+                    "Lets CloudTrail deliver to the rootguard-cloudtrail log group (created by rootguard)",
+                    trust,
+                    permissions,
+                )
+                .await
             }
             Step::Trail {
                 action,
@@ -423,12 +387,30 @@ impl Writer {
         }
     }
 
-    /// Creates (or completes) a role EventBridge assumes, with its inline
-    /// policy named like it, tagged. An existing role of that name gets the
-    /// trust policy and tag too.
+    /// Creates (or completes) a role EventBridge assumes to forward root activity.
     pub(super) async fn put_forward_role(
         &self,
         name: &str,
+        trust: &serde_json::Value,
+        permissions: &serde_json::Value,
+    ) -> Result<(), FactError> {
+        self.put_role(
+            name,
+            "Lets EventBridge forward root activity to another event bus (created by rootguard)",
+            trust,
+            permissions,
+        )
+        .await
+    }
+
+    /// Creates a role with its inline policy named like it, tagged. A role of
+    /// that name that already exists (left without its policy by a stopped
+    /// run, or an untagged one) is adopted whole: trust policy reset, tagged,
+    /// policy put, so teardown finds it.
+    async fn put_role(
+        &self,
+        name: &str,
+        description: &str,
         trust: &serde_json::Value,
         permissions: &serde_json::Value,
     ) -> Result<(), FactError> {
@@ -442,7 +424,7 @@ impl Writer {
             .create_role()
             .role_name(name)
             .assume_role_policy_document(trust.to_string())
-            .description("Lets EventBridge forward root activity to the us-east-1 default bus (created by rootguard)")
+            .description(description)
             .tags(tag.clone())
             .send()
             .await

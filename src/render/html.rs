@@ -164,12 +164,27 @@ fn finding_section(out: &mut String, f: &Finding, anchor: &str) {
         sev = f.severity.as_str(),
         refs = references(f)
     );
-    for e in &f.evidence {
+    // A long list (a thousand members' root credentials) folds after the
+    // first lines, so the matrix below stays in reach.
+    const SHOWN: usize = 10;
+    for e in f.evidence.iter().take(SHOWN) {
         let _ = write!(out, "<li>{}</li>", h(e));
+    }
+    out.push_str("</ul>");
+    if f.evidence.len() > SHOWN {
+        let _ = write!(
+            out,
+            "<details><summary>{} more line(s)</summary><ul class=\"evidence\">",
+            f.evidence.len() - SHOWN
+        );
+        for e in &f.evidence[SHOWN..] {
+            let _ = write!(out, "<li>{}</li>", h(e));
+        }
+        out.push_str("</ul></details>");
     }
     let _ = writeln!(
         out,
-        "</ul>\n<p class=\"remedy\"><b>Remediation:</b> {}</p>\n</section>",
+        "\n<p class=\"remedy\"><b>Remediation:</b> {}</p>\n</section>",
         h(&f.remediation)
     );
 }
