@@ -459,32 +459,9 @@ impl Writer {
     /// Puts a forwarding rule in `region`, tags it, and targets an event bus
     /// through a role (a cross-Region or cross-account bus target needs one).
     pub(super) async fn put_forward_rule(&self, rule: ForwardRule<'_>) -> Result<(), FactError> {
-        use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
+        use aws_sdk_eventbridge::types::Target;
         let ev = aws_sdk_eventbridge::Client::new(&self.regional(rule.region));
-        let tag = Tag::builder()
-            .key(TAG_KEY)
-            .value(TAG_VALUE)
-            .build()
-            .map_err(|e| build_err("events:PutRule", e))?;
-        let put = ev
-            .put_rule()
-            .name(rule.name)
-            .set_event_bus_name(rule.bus.map(str::to_string))
-            .description(rule.description)
-            .event_pattern(rule.pattern.to_string())
-            .state(RuleState::EnabledWithAllCloudtrailManagementEvents)
-            .tags(tag.clone())
-            .send()
-            .await
-            .map_err(|e| classify("events:PutRule", &e))?;
-        if let Some(arn) = put.rule_arn() {
-            ev.tag_resource()
-                .resource_arn(arn)
-                .tags(tag)
-                .send()
-                .await
-                .map_err(|e| classify("events:TagResource", &e))?;
-        }
+        put_tagged_rule(&ev, rule.bus, rule.name, rule.description, rule.pattern).await?;
         let target = Target::builder()
             .id(rule.target_id)
             .arn(rule.target_bus)
@@ -505,7 +482,7 @@ impl Writer {
     /// Puts a rule on `bus` (the default bus when `None`) in us-east-1, tags it,
     /// and targets `topic_arn` through the readable-message input transformer.
     pub(super) async fn put_rule_to_topic(&self, rule: RuleToTopic<'_>) -> Result<(), FactError> {
-        use aws_sdk_eventbridge::types::{InputTransformer, RuleState, Tag, Target};
+        use aws_sdk_eventbridge::types::{InputTransformer, Target};
         let RuleToTopic {
             bus,
             name,
@@ -517,31 +494,7 @@ impl Writer {
             template,
         } = rule;
         let ev = aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION));
-        let tag = Tag::builder()
-            .key(TAG_KEY)
-            .value(TAG_VALUE)
-            .build()
-            .map_err(|e| build_err("events:PutRule", e))?;
-        let put = ev
-            .put_rule()
-            .name(name)
-            .set_event_bus_name(bus.map(str::to_string))
-            .description(description)
-            .event_pattern(pattern.to_string())
-            .state(RuleState::EnabledWithAllCloudtrailManagementEvents)
-            .tags(tag.clone())
-            .send()
-            .await
-            .map_err(|e| classify("events:PutRule", &e))?;
-        // PutRule applies tags only on create; make an update tagged too.
-        if let Some(arn) = put.rule_arn() {
-            ev.tag_resource()
-                .resource_arn(arn)
-                .tags(tag)
-                .send()
-                .await
-                .map_err(|e| classify("events:TagResource", &e))?;
-        }
+        put_tagged_rule(&ev, bus, name, description, pattern).await?;
         let transformer = InputTransformer::builder()
             .set_input_paths_map(Some(
                 paths.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -824,6 +777,44 @@ pub(super) struct ForwardRule<'a> {
     pub target_id: &'a str,
     pub target_bus: &'a str,
     pub role_arn: &'a str,
+}
+
+/// Puts a rule in state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` on
+/// `bus` (the default bus when `None`), tagged; PutRule applies tags only on
+/// create, so an update is tagged too.
+async fn put_tagged_rule(
+    ev: &aws_sdk_eventbridge::Client,
+    bus: Option<&str>,
+    name: &str,
+    description: &str,
+    pattern: &serde_json::Value,
+) -> Result<(), FactError> {
+    use aws_sdk_eventbridge::types::{RuleState, Tag};
+    let tag = Tag::builder()
+        .key(TAG_KEY)
+        .value(TAG_VALUE)
+        .build()
+        .map_err(|e| build_err("events:PutRule", e))?;
+    let put = ev
+        .put_rule()
+        .name(name)
+        .set_event_bus_name(bus.map(str::to_string))
+        .description(description)
+        .event_pattern(pattern.to_string())
+        .state(RuleState::EnabledWithAllCloudtrailManagementEvents)
+        .tags(tag.clone())
+        .send()
+        .await
+        .map_err(|e| classify("events:PutRule", &e))?;
+    if let Some(arn) = put.rule_arn() {
+        ev.tag_resource()
+            .resource_arn(arn)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| classify("events:TagResource", &e))?;
+    }
+    Ok(())
 }
 
 /// `PutTargets` answers 200 with failed entries: each is an error.
