@@ -428,9 +428,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .enable_all()
                 .build()
                 .context("failed to start the async runtime")?;
-            let quiet = cli.global.quiet;
-            let stderr_color = use_color(&cli.global, &std::io::stderr());
-            let outcome = runtime.block_on(dispatch(command, &connect, color, quiet, stderr_color));
+            let shown = Shown {
+                color,
+                quiet: cli.global.quiet,
+                stderr_color: use_color(&cli.global, &std::io::stderr()),
+                verbose: cli.global.verbose > 0,
+            };
+            let outcome = runtime.block_on(dispatch(command, &connect, shown));
             Ok(match outcome {
                 Ok(code) => code,
                 Err(stop) => {
@@ -442,14 +446,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-/// Runs a command that talks to AWS: each has one home under `app`.
-async fn dispatch(
-    command: Command,
-    connect: &ConnectOptions,
+/// How output is shown: colour on stdout and stderr, `-q`, `-v`.
+#[derive(Clone, Copy)]
+struct Shown {
     color: bool,
     quiet: bool,
     stderr_color: bool,
-) -> app::Outcome {
+    verbose: bool,
+}
+
+/// Runs a command that talks to AWS: each has one home under `app`.
+async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> app::Outcome {
+    let Shown {
+        color,
+        quiet,
+        stderr_color,
+        verbose,
+    } = shown;
     match command {
         Command::Verify(args)
             if !args.org && (!args.fan.accounts.is_empty() || args.fan.concurrency.is_some()) =>
@@ -462,6 +475,7 @@ async fn dispatch(
                 outputs: args.output.clone(),
                 color,
                 security_hub: args.security_hub,
+                references: verbose,
             };
             if args.org {
                 let fan = app::org::FanOut {

@@ -225,6 +225,32 @@ pub fn summary(report: &Report, color: bool) -> String {
 
 /// Aligned columns; evidence and fixes under each finding that is not a pass.
 pub fn text(report: &Report, color: bool) -> String {
+    text_opts(report, color, false)
+}
+
+/// [`text`] with each check's references under it (`verify -v`): every CIS
+/// AWS Foundations version's ids, Security Hub controls, NIST SP 800-53 r5.
+pub fn text_with_references(report: &Report, color: bool) -> String {
+    text_opts(report, color, true)
+}
+
+fn references_line(f: &Finding) -> Option<String> {
+    let r = &f.references;
+    let mut parts = Vec::new();
+    let cis = r.cis_text();
+    if !cis.is_empty() {
+        parts.push(format!("CIS {cis}"));
+    }
+    if !r.security_hub.is_empty() {
+        parts.push(format!("Security Hub {}", r.security_hub.join(", ")));
+    }
+    if !r.nist_800_53_r5.is_empty() {
+        parts.push(format!("NIST 800-53 r5 {}", r.nist_800_53_r5.join(", ")));
+    }
+    (!parts.is_empty()).then(|| format!("{:21}refs: {}\n", "", parts.join("; ")))
+}
+
+fn text_opts(report: &Report, color: bool, references: bool) -> String {
     let mut out = format!(
         "rootguard verify: account {} as {} at {}\n\n",
         escape(&report.account_id),
@@ -239,6 +265,9 @@ pub fn text(report: &Report, color: bool) -> String {
     let id_w = id_width(report);
     for f in &report.findings {
         out.push_str(&line(f, id_w, color));
+        if references {
+            out.extend(references_line(f));
+        }
         if let Some(v) = report.compliance {
             out.push_str(&format!(
                 "{:21}CIS v{v} {}\n",

@@ -797,6 +797,20 @@ fn compliance_cis_7_runs_the_checks_it_covers_labelled_with_its_ids() {
         "each finding labelled: {}",
         text.stdout
     );
+    // -v: every check's references under it in the text output.
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "-v", "--check", "root-mfa"]);
+    let verbose = run(cmd);
+    assert!(
+        verbose.stdout.contains(
+            "refs: CIS v3.0 1.5 · v5.0 1.4 · v6.0 2.4 · v7.0 2.5; Security Hub IAM.9; NIST 800-53 r5 AC-2(1), IA-2(1)"
+        ),
+        "{}",
+        verbose.stdout
+    );
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "--check", "root-mfa"]);
+    assert!(!run(cmd).stdout.contains("refs:"), "only with -v");
     // ASFF carries every version and NIST.
     let mut cmd = rootguard_as(&acct);
     cmd.args(["verify", "--check", "root-mfa", "-o", "asff"]);

@@ -69,6 +69,8 @@ pub struct Outputs {
     pub outputs: Vec<crate::render::OutputSpec>,
     pub color: bool,
     pub security_hub: bool,
+    /// `-v`: the text output gives each check's references too.
+    pub references: bool,
 }
 
 /// `rootguard verify` for the caller's account: read under a spinner, judge,
@@ -116,8 +118,11 @@ pub async fn run(
         region: reader.region(),
         importer_account: report.account_id.clone(),
     };
-    crate::out::emit(&outputs.outputs, |f| {
-        crate::render::render(&report, f, outputs.color, &ctx)
+    crate::out::emit(&outputs.outputs, |f| match f {
+        crate::render::Format::Text if outputs.references => {
+            crate::render::text_with_references(&report, outputs.color)
+        }
+        f => crate::render::render(&report, f, outputs.color, &ctx),
     })?;
     if outputs.security_hub {
         let asff = crate::render::exports::asff_findings(&ctx, &crate::render::rows(&report));
