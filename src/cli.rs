@@ -168,7 +168,7 @@ pub enum PolicyMode {
     Verify,
     /// Actions for setup, mfa enroll, deploy, teardown, alarm test and events, scoped to rootguard's resources where IAM allows.
     Setup,
-    /// Actions for `verify --org`, `org status` and `org harden`, with sts:AssumeRoot limited to the two root-task policies.
+    /// Actions for the organization commands; sts:AssumeRoot limited to the audit and delete task policies, and one statement per repair task.
     Org,
 }
 
@@ -310,6 +310,31 @@ pub enum OrgCommand {
         #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
         output: PlanFormat,
     },
+    /// A member's root user: `recover` lets it recover its password (IAMCreateRootUserPassword).
+    Root {
+        #[command(subcommand)]
+        command: OrgRootCommand,
+    },
+    /// Delete a bucket policy that locks everyone out of a member's bucket (S3UnlockBucketPolicy); the policy is saved first.
+    UnlockBucket {
+        #[command(flatten)]
+        task: TaskFlags,
+        /// The member's bucket.
+        #[arg(long, value_name = "NAME", value_parser = input::parse_bucket_name)]
+        bucket: String,
+        #[command(flatten)]
+        save: SaveFlags,
+    },
+    /// Remove a queue policy that locks everyone out of a member's queue (SQSUnlockQueuePolicy); the policy is saved first.
+    UnlockQueue {
+        #[command(flatten)]
+        task: TaskFlags,
+        /// The member's queue: its URL, or its name in --region.
+        #[arg(long, value_name = "URL|NAME", value_parser = input::parse_queue)]
+        queue: crate::roottask::QueueRef,
+        #[command(flatten)]
+        save: SaveFlags,
+    },
     /// Centralized root access on, member root credentials deleted (plan first, then apply).
     Harden {
         #[command(flatten)]
@@ -324,6 +349,55 @@ pub enum OrgCommand {
         #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
         output: PlanFormat,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgRootCommand {
+    /// Create the member root's login profile so its owner can use "Forgot password" (IAMCreateRootUserPassword).
+    Recover {
+        #[command(flatten)]
+        task: TaskFlags,
+    },
+}
+
+/// The flags every root task takes.
+#[derive(Debug, Args)]
+pub struct TaskFlags {
+    /// The member account (12 digits).
+    #[arg(long, value_name = "ID", value_parser = input::parse_account_id)]
+    pub account: String,
+    /// Print the plan and stop (the task's session is still opened to read).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for the typed confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Plan format.
+    #[arg(long, short, value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
+}
+
+/// Where a policy is saved before it is deleted.
+#[derive(Debug, Args)]
+pub struct SaveFlags {
+    /// Directory the policy is saved to before it is deleted (default: the current one).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub save_dir: std::path::PathBuf,
+}
+
+fn task_args(
+    task: TaskFlags,
+    target: crate::roottask::Target,
+    save_dir: std::path::PathBuf,
+) -> app::roottask::TaskArgs {
+    app::roottask::TaskArgs {
+        account: task.account,
+        target,
+        save_dir,
+        dry_run: task.dry_run,
+        yes: task.yes,
+        json: task.output == PlanFormat::Json,
+    }
 }
 
 /// Parses arguments and runs the command; the process exit code.
@@ -491,6 +565,36 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
         Command::Org {
             command: OrgCommand::Status { fan, output },
         } => app::org::run_status(connect, &fan_out(&fan), output == PlanFormat::Json).await,
+        Command::Org {
+            command:
+                OrgCommand::Root {
+                    command: OrgRootCommand::Recover { task },
+                },
+        } => {
+            app::roottask::run(
+                connect,
+                task_args(task, crate::roottask::Target::Root, ".".into()),
+            )
+            .await
+        }
+        Command::Org {
+            command: OrgCommand::UnlockBucket { task, bucket, save },
+        } => {
+            app::roottask::run(
+                connect,
+                task_args(task, crate::roottask::Target::Bucket(bucket), save.save_dir),
+            )
+            .await
+        }
+        Command::Org {
+            command: OrgCommand::UnlockQueue { task, queue, save },
+        } => {
+            app::roottask::run(
+                connect,
+                task_args(task, crate::roottask::Target::Queue(queue), save.save_dir),
+            )
+            .await
+        }
         Command::Org {
             command:
                 OrgCommand::Harden {

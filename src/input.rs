@@ -238,6 +238,87 @@ pub fn parse_deadline(s: &str) -> Result<std::time::Duration, String> {
 
 /// A value for an error message: quoted, control characters escaped, long
 /// values cut so nothing is echoed at length.
+/// Accepts an S3 bucket name that can exist: 3-255 letters, digits, `.`,
+/// `-` or `_` (today's rules allow 3-63 lowercase letters, digits, `.` and
+/// `-`; buckets made in us-east-1 before March 2018 may also have capitals
+/// and `_`, up to 255 characters), starting and ending with a letter or digit.
+pub fn parse_bucket_name(s: &str) -> Result<String, String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if (3..=255).contains(&s.len())
+        && s.chars().all(ok_char)
+        && edge(s.chars().next())
+        && edge(s.chars().last())
+    {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{} is not an S3 bucket name: expected 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit",
+            shown(s)
+        ))
+    }
+}
+
+/// An SQS queue name: 1-80 letters, digits, `-` or `_`, with `.fifo` counted.
+fn queue_name(s: &str) -> bool {
+    let base = s.strip_suffix(".fifo").unwrap_or(s);
+    !base.is_empty()
+        && s.len() <= 80
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
+/// Accepts `--queue`: a queue URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`,
+/// any host for emulators and endpoints) or a queue name.
+pub fn parse_queue(s: &str) -> Result<crate::roottask::QueueRef, String> {
+    use crate::roottask::QueueRef;
+    let bad = || {
+        format!(
+            "{} is not an SQS queue URL or name: expected https://sqs.REGION.amazonaws.com/ACCOUNT/NAME \
+             or a name of 1-80 letters, digits, hyphens or underscores (.fifo allowed)",
+            shown(s)
+        )
+    };
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return if queue_name(s) {
+            Ok(QueueRef::Name(s.to_string()))
+        } else {
+            Err(bad())
+        };
+    };
+    let mut parts = rest.split('/');
+    let host = parts.next().unwrap_or("");
+    let account = parts.next().unwrap_or("");
+    let name = parts.next().unwrap_or("");
+    if host.is_empty()
+        || parts.next().is_some()
+        || parse_account_id(account).is_err()
+        || account.len() != 12
+        || !queue_name(name)
+    {
+        return Err(bad());
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let region = match labels.as_slice() {
+        ["sqs", region, "amazonaws", ..] => Some(region.to_string()),
+        [region, "queue", "amazonaws", ..] => Some(region.to_string()),
+        _ => None,
+    };
+    if region.as_deref().is_some_and(|r| parse_region(r).is_err()) {
+        return Err(bad());
+    }
+    Ok(QueueRef::Url {
+        url: s.to_string(),
+        account: account.to_string(),
+        name: name.to_string(),
+        region,
+    })
+}
+
 fn shown(s: &str) -> String {
     let cut: String = s.chars().take(40).collect();
     let more = if s.chars().count() > 40 { "…" } else { "" };

@@ -30,3 +30,4 @@ pub mod prompt;
 pub mod realtime;
 pub mod render;
 pub mod rootactivity;
+pub mod roottask;

@@ -285,10 +285,12 @@ pub const ORG_DEPLOY_READ_ACTIONS: &[&str] = &[
 
 /// The policy document for the organization commands: verify's reads for the
 /// management account itself, the organization reads, `sts:AssumeRoot`
-/// limited to the two root-task policies rootguard uses, `sts:AssumeRole`
-/// for `--role`, and harden's writes. What a root session does is limited
+/// limited to the audit and delete task policies, one statement per repair
+/// task (recover, unlock-bucket, unlock-queue) so each can be left out,
+/// `sts:AssumeRole` for `--role`, and harden's writes. What a root session does is limited
 /// by its task policy, not by this document.
 pub fn org_policy() -> Value {
+    use crate::roottask::Task;
     let reads = union(
         &union(ORG_READ_ACTIONS, VERIFY_ACTIONS),
         ORG_DEPLOY_READ_ACTIONS,
@@ -300,6 +302,12 @@ pub fn org_policy() -> Value {
             {"Sid": "RootguardAssumeRoot", "Effect": "Allow", "Action": ["sts:AssumeRoot"], "Resource": "*",
              "Condition": {"StringEquals": {"sts:TaskPolicyArn": [
                  crate::org::AUDIT_TASK_POLICY, crate::org::DELETE_TASK_POLICY]}}},
+            {"Sid": "RootguardRecoverRootPassword", "Effect": "Allow", "Action": ["sts:AssumeRoot"], "Resource": "*",
+             "Condition": {"StringEquals": {"sts:TaskPolicyArn": [Task::RecoverPassword.policy_arn()]}}},
+            {"Sid": "RootguardUnlockBucket", "Effect": "Allow", "Action": ["sts:AssumeRoot"], "Resource": "*",
+             "Condition": {"StringEquals": {"sts:TaskPolicyArn": [Task::UnlockBucket.policy_arn()]}}},
+            {"Sid": "RootguardUnlockQueue", "Effect": "Allow", "Action": ["sts:AssumeRoot"], "Resource": "*",
+             "Condition": {"StringEquals": {"sts:TaskPolicyArn": [Task::UnlockQueue.policy_arn()]}}},
             {"Sid": "RootguardMemberRole", "Effect": "Allow", "Action": ["sts:AssumeRole"],
              "Resource": "arn:aws:iam::*:role/*"},
             {"Sid": "RootguardOrgHarden", "Effect": "Allow", "Action": ORG_HARDEN_ACTIONS, "Resource": "*"},
@@ -382,10 +390,22 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .find(|s| s["Action"] == serde_json::json!(["sts:AssumeRoot"]))
+            .find(|s| s["Sid"] == "RootguardAssumeRoot")
             .expect("an AssumeRoot statement");
         let arns = &st["Condition"]["StringEquals"]["sts:TaskPolicyArn"];
         assert_eq!(arns.as_array().unwrap().len(), 2);
+        for task in crate::roottask::Task::ALL {
+            let st = p["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| {
+                    s["Condition"]["StringEquals"]["sts:TaskPolicyArn"]
+                        == serde_json::json!([task.policy_arn()])
+                })
+                .unwrap_or_else(|| panic!("a statement for {task:?}"));
+            assert_eq!(st["Action"], serde_json::json!(["sts:AssumeRoot"]));
+        }
         assert!(actions(&p).contains(&"organizations:ListAccounts".to_string()));
         assert_eq!(
             include_str!("../docs/policies/org.json"),

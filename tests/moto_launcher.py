@@ -61,7 +61,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape as xml_escape
 
 import cbor2
 from moto.cloudtrail import models as cloudtrail_models
@@ -94,17 +95,37 @@ ROOT_SESSIONS: dict[str, str] = {}  # session access key -> task policy name
 IAM_POLICY: dict[str, list] = {}  # account -> the caller's identity policy statements, when enforced
 
 # The root-task policies' actions, from the AWS managed policy reference
-# (IAMAuditRootUserCredentials, IAMDeleteRootUserCredentials); see docs/testing.md.
+# (IAMAuditRootUserCredentials, IAMDeleteRootUserCredentials,
+# IAMCreateRootUserPassword, S3UnlockBucketPolicy, SQSUnlockQueuePolicy); see
+# docs/testing.md.
 TASK_ACTIONS = {
     "IAMAuditRootUserCredentials": {
-        "GetAccessKeyLastUsed", "GetAccountSummary", "GetLoginProfile", "GetUser",
-        "ListAccessKeys", "ListMFADevices", "ListSigningCertificates",
+        "iam:GetAccessKeyLastUsed", "iam:GetAccountSummary", "iam:GetLoginProfile", "iam:GetUser",
+        "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates",
     },
     "IAMDeleteRootUserCredentials": {
-        "DeactivateMFADevice", "DeleteAccessKey", "DeleteLoginProfile", "DeleteSigningCertificate",
-        "DeleteVirtualMFADevice", "GetAccessKeyLastUsed", "GetLoginProfile", "GetUser",
-        "ListAccessKeys", "ListMFADevices", "ListSigningCertificates",
+        "iam:DeactivateMFADevice", "iam:DeleteAccessKey", "iam:DeleteLoginProfile", "iam:DeleteSigningCertificate",
+        "iam:DeleteVirtualMFADevice", "iam:GetAccessKeyLastUsed", "iam:GetLoginProfile", "iam:GetUser",
+        "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates",
     },
+    "IAMCreateRootUserPassword": {"iam:CreateLoginProfile", "iam:GetLoginProfile"},
+    "S3UnlockBucketPolicy": {
+        "s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:ListAllMyBuckets", "s3:PutBucketPolicy",
+    },
+    "SQSUnlockQueuePolicy": {
+        "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueues", "sqs:SetQueueAttributes",
+    },
+}
+# Which centralized-root feature a task's session needs (IAM User Guide,
+# "Centralize root access for member accounts": root credentials management
+# audits, deletes and lets a member recover root's password; privileged root
+# actions delete a locked-out bucket or queue policy).
+TASK_FEATURE = {
+    "IAMAuditRootUserCredentials": "RootCredentialsManagement",
+    "IAMDeleteRootUserCredentials": "RootCredentialsManagement",
+    "IAMCreateRootUserPassword": "RootCredentialsManagement",
+    "S3UnlockBucketPolicy": "RootSessions",
+    "SQSUnlockQueuePolicy": "RootSessions",
 }
 
 DATE_FMT = "%Y-%m-%dT%H:%M:%S+00:00"
@@ -1773,11 +1794,45 @@ def add_member(mgmt: str, m: dict, i: int):
         if k in m:
             scenario[k] = m[k]
     creds = seed(scenario)
+    seed_member_resources(acct_id, m)
     with LOCK:
         MEMBER_OF[acct_id] = mgmt
         if m.get("assume_root") in ("deny", "deny-delete"):
             ASSUME_ROOT_DENIED.add(acct_id if m["assume_root"] == "deny" else f"{acct_id}:delete")
     return acct_id, creds
+
+
+def seed_member_resources(acct_id: str, m: dict) -> None:
+    """A member's buckets and queues, each with the policy the spec gives
+    (e.g. one that denies every principal: the self-lockout the unlock tasks
+    are for)."""
+    for b in m.get("buckets", []):
+        region = b.get("region", "us-east-1")
+        s3 = boto_client("s3", acct_id, region)
+        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=b["name"], **kwargs)
+        if b.get("policy") is not None:
+            s3.put_bucket_policy(Bucket=b["name"], Policy=json.dumps(b["policy"]))
+    for q in m.get("queues", []):
+        sqs = boto_client("sqs", acct_id, q.get("region", "us-east-1"))
+        attrs = {"Policy": json.dumps(q["policy"])} if q.get("policy") is not None else {}
+        sqs.create_queue(QueueName=q["name"], Attributes=attrs)
+
+
+def member_policies(acct_id: str) -> dict:
+    """Every bucket and queue of an account with its policy (or null)."""
+    from moto.s3.models import s3_backends
+    from moto.sqs.models import sqs_backends
+
+    buckets = {
+        name: (b.policy.decode() if b.policy else None)
+        for name, b in s3_backends[acct_id]["aws"].buckets.items()
+    }
+    queues = {}
+    for region, backend in sqs_backends[acct_id].items():
+        for name, q in backend.queues.items():
+            queues[name] = {"region": region, "policy": q.policy or None}
+    return {"buckets": buckets, "queues": queues}
 
 
 def join_organization(req: dict) -> dict:
@@ -1954,8 +2009,9 @@ def assume_root(caller: str, form: dict):
     acct = next((a for a in backend.accounts if a.id == member), None)
     if acct is None or acct.state != "ACTIVE":
         return query_error("sts", 403, "AccessDenied", f"member account {member} is not ACTIVE")
-    if "RootCredentialsManagement" not in ORG_FEATURES.get(backend.org.id, set()):
-        return query_error("sts", 403, "AccessDenied", "centralized root access (RootCredentialsManagement) is not enabled for the organization")
+    feature = TASK_FEATURE[task]
+    if feature not in ORG_FEATURES.get(backend.org.id, set()):
+        return query_error("sts", 403, "AccessDenied", f"centralized root access ({feature}) is not enabled for the organization")
     if member in ASSUME_ROOT_DENIED or (
         task == "IAMDeleteRootUserCredentials" and f"{member}:delete" in ASSUME_ROOT_DENIED
     ):
@@ -1980,7 +2036,7 @@ def assume_root(caller: str, form: dict):
 
 def root_session_call(account_id: str, task: str, action: str, form: dict):
     """IAM calls without a user name in a root session act on the member's root user."""
-    if action not in TASK_ACTIONS[task]:
+    if f"iam:{action}" not in TASK_ACTIONS[task]:
         return query_error(
             "iam", 403, "AccessDenied",
             f"User: arn:aws:iam::{account_id}:root is not authorized to perform: iam:{action} "
@@ -2007,6 +2063,20 @@ def root_session_call(account_id: str, task: str, action: str, form: dict):
                 return query_error("iam", 404, "NoSuchEntity", "Login Profile for the root user cannot be found.")
             return ok(
                 f"<LoginProfile><UserName>{account_id}</UserName><CreateDate>{xml_time(now() - timedelta(days=900))}</CreateDate>"
+                f"<PasswordResetRequired>false</PasswordResetRequired></LoginProfile>"
+            )
+        if action == "CreateLoginProfile":
+            # IAM API Reference, CreateLoginProfile: in an AssumeRoot session
+            # the Password parameter must be omitted; root gets a login
+            # profile without a password, which "Forgot password" then sets.
+            if form.get("Password"):
+                return query_error("iam", 400, "ValidationError", "Password must be omitted when the request is made with an AssumeRoot session")
+            if st.get("password_present", True):
+                return query_error("iam", 409, "EntityAlreadyExists", "Login Profile for the root user already exists.")
+            st["password_present"] = True
+            st["password_recoverable"] = True
+            return ok(
+                f"<LoginProfile><UserName>{account_id}</UserName><CreateDate>{xml_time(now())}</CreateDate>"
                 f"<PasswordResetRequired>false</PasswordResetRequired></LoginProfile>"
             )
         if action == "DeleteLoginProfile":
@@ -2155,6 +2225,108 @@ def query_error(service: str, status: int, code: str, message: str):
     return status, [("Content-Type", "text/xml")], body
 
 
+BUCKET_POLICY_ACTIONS = ("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy")
+
+
+def s3_error(status: int, code: str, message: str):
+    body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+    return status, [("Content-Type", "application/xml")], body
+
+
+def bucket_owner(bucket: str) -> str | None:
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(bucket)
+    return owner[1] if owner else None
+
+
+def list_buckets(account_id: str):
+    """ListBuckets with each bucket's BucketRegion (S3 API Reference,
+    ListBuckets; moto leaves the region out)."""
+    from moto.s3.models import s3_backends
+
+    rows = []
+    backend = s3_backends[account_id]["aws"]
+    for name, b in sorted(backend.buckets.items()):
+        rows.append(
+            f"<Bucket><Name>{xml_escape(name)}</Name><CreationDate>{b.creation_date_ISO8601}</CreationDate>"
+            f"<BucketRegion>{b.region_name}</BucketRegion></Bucket>"
+        )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Owner><ID>{account_id}</ID></Owner><Buckets>{''.join(rows)}</Buckets></ListAllMyBucketsResult>"
+    ).encode()
+    return 200, [("Content-Type", "application/xml")], body
+
+
+def denies_everyone(policy: str | None, action: str) -> bool:
+    """Whether a bucket policy has a Deny for every principal that covers
+    s3:<action> (the classic self-lockout)."""
+    if not policy:
+        return False
+    try:
+        doc = json.loads(policy)
+    except ValueError:
+        return False
+    stmts = doc.get("Statement", [])
+    for st in stmts if isinstance(stmts, list) else [stmts]:
+        principal = st.get("Principal")
+        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))
+        actions = st.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if st.get("Effect") == "Deny" and everyone and any(a in ("*", "s3:*", f"s3:{action}") for a in actions):
+            return True
+    return False
+
+
+def bucket_policy_lockout(account_id: str, action: str, environ):
+    """A bucket policy that denies every principal locks out the account's own
+    IAM principals too; only the account's root (here: a root session) may
+    still read, replace or delete it (S3 API Reference, DeleteBucketPolicy)."""
+    from moto.s3.models import s3_backends
+
+    bucket = environ.get("PATH_INFO", "").strip("/").split("/")[0]
+    if bucket_owner(bucket) != account_id:
+        return None
+    b = s3_backends[account_id]["aws"].buckets.get(bucket)
+    policy = b.policy.decode() if b is not None and isinstance(b.policy, bytes) else (b.policy if b is not None else None)
+    if denies_everyone(policy, action):
+        return s3_error(403, "AccessDenied", "Access Denied")
+    return None
+
+
+def root_s3_call(account_id: str, task: str, action: str, environ):
+    """An S3 call in a root session: only the task policy's actions, on the
+    member's own buckets (another account's bucket answers 405, as S3 does for
+    an identity outside the bucket owner's account)."""
+    if f"s3:{action}" not in TASK_ACTIONS[task]:
+        return s3_error(403, "AccessDenied", f"a {task} session may not call s3:{action}")
+    if action == "ListAllMyBuckets":
+        return list_buckets(account_id)
+    bucket = environ.get("PATH_INFO", "").strip("/").split("/")[0]
+    owner = bucket_owner(bucket)
+    if owner is not None and owner != account_id:
+        return s3_error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+    return None
+
+
+def queue_account(url: str) -> str:
+    parts = [p for p in urlparse(url).path.split("/") if p]
+    return parts[0] if len(parts) == 2 else ""
+
+
+def root_sqs_call(account_id: str, task: str, action: str, body: bytes):
+    """An SQS call in a root session: only the task policy's actions, on the
+    member's own queues."""
+    if f"sqs:{action}" not in TASK_ACTIONS[task]:
+        return json_error(403, "AccessDenied", f"a {task} session may not call sqs:{action}")
+    req = json.loads(body or b"{}")
+    owner = req.get("QueueOwnerAWSAccountId") or (queue_account(req["QueueUrl"]) if req.get("QueueUrl") else account_id)
+    if owner != account_id:
+        return json_error(403, "AccessDenied", f"User: arn:aws:iam::{account_id}:root is not authorized to perform: sqs:{action} on a queue of account {owner}")
+    return None
+
+
 def s3_action(environ) -> str:
     """The IAM action name of an S3 REST call (enough for bucket set-up)."""
     method = environ.get("REQUEST_METHOD", "GET")
@@ -2163,6 +2335,8 @@ def s3_action(environ) -> str:
         if sub in keys:
             return {"PUT": f"Put{verb}", "GET": f"Get{verb}", "DELETE": f"Delete{verb}"}.get(method, verb)
     segments = [x for x in environ.get("PATH_INFO", "").split("/") if x]
+    if not segments:
+        return "ListAllMyBuckets"
     if len(segments) == 1:
         return {"PUT": "CreateBucket", "HEAD": "ListBucket", "GET": "ListBucket", "DELETE": "DeleteBucket"}.get(method, method)
     return {"PUT": "PutObject", "GET": "GetObject", "HEAD": "GetObject", "DELETE": "DeleteObject"}.get(method, method)
@@ -2309,12 +2483,25 @@ class Launcher:
                 return 403, [("Content-Type", "application/xml")], body
 
         if access_key in ROOT_SESSIONS:
+            task = ROOT_SESSIONS[access_key]
+            if service == "s3":
+                return root_s3_call(account_id, task, action, environ)
+            if service == "sqs":
+                return root_sqs_call(account_id, task, action, body)
             if service != "iam":
                 return query_error(service, 403, "AccessDenied", f"a root session may not call {service}:{action}")
-            answer = root_session_call(account_id, ROOT_SESSIONS[access_key], action, parse_qs(body.decode(errors="replace")))
+            answer = root_session_call(account_id, task, action, parse_qs(body.decode(errors="replace")))
             if answer is not None:
                 return answer
             return None
+
+        if service == "s3" and action == "ListAllMyBuckets":
+            return list_buckets(account_id)
+
+        if service == "s3" and action in BUCKET_POLICY_ACTIONS:
+            answer = bucket_policy_lockout(account_id, action, environ)
+            if answer is not None:
+                return answer
 
         if service == "sts" and action == "AssumeRoot":
             if access_key in ROOT_KEYS:
@@ -2637,6 +2824,9 @@ class Launcher:
                         if "reject" in req:
                             SECURITY_HUB_REJECT[key[0]] = set(req["reject"])
                     out = list(SECURITY_HUB.get(key, {}).get("findings", {}).values())
+            elif path == "/_rootguard/policies":
+                qs = parse_qs(environ.get("QUERY_STRING", ""))
+                out = member_policies(qs["account"][0])
             elif path == "/_rootguard/resources":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 out = resources(qs["account"][0], qs.get("region", ["us-east-1"])[0])

@@ -106,6 +106,23 @@ fn every_json_output_validates_against_its_schema() {
         "org harden",
         &out(m, &["org", "harden", "--dry-run", "-o", "json"]),
     ));
+    let member = &org.members[1]; // "<b>": no password, so the plan has a step
+    seen.insert(validate(
+        "org root recover",
+        &out(
+            m,
+            &[
+                "org",
+                "root",
+                "recover",
+                "--account",
+                member,
+                "--dry-run",
+                "-o",
+                "json",
+            ],
+        ),
+    ));
     seen.insert(validate(
         "deploy --org",
         &out(

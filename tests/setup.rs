@@ -293,6 +293,8 @@ fn in_a_management_account_the_wizard_offers_org_harden() {
     p.expect("Type the organization id").unwrap();
     p.send_line(&org.id).unwrap();
     p.expect("member(s) done, 0 failed").unwrap();
+    // How to give a member its root back, when it needs it.
+    p.expect("org root recover --account ID").unwrap();
     p.expect(Eof).unwrap();
     assert_eq!(pty_exit(&mut p), 0);
     let st = emulator().root_state(&org.members[0]);

@@ -22,6 +22,7 @@ pub mod events;
 pub mod mfa;
 pub mod org;
 pub mod orgdeploy;
+pub mod roottask;
 pub mod securityhub;
 pub mod setup;
 pub mod teardown;

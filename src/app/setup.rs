@@ -708,7 +708,7 @@ async fn org_harden_step(
     let plan = crate::org::plan_harden(&org, &roots);
     t.note(&plan.text()).map_err(prompt_stop)?;
     if plan.is_noop() {
-        return Ok(());
+        return t.note(crate::roottask::HINT).map_err(prompt_stop);
     }
     if !app::confirm_harden(t, &plan).map_err(prompt_stop)? {
         return t
@@ -716,7 +716,8 @@ async fn org_harden_step(
             .map_err(prompt_stop);
     }
     let outcome = app::apply_harden(&writer.org(), &plan, &fan).await;
-    t.note(&outcome.text()).map_err(prompt_stop)
+    t.note(&outcome.text()).map_err(prompt_stop)?;
+    t.note(crate::roottask::HINT).map_err(prompt_stop)
 }
 
 #[cfg(test)]

@@ -562,6 +562,7 @@ mod guardduty;
 mod history;
 pub mod org;
 mod realtime;
+pub mod roottask;
 pub mod securityhub;
 mod stackset;
 pub use account::AlternateKind;

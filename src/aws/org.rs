@@ -3,9 +3,9 @@
 //! `AccountId`, role sessions for `--role`, and `org harden`'s writes.
 //!
 //! It returns `crate::org` and `crate::facts` types only; no SDK type leaves
-//! it. [`OrgReader`] reads; root sessions it opens use the audit task policy,
-//! which AWS itself limits to reads. [`OrgWriter`] is built only by
-//! `org harden`. It must not decide verdicts.
+//! it. [`OrgHandle`] reads; root sessions it opens use the audit task policy,
+//! which AWS itself limits to reads. [`OrgWriter`] is built only from a
+//! `Writer` (`org harden` and the repair tasks of `super::roottask`). It must not decide verdicts.
 
 use std::time::{Duration, SystemTime};
 
@@ -517,6 +517,16 @@ impl OrgWriter {
         OrgWriter {
             handle: OrgHandle::new(&reader),
         }
+    }
+
+    /// A root session in a member for any task policy (the repair tasks of
+    /// `super::roottask` build on it).
+    pub(super) async fn root_session(
+        &self,
+        account_id: &str,
+        task_policy: &str,
+    ) -> Fact<SdkConfig> {
+        self.handle.root_session(account_id, task_policy).await
     }
 
     pub async fn enable_trusted_access(&self, principal: &str) -> Result<(), FactError> {

@@ -241,6 +241,19 @@ impl Emulator {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// Every bucket and queue of an account with its policy (or null):
+    /// `{"buckets": {name: policy}, "queues": {name: {"region", "policy"}}}`.
+    pub fn policies(&self, account_id: &str) -> Value {
+        let (status, body) = http(
+            &self.addr,
+            "GET",
+            &format!("/_rootguard/policies?account={account_id}"),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
     /// Requests the launcher counted for an account id.
     pub fn stats_of(&self, account_id: &str) -> Value {
         let (status, body) = http(
