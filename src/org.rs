@@ -19,7 +19,7 @@ use crate::facts::{
 use crate::finding::{tally, Finding, References, Severity, Status};
 use crate::text::{ago, fmt_time, fmt_window};
 
-/// The two root-task policies rootguard uses, and nothing else.
+/// The audit and delete root-task policies (`crate::roottask` has the three repair tasks).
 pub const AUDIT_TASK_POLICY: &str = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";
 pub const DELETE_TASK_POLICY: &str =
     "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials";

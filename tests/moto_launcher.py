@@ -2260,8 +2260,8 @@ def list_buckets(account_id: str):
 
 
 def denies_everyone(policy: str | None, action: str) -> bool:
-    """Whether a bucket policy has a Deny for every principal that covers
-    s3:<action> (the classic self-lockout)."""
+    """Whether a bucket policy has an unconditional Deny for every principal
+    that covers s3:<action> (the classic self-lockout)."""
     if not policy:
         return False
     try:
@@ -2274,7 +2274,9 @@ def denies_everyone(policy: str | None, action: str) -> bool:
         everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))
         actions = st.get("Action", [])
         actions = actions if isinstance(actions, list) else [actions]
-        if st.get("Effect") == "Deny" and everyone and any(a in ("*", "s3:*", f"s3:{action}") for a in actions):
+        # A conditional Deny (e.g. aws:SecureTransport false) is not modelled:
+        # only an unconditional one locks everyone out.
+        if st.get("Effect") == "Deny" and everyone and not st.get("Condition") and any(a in ("*", "s3:*", f"s3:{action}") for a in actions):
             return True
     return False
 
