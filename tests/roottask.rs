@@ -137,6 +137,26 @@ fn recover_creates_root_login_profile_once() {
     assert_eq!(emulator().root_state(m)["password_present"], false);
 }
 
+/// The member's own IAM principal calls `action` on `bucket` with boto3 (the
+/// launcher's Python): the S3 error code, or "ok".
+fn as_member_admin(caller: &Account, action: &str, bucket: &str) -> String {
+    let script = format!(
+        "import boto3, botocore\n\
+         s3 = boto3.client('s3', endpoint_url='{}', region_name='eu-west-1', \
+         aws_access_key_id='{}', aws_secret_access_key='{}')\n\
+         try:\n    s3.{action}(Bucket='{bucket}')\n    print('ok')\n\
+         except botocore.exceptions.ClientError as e:\n    print(e.response['Error']['Code'])\n",
+        emulator().endpoint,
+        caller.access_key_id,
+        caller.secret_access_key
+    );
+    let out = std::process::Command::new(python())
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string() + &String::from_utf8_lossy(&out.stderr)
+}
+
 #[test]
 fn unlock_bucket_shows_saves_then_deletes_the_policy() {
     let (org, tag) = org_with(&BOTH);
@@ -158,6 +178,13 @@ fn unlock_bucket_shows_saves_then_deletes_the_policy() {
         "--save-dir",
         save,
     ];
+    // The lockout: the member's own administrator cannot even delete the policy.
+    let admin = &org.member_callers[0];
+    assert_eq!(
+        as_member_admin(admin, "delete_bucket_policy", &bucket),
+        "AccessDenied"
+    );
+    let deletes = || count(m, "s3:DeleteBucketPolicy") - 1; // less the refused one
 
     let mut dry = args.to_vec();
     dry.extend(["--dry-run", "-o", "json"]);
@@ -171,7 +198,7 @@ fn unlock_bucket_shows_saves_then_deletes_the_policy() {
     );
     assert_eq!(v["step"]["policy"], policy.as_str());
     assert!(saved(dir.path()).is_empty(), "--dry-run saved a file");
-    assert_eq!(count(m, "s3:DeleteBucketPolicy"), 0);
+    assert_eq!(deletes(), 0);
 
     let mut yes = args.to_vec();
     yes.push("--yes");
@@ -200,6 +227,11 @@ fn unlock_bucket_shows_saves_then_deletes_the_policy() {
         r.stderr
     );
     assert_eq!(emulator().policies(m)["buckets"][&bucket], Value::Null);
+    // Unlocked: the administrator can manage the bucket's policy again.
+    assert_eq!(
+        as_member_admin(admin, "get_bucket_policy", &bucket),
+        "NoSuchBucketPolicy"
+    );
 
     let again = rg(&org, &yes);
     assert_eq!(again.code, 0, "{}", again.stderr);
@@ -208,7 +240,7 @@ fn unlock_bucket_shows_saves_then_deletes_the_policy() {
         "{}",
         again.stdout
     );
-    assert_eq!(count(m, "s3:DeleteBucketPolicy"), 1, "a second run wrote");
+    assert_eq!(deletes(), 1, "a second run wrote");
     assert_eq!(saved(dir.path()).len(), 1, "a second run saved a file");
 }
 
