@@ -106,6 +106,16 @@ fn no_credentials_exit_2_with_one_line() {
         "one clear line:\n{}",
         r.stderr
     );
+    assert!(
+        !r.stderr.contains("DispatchFailure") && !r.stderr.contains('{'),
+        "no Rust debug dump:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("-v "),
+        "says where the detail is: {}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty());
     assert_eq!(trap.connections(), 0, "no request without credentials");
 }

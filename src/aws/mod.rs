@@ -358,7 +358,7 @@ impl Reader {
             }
             let e = failed.err;
             let detail = DisplayErrorContext(&e).to_string();
-            debug!(error = %detail, "sts:GetCallerIdentity failed");
+            tracing::info!(error = %detail, "sts:GetCallerIdentity failed");
             match &e {
                 SdkError::ServiceError(se) => {
                     let status = se.raw().status().as_u16();
@@ -393,7 +393,7 @@ impl Reader {
                 },
                 _ if caused_by_credentials(&e) => Credentials {
                     profile: self.profile.clone(),
-                    detail: short(&detail),
+                    detail: credential_detail(&detail),
                 },
                 _ => Unreachable {
                     endpoint: self.endpoint.clone(),
@@ -522,6 +522,45 @@ impl Reader {
 }
 
 /// The first line of a long SDK error chain, trimmed for a one-line message.
+/// One line for a credential chain that yielded nothing: the SDK's own
+/// words up to its debug dump, or, when the chain simply ran out (its last
+/// source, instance metadata, is then what answers), that nothing was found.
+/// `-v` logs the full text.
+fn credential_detail(detail: &str) -> String {
+    let line = short(&without_debug_dump(detail));
+    if line.contains("IMDS")
+        || line.contains("no credentials found")
+        || line.contains("CredentialsNotLoaded")
+    {
+        "none found in the environment, the shared config and credentials files, SSO, a container \
+         or instance metadata; -v shows each source's answer"
+            .into()
+    } else {
+        format!("{line}; -v shows the detail")
+    }
+}
+
+/// Cuts a message before the Rust debug dump the SDK appends in parentheses
+/// (`… (DispatchFailure(DispatchFailure { … }))`).
+fn without_debug_dump(s: &str) -> String {
+    let bytes: Vec<(usize, char)> = s.char_indices().collect();
+    for (i, w) in bytes.windows(3).enumerate() {
+        if w[0].1 == ' ' && w[1].1 == '(' && w[2].1.is_ascii_uppercase() {
+            let rest = &s[w[2].0..];
+            let ident: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            if rest[ident.len()..].starts_with(['(', ' '])
+                && rest[ident.len()..].trim_start().starts_with(['(', '{'])
+            {
+                return s[..bytes[i].0].to_string();
+            }
+        }
+    }
+    s.to_string()
+}
+
 fn short(detail: &str) -> String {
     let line = detail.lines().next().unwrap_or(detail);
     let line = line
@@ -567,3 +606,25 @@ pub mod securityhub;
 mod stackset;
 pub use account::AlternateKind;
 pub use chain::parse_log_group_arn;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_credential_error_is_one_line_without_the_sdk_debug_dump() {
+        let imds = "an error occurred while loading credentials: failed to load IMDS session token: service error: \
+                    request forbidden: IMDS is disabled (DispatchFailure(DispatchFailure { source: ConnectorError { kind: Other(None) } }))";
+        let d = credential_detail(imds);
+        assert!(d.starts_with("none found"), "{d}");
+        let sso = "the SSO token for profile dev has expired (ProviderError(ProviderError { source: x }))";
+        assert_eq!(
+            credential_detail(sso),
+            "the SSO token for profile dev has expired; -v shows the detail"
+        );
+        assert_eq!(
+            without_debug_dump("plain words (see docs)"),
+            "plain words (see docs)"
+        );
+    }
+}
