@@ -341,3 +341,22 @@ fn a_terminal_too_short_for_the_code_says_so_and_offers_the_secret() {
     );
     assert_eq!(emulator().mfa_devices(&acct), Vec::<Value>::new());
 }
+
+#[test]
+fn three_wrong_code_pairs_fail_with_exit_1_not_as_an_interrupt() {
+    let acct = alice_account();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
+    read_qr(&mut p, &acct);
+    p.send("n").unwrap();
+    for _ in 0..3 {
+        p.expect("First 6-digit code").unwrap();
+        p.send_line("123456").unwrap();
+        p.expect("Next 6-digit code").unwrap();
+        p.send_line("654321").unwrap();
+    }
+    p.expect("did not match 3 times").unwrap();
+    p.expect(Eof).unwrap();
+    assert_eq!(pty_exit(&mut p), 1);
+    assert_eq!(emulator().mfa_devices(&acct), Vec::<Value>::new());
+}

@@ -388,3 +388,70 @@ fn the_mfa_wait_counts_down_checks_now_on_enter_and_skips_on_s() {
     assert!(rest.contains("stopped at your request"), "{rest}");
     assert_eq!(pty_exit(&mut p), 130);
 }
+
+#[test]
+fn wrong_mfa_codes_fail_that_enrollment_and_the_wizard_goes_on() {
+    let mut scenario = fixture("neglected");
+    scenario["caller"] = json!("root");
+    let acct = emulator().seed(scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn_pty_sized(&acct, &["setup", "--mfa-wait", "1s"], dir.path(), (80, 24));
+    let header = r"(?s)^.*?\[\d+/(\d+)\] [A-Z]+ ([a-z-]+):";
+    let mut after = Vec::new();
+    let mut enrolled = false;
+    loop {
+        let c = p.expect(expectrl::Regex(header)).unwrap();
+        let id = String::from_utf8_lossy(c.get(2).unwrap()).into_owned();
+        let total: usize = String::from_utf8_lossy(c.get(1).unwrap()).parse().unwrap();
+        p.expect(expectrl::Regex(format!("(?s)^.*?{ITEM_PROMPT}")))
+            .unwrap();
+        if id == "iam-user-mfa" {
+            p.send("\r").unwrap();
+            p.expect("Enroll a virtual MFA device for which users?")
+                .unwrap();
+            p.send(" ").unwrap();
+            p.send("\r").unwrap();
+            p.expect("Can't scan it?").unwrap();
+            p.send("n").unwrap();
+            for _ in 0..3 {
+                p.expect("First 6-digit code").unwrap();
+                p.send_line("123456").unwrap();
+                p.expect("Next 6-digit code").unwrap();
+                p.send_line("654321").unwrap();
+            }
+            p.expect("did not match 3 times: the unassigned device was deleted")
+                .unwrap();
+            enrolled = true;
+        } else {
+            if enrolled {
+                after.push(id);
+            }
+            p.send("s").unwrap();
+        }
+        if after.len() + 1 >= total || (enrolled && after.len() >= 2) {
+            break;
+        }
+    }
+    assert!(enrolled, "the wizard offered iam-user-mfa");
+    assert!(
+        !after.is_empty(),
+        "the wizard went on after the failed enrollment"
+    );
+    // Skip whatever is left; the run ends with its summary, not as a Ctrl-C.
+    let either = format!(r"(?s)^.*?({ITEM_PROMPT}|Skipped \(\d+\):)");
+    loop {
+        let c = p.expect(expectrl::Regex(either.as_str())).unwrap();
+        if String::from_utf8_lossy(c.get(1).unwrap()).starts_with("Skipped") {
+            break;
+        }
+        p.send("s").unwrap();
+    }
+    let code = pty_exit(&mut p);
+    assert_ne!(code, 130, "wrong codes are not a Ctrl-C");
+    assert_eq!(code, 1);
+    assert_eq!(
+        emulator().mfa_devices(&acct),
+        Vec::<serde_json::Value>::new(),
+        "nothing orphaned"
+    );
+}

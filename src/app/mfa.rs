@@ -212,8 +212,10 @@ pub enum EnrollOutcome {
     Enabled {
         serial: String,
     },
-    /// The person gave up or pressed Ctrl-C; the device was deleted.
+    /// The person pressed Ctrl-C; the device was deleted.
     Cancelled,
+    /// The codes did not match `CODE_TRIES` times; the device was deleted.
+    CodesRejected,
 }
 
 /// How many times wrong codes are re-asked before giving up.
@@ -251,7 +253,8 @@ pub async fn enroll(
                 return Err(EnrollError::Cleanup { serial, cause });
             }
             match result {
-                Err(PromptError::Interrupted) | Ok(_) => Ok(EnrollOutcome::Cancelled),
+                Ok(_) => Ok(EnrollOutcome::CodesRejected),
+                Err(PromptError::Interrupted) => Ok(EnrollOutcome::Cancelled),
                 Err(e) => Err(EnrollError::Prompt(e)),
             }
         }
@@ -374,6 +377,13 @@ pub async fn run(opts: &crate::aws::ConnectOptions, user: &str) -> crate::app::O
         Ok(EnrollOutcome::Cancelled) => {
             eprintln!("cancelled: the unassigned MFA device was deleted, nothing was enabled");
             Ok(crate::exit::INTERRUPTED)
+        }
+        Ok(EnrollOutcome::CodesRejected) => {
+            eprintln!(
+                "the codes did not match {CODE_TRIES} times: the unassigned MFA device was deleted, nothing was enabled; \
+                 check the phone's clock and run `rootguard mfa enroll --user {user}` again"
+            );
+            Ok(crate::exit::FAILED)
         }
         Err(e @ EnrollError::NoSuchUser(_)) => Err(Stop::usage(e.to_string())),
         Err(e) => Err(Stop::failed(e.to_string())),
@@ -518,7 +528,7 @@ mod tests {
             "n", "123456", "654321", "12345", "123456", "111111", "222222", "333333", "444444",
         ]);
         let out = block_on(enroll(&api, &mut p, "alice", "111122223333", || T)).unwrap();
-        assert_eq!(out, EnrollOutcome::Cancelled);
+        assert_eq!(out, EnrollOutcome::CodesRejected, "not a Ctrl-C");
         assert_eq!(
             *api.calls.borrow(),
             ["GetUser", "Create", "Delete"],

@@ -463,6 +463,13 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                         Ok(crate::app::mfa::EnrollOutcome::Enabled { serial }) => t
                             .note(&format!("  done    MFA enabled for {user} ({serial})"))
                             .map_err(stop)?,
+                        Ok(crate::app::mfa::EnrollOutcome::CodesRejected) => t
+                            .note(&format!(
+                                "  failed  the codes for {user} did not match {} times: the unassigned device was deleted \
+                                 (enroll later with `rootguard mfa enroll --user {user}`)",
+                                crate::app::mfa::CODE_TRIES
+                            ))
+                            .map_err(stop)?,
                         Ok(crate::app::mfa::EnrollOutcome::Cancelled) => {
                             return Err(Stop {
                                 code: exit::INTERRUPTED,
