@@ -95,6 +95,10 @@ pub enum Command {
         /// Remove what `deploy --org` made: stack instances, the StackSet and the hub.
         #[arg(long)]
         org: bool,
+        /// Also empty and delete the bucket `deploy --create-trail` made (kept by
+        /// default: it holds the trail's log files).
+        #[arg(long, conflicts_with = "org")]
+        delete_trail_bucket: bool,
     },
     /// Fire drills for the root-activity alarm.
     Alarm {
@@ -653,13 +657,26 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
             yes,
             org: true,
             output,
+            ..
         } => app::orgdeploy::run_teardown(connect, dry_run, yes, output == PlanFormat::Json).await,
         Command::Teardown {
             dry_run,
             yes,
             output,
+            delete_trail_bucket,
             ..
-        } => app::teardown::run(connect, dry_run, yes, output == PlanFormat::Json).await,
+        } => {
+            app::teardown::run(
+                connect,
+                dry_run,
+                yes,
+                output == PlanFormat::Json,
+                app::teardown::TeardownOptions {
+                    delete_trail_bucket,
+                },
+            )
+            .await
+        }
         Command::Alarm {
             command: AlarmCommand::Test { realtime: true, .. },
         } => {

@@ -114,6 +114,38 @@ pub struct TrailInfraState {
     pub trail_log_file_validation: bool,
 }
 
+/// What `--create-trail` built, as `teardown` reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CreatedTrail {
+    /// `rootguard-management-events`, wherever its home region is.
+    pub trail: Option<TrailSeen>,
+    /// The trail role: `None` when absent, else whether it is tagged.
+    pub role: Option<bool>,
+    /// `rootguard-cloudtrail` log groups: (region, tagged).
+    pub log_groups: Vec<(String, bool)>,
+    /// The trail's bucket and rootguard's default-named ones this account owns.
+    pub buckets: Vec<BucketSeen>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrailSeen {
+    /// Its home region.
+    pub region: String,
+    pub tagged: bool,
+    pub logging: bool,
+    /// The bucket it delivers to.
+    pub bucket: Option<String>,
+    /// The region of the log group it delivers to.
+    pub log_group_region: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BucketSeen {
+    pub name: String,
+    pub region: String,
+    pub tagged: bool,
+}
+
 /// What exists now, as read by the adapter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeployState {

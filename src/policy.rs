@@ -67,6 +67,7 @@ pub const SETUP_READ_ACTIONS: &[&str] = &[
     "cloudtrail:DescribeTrails",
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
+    "cloudtrail:ListTags",
     "cloudtrail:LookupEvents",
     "cloudwatch:DescribeAlarms",
     "cloudwatch:DescribeAlarmsForMetric",
@@ -82,6 +83,7 @@ pub const SETUP_READ_ACTIONS: &[&str] = &[
     "logs:DescribeLogGroups",
     "logs:DescribeMetricFilters",
     "logs:FilterLogEvents",
+    "logs:ListTagsForResource",
     "sns:GetTopicAttributes",
     "sns:ListSubscriptionsByTopic",
     "sns:ListTagsForResource",
@@ -89,30 +91,43 @@ pub const SETUP_READ_ACTIONS: &[&str] = &[
 ];
 
 /// `--create-trail`: the bucket, log group, role and trail, each limited to
-/// rootguard's names.
+/// rootguard's names (and teardown's deletions of them; the bucket's only with
+/// `--delete-trail-bucket`).
 pub const SETUP_TRAIL_S3_ACTIONS: &[&str] = &[
     "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
     "s3:GetBucketPolicy",
     "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketTagging",
     "s3:ListBucket",
+    "s3:ListBucketVersions",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
     "s3:PutBucketTagging",
 ];
 pub const SETUP_TRAIL_IAM_ACTIONS: &[&str] = &[
     "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
     "iam:GetRole",
     "iam:GetRolePolicy",
     "iam:PutRolePolicy",
     "iam:TagRole",
     "iam:UpdateAssumeRolePolicy",
 ];
-pub const SETUP_TRAIL_LOGS_ACTIONS: &[&str] = &["logs:CreateLogGroup", "logs:TagResource"];
+pub const SETUP_TRAIL_LOGS_ACTIONS: &[&str] = &[
+    "logs:CreateLogGroup",
+    "logs:DeleteLogGroup",
+    "logs:TagResource",
+];
 pub const SETUP_TRAIL_ACTIONS: &[&str] = &[
     "cloudtrail:AddTags",
     "cloudtrail:CreateTrail",
+    "cloudtrail:DeleteTrail",
     "cloudtrail:StartLogging",
+    "cloudtrail:StopLogging",
     "cloudtrail:UpdateTrail",
 ];
 

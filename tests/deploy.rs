@@ -271,6 +271,73 @@ fn teardown_removes_only_what_rootguard_tagged() {
 }
 
 #[test]
+fn teardown_removes_what_create_trail_built_and_keeps_the_bucket_unless_asked() {
+    let acct = emulator().seed(fixture("neglected"));
+    let d = rg(
+        &acct,
+        &["deploy", "--email", EMAIL, "--create-trail", "--yes", "-q"],
+    );
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    let bucket = format!("rootguard-cloudtrail-{}-us-east-1", acct.id);
+    let dry = rg(&acct, &["teardown", "--dry-run"]);
+    for line in [
+        "delete  logging of cloudtrail trail rootguard-management-events",
+        "delete  cloudtrail trail rootguard-management-events in us-east-1",
+        "delete  iam role rootguard-cloudtrail-to-logs",
+        "delete  log group rootguard-cloudtrail",
+        &format!("keep    s3 bucket {bucket} in us-east-1: it holds the trail's log files"),
+    ] {
+        assert!(dry.stdout.contains(line), "{line}:\n{}", dry.stdout);
+    }
+    let r = rg(&acct, &["teardown", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let res = emulator().resources(&acct);
+    assert_eq!(res["trails"], json!([]), "{res:#}");
+    assert!(
+        res["log_groups"].get("rootguard-cloudtrail").is_none(),
+        "{res:#}"
+    );
+    assert!(
+        res["roles"].get("rootguard-cloudtrail-to-logs").is_none(),
+        "{res:#}"
+    );
+    assert!(
+        res["buckets"].get(&bucket).is_some(),
+        "the bucket is kept: {res:#}"
+    );
+    assert!(
+        r.stdout.contains(&bucket),
+        "the kept bucket is named: {}",
+        r.stdout
+    );
+
+    // Asked: the bucket is emptied (the trail's log files in it) and deleted;
+    // then nothing is left to do.
+    for i in 0..3 {
+        emulator().put_object(
+            &acct,
+            &bucket,
+            &format!("AWSLogs/{}/CloudTrail/{i}.json.gz", acct.id),
+        );
+    }
+    let gone = rg(&acct, &["teardown", "--delete-trail-bucket", "--yes"]);
+    assert_eq!(gone.code, 0, "{}", gone.stderr);
+    assert!(
+        emulator().resources(&acct)["buckets"]
+            .get(&bucket)
+            .is_none(),
+        "{}",
+        gone.stdout
+    );
+    let again = rg(&acct, &["teardown", "--delete-trail-bucket", "--yes"]);
+    assert!(
+        again.stderr.contains("nothing to delete"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
 fn teardown_leaves_an_untagged_namesake_alone() {
     let mut s = trail_only();
     s["chain"]["extra_topics"] = json!(["rootguard-root-activity"]);

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 const EMAIL: &str = "oncall@example.com";
 const DEPLOY: [&str; 6] = ["deploy", "--email", EMAIL, "--create-trail", "--yes", "-q"];
+const TEARDOWN: [&str; 4] = ["teardown", "--delete-trail-bucket", "--yes", "-q"];
 
 fn rg(acct: &Account, args: &[&str]) -> Run {
     let mut cmd = rootguard_as(acct);
@@ -118,7 +119,16 @@ fn nothing_left(acct: &Account) -> Result<(), String> {
         .filter(|f| f.as_str().unwrap().starts_with("rootguard"))
         .count();
     let rules = res["rules"].get("rootguard-root-activity").is_some();
-    if tagged_topics + tagged_alarms + filters > 0 || rules {
+    // What --create-trail built (the run passes --delete-trail-bucket).
+    let trail = !res["trails"].as_array().unwrap().is_empty()
+        || res["log_groups"].get("rootguard-cloudtrail").is_some()
+        || res["roles"].get("rootguard-cloudtrail-to-logs").is_some()
+        || res["buckets"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|b| b.starts_with("rootguard-cloudtrail-"));
+    if tagged_topics + tagged_alarms + filters > 0 || rules || trail {
         return Err(format!("left behind: {res:#}"));
     }
     Ok(())
@@ -129,17 +139,29 @@ fn teardown_stopped_after_any_step_is_completed_by_the_next_run() {
     let reference = emulator().seed(fixture("neglected"));
     assert_eq!(rg(&reference, &DEPLOY).code, 0);
     let before = writes(&reference);
-    let t = rg(&reference, &["teardown", "--yes", "-q"]);
+    let t = rg(&reference, &TEARDOWN);
     assert_eq!(t.code, 0, "{}", t.stderr);
     nothing_left(&reference).unwrap();
     let steps: BTreeSet<String> = writes(&reference)
         .into_iter()
-        .filter(|a| a.contains("Delete") || a.contains("Remove"))
+        .filter(|a| a.contains("Delete") || a.contains("Remove") || a.contains("Stop"))
         .collect();
     assert!(
         steps.len() >= 4,
         "teardown's deletions: {steps:?} (deploy sent {before:?})"
     );
+    for a in [
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "iam:DeleteRole",
+        "logs:DeleteLogGroup",
+        "s3:DeleteBucket",
+    ] {
+        assert!(
+            steps.contains(a),
+            "{a} is one of teardown's steps: {steps:?}"
+        );
+    }
 
     for_each_action(&steps, |action| {
         let acct = emulator().seed(fixture("neglected"));
@@ -147,7 +169,7 @@ fn teardown_stopped_after_any_step_is_completed_by_the_next_run() {
             return Err("deploy failed".into());
         }
         emulator().deny(&acct, &[action]);
-        let stopped = rg(&acct, &["teardown", "--yes", "-q"]);
+        let stopped = rg(&acct, &TEARDOWN);
         if stopped.code == 0 {
             return Err(format!(
                 "a refused {action} was not reported: {}",
@@ -155,15 +177,24 @@ fn teardown_stopped_after_any_step_is_completed_by_the_next_run() {
             ));
         }
         emulator().deny(&acct, &[]);
-        let resumed = rg(&acct, &["teardown", "--yes", "-q"]);
+        let resumed = rg(&acct, &TEARDOWN);
         if resumed.code != 0 {
             return Err(format!("the next run failed: {}", resumed.stderr));
         }
         nothing_left(&acct)?;
-        let again = rg(&acct, &["teardown", "--dry-run", "-o", "json"]);
+        let again = rg(
+            &acct,
+            &[
+                "teardown",
+                "--delete-trail-bucket",
+                "--dry-run",
+                "-o",
+                "json",
+            ],
+        );
         let plan: Value =
             serde_json::from_str(&again.stdout).map_err(|e| format!("{e}: {}", again.stdout))?;
-        if plan.to_string().contains("rootguard-root-activity") {
+        if !plan["delete"].as_array().is_some_and(|d| d.is_empty()) {
             return Err(format!("a third run has work left: {plan:#}"));
         }
         Ok(())

@@ -2336,6 +2336,10 @@ def s3_action(environ) -> str:
     for sub, verb in (("policy", "BucketPolicy"), ("publicAccessBlock", "BucketPublicAccessBlock"), ("tagging", "BucketTagging")):
         if sub in keys:
             return {"PUT": f"Put{verb}", "GET": f"Get{verb}", "DELETE": f"Delete{verb}"}.get(method, verb)
+    if "versions" in keys and method == "GET":
+        return "ListBucketVersions"
+    if "delete" in keys and method == "POST":
+        return "DeleteObject"  # DeleteObjects is authorized as s3:DeleteObject
     segments = [x for x in environ.get("PATH_INFO", "").split("/") if x]
     if not segments:
         return "ListAllMyBuckets"
@@ -2826,6 +2830,14 @@ class Launcher:
                         if "reject" in req:
                             SECURITY_HUB_REJECT[key[0]] = set(req["reject"])
                     out = list(SECURITY_HUB.get(key, {}).get("findings", {}).values())
+            elif path == "/_rootguard/object" and environ["REQUEST_METHOD"] == "POST":
+                # What CloudTrail does: deliver a log file into the trail's bucket
+                # (the bucket policy admits only CloudTrail and TLS requests).
+                from moto.s3.models import s3_backends
+
+                req = json.loads(body or b"{}")
+                s3_backends[req["account_id"]]["aws"].put_object(req["bucket"], req["key"], req.get("body", "x").encode())
+                out = {"ok": True}
             elif path == "/_rootguard/policies":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))
                 out = member_policies(qs["account"][0])
@@ -2871,6 +2883,36 @@ class Launcher:
 
 
 events_models.Rule.send_to_targets = _deliver_to_sns
+
+
+def _bucket_permission_over_tls(original):
+    """moto evaluates a bucket policy's principal-* statements without their
+    conditions, so the usual TLS-only statement (Deny when aws:SecureTransport
+    is false) refused every request. Requests to AWS travel over TLS (the
+    emulator's plain HTTP stands in for it): that statement never applies."""
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return original(self, action, resource)
+        try:
+            doc = json.loads(self.policy.decode())
+        except ValueError:
+            return original(self, action, resource)
+        stmts = doc.get("Statement", [])
+        stmts = stmts if isinstance(stmts, list) else [stmts]
+        kept = [st for st in stmts if st.get("Condition") != {"Bool": {"aws:SecureTransport": "false"}}]
+        if len(kept) == len(stmts):
+            return original(self, action, resource)
+        from moto.iam.access_control import IAMPolicy
+
+        return IAMPolicy(json.dumps({**doc, "Statement": kept})).is_action_permitted(action, resource)
+
+    return get_permission
+
+
+from moto.s3 import models as s3_models  # noqa: E402
+
+s3_models.FakeBucket.get_permission = _bucket_permission_over_tls(s3_models.FakeBucket.get_permission)
 
 from moto.cloudformation import responses as cfn_responses  # noqa: E402
 

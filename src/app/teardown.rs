@@ -38,6 +38,13 @@ pub trait TeardownApi: Sync {
         region: &str,
         log_group: &str,
     ) -> impl Future<Output = Result<bool, FactError>> + Send;
+    /// What `deploy --create-trail` built (searched in `regions` and the
+    /// trail's own region).
+    fn created_trail(
+        &self,
+        account_id: &str,
+        regions: &[String],
+    ) -> impl Future<Output = Result<deploy::CreatedTrail, FactError>> + Send;
     fn delete(&self, step: &TeardownStep) -> impl Future<Output = Result<(), FactError>> + Send;
 }
 
@@ -68,9 +75,22 @@ impl TeardownApi for Live<'_> {
             .await?
             .is_some())
     }
+    fn created_trail(
+        &self,
+        account_id: &str,
+        regions: &[String],
+    ) -> impl Future<Output = Result<deploy::CreatedTrail, FactError>> + Send {
+        self.reader.created_trail(account_id, regions)
+    }
     async fn delete(&self, step: &TeardownStep) -> Result<(), FactError> {
         let w = self.writer;
         match step {
+            TeardownStep::StopLogging { region, name } => w.stop_logging(region, name).await,
+            TeardownStep::DeleteTrail { region, name } => w.delete_trail(region, name).await,
+            TeardownStep::DeleteLogGroup { region, name } => w.delete_log_group(region, name).await,
+            TeardownStep::DeleteBucket { region, name } => {
+                w.empty_and_delete_bucket(region, name).await
+            }
             TeardownStep::DeleteAlarm { region, name } => w.delete_alarm(region, name).await,
             TeardownStep::DeleteMetricFilter {
                 region,
@@ -86,7 +106,11 @@ impl TeardownApi for Live<'_> {
 
 /// Reads every candidate region at once (and, where rootguard's alarm is
 /// tagged, whether its filter is on the log group the tag names) and plans.
-pub async fn read(api: &impl TeardownApi, account_id: &str) -> Result<TeardownPlan, FactError> {
+pub async fn read(
+    api: &impl TeardownApi,
+    account_id: &str,
+    options: &TeardownOptions,
+) -> Result<TeardownPlan, FactError> {
     let mut regions = candidate_regions(&api.configured_region(), &api.log_group_regions().await?);
     // The real-time rule, and its own topic when the chain is elsewhere, are in us-east-1.
     if !regions.iter().any(|r| r == crate::realtime::RULE_REGION) {
@@ -109,7 +133,17 @@ pub async fn read(api: &impl TeardownApi, account_id: &str) -> Result<TeardownPl
         })
     }))
     .await?;
-    Ok(plan(account_id, &regions, &states))
+    let trail = api.created_trail(account_id, &regions).await?;
+    let mut p = plan(account_id, &regions, &states);
+    plan_trail(&mut p, &trail, options);
+    Ok(p)
+}
+
+/// `teardown`'s flags that change the plan.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TeardownOptions {
+    /// `--delete-trail-bucket`: empty and delete the trail's bucket too.
+    pub delete_trail_bucket: bool,
 }
 
 /// Deletes in the plan's order, stopping at the first failure.
@@ -128,14 +162,20 @@ pub async fn apply(
 }
 
 /// `rootguard teardown`: connect, read, print the plan, confirm, delete.
-pub async fn run(opts: &ConnectOptions, dry_run: bool, yes: bool, json: bool) -> Outcome {
+pub async fn run(
+    opts: &ConnectOptions,
+    dry_run: bool,
+    yes: bool,
+    json: bool,
+    options: TeardownOptions,
+) -> Outcome {
     crate::term::needs_confirmation("teardown", dry_run, yes)?;
     let (reader, writer, caller) = connect(opts).await?;
     let api = Live {
         reader: &reader,
         writer: &writer,
     };
-    let plan = read(&api, &caller.account_id)
+    let plan = read(&api, &caller.account_id, &options)
         .await
         .map_err(|e| Stop::usage(format!("cannot read the current state: {}", e.describe())))?;
     let gate = Gate {
@@ -178,8 +218,30 @@ pub enum TeardownStep {
         region: String,
         name: String,
     },
-    /// The forwarding role (IAM, global) and its inline policy.
+    /// An IAM role (global) and its inline policy named like it: the
+    /// forwarding role, or the trail's role.
     DeleteRole {
+        name: String,
+    },
+    /// The trail rootguard created stops logging first, so its bucket stops
+    /// filling; it is deleted last, so a stopped run still finds its region.
+    StopLogging {
+        region: String,
+        name: String,
+    },
+    DeleteTrail {
+        region: String,
+        name: String,
+    },
+    /// The log group the trail delivered to (its metric filter goes with it).
+    DeleteLogGroup {
+        region: String,
+        name: String,
+    },
+    /// The trail's bucket, emptied (every version) and deleted: only with
+    /// `--delete-trail-bucket`.
+    DeleteBucket {
+        region: String,
         name: String,
     },
 }
@@ -200,6 +262,18 @@ impl TeardownStep {
                 format!("eventbridge rule {name} and its target in {region}")
             }
             TeardownStep::DeleteRole { name } => format!("iam role {name} and its policy"),
+            TeardownStep::StopLogging { region, name } => {
+                format!("logging of cloudtrail trail {name} in {region} (stop)")
+            }
+            TeardownStep::DeleteTrail { region, name } => {
+                format!("cloudtrail trail {name} in {region}")
+            }
+            TeardownStep::DeleteLogGroup { region, name } => {
+                format!("log group {name} and the logs in it in {region}")
+            }
+            TeardownStep::DeleteBucket { region, name } => {
+                format!("s3 bucket {name} in {region}, emptied first (the trail's log files go with it)")
+            }
         }
     }
 }
@@ -304,6 +378,78 @@ pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> Tea
     p
 }
 
+/// Adds what `--create-trail` built: stop the trail's logging first; the
+/// role, the log groups and (only when asked) the bucket; the trail itself
+/// last. Untagged namesakes are kept; the bucket is kept, named, unless
+/// `--delete-trail-bucket`.
+pub fn plan_trail(p: &mut TeardownPlan, t: &deploy::CreatedTrail, options: &TeardownOptions) {
+    let untagged = format!("not tagged {}={}", deploy::TAG_KEY, deploy::TAG_VALUE);
+    let mut tail = Vec::new();
+    match &t.trail {
+        Some(trail) if trail.tagged => {
+            if trail.logging {
+                p.delete.insert(
+                    0,
+                    TeardownStep::StopLogging {
+                        region: trail.region.clone(),
+                        name: deploy::TRAIL_NAME.into(),
+                    },
+                );
+            }
+            tail.push(TeardownStep::DeleteTrail {
+                region: trail.region.clone(),
+                name: deploy::TRAIL_NAME.into(),
+            });
+        }
+        Some(trail) => p.keep.push(format!(
+            "cloudtrail trail {} in {}: {untagged}",
+            deploy::TRAIL_NAME,
+            trail.region
+        )),
+        None => {}
+    }
+    match t.role {
+        Some(true) => p.delete.push(TeardownStep::DeleteRole {
+            name: deploy::TRAIL_ROLE.into(),
+        }),
+        Some(false) => p
+            .keep
+            .push(format!("iam role {}: {untagged}", deploy::TRAIL_ROLE)),
+        None => {}
+    }
+    for (region, tagged) in &t.log_groups {
+        if *tagged {
+            p.delete.push(TeardownStep::DeleteLogGroup {
+                region: region.clone(),
+                name: deploy::TRAIL_LOG_GROUP.into(),
+            });
+        } else {
+            p.keep.push(format!(
+                "log group {} in {region}: {untagged}",
+                deploy::TRAIL_LOG_GROUP
+            ));
+        }
+    }
+    for b in &t.buckets {
+        if !b.tagged {
+            p.keep
+                .push(format!("s3 bucket {} in {}: {untagged}", b.name, b.region));
+        } else if options.delete_trail_bucket {
+            p.delete.push(TeardownStep::DeleteBucket {
+                region: b.region.clone(),
+                name: b.name.clone(),
+            });
+        } else {
+            p.keep.push(format!(
+                "s3 bucket {} in {}: it holds the trail's log files (audit evidence); \
+                 `teardown --delete-trail-bucket` empties and deletes it",
+                b.name, b.region
+            ));
+        }
+    }
+    p.delete.extend(tail);
+}
+
 impl TeardownPlan {
     pub fn is_noop(&self) -> bool {
         self.delete.is_empty()
@@ -322,7 +468,7 @@ impl TeardownPlan {
             out.push_str(&format!("  keep    {k}\n"));
         }
         out.push_str(&format!(
-            "trails, log groups and anything not tagged {}={} are left alone\n",
+            "anything not tagged {}={} is left alone, and so is the trail's bucket unless --delete-trail-bucket\n",
             deploy::TAG_KEY,
             deploy::TAG_VALUE
         ));
@@ -437,6 +583,7 @@ mod tests {
         states: Vec<RegionState>,
         deleted: std::sync::Mutex<Vec<TeardownStep>>,
         refuse: Option<&'static str>,
+        trail: deploy::CreatedTrail,
     }
 
     impl TeardownApi for Fake {
@@ -461,6 +608,13 @@ mod tests {
         async fn has_filter(&self, _region: &str, log_group: &str) -> Result<bool, FactError> {
             Ok(log_group == "trail-logs")
         }
+        async fn created_trail(
+            &self,
+            _account_id: &str,
+            _regions: &[String],
+        ) -> Result<deploy::CreatedTrail, FactError> {
+            Ok(self.trail.clone())
+        }
         async fn delete(&self, step: &TeardownStep) -> Result<(), FactError> {
             if self.refuse.is_some_and(|r| step.describe().starts_with(r)) {
                 return Err(FactError::new(
@@ -482,8 +636,11 @@ mod tests {
             states: vec![state("us-east-1", Some(true), Some(true))],
             deleted: Default::default(),
             refuse: None,
+            trail: Default::default(),
         };
-        let p = read(&api, "111122223333").await.unwrap();
+        let p = read(&api, "111122223333", &TeardownOptions::default())
+            .await
+            .unwrap();
         assert_eq!(p.regions, ["eu-west-1", "us-east-1"]);
         assert_eq!(p.delete.len(), 3, "{p:?}");
         assert!(matches!(
@@ -503,8 +660,11 @@ mod tests {
             states: vec![state("us-east-1", Some(true), Some(true))],
             deleted: Default::default(),
             refuse: Some("alarm"),
+            trail: Default::default(),
         };
-        let p = read(&api, "111122223333").await.unwrap();
+        let p = read(&api, "111122223333", &TeardownOptions::default())
+            .await
+            .unwrap();
         let applied = apply(&api, &p, |_| {}).await;
         assert_eq!(applied.done.len(), 1, "the filter went first");
         assert!(applied.failed.as_ref().unwrap().0.contains("alarm"));
@@ -512,5 +672,103 @@ mod tests {
         assert!(applied
             .failure_text("rootguard teardown")
             .contains("rootguard teardown"));
+    }
+
+    #[test]
+    fn what_create_trail_built_goes_the_trail_last_and_the_bucket_only_when_asked() {
+        let built = deploy::CreatedTrail {
+            trail: Some(deploy::TrailSeen {
+                region: "eu-west-1".into(),
+                tagged: true,
+                logging: true,
+                bucket: Some("rootguard-cloudtrail-111122223333-eu-west-1".into()),
+                log_group_region: Some("eu-west-1".into()),
+            }),
+            role: Some(true),
+            log_groups: vec![("eu-west-1".into(), true), ("us-east-1".into(), false)],
+            buckets: vec![deploy::BucketSeen {
+                name: "rootguard-cloudtrail-111122223333-eu-west-1".into(),
+                region: "eu-west-1".into(),
+                tagged: true,
+            }],
+        };
+        let base = plan(
+            "111122223333",
+            &["us-east-1".into()],
+            &[state("us-east-1", Some(true), Some(true))],
+        );
+        let mut kept = base.clone();
+        plan_trail(&mut kept, &built, &TeardownOptions::default());
+        assert!(matches!(
+            kept.delete.first(),
+            Some(TeardownStep::StopLogging { .. })
+        ));
+        assert!(matches!(
+            kept.delete.last(),
+            Some(TeardownStep::DeleteTrail { .. })
+        ));
+        assert!(kept.delete.contains(&TeardownStep::DeleteRole {
+            name: deploy::TRAIL_ROLE.into()
+        }));
+        assert!(kept.delete.contains(&TeardownStep::DeleteLogGroup {
+            region: "eu-west-1".into(),
+            name: deploy::TRAIL_LOG_GROUP.into()
+        }));
+        assert!(!kept
+            .delete
+            .iter()
+            .any(|s| matches!(s, TeardownStep::DeleteBucket { .. })));
+        let text = kept.text();
+        assert!(
+            text.contains("keep    s3 bucket rootguard-cloudtrail-111122223333-eu-west-1"),
+            "{text}"
+        );
+        assert!(text.contains("--delete-trail-bucket"), "{text}");
+        assert!(
+            text.contains("log group rootguard-cloudtrail in us-east-1: not tagged"),
+            "{text}"
+        );
+
+        let mut all = base.clone();
+        plan_trail(
+            &mut all,
+            &built,
+            &TeardownOptions {
+                delete_trail_bucket: true,
+            },
+        );
+        let n = all.delete.len();
+        assert!(
+            matches!(all.delete[n - 2], TeardownStep::DeleteBucket { .. }),
+            "{:?}",
+            all.delete
+        );
+        assert!(matches!(
+            all.delete[n - 1],
+            TeardownStep::DeleteTrail { .. }
+        ));
+
+        // Not logging: no stop; untagged trail: kept, nothing of it deleted.
+        let mut quiet = built.clone();
+        quiet.trail.as_mut().unwrap().logging = false;
+        let mut p = base.clone();
+        plan_trail(&mut p, &quiet, &TeardownOptions::default());
+        assert!(!p
+            .delete
+            .iter()
+            .any(|s| matches!(s, TeardownStep::StopLogging { .. })));
+        let mut theirs = built.clone();
+        theirs.trail.as_mut().unwrap().tagged = false;
+        let mut p = base;
+        plan_trail(&mut p, &theirs, &TeardownOptions::default());
+        assert!(!p.delete.iter().any(|s| matches!(
+            s,
+            TeardownStep::StopLogging { .. } | TeardownStep::DeleteTrail { .. }
+        )));
+        assert!(
+            p.keep.iter().any(|k| k.starts_with("cloudtrail trail")),
+            "{:?}",
+            p.keep
+        );
     }
 }

@@ -505,6 +505,173 @@ impl Reader {
         })
     }
 
+    /// What `deploy --create-trail` built, as teardown sees it: the trail
+    /// (found wherever its home region is), its role, the log groups named
+    /// `rootguard-cloudtrail` in `regions` and the trail's region, and the
+    /// trail's bucket (its own, or rootguard's default name in each of those
+    /// regions), each with whether it carries `managed-by=rootguard`.
+    /// Another account's bucket of the default name is never reported.
+    pub async fn created_trail(
+        &self,
+        account_id: &str,
+        regions: &[String],
+    ) -> Result<crate::deploy::CreatedTrail, FactError> {
+        use crate::deploy::{
+            trail_bucket, TAG_KEY, TAG_VALUE, TRAIL_LOG_GROUP, TRAIL_NAME, TRAIL_ROLE,
+        };
+        use crate::deploy::{BucketSeen, CreatedTrail, TrailSeen};
+        let listed = self.all_trails().await?;
+        let found = listed
+            .trail_list()
+            .iter()
+            .find(|t| t.name() == Some(TRAIL_NAME))
+            .cloned();
+        let trail = match found {
+            None => None,
+            Some(t) => {
+                let region = t
+                    .home_region()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| self.region());
+                let arn = t.trail_arn().unwrap_or_default().to_string();
+                let ct = aws_sdk_cloudtrail::Client::new(&self.regional(&region));
+                let (tags, status) = tokio::join!(
+                    ct.list_tags().resource_id_list(&arn).send(),
+                    ct.get_trail_status().name(&arn).send()
+                );
+                let tagged = tags
+                    .map_err(|e| classify("cloudtrail:ListTags", &e))?
+                    .resource_tag_list()
+                    .iter()
+                    .flat_map(|r| r.tags_list())
+                    .any(|t| t.key() == TAG_KEY && t.value() == Some(TAG_VALUE));
+                let logging = status
+                    .map_err(|e| classify("cloudtrail:GetTrailStatus", &e))?
+                    .is_logging()
+                    .unwrap_or(false);
+                Some(TrailSeen {
+                    region,
+                    tagged,
+                    logging,
+                    bucket: t.s3_bucket_name().map(str::to_string),
+                    log_group_region: t
+                        .cloud_watch_logs_log_group_arn()
+                        .and_then(parse_log_group_arn)
+                        .map(|(r, _)| r),
+                })
+            }
+        };
+        let mut where_: Vec<String> = regions.to_vec();
+        for r in trail
+            .iter()
+            .flat_map(|t| [Some(t.region.clone()), t.log_group_region.clone()])
+            .flatten()
+        {
+            if !where_.contains(&r) {
+                where_.push(r);
+            }
+        }
+        let iam = aws_sdk_iam::Client::new(&self.config);
+        let role = match iam.get_role().role_name(TRAIL_ROLE).send().await {
+            Ok(r) => Some(r.role().is_some_and(|r| {
+                r.tags()
+                    .iter()
+                    .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE)
+            })),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
+            Err(e) => return Err(classify("iam:GetRole", &e)),
+        };
+        let groups = futures::future::try_join_all(where_.iter().map(|region| async move {
+            if !self.log_group_exists(region, TRAIL_LOG_GROUP).await? {
+                return Ok::<_, FactError>(None);
+            }
+            let arn = format!("arn:aws:logs:{region}:{account_id}:log-group:{TRAIL_LOG_GROUP}");
+            let tags = aws_sdk_cloudwatchlogs::Client::new(&self.regional(region))
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .map_err(|e| classify("logs:ListTagsForResource", &e))?;
+            let tagged = tags
+                .tags()
+                .is_some_and(|t| t.get(TAG_KEY).map(String::as_str) == Some(TAG_VALUE));
+            Ok(Some((region.clone(), tagged)))
+        }))
+        .await?;
+        let mut names: Vec<(String, String)> = where_
+            .iter()
+            .map(|r| (trail_bucket(account_id, r), r.clone()))
+            .collect();
+        if let Some(b) = trail.as_ref().and_then(|t| t.bucket.clone()) {
+            if !names.iter().any(|(n, _)| n == &b) {
+                names.push((b, self.region()));
+            }
+        }
+        let buckets =
+            futures::future::try_join_all(names.iter().map(|(name, region)| async move {
+                let config = self.regional(region);
+                let custom = config.endpoint_url().is_some();
+                let s3 = aws_sdk_s3::Client::from_conf(
+                    aws_sdk_s3::config::Builder::from(&config)
+                        .force_path_style(custom)
+                        .build(),
+                );
+                let head = match s3
+                    .head_bucket()
+                    .bucket(name)
+                    .expected_bucket_owner(account_id)
+                    .send()
+                    .await
+                {
+                    Ok(h) => h,
+                    // Absent, or another account's (ExpectedBucketOwner refused).
+                    Err(e)
+                        if e.raw_response()
+                            .is_some_and(|r| matches!(r.status().as_u16(), 403 | 404)) =>
+                    {
+                        return Ok::<_, FactError>(None)
+                    }
+                    Err(e) => return Err(classify("s3:ListBucket", &e)),
+                };
+                let tagged = match s3
+                    .get_bucket_tagging()
+                    .bucket(name)
+                    .expected_bucket_owner(account_id)
+                    .send()
+                    .await
+                {
+                    Ok(t) => t
+                        .tag_set()
+                        .iter()
+                        .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE),
+                    Err(e)
+                        if matches!(
+                            service_code(&e),
+                            Some("NoSuchTagSet" | "NoSuchTagSetError")
+                        ) =>
+                    {
+                        false
+                    }
+                    Err(e) => return Err(classify("s3:GetBucketTagging", &e)),
+                };
+                Ok(Some(BucketSeen {
+                    name: name.clone(),
+                    region: head
+                        .bucket_region()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| region.clone()),
+                    tagged,
+                }))
+            }))
+            .await?;
+        Ok(CreatedTrail {
+            trail,
+            role,
+            log_groups: groups.into_iter().flatten().collect(),
+            buckets: buckets.into_iter().flatten().collect(),
+        })
+    }
+
     /// Regions of the log groups that trails (shadow trails included)
     /// deliver to: where an alarm chain may live.
     pub async fn trail_log_group_regions(&self) -> Result<Vec<String>, FactError> {

@@ -655,6 +655,113 @@ impl Writer {
         Ok(())
     }
 
+    /// Stops the trail's logging (teardown's first step, so the bucket stops
+    /// filling before it may be emptied). A trail already gone is done.
+    pub async fn stop_logging(&self, region: &str, name: &str) -> Result<(), FactError> {
+        match aws_sdk_cloudtrail::Client::new(&self.regional(region))
+            .stop_logging()
+            .name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(super::service_code(&e), Some("TrailNotFoundException")) => Ok(()),
+            Err(e) => Err(classify("cloudtrail:StopLogging", &e)),
+        }
+    }
+
+    pub async fn delete_trail(&self, region: &str, name: &str) -> Result<(), FactError> {
+        match aws_sdk_cloudtrail::Client::new(&self.regional(region))
+            .delete_trail()
+            .name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(super::service_code(&e), Some("TrailNotFoundException")) => Ok(()),
+            Err(e) => Err(classify("cloudtrail:DeleteTrail", &e)),
+        }
+    }
+
+    pub async fn delete_log_group(&self, region: &str, name: &str) -> Result<(), FactError> {
+        match aws_sdk_cloudwatchlogs::Client::new(&self.regional(region))
+            .delete_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if super::service_code(&e) == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(classify("logs:DeleteLogGroup", &e)),
+        }
+    }
+
+    /// Empties the bucket (every object version and delete marker, 1,000 at
+    /// a time) and deletes it. A bucket already gone is done; a stopped run
+    /// is finished by the next.
+    pub async fn empty_and_delete_bucket(&self, region: &str, name: &str) -> Result<(), FactError> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        let s3 = self.s3(region);
+        let gone = |e: Option<&str>| e == Some("NoSuchBucket");
+        loop {
+            let page = match s3.list_object_versions().bucket(name).send().await {
+                Ok(p) => p,
+                Err(e) if gone(super::service_code(&e)) => return Ok(()),
+                Err(e) => return Err(classify("s3:ListBucketVersions", &e)),
+            };
+            let ids: Vec<ObjectIdentifier> = page
+                .versions()
+                .iter()
+                .map(|v| (v.key(), v.version_id()))
+                .chain(
+                    page.delete_markers()
+                        .iter()
+                        .map(|m| (m.key(), m.version_id())),
+                )
+                .filter_map(|(k, v)| {
+                    ObjectIdentifier::builder()
+                        .key(k?)
+                        .set_version_id(v.filter(|v| *v != "null").map(str::to_string))
+                        .build()
+                        .ok()
+                })
+                .take(1000)
+                .collect();
+            if ids.is_empty() {
+                break;
+            }
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| build_err("s3:DeleteObject", e))?;
+            let out = s3
+                .delete_objects()
+                .bucket(name)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| classify("s3:DeleteObject", &e))?;
+            if let Some(err) = out.errors().first() {
+                return Err(FactError::new(
+                    "s3:DeleteObject",
+                    crate::facts::FactErrorKind::Error,
+                    format!(
+                        "{}: {} ({})",
+                        err.code().unwrap_or("Error"),
+                        err.message().unwrap_or(""),
+                        err.key().unwrap_or("")
+                    ),
+                ));
+            }
+        }
+        match s3.delete_bucket().bucket(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if gone(super::service_code(&e)) => Ok(()),
+            Err(e) => Err(classify("s3:DeleteBucket", &e)),
+        }
+    }
+
     /// The fire drill: puts the alarm into ALARM, which makes CloudWatch
     /// notify its actions.
     pub async fn set_alarm(&self, region: &str, name: &str, reason: &str) -> Result<(), FactError> {

@@ -241,6 +241,18 @@ impl Emulator {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// Puts an object into a bucket as a service would (CloudTrail delivering
+    /// a log file), past the bucket policy.
+    pub fn put_object(&self, account: &Account, bucket: &str, key: &str) {
+        let (status, body) = http(
+            &self.addr,
+            "POST",
+            "/_rootguard/object",
+            &json!({"account_id": account.id, "bucket": bucket, "key": key}).to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Every bucket and queue of an account with its policy (or null):
     /// `{"buckets": {name: policy}, "queues": {name: {"region", "policy"}}}`.
     pub fn policies(&self, account_id: &str) -> Value {
