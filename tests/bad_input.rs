@@ -52,6 +52,11 @@ fn every_bad_input_exits_2_names_it_and_makes_no_request() {
                             std::fs::write(&path, text).unwrap();
                             cmd.env("AWS_CONFIG_FILE", &path);
                         }
+                        if let Some(text) = case["credentials"].as_str() {
+                            let path = dir.join(format!("credentials-{n}-{i}"));
+                            std::fs::write(&path, text).unwrap();
+                            cmd.env("AWS_SHARED_CREDENTIALS_FILE", &path);
+                        }
                         if let Some(vars) = case["env"].as_object() {
                             for (k, v) in vars {
                                 cmd.env(k, v.as_str().unwrap());

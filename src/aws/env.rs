@@ -29,6 +29,13 @@ pub enum EnvError {
         value: String,
         expected: &'static str,
     },
+    #[error("{file} line {line}: {text:?} {why}; the AWS CLI refuses this file too: fix or remove that line")]
+    Malformed {
+        file: String,
+        line: usize,
+        text: String,
+        why: &'static str,
+    },
     #[error("profile {profile:?} was not found in {config} or {credentials} (set by {source_of})")]
     ProfileNotFound {
         profile: String,
@@ -112,6 +119,45 @@ fn sections(text: &str) -> Vec<(String, Vec<(String, String)>)> {
     out
 }
 
+/// The first line of a shared file the AWS CLI's parser would refuse: its
+/// number (from 1), its text and why. A line is blank, a comment (`#`, `;`),
+/// a `[section]`, a `key = value` (or `key: value`) under a section, or an
+/// indented continuation of the key above it.
+fn malformed(text: &str) -> Option<(usize, String, &'static str)> {
+    let mut in_section = false;
+    let mut after_key = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let indented = raw.starts_with([' ', '\t']);
+        let bad = |why| Some((i + 1, raw.to_string(), why));
+        if line.starts_with('[') {
+            if !line.contains(']') || line.len() < 3 {
+                return bad("is a section header without its closing ]");
+            }
+            in_section = true;
+            after_key = false;
+            continue;
+        }
+        if indented && after_key {
+            continue; // a nested value, e.g. under `s3 =`
+        }
+        let Some(at) = line.find(['=', ':']) else {
+            return bad("is not a [section], a key = value line or a comment");
+        };
+        if line[..at].trim().is_empty() {
+            return bad("has no key before its =");
+        }
+        if !in_section {
+            return bad("comes before any [section] header");
+        }
+        after_key = true;
+    }
+    None
+}
+
 /// Checks the environment and the active profile. `profile_flag` is
 /// `--profile`; `read` returns a file's text, or `None` when it does not exist.
 pub fn check(
@@ -138,6 +184,16 @@ pub fn check(
     };
     let config = read(&config_path).unwrap_or_default();
     let creds = read(&creds_path).unwrap_or_default();
+    for (path, text) in [(&config_path, &config), (&creds_path, &creds)] {
+        if let Some((line, text, why)) = malformed(text) {
+            return Err(EnvError::Malformed {
+                file: path.display().to_string(),
+                line,
+                text: shown(&text),
+                why,
+            });
+        }
+    }
     let config_sections = sections(&config);
     let wanted = if profile == "default" {
         vec!["default".to_string(), "profile default".to_string()]
@@ -252,6 +308,40 @@ mod tests {
         assert!(run(None, &[], "[default]\nmax_attempts = 5\n", "").is_ok());
         // Another profile's bad value does not matter.
         assert!(run(None, &[], "[profile other]\nmax_attempts = x\n", "").is_ok());
+    }
+
+    #[test]
+    fn a_malformed_shared_file_is_named_with_its_line() {
+        let bad: &[(&str, &str, &str)] = &[
+            (
+                "[default]\nregion = us-east-1\nthis is not valid\n",
+                "",
+                "/c line 3",
+            ),
+            ("region = us-east-1\n[default]\n", "", "/c line 1"),
+            ("[default\nregion = us-east-1\n", "", "/c line 1"),
+            ("[default]\n= value\n", "", "/c line 2"),
+            ("", "[default]\naws_access_key_id AKIA\n", "/k line 2"),
+            ("", "garbage\n", "/k line 1"),
+        ];
+        for (config, creds, needle) in bad {
+            // Credentials from the environment do not make the file matter less.
+            let e = run(
+                None,
+                &[
+                    ("AWS_ACCESS_KEY_ID", "AKIA"),
+                    ("AWS_SECRET_ACCESS_KEY", "s"),
+                ],
+                config,
+                creds,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(needle), "{config:?} {creds:?}: {e}");
+        }
+        let fine = "# comment\n; also\n\n[default]\nregion = us-east-1\ns3 =\n  max_concurrent_requests = 10\n\
+                    [sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region: us-east-1\n";
+        assert!(run(None, &[], fine, "[default]\naws_access_key_id = AKIA\n").is_ok());
     }
 
     #[test]
