@@ -76,6 +76,9 @@ pub enum Command {
         /// How long to wait for root MFA after showing the console steps.
         #[arg(long, allow_hyphen_values = true, value_name = "DURATION", default_value = "10m", value_parser = input::parse_window)]
         mfa_wait: time::Duration,
+        /// How long to wait for a confirmed alert subscription before offering the fire drill.
+        #[arg(long, allow_hyphen_values = true, value_name = "DURATION", default_value = "10m", value_parser = input::parse_window)]
+        confirm_wait: time::Duration,
     },
     /// Read-only audit of the root user; exit 0 ok, 1 fail, 2 usage/setup error, 3 unknown.
     Verify(VerifyArgs),
@@ -692,10 +695,16 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
         Command::Mfa {
             command: MfaCommand::Enroll { user },
         } => app::mfa::run(connect, &user).await,
-        Command::Setup { mfa_wait } => app::setup::run(
+        Command::Setup {
+            mfa_wait,
+            confirm_wait,
+        } => app::setup::run(
             connect,
             app::setup::SetupOptions {
                 mfa_wait: std::time::Duration::from_secs(mfa_wait.whole_seconds().max(0) as u64),
+                confirm_wait: std::time::Duration::from_secs(
+                    confirm_wait.whole_seconds().max(0) as u64
+                ),
                 color: stderr_color,
             },
         )

@@ -85,8 +85,13 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     step(&mut p, &mut screen, "Apply this plan?");
     p.send("y").unwrap();
     step(&mut p, &mut screen, "ACTION NEEDED");
-    step(&mut p, &mut screen, "run the fire drill now");
+    // The drill waits, with a countdown, until someone confirms the email.
+    step(&mut p, &mut screen, "Confirm subscription");
+    step(&mut p, &mut screen, "waiting for a confirmed subscription");
     emulator().confirm(&acct, "security@corp.example");
+    p.send("\r").unwrap(); // check now
+    step(&mut p, &mut screen, "a subscription is confirmed");
+    step(&mut p, &mut screen, "Run the fire drill now");
     p.send("y").unwrap();
     step(&mut p, &mut screen, "1 confirmed subscriber(s)");
 
@@ -454,4 +459,53 @@ fn wrong_mfa_codes_fail_that_enrollment_and_the_wizard_goes_on() {
         Vec::<serde_json::Value>::new(),
         "nothing orphaned"
     );
+}
+
+#[test]
+fn the_fire_drill_waits_for_a_confirmed_subscription_and_s_skips_it() {
+    let mut scenario = trail_only();
+    scenario["caller"] = json!("root");
+    let acct = emulator().seed(scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn_pty_sized(
+        &acct,
+        &["setup", "--mfa-wait", "1s", "--confirm-wait", "5m"],
+        dir.path(),
+        (100, 30),
+    );
+    let header = r"(?s)^.*?\[\d+/(\d+)\] [A-Z]+ ([a-z-]+):";
+    let either = format!(r"(?s)^.*?({ITEM_PROMPT}|Skipped \(\d+\):|What remains)");
+    let mut deployed = false;
+    loop {
+        let c = p.expect(expectrl::Regex(either.as_str())).unwrap();
+        let hit = String::from_utf8_lossy(c.get(1).unwrap()).into_owned();
+        if hit.starts_with("Skipped") || hit.starts_with("What remains") {
+            break;
+        }
+        let before = String::from_utf8_lossy(c.get(0).unwrap()).into_owned();
+        let is_chain = regex::Regex::new(header)
+            .unwrap()
+            .captures(&before)
+            .is_some_and(|m| matches!(&m[2], "root-alarm" | "cloudtrail"));
+        if is_chain && !deployed {
+            p.send("\r").unwrap();
+            p.expect("Email address(es) to notify").unwrap();
+            p.send_line("security@corp.example").unwrap();
+            p.expect("Apply this plan?").unwrap();
+            p.send("y").unwrap();
+            p.expect("waiting for a confirmed subscription").unwrap();
+            p.send("s").unwrap();
+            p.expect("skipped the fire drill").unwrap();
+            deployed = true;
+        } else {
+            p.send("s").unwrap();
+        }
+    }
+    assert!(deployed, "the wizard offered the alarm chain");
+    let _ = pty_rest(&mut p);
+    let notes = emulator().resources(&acct)["topics"][0]["notifications"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(notes, 0, "no drill before anyone confirmed");
 }

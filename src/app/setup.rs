@@ -289,6 +289,8 @@ use crate::term::{prompt_stop, require_terminal, trap_ctrl_c, unix_now, with_spi
 pub struct SetupOptions {
     /// How long to wait for root MFA to show up after the console steps.
     pub mfa_wait: std::time::Duration,
+    /// How long to wait for the first confirmed subscription before the drill.
+    pub confirm_wait: std::time::Duration,
     pub color: bool,
 }
 
@@ -482,7 +484,9 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
                     }
                 }
             }
-            Fix::AlarmChain => alarm_chain_step(&reader, &writer, t, &caller).await?,
+            Fix::AlarmChain => {
+                alarm_chain_step(&reader, &writer, t, &caller, options.confirm_wait).await?
+            }
             Fix::OrgHarden => org_harden_step(&reader, &writer, t).await?,
         }
     }
@@ -620,6 +624,7 @@ async fn alarm_chain_step(
     writer: &Writer,
     t: &mut impl crate::prompt::Prompter,
     caller: &Caller,
+    confirm_wait: std::time::Duration,
 ) -> Result<(), Stop> {
     let emails = crate::app::setup::ask_emails(t).map_err(prompt_stop)?;
     let mut config = DeployConfig {
@@ -670,14 +675,47 @@ async fn alarm_chain_step(
     if let Some(text) = crate::app::deploy::action_needed(&plan, "") {
         t.note(&text).map_err(prompt_stop)?;
     }
-    if t.confirm("Once confirmed, run the fire drill now (sets the alarm to ALARM to prove an email arrives)?", true)
-        .map_err(prompt_stop)?
+    // A drill before anyone confirmed reaches nobody: wait for the first
+    // confirmation, with the same countdown as the root-MFA wait.
+    let topic = deploy::topic_arn(&group.region, &caller.account_id);
+    let confirmed = || async {
+        reader
+            .topic_facts(&topic)
+            .await
+            .subscriptions
+            .is_ok_and(|s| s.iter().any(|x| x.confirmed()))
+    };
+    if !confirmed().await {
+        t.note("  Open the email from AWS Notifications in the inbox and choose \"Confirm subscription\"; the fire drill waits for it.")
+            .map_err(prompt_stop)?;
+        let end =
+            crate::app::setup::wait_until(t, "a confirmed subscription", confirm_wait, confirmed)
+                .await
+                .map_err(prompt_stop)?;
+        if end != WaitEnd::Done {
+            return t
+                .note("  skipped the fire drill: nobody has confirmed yet; once the email is confirmed, run `rootguard alarm test`")
+                .map_err(prompt_stop);
+        }
+        t.note("  done    a subscription is confirmed")
+            .map_err(prompt_stop)?;
+    }
+    if t.confirm(
+        "Run the fire drill now (sets the alarm to ALARM to prove an email arrives)?",
+        true,
+    )
+    .map_err(prompt_stop)?
     {
-        let reason = format!("rootguard fire drill by {} from setup: this is a test, not root activity", caller.arn);
+        let reason = format!(
+            "rootguard fire drill by {} from setup: this is a test, not root activity",
+            caller.arn
+        );
         let api = crate::app::alarm::Live { reader, writer };
         match crate::app::alarm::drill(&api, deploy::ALARM_NAME, &reason).await {
             Ok(report) => t.note(report.text().trim_end()).map_err(prompt_stop)?,
-            Err(e) => t.note(&format!("  fire drill failed: {e}")).map_err(prompt_stop)?,
+            Err(e) => t
+                .note(&format!("  fire drill failed: {e}"))
+                .map_err(prompt_stop)?,
         }
     }
     Ok(())
