@@ -225,6 +225,10 @@ pub struct DeployCmd {
     /// No qualifying trail yet: also create an S3 bucket, a log group, the CloudTrail-to-Logs role and a multi-region trail.
     #[arg(long, conflicts_with = "log_group")]
     pub create_trail: bool,
+    /// With --create-trail: the bucket for the trail's log files instead of
+    /// rootguard-cloudtrail-ACCOUNT-REGION (created if missing; it must belong to this account).
+    #[arg(long, value_name = "NAME", requires = "create_trail", value_parser = input::parse_new_bucket_name)]
+    pub trail_bucket: Option<String>,
     /// Skip the real-time EventBridge rule (root activity in seconds, in us-east-1).
     #[arg(long)]
     pub no_realtime: bool,
@@ -646,6 +650,7 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
                         kms_key: d.kms_key.clone(),
                         create_trail: d.create_trail,
                         realtime: !d.no_realtime,
+                        trail_bucket: d.trail_bucket.clone(),
                     },
                     log_group: d.log_group.as_deref(),
                     dry_run: d.dry_run,

@@ -56,6 +56,18 @@ pub struct DeployConfig {
     pub create_trail: bool,
     /// Also the real-time EventBridge rule (default; `--no-realtime` turns it off).
     pub realtime: bool,
+    /// `--trail-bucket`: the bucket `--create-trail` uses instead of
+    /// `rootguard-cloudtrail-ACCOUNT-REGION` (owner-checked the same way).
+    pub trail_bucket: Option<String>,
+}
+
+impl DeployConfig {
+    /// The bucket `--create-trail` delivers to in `region`.
+    pub fn bucket_name(&self, account_id: &str, region: &str) -> String {
+        self.trail_bucket
+            .clone()
+            .unwrap_or_else(|| trail_bucket(account_id, region))
+    }
 }
 
 /// The real-time rule as it is now (read in us-east-1).
@@ -296,6 +308,9 @@ pub enum Step {
     TrailBucket {
         action: Action,
         name: String,
+        /// This account: every call on the bucket passes it as
+        /// `ExpectedBucketOwner`.
+        owner: String,
         policy: Value,
     },
     TrailLogGroup {
@@ -676,9 +691,8 @@ pub fn trail_role_permissions(log_group_arn: &str) -> Value {
     })
 }
 
-fn trail_steps(state: &DeployState, infra: &TrailInfraState) -> Vec<Step> {
+fn trail_steps(state: &DeployState, infra: &TrailInfraState, bucket: String) -> Vec<Step> {
     let (acct, region) = (&state.account_id, &state.region);
-    let bucket = trail_bucket(acct, region);
     let log_group_arn = format!("arn:aws:logs:{region}:{acct}:log-group:{TRAIL_LOG_GROUP}:*");
     let create = |exists: bool| if exists { Action::NoOp } else { Action::Create };
     let bucket_policy = trail_bucket_policy(&bucket, acct, region);
@@ -696,6 +710,7 @@ fn trail_steps(state: &DeployState, infra: &TrailInfraState) -> Vec<Step> {
             },
             policy: bucket_policy,
             name: bucket.clone(),
+            owner: acct.clone(),
         },
         Step::TrailLogGroup {
             action: create(infra.log_group),
@@ -760,6 +775,7 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
         steps.extend(trail_steps(
             state,
             &state.trail_infra.clone().unwrap_or_default(),
+            config.bucket_name(&state.account_id, &state.region),
         ));
     }
 
@@ -1211,6 +1227,7 @@ mod tests {
             kms_key: None,
             create_trail: false,
             realtime: true,
+            trail_bucket: None,
         }
     }
 

@@ -259,6 +259,38 @@ pub fn parse_bucket_name(s: &str) -> Result<String, String> {
     }
 }
 
+/// Accepts a name for a bucket to create, by today's rules: 3-63 lowercase
+/// letters, digits, dots and hyphens, starting and ending with a letter or
+/// digit, no two dots in a row, not an IP address, none of S3's reserved
+/// prefixes and suffixes.
+pub fn parse_new_bucket_name(s: &str) -> Result<String, String> {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ip = s.split('.').count() == 4 && s.split('.').all(|p| p.parse::<u8>().is_ok());
+    let reserved = ["xn--", "sthree-", "amzn-s3-demo-"]
+        .iter()
+        .any(|p| s.starts_with(p))
+        || ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+            .iter()
+            .any(|x| s.ends_with(x));
+    if (3..=63).contains(&s.len())
+        && s.chars().all(ok_char)
+        && edge(s.chars().next())
+        && edge(s.chars().last())
+        && !s.contains("..")
+        && !ip
+        && !reserved
+    {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{} is not a name S3 accepts for a new bucket: 3-63 lowercase letters, digits, dots or hyphens, \
+             starting and ending with a letter or digit, not an IP address",
+            shown(s)
+        ))
+    }
+}
+
 /// An SQS queue name: 1-80 letters, digits, `-` or `_`, with `.fifo` counted.
 fn queue_name(s: &str) -> bool {
     let base = s.strip_suffix(".fifo").unwrap_or(s);

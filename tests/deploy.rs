@@ -1014,10 +1014,75 @@ fn a_squatted_bucket_name_is_refused_never_adopted() {
     );
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stderr
-            .contains(&format!("is not owned by account {}", victim.id)),
-        "{}",
+        r.stderr.contains("belongs to another AWS account")
+            && r.stderr.contains(&victim.id)
+            && r.stderr.contains("--trail-bucket"),
+        "says so plainly and offers a way on: {}",
         r.stderr
     );
     assert!(writes(&victim).is_empty(), "{:?}", writes(&victim));
+
+    // The way on: a bucket of the victim's own, owner-checked the same way.
+    let own = format!("trail-logs-{}", victim.id);
+    let r = rg(
+        &victim,
+        &[
+            "deploy",
+            "--email",
+            EMAIL,
+            "--create-trail",
+            "--trail-bucket",
+            &own,
+            "--yes",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let res = emulator().resources(&victim);
+    assert_eq!(res["trails"], json!(["rootguard-management-events"]), "{res:#}");
+    assert!(res["buckets"][&own]["policy"] == true, "{res:#}");
+    let again = rg(
+        &victim,
+        &[
+            "deploy",
+            "--email",
+            EMAIL,
+            "--create-trail",
+            "--trail-bucket",
+            &own,
+            "--dry-run",
+        ],
+    );
+    assert!(
+        again.stdout.contains("0 to create, 0 to update"),
+        "{}",
+        again.stdout
+    );
+    // teardown finds it through the trail, and keeps it by name.
+    let t = rg(&victim, &["teardown", "--dry-run"]);
+    assert!(
+        t.stdout.contains(&format!("keep    s3 bucket {own}")),
+        "{}",
+        t.stdout
+    );
+
+    // Naming another account's bucket is refused the same way.
+    let squatted = format!("rootguard-cloudtrail-{}-us-east-1", victim.id);
+    let r = rg(
+        &victim,
+        &[
+            "deploy",
+            "--email",
+            EMAIL,
+            "--create-trail",
+            "--trail-bucket",
+            &squatted,
+            "--dry-run",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("belongs to another AWS account"),
+        "{}",
+        r.stderr
+    );
 }

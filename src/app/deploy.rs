@@ -58,6 +58,7 @@ pub trait DeployApi: GroupReader {
         &self,
         account_id: &str,
         region: &str,
+        bucket: &str,
     ) -> impl Future<Output = Result<TrailInfraState, FactError>> + Send;
     fn apply(
         &self,
@@ -101,8 +102,9 @@ impl DeployApi for Live<'_> {
         &self,
         account_id: &str,
         region: &str,
+        bucket: &str,
     ) -> impl Future<Output = Result<TrailInfraState, FactError>> + Send {
-        self.reader.trail_infra(account_id, region)
+        self.reader.trail_infra(account_id, region, bucket)
     }
     fn apply(
         &self,
@@ -274,7 +276,10 @@ pub async fn read_plan(
     use crate::realtime::RULE_REGION;
     let infra = async {
         if config.create_trail {
-            api.trail_infra(account_id, &group.region).await.map(Some)
+            let bucket = config.bucket_name(account_id, &group.region);
+            api.trail_infra(account_id, &group.region, &bucket)
+                .await
+                .map(Some)
         } else {
             Ok(None)
         }
@@ -538,6 +543,7 @@ mod tests {
             &self,
             _account_id: &str,
             _region: &str,
+            _bucket: &str,
         ) -> Result<TrailInfraState, FactError> {
             *self.infra_reads.lock().unwrap() += 1;
             Ok(TrailInfraState::default())
@@ -564,6 +570,7 @@ mod tests {
             kms_key: None,
             create_trail,
             realtime: true,
+            trail_bucket: None,
         }
     }
 

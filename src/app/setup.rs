@@ -632,6 +632,7 @@ async fn alarm_chain_step(
         kms_key: None,
         create_trail: false,
         realtime: true,
+        trail_bucket: None,
     };
     let live = crate::app::deploy::Live { reader, writer };
     let asked = choose_log_group(&live, &caller.account_id, None, &mut |q, items| {

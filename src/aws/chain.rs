@@ -359,6 +359,7 @@ impl Reader {
         &self,
         account_id: &str,
         region: &str,
+        bucket_name: &str,
     ) -> Result<crate::deploy::TrailInfraState, FactError> {
         use crate::deploy::*;
         let config = self.regional(region);
@@ -370,10 +371,9 @@ impl Reader {
         );
         let iam = aws_sdk_iam::Client::new(&config);
         let ct = aws_sdk_cloudtrail::Client::new(&config);
-        let bucket_name = trail_bucket(account_id, region);
         let (bucket, log_group, role, role_policy, trail) = tokio::join!(
             s3.head_bucket()
-                .bucket(&bucket_name)
+                .bucket(bucket_name)
                 .expected_bucket_owner(account_id)
                 .send(),
             self.log_group_exists(region, TRAIL_LOG_GROUP),
@@ -396,9 +396,10 @@ impl Reader {
                     "s3:ListBucket",
                     FactErrorKind::AccessDenied,
                     format!(
-                        "the S3 bucket {bucket_name} exists and is not owned by account {account_id} \
+                        "the S3 bucket name {bucket_name} belongs to another AWS account, not {account_id} \
                          (ExpectedBucketOwner refused): rootguard will not deliver your trail to it. \
-                         Use an existing trail with --log-group, or ask AWS Support about the squatted name"
+                         Name a bucket of your own with --trail-bucket NAME (created if it does not exist, \
+                         owner-checked the same way), or use an existing trail with --log-group"
                     ),
                 ))
             }
@@ -407,15 +408,15 @@ impl Reader {
         let (bucket_policy, bucket_public_access_blocked, bucket_tagged) = if bucket {
             let (policy, pab, tags) = tokio::join!(
                 s3.get_bucket_policy()
-                    .bucket(&bucket_name)
+                    .bucket(bucket_name)
                     .expected_bucket_owner(account_id)
                     .send(),
                 s3.get_public_access_block()
-                    .bucket(&bucket_name)
+                    .bucket(bucket_name)
                     .expected_bucket_owner(account_id)
                     .send(),
                 s3.get_bucket_tagging()
-                    .bucket(&bucket_name)
+                    .bucket(bucket_name)
                     .expected_bucket_owner(account_id)
                     .send(),
             );

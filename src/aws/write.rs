@@ -55,13 +55,13 @@ impl Writer {
             return Ok(());
         }
         match step {
-            Step::TrailBucket { name, policy, .. } => {
+            Step::TrailBucket {
+                name,
+                policy,
+                owner,
+                ..
+            } => {
                 let s3 = self.s3(region);
-                let owner = name
-                    .strip_prefix("rootguard-cloudtrail-")
-                    .and_then(|r| r.split('-').next())
-                    .unwrap_or_default()
-                    .to_string();
                 let mut req = s3.create_bucket().bucket(name);
                 if region != "us-east-1" {
                     req = req.create_bucket_configuration(
@@ -76,11 +76,21 @@ impl Writer {
                     Ok(_) => {}
                     Err(e)
                         if matches!(super::service_code(&e), Some("BucketAlreadyOwnedByYou")) => {}
+                    Err(e) if matches!(super::service_code(&e), Some("BucketAlreadyExists")) => {
+                        return Err(FactError::new(
+                            "s3:CreateBucket",
+                            crate::facts::FactErrorKind::Error,
+                            format!(
+                                "the bucket name {name} belongs to another AWS account (BucketAlreadyExists): \
+                                 name a bucket of your own with --trail-bucket NAME"
+                            ),
+                        ))
+                    }
                     Err(e) => return Err(classify("s3:CreateBucket", &e)),
                 }
                 s3.put_public_access_block()
                     .bucket(name)
-                    .expected_bucket_owner(&owner)
+                    .expected_bucket_owner(owner.as_str())
                     .public_access_block_configuration(
                         aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
                             .block_public_acls(true)
@@ -94,7 +104,7 @@ impl Writer {
                     .map_err(|e| classify("s3:PutBucketPublicAccessBlock", &e))?;
                 s3.put_bucket_policy()
                     .bucket(name)
-                    .expected_bucket_owner(&owner)
+                    .expected_bucket_owner(owner.as_str())
                     .policy(policy.to_string())
                     .send()
                     .await
@@ -110,7 +120,7 @@ impl Writer {
                     .map_err(|e| build_err("s3:PutBucketTagging", e))?;
                 s3.put_bucket_tagging()
                     .bucket(name)
-                    .expected_bucket_owner(&owner)
+                    .expected_bucket_owner(owner.as_str())
                     .tagging(tagging)
                     .send()
                     .await
