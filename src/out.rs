@@ -4,9 +4,40 @@
 
 use std::io::Write;
 
+/// The width to wrap stdout's prose to: the terminal's, or `None` when stdout
+/// is not a terminal (piped output keeps its machine-friendly shape).
+pub fn stdout_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+}
+
+/// The width of stderr's terminal, for notes and prompts.
+pub fn stderr_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size_of(std::io::stderr()).map(|(w, _)| usize::from(w.0))
+}
+
+/// `s` wrapped to stdout's terminal width when it is prose; JSON (a document
+/// starting with `{` or `[`) and anything written to a pipe stay as they are.
+fn for_stdout(s: &str) -> std::borrow::Cow<'_, str> {
+    let json = s.trim_start().starts_with(['{', '[']);
+    match stdout_width() {
+        Some(w) if !json => std::borrow::Cow::Owned(crate::text::wrap_hanging(s, w)),
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
 /// Writes to stdout; if the reader has gone (broken pipe), exits quietly with
 /// status 0: whatever the command did is complete, and nobody is listening.
+/// Prose is wrapped to the terminal's width (see [`for_stdout`]).
 pub fn write(s: &str) {
+    let s = for_stdout(s);
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -50,6 +81,15 @@ pub fn emit_with(
     };
     for o in outputs {
         match &o.path {
+            None if o.format == crate::render::Format::Text && stdout_width().is_some() => {
+                // On a terminal the text report is wrapped to its width.
+                let mut buf = Vec::new();
+                if let Err(e) = render_to(o.format, &mut buf) {
+                    eprintln!("error: failed to render the report: {e}");
+                    std::process::exit(i32::from(crate::exit::USAGE));
+                }
+                write(&String::from_utf8_lossy(&buf));
+            }
             None => {
                 let stdout = std::io::stdout();
                 let mut w = std::io::BufWriter::new(stdout.lock());

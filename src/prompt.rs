@@ -183,13 +183,21 @@ fn check() -> Result<(), PromptError> {
 impl Prompter for Terminal {
     fn note(&mut self, text: &str) -> Result<(), PromptError> {
         check()?;
+        let text = match crate::out::stderr_width() {
+            Some(w) => crate::text::wrap_hanging(text, w),
+            None => text.to_string(),
+        };
         self.term
-            .write_line(text)
+            .write_line(&text)
             .map_err(|e| PromptError::Io(e.to_string()))
     }
 
+    /// Never wrapped: a QR code's rows must stay whole.
     fn secret_block(&mut self, text: &str) -> Result<(), PromptError> {
-        self.note(text)
+        check()?;
+        self.term
+            .write_line(text)
+            .map_err(|e| PromptError::Io(e.to_string()))
     }
 
     fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError> {

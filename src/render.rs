@@ -168,7 +168,7 @@ fn label(s: Status) -> &'static str {
     }
 }
 
-fn paint(s: &str, status: Status, color: bool) -> String {
+pub fn paint(s: &str, status: Status, color: bool) -> String {
     if !color {
         return s.to_string();
     }
@@ -183,7 +183,7 @@ fn paint(s: &str, status: Status, color: bool) -> String {
     format!("\x1b[{code}m{s}\x1b[0m")
 }
 
-fn summary_line(report: &Report) -> String {
+pub fn summary_line(report: &Report) -> String {
     let parts: Vec<String> = tally(&report.findings)
         .into_iter()
         .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))

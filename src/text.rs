@@ -1,5 +1,6 @@
 //! Text helpers the core and the edge share: times (RFC 3339, "3h ago"),
-//! durations ("1d") and the email check. Pure; imported downward by `checks`,
+//! durations ("1d"), the email check, and wrapping prose to a terminal's
+//! width with a hanging indent. Pure; imported downward by `checks`,
 //! `input`, `render`, `events` and `app`, and importing none of them.
 
 use time::format_description::well_known::Rfc3339;
@@ -79,6 +80,54 @@ pub fn valid_email(email: &str) -> bool {
             .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
+/// How far a wrapped line's continuation is indented: its leading spaces,
+/// plus a leading marker (`- `, `+ `, `! `, or a short `label: ` such as
+/// `fix: `), so continuation lines hang under the text, not the marker.
+fn hang(line: &str) -> usize {
+    let lead = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[lead..];
+    if rest.starts_with("- ") || rest.starts_with("+ ") || rest.starts_with("! ") {
+        return lead + 2;
+    }
+    if let Some(at) = rest.find(": ") {
+        let label = &rest[..at];
+        if (1..=10).contains(&label.len())
+            && label.chars().all(|c| c.is_ascii_lowercase() || c == ' ')
+        {
+            return lead + at + 2;
+        }
+    }
+    if lead == 0 {
+        2
+    } else {
+        lead
+    }
+}
+
+/// Wraps every line wider than `width` columns at word boundaries, each
+/// continuation under the line's own text (see [`hang`]). Narrow lines, and
+/// colour escapes (not counted as width), are left as they are.
+pub fn wrap_hanging(text: &str, width: usize) -> String {
+    let width = width.max(40);
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if textwrap::core::display_width(line) <= width {
+            out.push_str(line);
+            continue;
+        }
+        let n = hang(line).min(width / 2);
+        let indent = " ".repeat(n);
+        let opts = textwrap::Options::new(width)
+            .subsequent_indent(&indent)
+            .break_words(true);
+        out.push_str(&textwrap::fill(line, opts));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +157,32 @@ mod tests {
         assert_eq!(fmt_window(Duration::days(14)), "2w");
         assert_eq!(fmt_window(Duration::minutes(90)), "90m");
         assert_eq!(fmt_window(Duration::seconds(0)), "0s");
+    }
+
+    #[test]
+    fn long_lines_wrap_under_their_own_text() {
+        let fix = format!("{:21}fix: {}", "", "word ".repeat(40).trim_end());
+        let wrapped = wrap_hanging(&fix, 80);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 1, "{wrapped}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{wrapped}");
+        for l in &lines[1..] {
+            assert!(
+                l.starts_with(&" ".repeat(26)) && !l.starts_with(&" ".repeat(27)),
+                "{l:?}"
+            );
+        }
+        assert!(!wrapped.contains("wo\nrd"), "never mid-word");
+        // Short lines and blank lines are untouched.
+        assert_eq!(wrap_hanging("a\n\n  b", 80), "a\n\n  b");
+        // Colour escapes do not count as width.
+        let red = format!("\x1b[31m{}\x1b[0m", "x".repeat(70));
+        assert_eq!(wrap_hanging(&red, 80), red);
+        // A bullet hangs under its text.
+        let bullet = format!("  - {}", "evidence ".repeat(20));
+        assert!(wrap_hanging(&bullet, 60)
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("    ") && !l.starts_with("     ")));
     }
 }

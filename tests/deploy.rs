@@ -1038,7 +1038,11 @@ fn a_squatted_bucket_name_is_refused_never_adopted() {
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let res = emulator().resources(&victim);
-    assert_eq!(res["trails"], json!(["rootguard-management-events"]), "{res:#}");
+    assert_eq!(
+        res["trails"],
+        json!(["rootguard-management-events"]),
+        "{res:#}"
+    );
     assert!(res["buckets"][&own]["policy"] == true, "{res:#}");
     let again = rg(
         &victim,

@@ -833,3 +833,38 @@ fn compliance_cis_7_runs_the_checks_it_covers_labelled_with_its_ids() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("--compliance"), "{}", bad.stderr);
 }
+
+#[test]
+fn on_an_80_column_terminal_prose_wraps_under_itself_and_piped_output_does_not() {
+    let acct = emulator().seed(fixture("neglected"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn_pty_sized(&acct, &["verify", "--no-color"], dir.path(), (80, 24));
+    let shown = pty_rest(&mut p);
+    let report = &shown[shown.find("rootguard verify:").expect("the report")..];
+    let lines: Vec<&str> = report.lines().map(|l| l.trim_end_matches('\r')).collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| textwrap::core::display_width(l) <= 80),
+        "{report}"
+    );
+    // A fix paragraph continues under its text, not at column 0.
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("fix: ") && l.len() > 70)
+        .expect("a long fix line");
+    assert!(
+        lines[at + 1].starts_with(&" ".repeat(26)),
+        "hanging indent: {:?}",
+        &lines[at..at + 2]
+    );
+    // Piped: one line per fix, as before (machine-friendly).
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "--no-color"]);
+    let piped = run(cmd);
+    assert!(
+        piped.stdout.lines().any(|l| l.len() > 120 && l.contains("fix: ")),
+        "{}",
+        piped.stdout
+    );
+}

@@ -237,6 +237,63 @@ where
     }
 }
 
+/// The wizard's one closing summary: the tally after the fresh verify, what
+/// this run fixed, and what remains (each once, marked when it was skipped).
+pub fn end_summary(
+    before: &[crate::finding::Finding],
+    after: &crate::finding::Report,
+    skipped: &[&str],
+    color: bool,
+) -> String {
+    use crate::finding::Status;
+    let open = |s: Status| matches!(s, Status::Fail | Status::Warn | Status::Unknown);
+    let mut out = format!("\nSummary: {}\n", crate::render::summary_line(after));
+    let fixed: Vec<&str> = after
+        .findings
+        .iter()
+        .filter(|f| !open(f.status))
+        .filter(|f| before.iter().any(|b| b.id == f.id && open(b.status)))
+        .map(|f| f.id)
+        .collect();
+    if !fixed.is_empty() {
+        out.push_str(&format!(
+            "Fixed in this run ({}): {}\n",
+            fixed.len(),
+            fixed.join(", ")
+        ));
+    }
+    let remaining: Vec<&crate::finding::Finding> =
+        after.findings.iter().filter(|f| open(f.status)).collect();
+    if remaining.is_empty() {
+        out.push_str("All done: nothing remains.\n");
+        return out;
+    }
+    let marked = remaining.iter().filter(|f| skipped.contains(&f.id)).count();
+    out.push_str(&format!(
+        "What remains ({}{}):\n",
+        remaining.len(),
+        if marked > 0 {
+            format!("; {marked} skipped")
+        } else {
+            String::new()
+        }
+    ));
+    for f in remaining {
+        let status = crate::render::paint(&format!("{:<8}", f.status.as_str()), f.status, color);
+        out.push_str(&format!(
+            "  {status} {}{}: {}\n",
+            f.id,
+            if skipped.contains(&f.id) {
+                " (skipped)"
+            } else {
+                ""
+            },
+            f.title
+        ));
+    }
+    out
+}
+
 /// Notification addresses, comma separated, each validated.
 pub fn ask_emails(p: &mut impl Prompter) -> Result<Vec<String>, PromptError> {
     let answer = p.input(
@@ -347,7 +404,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         })
         .unwrap_or_default();
     let items = walk(&findings, caller.is_root(), &users);
-    let mut skipped: Vec<String> = Vec::new();
+    let mut skipped: Vec<&'static str> = Vec::new();
     if items.is_empty() {
         t.note("Nothing to fix: every check passes or does not apply.")
             .map_err(stop)?;
@@ -385,7 +442,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         }
         if !crate::app::setup::offer(t, &item.fix).map_err(stop)? {
             t.note(&format!("  skipped {}", f.id)).map_err(stop)?;
-            skipped.push(format!("  {}: {}", f.id, f.title));
+            skipped.push(f.id);
             continue;
         }
         match &item.fix {
@@ -494,46 +551,14 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         .await
         .map_err(|e| Stop::usage(e.to_string()))?;
     let findings = crate::checks::evaluate(&facts, &config, &all);
-    let remaining: Vec<String> = findings
-        .iter()
-        .filter(|f| {
-            matches!(
-                f.status,
-                crate::finding::Status::Fail
-                    | crate::finding::Status::Warn
-                    | crate::finding::Status::Unknown
-            )
-        })
-        .map(|f| format!("  {:<8} {}: {}", f.status.as_str(), f.id, f.title))
-        .collect();
+    let before = report.findings.clone();
     let report = crate::finding::Report {
         findings,
         generated_at: facts.now,
         ..report
     };
-    t.note(&format!(
-        "\n{}",
-        crate::render::summary(&report, options.color)
-    ))
-    .map_err(stop)?;
-    if !skipped.is_empty() {
-        t.note(&format!(
-            "Skipped ({}):\n{}",
-            skipped.len(),
-            skipped.join("\n")
-        ))
+    t.note(&end_summary(&before, &report, &skipped, options.color))
         .map_err(stop)?;
-    }
-    if remaining.is_empty() {
-        t.note("All done: nothing remains.").map_err(stop)?;
-    } else {
-        t.note(&format!(
-            "What remains ({}):\n{}",
-            remaining.len(),
-            remaining.join("\n")
-        ))
-        .map_err(stop)?;
-    }
     Ok(report.exit_code())
 }
 
@@ -782,6 +807,40 @@ mod tests {
             remediation: "".into(),
             references: References::default(),
         }
+    }
+
+    #[test]
+    fn the_end_is_one_summary_with_each_remaining_item_once() {
+        let before = [
+            f("root-mfa", Status::Fail, Severity::Critical),
+            f("root-access-keys", Status::Fail, Severity::Critical),
+            f("cloudtrail", Status::Fail, Severity::High),
+            f("contact-info", Status::Pass, Severity::Low),
+        ];
+        let mut after_findings = before.to_vec();
+        after_findings[1].status = Status::Pass;
+        let after = crate::finding::Report {
+            account_id: "111122223333".into(),
+            caller_arn: "arn".into(),
+            generated_at: time::OffsetDateTime::UNIX_EPOCH,
+            root_use_window: "90d".into(),
+            findings: after_findings,
+            compliance: None,
+        };
+        let text = end_summary(&before, &after, &["cloudtrail"], false);
+        assert!(text.contains("Summary: 4 checks"), "{text}");
+        assert!(
+            text.contains("Fixed in this run (1): root-access-keys"),
+            "{text}"
+        );
+        assert!(text.contains("What remains (2; 1 skipped):"), "{text}");
+        assert_eq!(text.matches("root-mfa").count(), 1, "{text}");
+        assert!(text.contains("cloudtrail (skipped): "), "{text}");
+        let done = crate::finding::Report {
+            findings: vec![f("contact-info", Status::Pass, Severity::Low)],
+            ..after
+        };
+        assert!(end_summary(&before, &done, &[], false).contains("All done: nothing remains."));
     }
 
     #[test]

@@ -115,9 +115,9 @@ pub fn text(report: &OrgReport, color: bool) -> String {
         ));
         if f.status != Status::Pass {
             for e in &f.evidence {
-                out.push_str(&format!("{:45}- {}\n", "", escape(e)));
+                out.push_str(&format!("{:21}- {}\n", "", escape(e)));
             }
-            out.push_str(&format!("{:45}fix: {}\n", "", f.remediation));
+            out.push_str(&format!("{:21}fix: {}\n", "", f.remediation));
         }
     }
     let name_w = report
