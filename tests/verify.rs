@@ -843,9 +843,7 @@ fn on_an_80_column_terminal_prose_wraps_under_itself_and_piped_output_does_not()
     let report = &shown[shown.find("rootguard verify:").expect("the report")..];
     let lines: Vec<&str> = report.lines().map(|l| l.trim_end_matches('\r')).collect();
     assert!(
-        lines
-            .iter()
-            .all(|l| textwrap::core::display_width(l) <= 80),
+        lines.iter().all(|l| textwrap::core::display_width(l) <= 80),
         "{report}"
     );
     // A fix paragraph continues under its text, not at column 0.
@@ -863,7 +861,10 @@ fn on_an_80_column_terminal_prose_wraps_under_itself_and_piped_output_does_not()
     cmd.args(["verify", "--no-color"]);
     let piped = run(cmd);
     assert!(
-        piped.stdout.lines().any(|l| l.len() > 120 && l.contains("fix: ")),
+        piped
+            .stdout
+            .lines()
+            .any(|l| l.len() > 120 && l.contains("fix: ")),
         "{}",
         piped.stdout
     );
