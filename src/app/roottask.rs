@@ -223,14 +223,17 @@ pub async fn run(opts: &crate::aws::ConnectOptions, args: TaskArgs) -> crate::ap
         .map_err(|e| Stop::usage(e.to_string()))?;
     let writer = session.writer().org();
     let opened = std::time::Instant::now();
-    let mut root = writer.task_session(&member.id, task).await.map_err(|e| {
-        Stop::failed(format!(
-            "cannot open the {} session in {}: {}",
-            task.policy_name(),
-            member.id,
-            e.describe()
-        ))
-    })?;
+    let open = || async {
+        writer.task_session(&member.id, task).await.map_err(|e| {
+            Stop::failed(format!(
+                "cannot open the {} session in {}: {}",
+                task.policy_name(),
+                member.id,
+                e.describe()
+            ))
+        })
+    };
+    let mut root = open().await?;
     let found = read(&root, &member.id, &args.target).await?;
     let plan = roottask::plan(&facts.organization_id, &member, task, &found);
     out!("{}", if args.json { plan.json() } else { plan.text() });
@@ -255,14 +258,7 @@ pub async fn run(opts: &crate::aws::ConnectOptions, args: TaskArgs) -> crate::ap
     }
     // A root session lasts 15 minutes; a long confirmation needs a new one.
     if opened.elapsed() > std::time::Duration::from_secs(600) {
-        root = writer.task_session(&member.id, task).await.map_err(|e| {
-            Stop::failed(format!(
-                "cannot open the {} session in {}: {}",
-                task.policy_name(),
-                member.id,
-                e.describe()
-            ))
-        })?;
+        root = open().await?;
     }
     let what = crate::render::escape(&step.describe(&member.id));
     match apply(&root, &plan).await {

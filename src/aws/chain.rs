@@ -363,12 +363,7 @@ impl Reader {
     ) -> Result<crate::deploy::TrailInfraState, FactError> {
         use crate::deploy::*;
         let config = self.regional(region);
-        let custom = config.endpoint_url().is_some();
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(custom)
-                .build(),
-        );
+        let s3 = super::s3_client(&config);
         let iam = aws_sdk_iam::Client::new(&config);
         let ct = aws_sdk_cloudtrail::Client::new(&config);
         let (bucket, log_group, role, role_policy, trail) = tokio::join!(
@@ -611,12 +606,7 @@ impl Reader {
         let buckets =
             futures::future::try_join_all(names.iter().map(|(name, region)| async move {
                 let config = self.regional(region);
-                let custom = config.endpoint_url().is_some();
-                let s3 = aws_sdk_s3::Client::from_conf(
-                    aws_sdk_s3::config::Builder::from(&config)
-                        .force_path_style(custom)
-                        .build(),
-                );
+                let s3 = super::s3_client(&config);
                 let head = match s3
                     .head_bucket()
                     .bucket(name)

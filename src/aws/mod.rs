@@ -574,6 +574,17 @@ fn short(detail: &str) -> String {
     }
 }
 
+/// S3 for `config`, path-style when a custom endpoint is set (emulators and
+/// proxies), virtual-hosted style against AWS.
+fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let custom = config.endpoint_url().is_some();
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(custom)
+            .build(),
+    )
+}
+
 /// The session's configuration aimed at `region`: the one way a handle
 /// reaches a region other than the session's.
 fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {

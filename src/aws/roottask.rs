@@ -62,12 +62,7 @@ impl TaskSession {
     /// S3 in `region`, path-style when a custom endpoint is set.
     fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         let config = super::in_region(&self.config, region);
-        let custom = config.endpoint_url().is_some();
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(custom)
-                .build(),
-        )
+        super::s3_client(&config)
     }
 
     fn sqs(&self, region: &str) -> aws_sdk_sqs::Client {

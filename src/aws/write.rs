@@ -39,12 +39,7 @@ impl Writer {
     /// and proxies); virtual-hosted style against AWS.
     fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         let config = self.regional(region);
-        let custom = config.endpoint_url().is_some();
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(custom)
-                .build(),
-        )
+        super::s3_client(&config)
     }
 
     /// Executes one plan step; a no-op does nothing.
