@@ -131,9 +131,9 @@ pub async fn read(
             state,
             filter_on_tagged_group,
         })
-    }))
-    .await?;
-    let trail = api.created_trail(account_id, &regions).await?;
+    }));
+    let (states, trail) =
+        futures::future::try_join(states, api.created_trail(account_id, &regions)).await?;
     let mut p = plan(account_id, &regions, &states);
     plan_trail(&mut p, &trail, options);
     Ok(p)

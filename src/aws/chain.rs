@@ -568,14 +568,16 @@ impl Reader {
             }
         }
         let iam = aws_sdk_iam::Client::new(&self.config);
-        let role = match iam.get_role().role_name(TRAIL_ROLE).send().await {
-            Ok(r) => Some(r.role().is_some_and(|r| {
-                r.tags()
-                    .iter()
-                    .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE)
-            })),
-            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
-            Err(e) => return Err(classify("iam:GetRole", &e)),
+        let role = async {
+            match iam.get_role().role_name(TRAIL_ROLE).send().await {
+                Ok(r) => Ok(Some(r.role().is_some_and(|r| {
+                    r.tags()
+                        .iter()
+                        .any(|t| t.key() == TAG_KEY && t.value() == TAG_VALUE)
+                }))),
+                Err(e) if service_code(&e) == Some("NoSuchEntity") => Ok(None),
+                Err(e) => Err(classify("iam:GetRole", &e)),
+            }
         };
         let groups = futures::future::try_join_all(where_.iter().map(|region| async move {
             if !self.log_group_exists(region, TRAIL_LOG_GROUP).await? {
@@ -592,8 +594,7 @@ impl Reader {
                 .tags()
                 .is_some_and(|t| t.get(TAG_KEY).map(String::as_str) == Some(TAG_VALUE));
             Ok(Some((region.clone(), tagged)))
-        }))
-        .await?;
+        }));
         let mut names: Vec<(String, String)> = where_
             .iter()
             .map(|r| (trail_bucket(account_id, r), r.clone()))
@@ -653,8 +654,8 @@ impl Reader {
                         .unwrap_or_else(|| region.clone()),
                     tagged,
                 }))
-            }))
-            .await?;
+            }));
+        let (role, groups, buckets) = tokio::try_join!(role, groups, buckets)?;
         Ok(CreatedTrail {
             trail,
             role,
