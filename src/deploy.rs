@@ -392,24 +392,10 @@ pub enum Step {
         input_template: String,
         changes: Vec<String>,
     },
-    /// The role EventBridge assumes to put forwarded events on the us-east-1 bus.
-    ForwardRole {
-        action: Action,
-        name: String,
-        trust: Value,
-        permissions: Value,
-        changes: Vec<String>,
-    },
-    /// A region's rule that forwards root activity to the us-east-1 default bus.
-    ForwardRule {
-        action: Action,
-        name: String,
-        region: String,
-        pattern: Value,
-        bus_arn: String,
-        role_arn: String,
-        changes: Vec<String>,
-    },
+    /// A region's forwarding rule or the role it goes through: the same steps
+    /// as `deploy --org`'s management-account forwarders, so one type.
+    #[serde(untagged)]
+    Forward(ForwardStep),
 }
 
 impl Step {
@@ -417,8 +403,8 @@ impl Step {
     /// real-time rule and, when the chain is elsewhere, its topic.
     pub fn region<'a>(&'a self, chain_region: &'a str) -> &'a str {
         match self {
-            Step::RealtimeRule { region, .. } | Step::ForwardRule { region, .. } => region,
-            Step::ForwardRole { .. } => crate::realtime::RULE_REGION,
+            Step::RealtimeRule { region, .. } => region,
+            Step::Forward(f) => f.region(),
             Step::RealtimeTopic { .. } | Step::RealtimeSubscription { .. } => {
                 crate::realtime::RULE_REGION
             }
@@ -438,9 +424,8 @@ impl Step {
             | Step::Alarm { action, .. }
             | Step::RealtimeTopic { action, .. }
             | Step::RealtimeSubscription { action, .. }
-            | Step::RealtimeRule { action, .. }
-            | Step::ForwardRole { action, .. }
-            | Step::ForwardRule { action, .. } => *action,
+            | Step::RealtimeRule { action, .. } => *action,
+            Step::Forward(f) => f.action(),
         }
     }
 
@@ -485,15 +470,7 @@ impl Step {
                 "eventbridge rule {name} in {region}: {what} to the topic within seconds, as a readable message{}",
                 changes(c)
             ),
-            Step::ForwardRole { name, changes: c, .. } => format!(
-                "iam role {name}: lets EventBridge put forwarded events on the us-east-1 default bus, nothing else{}",
-                changes(c)
-            ),
-            Step::ForwardRule { name, region, changes: c, .. } => format!(
-                "eventbridge rule {name} in {region}: root activity and sts:AssumeRoot calls made there, to the \
-                 us-east-1 default bus (read-only calls too){}",
-                changes(c)
-            ),
+            Step::Forward(f) => f.describe(),
             Step::Alarm { name, changes: c, .. } => format!(
                 "alarm {name}: {ALARM_STATISTIC} over {ALARM_PERIOD} s >= {ALARM_THRESHOLD}, {ALARM_EVALUATION_PERIODS} period, \
                  missing data {ALARM_TREAT_MISSING_DATA}, notifies the topic{}",
@@ -996,16 +973,21 @@ fn realtime_steps(steps: &mut Vec<Step>, state: &DeployState, topic_arn: &str) {
             state.account_alias.as_deref(),
         ));
     }
-    steps.extend(forward_steps(
-        state,
-        &Forwarding {
-            rule: FORWARD_RULE,
-            role: FORWARD_ROLE,
-            bus_arn: forward_bus_arn(&state.account_id),
-            role_arn: forward_role_arn(&state.account_id),
-            permissions: forward_role_permissions(&state.account_id),
-        },
-    ));
+    steps.extend(
+        forward_steps(
+            state,
+            &Forwarding {
+                rule: FORWARD_RULE,
+                role: FORWARD_ROLE,
+                bus_arn: forward_bus_arn(&state.account_id),
+                role_arn: forward_role_arn(&state.account_id),
+                permissions: forward_role_permissions(&state.account_id),
+                to: TO_US_EAST_1,
+            },
+        )
+        .into_iter()
+        .map(Step::Forward),
+    );
 }
 
 /// Where forwarding rules send events, and through which role.
@@ -1015,11 +997,144 @@ pub struct Forwarding {
     pub bus_arn: String,
     pub role_arn: String,
     pub permissions: Value,
+    pub to: ForwardTo,
+}
+
+/// What a forwarding step says of its destination and how its target is
+/// named; not part of the JSON plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForwardTo {
+    /// Whose events, as the plan says it ("" or "this account's ").
+    pub whose: &'static str,
+    /// The destination bus, as the plan says it.
+    pub bus: &'static str,
+    /// The rule's target id.
+    pub target_id: &'static str,
+    /// The rule's description in AWS.
+    pub description: &'static str,
+}
+
+/// `deploy`'s forwarders: every other enabled region to us-east-1.
+pub const TO_US_EAST_1: ForwardTo = ForwardTo {
+    whose: "",
+    bus: "the us-east-1 default bus",
+    target_id: crate::realtime::FORWARD_TARGET_ID,
+    description: crate::realtime::FORWARD_DESCRIPTION,
+};
+
+/// The forwarding role, or one region's forwarding rule: built by
+/// [`forward_steps`] for `deploy` (to us-east-1) and `deploy --org` (the
+/// management account's, to the hub bus).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "resource", rename_all = "snake_case")]
+pub enum ForwardStep {
+    /// The role EventBridge assumes to put forwarded events on the bus.
+    ForwardRole {
+        action: Action,
+        name: String,
+        trust: Value,
+        permissions: Value,
+        changes: Vec<String>,
+        #[serde(skip)]
+        to: ForwardTo,
+    },
+    /// A region's rule that forwards root activity to the bus.
+    ForwardRule {
+        action: Action,
+        name: String,
+        region: String,
+        pattern: Value,
+        bus_arn: String,
+        role_arn: String,
+        changes: Vec<String>,
+        #[serde(skip)]
+        to: ForwardTo,
+    },
+}
+
+impl ForwardStep {
+    pub fn action(&self) -> Action {
+        match self {
+            ForwardStep::ForwardRole { action, .. } | ForwardStep::ForwardRule { action, .. } => {
+                *action
+            }
+        }
+    }
+
+    /// The rule's region; IAM (global) for the role, written from us-east-1.
+    pub fn region(&self) -> &str {
+        match self {
+            ForwardStep::ForwardRole { .. } => crate::realtime::RULE_REGION,
+            ForwardStep::ForwardRule { region, .. } => region,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            ForwardStep::ForwardRole {
+                name, changes, to, ..
+            } => format!(
+                "iam role {name}: lets EventBridge put {}forwarded events on {}, nothing else{}",
+                to.whose,
+                to.bus,
+                changes_suffix(changes)
+            ),
+            ForwardStep::ForwardRule {
+                name,
+                region,
+                changes,
+                to,
+                ..
+            } => format!(
+                "eventbridge rule {name} in {region}: {}root activity and sts:AssumeRoot calls made there \
+                 (read-only calls too), to {}{}",
+                to.whose,
+                to.bus,
+                changes_suffix(changes)
+            ),
+        }
+    }
+
+    /// What `state` holds once this step is applied (the plans' tests).
+    #[cfg(test)]
+    pub(crate) fn simulate(&self, state: &mut ForwardingState) {
+        match self {
+            ForwardStep::ForwardRole {
+                trust, permissions, ..
+            } => {
+                state.role = Some(RoleState {
+                    trust: Some(trust.clone()),
+                    permissions: Some(permissions.clone()),
+                    tagged: true,
+                })
+            }
+            ForwardStep::ForwardRule {
+                region,
+                pattern,
+                bus_arn,
+                role_arn,
+                ..
+            } => {
+                state.rules.insert(
+                    region.clone(),
+                    RuleState {
+                        pattern: Some(pattern.clone()),
+                        enabled: true,
+                        read_only_events: true,
+                        target_arn: Some(bus_arn.clone()),
+                        target_role: Some(role_arn.clone()),
+                        tagged: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    }
 }
 
 /// The forwarding role, then each of `state.forwarding.regions`' forwarding
 /// rule (none when there are no regions).
-pub fn forward_steps(state: &DeployState, to: &Forwarding) -> Vec<Step> {
+pub fn forward_steps(state: &DeployState, to: &Forwarding) -> Vec<ForwardStep> {
     use crate::realtime::forward_pattern;
     let fwd = &state.forwarding;
     if fwd.regions.is_empty() {
@@ -1037,12 +1152,13 @@ pub fn forward_steps(state: &DeployState, to: &Forwarding) -> Vec<Step> {
             (r.tagged, "tag managed-by=rootguard"),
         ]),
     };
-    let mut steps = vec![Step::ForwardRole {
+    let mut steps = vec![ForwardStep::ForwardRole {
         action,
         name: to.role.into(),
         trust,
         permissions: to.permissions.clone(),
         changes,
+        to: to.to,
     }];
     for region in &fwd.regions {
         let (action, changes) = match fwd.rules.get(region) {
@@ -1065,7 +1181,7 @@ pub fn forward_steps(state: &DeployState, to: &Forwarding) -> Vec<Step> {
                 (r.tagged, "tag managed-by=rootguard"),
             ]),
         };
-        steps.push(Step::ForwardRule {
+        steps.push(ForwardStep::ForwardRule {
             action,
             name: to.rule.into(),
             region: region.clone(),
@@ -1073,6 +1189,7 @@ pub fn forward_steps(state: &DeployState, to: &Forwarding) -> Vec<Step> {
             bus_arn: to.bus_arn.clone(),
             role_arn: to.role_arn.clone(),
             changes,
+            to: to.to,
         });
     }
     steps
@@ -1360,35 +1477,7 @@ mod tests {
                         },
                     );
                 }
-                Step::ForwardRole {
-                    trust, permissions, ..
-                } => {
-                    s.forwarding.role = Some(RoleState {
-                        trust: Some(trust.clone()),
-                        permissions: Some(permissions.clone()),
-                        tagged: true,
-                    })
-                }
-                Step::ForwardRule {
-                    region,
-                    pattern,
-                    bus_arn,
-                    role_arn,
-                    ..
-                } => {
-                    s.forwarding.rules.insert(
-                        region.clone(),
-                        RuleState {
-                            pattern: Some(pattern.clone()),
-                            enabled: true,
-                            read_only_events: true,
-                            target_arn: Some(bus_arn.clone()),
-                            target_role: Some(role_arn.clone()),
-                            tagged: true,
-                            ..Default::default()
-                        },
-                    );
-                }
+                Step::Forward(f) => f.simulate(&mut s.forwarding),
                 Step::Subscription { email, .. } => {
                     let t = s.topic.as_mut().unwrap();
                     if !t.emails.contains(email) {
@@ -1554,8 +1643,12 @@ mod tests {
             .steps
             .iter()
             .filter_map(|st| match st {
-                Step::ForwardRole { name, .. } => Some(("role", name.as_str())),
-                Step::ForwardRule { region, .. } => Some(("rule", region.as_str())),
+                Step::Forward(ForwardStep::ForwardRole { name, .. }) => {
+                    Some(("role", name.as_str()))
+                }
+                Step::Forward(ForwardStep::ForwardRule { region, .. }) => {
+                    Some(("rule", region.as_str()))
+                }
                 _ => None,
             })
             .collect();
@@ -1567,9 +1660,9 @@ mod tests {
                 ("rule", "us-west-2")
             ]
         );
-        let Some(Step::ForwardRule {
+        let Some(Step::Forward(ForwardStep::ForwardRule {
             bus_arn, role_arn, ..
-        }) = p.steps.last()
+        })) = p.steps.last()
         else {
             panic!("forwarding comes last")
         };

@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::deploy::{Action, Step, TopicState, TAG_KEY, TAG_VALUE};
+use crate::deploy::{Action, ForwardStep, ForwardTo, Step, TopicState, TAG_KEY, TAG_VALUE};
 use crate::realtime::RULE_REGION;
 
 pub const STACKSET_NAME: &str = "rootguard-root-activity-spoke";
@@ -58,6 +58,13 @@ pub fn hub_rule_name(kind: &crate::realtime::Kind) -> &'static str {
 pub const MGMT_FORWARD_RULE: &str = "rootguard-root-forward-hub";
 pub const MGMT_FORWARD_ROLE: &str = "rootguard-events-forward-hub";
 pub const MGMT_FORWARD_TARGET_ID: &str = "rootguard-hub";
+/// The management account's forwarders: each enabled region to the hub bus.
+pub const TO_HUB: ForwardTo = ForwardTo {
+    whose: "this account's ",
+    bus: "the hub bus",
+    target_id: MGMT_FORWARD_TARGET_ID,
+    description: "rootguard: this account's root activity and sts:AssumeRoot calls in this region, to the hub bus",
+};
 
 pub fn mgmt_forward_role_arn(account_id: &str) -> String {
     format!("arn:aws:iam::{account_id}:role/{MGMT_FORWARD_ROLE}")
@@ -264,24 +271,6 @@ pub enum OrgStep {
         input_template: String,
         changes: Vec<String>,
     },
-    /// The management account's forwarding role (to the hub bus).
-    ForwardRole {
-        action: Action,
-        name: String,
-        trust: Value,
-        permissions: Value,
-        changes: Vec<String>,
-    },
-    /// A management-account region's rule forwarding to the hub bus.
-    ForwardRule {
-        action: Action,
-        name: String,
-        region: String,
-        pattern: Value,
-        bus_arn: String,
-        role_arn: String,
-        changes: Vec<String>,
-    },
     StackSet {
         action: Action,
         name: String,
@@ -309,6 +298,10 @@ pub enum OrgStep {
         accounts: Vec<(String, String)>,
         preferences: OperationPreferences,
     },
+    /// The management account's forwarding role and rules (to the hub bus),
+    /// the same steps as `deploy`'s forwarders.
+    #[serde(untagged)]
+    Forward(ForwardStep),
 }
 
 impl OrgStep {
@@ -319,11 +312,10 @@ impl OrgStep {
             | OrgStep::HubSubscription { action, .. }
             | OrgStep::HubBus { action, .. }
             | OrgStep::HubRule { action, .. }
-            | OrgStep::ForwardRole { action, .. }
-            | OrgStep::ForwardRule { action, .. }
             | OrgStep::StackSet { action, .. }
             | OrgStep::StackInstances { action, .. }
             | OrgStep::RedeployInstances { action, .. } => *action,
+            OrgStep::Forward(f) => f.action(),
         }
     }
 
@@ -352,15 +344,7 @@ impl OrgStep {
                 "hub rule {name}: {what} from every member to the topic, as a readable message{}",
                 changes(c)
             ),
-            OrgStep::ForwardRole { name, changes: c, .. } => format!(
-                "iam role {name}: lets EventBridge put this account's forwarded events on the hub bus, nothing else{}",
-                changes(c)
-            ),
-            OrgStep::ForwardRule { name, region, changes: c, .. } => format!(
-                "eventbridge rule {name} in {region}: this account's root activity and sts:AssumeRoot calls made \
-                 there, to the hub bus{}",
-                changes(c)
-            ),
+            OrgStep::Forward(f) => f.describe(),
             OrgStep::StackSet { name, changes: c, .. } => format!(
                 "service-managed StackSet {name} (auto-deployment on: new accounts are covered){}",
                 changes(c)
@@ -559,41 +543,10 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
             bus_arn: hub_bus_arn(acct),
             role_arn: mgmt_forward_role_arn(acct),
             permissions: mgmt_forward_permissions(acct),
+            to: TO_HUB,
         },
     ) {
-        steps.push(match step {
-            Step::ForwardRole {
-                action,
-                name,
-                trust,
-                permissions,
-                changes,
-            } => OrgStep::ForwardRole {
-                action,
-                name,
-                trust,
-                permissions,
-                changes,
-            },
-            Step::ForwardRule {
-                action,
-                name,
-                region,
-                pattern,
-                bus_arn,
-                role_arn,
-                changes,
-            } => OrgStep::ForwardRule {
-                action,
-                name,
-                region,
-                pattern,
-                bus_arn,
-                role_arn,
-                changes,
-            },
-            _ => continue, // forward_steps builds only these two
-        });
+        steps.push(OrgStep::Forward(step));
     }
     let bus_arn = hub_bus_arn(acct);
     let ss = &state.stackset;
@@ -935,35 +888,7 @@ mod tests {
                         },
                     );
                 }
-                OrgStep::ForwardRole {
-                    trust, permissions, ..
-                } => {
-                    s.hub.forwarding.role = Some(crate::deploy::RoleState {
-                        trust: Some(trust.clone()),
-                        permissions: Some(permissions.clone()),
-                        tagged: true,
-                    })
-                }
-                OrgStep::ForwardRule {
-                    region,
-                    pattern,
-                    bus_arn,
-                    role_arn,
-                    ..
-                } => {
-                    s.hub.forwarding.rules.insert(
-                        region.clone(),
-                        crate::deploy::RuleState {
-                            pattern: Some(pattern.clone()),
-                            enabled: true,
-                            read_only_events: true,
-                            target_arn: Some(bus_arn.clone()),
-                            target_role: Some(role_arn.clone()),
-                            tagged: true,
-                            ..Default::default()
-                        },
-                    );
-                }
+                OrgStep::Forward(f) => f.simulate(&mut s.hub.forwarding),
                 OrgStep::StackSet { hub_bus_arn, .. } => {
                     s.stackset.exists = true;
                     s.stackset.auto_deployment = true;
@@ -1041,9 +966,9 @@ mod tests {
             .steps
             .iter()
             .filter_map(|st| match st {
-                OrgStep::ForwardRule {
+                OrgStep::Forward(ForwardStep::ForwardRule {
                     region, bus_arn, ..
-                } => {
+                }) => {
                     assert_eq!(bus_arn, &hub_bus_arn("111111111111"));
                     Some(region.as_str())
                 }

@@ -329,32 +329,7 @@ impl Writer {
                     .map(|_| ())
                     .map_err(|e| classify("events:PutPermission", &e))
             }
-            OrgStep::ForwardRole {
-                name,
-                trust,
-                permissions,
-                ..
-            } => self.put_forward_role(name, trust, permissions).await,
-            OrgStep::ForwardRule {
-                name,
-                region,
-                pattern,
-                bus_arn,
-                role_arn,
-                ..
-            } => {
-                self.put_forward_rule(super::write::ForwardRule {
-                    region,
-                    bus: None,
-                    name,
-                    description: "rootguard: this account's root activity and sts:AssumeRoot calls in this region, to the hub bus",
-                    pattern,
-                    target_id: MGMT_FORWARD_TARGET_ID,
-                    target_bus: bus_arn,
-                    role_arn,
-                })
-                .await
-            }
+            OrgStep::Forward(f) => self.put_forward(f).await,
             OrgStep::HubRule {
                 name,
                 bus,
@@ -368,7 +343,9 @@ impl Writer {
                 self.put_rule_to_topic(super::write::RuleToTopic {
                     bus: Some(bus),
                     name,
-                    description: &format!("rootguard: {what} from every member account, to the hub topic"),
+                    description: &format!(
+                        "rootguard: {what} from every member account, to the hub topic"
+                    ),
                     pattern,
                     topic_arn,
                     target_id: HUB_TARGET_ID,

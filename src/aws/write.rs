@@ -363,37 +363,36 @@ impl Writer {
                 })
                 .await
             }
-            Step::ForwardRole {
+            Step::Forward(f) => self.put_forward(f).await,
+        }
+    }
+
+    /// Applies a forwarding step: `deploy`'s and `deploy --org`'s alike.
+    pub(super) async fn put_forward(&self, step: &ForwardStep) -> Result<(), FactError> {
+        match step {
+            ForwardStep::ForwardRole {
                 name,
                 trust,
                 permissions,
                 ..
             } => self.put_forward_role(name, trust, permissions).await,
-            Step::ForwardRule {
+            ForwardStep::ForwardRule {
                 name,
                 region,
                 pattern,
                 bus_arn,
                 role_arn,
+                to,
                 ..
             } => {
-                self.put_forward_rule(ForwardRule {
-                    region,
-                    bus: None,
-                    name,
-                    description: crate::realtime::FORWARD_DESCRIPTION,
-                    pattern,
-                    target_id: crate::realtime::FORWARD_TARGET_ID,
-                    target_bus: bus_arn,
-                    role_arn,
-                })
-                .await
+                self.put_forward_rule(region, name, to, pattern, bus_arn, role_arn)
+                    .await
             }
         }
     }
 
     /// Creates (or completes) a role EventBridge assumes to forward root activity.
-    pub(super) async fn put_forward_role(
+    async fn put_forward_role(
         &self,
         name: &str,
         trust: &serde_json::Value,
@@ -461,22 +460,30 @@ impl Writer {
         Ok(())
     }
 
-    /// Puts a forwarding rule in `region`, tags it, and targets an event bus
-    /// through a role (a cross-Region or cross-account bus target needs one).
-    pub(super) async fn put_forward_rule(&self, rule: ForwardRule<'_>) -> Result<(), FactError> {
+    /// Puts a forwarding rule on `region`'s default bus, tags it, and targets
+    /// an event bus through a role (a cross-Region or cross-account bus target
+    /// needs one).
+    async fn put_forward_rule(
+        &self,
+        region: &str,
+        name: &str,
+        to: &ForwardTo,
+        pattern: &serde_json::Value,
+        bus_arn: &str,
+        role_arn: &str,
+    ) -> Result<(), FactError> {
         use aws_sdk_eventbridge::types::Target;
-        let ev = aws_sdk_eventbridge::Client::new(&self.regional(rule.region));
-        put_tagged_rule(&ev, rule.bus, rule.name, rule.description, rule.pattern).await?;
+        let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
+        put_tagged_rule(&ev, None, name, to.description, pattern).await?;
         let target = Target::builder()
-            .id(rule.target_id)
-            .arn(rule.target_bus)
-            .role_arn(rule.role_arn)
+            .id(to.target_id)
+            .arn(bus_arn)
+            .role_arn(role_arn)
             .build()
             .map_err(|e| build_err("events:PutTargets", e))?;
         let out = ev
             .put_targets()
-            .rule(rule.name)
-            .set_event_bus_name(rule.bus.map(str::to_string))
+            .rule(name)
             .targets(target)
             .send()
             .await
@@ -876,19 +883,6 @@ pub(super) struct RuleToTopic<'a> {
     pub target_id: &'a str,
     pub paths: &'a std::collections::BTreeMap<String, String>,
     pub template: &'a str,
-}
-
-/// A rule that forwards to an event bus through a role.
-pub(super) struct ForwardRule<'a> {
-    pub region: &'a str,
-    /// The default bus when `None`.
-    pub bus: Option<&'a str>,
-    pub name: &'a str,
-    pub description: &'a str,
-    pub pattern: &'a serde_json::Value,
-    pub target_id: &'a str,
-    pub target_bus: &'a str,
-    pub role_arn: &'a str,
 }
 
 /// Puts a rule in state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` on
