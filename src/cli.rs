@@ -140,6 +140,9 @@ pub enum Command {
     Policy {
         #[arg(value_enum)]
         mode: PolicyMode,
+        /// `policy setup` only: allow the trail bucket named by `deploy --create-trail --trail-bucket NAME` instead of `rootguard-cloudtrail-*`.
+        #[arg(long, value_name = "NAME", value_parser = input::parse_new_bucket_name)]
+        trail_bucket: Option<String>,
     },
     /// Print a shell completion script.
     Completions {
@@ -486,11 +489,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             });
             Ok(exit::OK)
         }
-        Command::Policy { mode } => {
-            let doc = match mode {
-                PolicyMode::Verify => policy::verify_policy(),
-                PolicyMode::Setup => policy::setup_policy(),
-                PolicyMode::Org => policy::org_policy(),
+        Command::Policy { mode, trail_bucket } => {
+            let doc = match (mode, trail_bucket.as_deref()) {
+                (PolicyMode::Setup, bucket) => policy::setup_policy_for(bucket),
+                (_, Some(_)) => {
+                    eprintln!(
+                        "error: --trail-bucket applies only to `policy setup` (the bucket `deploy --create-trail` writes to)"
+                    );
+                    return Ok(exit::USAGE);
+                }
+                (PolicyMode::Verify, None) => policy::verify_policy(),
+                (PolicyMode::Org, None) => policy::org_policy(),
             };
             crate::out::write(&policy::render(&doc));
             Ok(exit::OK)

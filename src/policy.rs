@@ -194,6 +194,17 @@ pub const SETUP_WIZARD_ACTIONS: &[&str] = &[
 /// The policy document for setup, mfa enroll, deploy, teardown, alarm test
 /// and events. Setup also runs every check, so verify's reads are included.
 pub fn setup_policy() -> Value {
+    setup_policy_for(None)
+}
+
+/// [`setup_policy`] with the trail bucket statement on `trail_bucket` (the
+/// bucket `deploy --create-trail --trail-bucket NAME` uses) and its objects,
+/// instead of rootguard's default bucket names.
+pub fn setup_policy_for(trail_bucket: Option<&str>) -> Value {
+    let bucket: Value = match trail_bucket {
+        None => json!("arn:aws:s3:::rootguard-cloudtrail-*"),
+        Some(b) => json!([format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")]),
+    };
     let reads = union(SETUP_READ_ACTIONS, VERIFY_ACTIONS);
     json!({
         "Version": "2012-10-17",
@@ -214,7 +225,7 @@ pub fn setup_policy() -> Value {
             {"Sid": "RootguardMetricFilter", "Effect": "Allow", "Action": SETUP_LOGS_ACTIONS,
              "Resource": "arn:aws:logs:*:*:log-group:*"},
             {"Sid": "RootguardTrailBucket", "Effect": "Allow", "Action": SETUP_TRAIL_S3_ACTIONS,
-             "Resource": "arn:aws:s3:::rootguard-cloudtrail-*"},
+             "Resource": bucket},
             {"Sid": "RootguardTrailRole", "Effect": "Allow", "Action": SETUP_TRAIL_IAM_ACTIONS,
              "Resource": "arn:aws:iam::*:role/rootguard-cloudtrail-to-logs"},
             {"Sid": "RootguardTrailRolePass", "Effect": "Allow", "Action": ["iam:PassRole"],
@@ -388,6 +399,38 @@ pub fn is_read_only(action: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn setup_policy_for_a_named_trail_bucket_allows_that_bucket_and_its_objects_only() {
+        let bucket = |p: &Value| {
+            p["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == "RootguardTrailBucket")
+                .unwrap()["Resource"]
+                .clone()
+        };
+        assert_eq!(
+            bucket(&setup_policy()),
+            serde_json::json!("arn:aws:s3:::rootguard-cloudtrail-*")
+        );
+        let named = setup_policy_for(Some("audit-logs-1"));
+        assert_eq!(
+            bucket(&named),
+            serde_json::json!(["arn:aws:s3:::audit-logs-1", "arn:aws:s3:::audit-logs-1/*"])
+        );
+        // Everything else is the default policy.
+        let strip = |mut p: Value| {
+            for s in p["Statement"].as_array_mut().unwrap() {
+                if s["Sid"] == "RootguardTrailBucket" {
+                    s["Resource"] = Value::Null;
+                }
+            }
+            p
+        };
+        assert_eq!(strip(named), strip(setup_policy()));
+    }
 
     #[test]
     fn verify_policy_is_read_only() {

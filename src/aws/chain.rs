@@ -394,7 +394,7 @@ impl Reader {
                         "the S3 bucket name {bucket_name} belongs to another AWS account, not {account_id} \
                          (ExpectedBucketOwner refused): rootguard will not deliver your trail to it. \
                          Name a bucket of your own with --trail-bucket NAME (created if it does not exist, \
-                         owner-checked the same way), or use an existing trail with --log-group"
+                         owner-checked the same way; `rootguard policy setup --trail-bucket NAME` allows it), or use an existing trail with --log-group"
                     ),
                 ))
             }

@@ -77,7 +77,7 @@ impl Writer {
                             crate::facts::FactErrorKind::Error,
                             format!(
                                 "the bucket name {name} belongs to another AWS account (BucketAlreadyExists): \
-                                 name a bucket of your own with --trail-bucket NAME"
+                                 name a bucket of your own with --trail-bucket NAME (`rootguard policy setup --trail-bucket NAME` allows it)"
                             ),
                         ))
                     }
