@@ -287,7 +287,53 @@ pub fn guardduty_text(regions: &[GuardDutyRegion]) -> String {
     out
 }
 
-pub fn text(rows: &[RootEvent]) -> String {
+/// The width the table needs: its columns and the gaps between them, with
+/// room for a short outcome. Narrower terminals get [`text`]'s stacked form.
+pub const TABLE_WIDTH: usize = 20 + 28 + 34 + 15 + 7 + 14 + 6 * 2 + 16;
+
+/// The events as text: a table when `width` is `None` (piped output keeps
+/// one row per event) or wide enough ([`TABLE_WIDTH`]); otherwise each
+/// event as a short block whose lines fit, every field labelled.
+pub fn text(rows: &[RootEvent], width: Option<usize>) -> String {
+    match width {
+        Some(w) if w < TABLE_WIDTH => stacked(rows),
+        _ => table(rows),
+    }
+}
+
+fn outcome(r: &RootEvent) -> String {
+    if r.outcome == "success" {
+        "success".to_string()
+    } else {
+        format!(
+            "failure: {}{}",
+            r.error_code,
+            if r.error_message.is_empty() || r.error_message == r.error_code {
+                String::new()
+            } else {
+                format!(" ({})", r.error_message)
+            }
+        )
+    }
+}
+
+fn event_label(r: &RootEvent) -> String {
+    format!(
+        "{} ({})",
+        r.event_name,
+        r.event_source.trim_end_matches(".amazonaws.com")
+    )
+}
+
+fn params(r: &RootEvent) -> String {
+    if r.request_parameters.is_empty() {
+        "-".to_string()
+    } else {
+        escape(&r.request_parameters)
+    }
+}
+
+fn table(rows: &[RootEvent]) -> String {
     let col = |s: &str, n: usize| format!("{:<n$}", short(&escape(s), n));
     let mut out = format!(
         "{}  {}  {}  {}  {}  {}  {}\n",
@@ -300,45 +346,21 @@ pub fn text(rows: &[RootEvent]) -> String {
         "OUTCOME"
     );
     for r in rows {
-        let outcome = if r.outcome == "success" {
-            "success".to_string()
-        } else {
-            format!(
-                "failure: {}{}",
-                r.error_code,
-                if r.error_message.is_empty() || r.error_message == r.error_code {
-                    String::new()
-                } else {
-                    format!(" ({})", r.error_message)
-                }
-            )
-        };
         out.push_str(&format!(
             "{}  {}  {}  {}  {}  {}  {}\n",
             col(&r.time, 20),
-            col(
-                &format!(
-                    "{} ({})",
-                    r.event_name,
-                    r.event_source.trim_end_matches(".amazonaws.com")
-                ),
-                28
-            ),
+            col(&event_label(r), 28),
             col(&r.credential, 34),
             col(&r.source_ip, 15),
             col(&r.mfa_used, 7),
             col(&r.region, 14),
-            short(&escape(&outcome), 80)
+            short(&escape(&outcome(r)), 80)
         ));
         out.push_str(&format!(
             "{:22}id {}  params {}  agent {}\n",
             "",
             escape(&r.event_id),
-            if r.request_parameters.is_empty() {
-                "-".to_string()
-            } else {
-                escape(&r.request_parameters)
-            },
+            params(r),
             short(&escape(&r.user_agent), 80)
         ));
         // A credential too long for its column (who opened a privileged
@@ -350,11 +372,94 @@ pub fn text(rows: &[RootEvent]) -> String {
     out
 }
 
+/// One block per event: time, event and outcome first, then one labelled
+/// field per line, so a line longer than the terminal (params, a long
+/// credential) wraps under its own label instead of breaking a table row.
+fn stacked(rows: &[RootEvent]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&format!(
+            "\n{}  {}  {}\n",
+            escape(&r.time),
+            escape(&event_label(r)),
+            escape(&outcome(r))
+        ));
+        for (label, value) in [
+            ("who", escape(&r.credential)),
+            (
+                "from",
+                format!(
+                    "{} in {}, mfa {}",
+                    escape(&r.source_ip),
+                    escape(&r.region),
+                    escape(&r.mfa_used)
+                ),
+            ),
+            ("agent", short(&escape(&r.user_agent), 200)),
+            ("params", params(r)),
+            ("id", escape(&r.event_id)),
+        ] {
+            out.push_str(&format!("  {label}: {value}\n"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rootactivity::corpus;
     use serde_json::json;
+
+    #[test]
+    fn piped_or_wide_output_is_a_table_and_a_narrow_terminal_gets_blocks_that_fit() {
+        let messages: Vec<(i64, String)> =
+            corpus().iter().map(|e| (0, e.text.to_string())).collect();
+        let rows = root_events(&messages);
+        let piped = text(&rows, None);
+        assert!(piped.starts_with("TIME "), "{piped}");
+        assert_eq!(piped, text(&rows, Some(TABLE_WIDTH)));
+        assert!(
+            piped.lines().any(|l| l.chars().count() > 100),
+            "the table is wider than 80 columns"
+        );
+        let narrow = text(&rows, Some(80));
+        assert!(!narrow.contains("TIME "), "no table header: {narrow}");
+        let blocks: Vec<&str> = narrow.split("\n\n").collect();
+        assert_eq!(blocks.len(), rows.len(), "one block per event: {narrow}");
+        for (block, r) in blocks.iter().zip(&rows) {
+            let first = block.trim_start().lines().next().unwrap();
+            assert!(
+                first.starts_with(&r.time) && first.contains(&r.event_name),
+                "{first}"
+            );
+            // Every field is there, whole (nothing cut to a column).
+            assert!(
+                block.contains(&format!("  who: {}", r.credential)),
+                "{block}"
+            );
+            assert!(block.contains(&format!("  id: {}", r.event_id)), "{block}");
+            assert!(
+                block.contains(&format!(
+                    "{} in {}, mfa {}",
+                    r.source_ip, r.region, r.mfa_used
+                )),
+                "{block}"
+            );
+        }
+        // Wrapped to 80 columns (as stdout does on a terminal), every line
+        // fits and a long value continues under its label.
+        let shown = crate::text::wrap_hanging(&narrow, 80);
+        assert!(shown.lines().all(|l| l.chars().count() <= 80), "{shown}");
+        let who = shown
+            .lines()
+            .position(|l| l.starts_with("  who: sts:AssumeRoot by"))
+            .expect("the AssumeRoot caller");
+        assert!(
+            shown.lines().nth(who + 1).unwrap().starts_with("       "),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn root_events_keeps_only_root_activity_and_extracts_fields() {
@@ -497,7 +602,7 @@ mod tests {
         }));
         let short_one = root(json!({"eventTime": "2026-11-25T11:00:00Z"}));
         let rows = vec![row(0, &long).unwrap(), row(0, &short_one).unwrap()];
-        let t = text(&rows);
+        let t = text(&rows, None);
         assert!(!t.contains('\u{1b}'), "escaped: {t}");
         assert!(t.contains("\\u{1b}[2J"), "{t}");
         let starts: Vec<usize> = t

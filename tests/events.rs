@@ -206,3 +206,63 @@ fn guardduty_root_credential_findings_are_listed_with_count_and_last_seen() {
         r.stdout
     );
 }
+
+#[test]
+fn on_an_80_column_terminal_every_event_fits_and_piped_output_stays_a_table() {
+    let acct = emulator().seed(json!({
+        "regions": ["us-east-1", "us-west-2"],
+        "history": [
+            {"corpus": "root-console-signin-success", "region": "us-east-1", "minutes_ago": 30},
+            {"corpus": "assume-root-call", "region": "us-west-2", "minutes_ago": 20},
+            {"corpus": "root-api-call", "region": "us-west-2", "minutes_ago": 10}
+        ]
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn_pty_sized(&acct, &["events", "--since", "1d"], dir.path(), (80, 24));
+    let all = pty_rest(&mut p).replace('\r', "");
+    assert_eq!(pty_exit(&mut p), 0, "{all}");
+    let at = all.find("root activity in").expect("the report");
+    // Each frame of the progress bar (drawn between cursor moves) fits too.
+    let frames: Vec<&str> = all[..at]
+        .split('\x1b')
+        .map(|f| f.trim_start_matches(|c: char| c == '[' || c.is_ascii_digit()))
+        .map(|f| f.get(1..).unwrap_or_default().trim_end())
+        .filter(|f| textwrap::core::display_width(f) > 80)
+        .collect();
+    assert!(
+        frames.is_empty(),
+        "a progress frame wider than the terminal: {frames:?}"
+    );
+    let screen = &all[at..];
+    let wide: Vec<&str> = screen
+        .lines()
+        .filter(|l| textwrap::core::display_width(l) > 80)
+        .collect();
+    assert!(wide.is_empty(), "lines wider than the terminal: {wide:?}");
+    assert!(
+        !screen.contains("TIME "),
+        "no table at 80 columns: {screen}"
+    );
+    for name in [
+        "ConsoleLogin (signin)",
+        "AssumeRoot (sts)",
+        "  who: sts:AssumeRoot by",
+    ] {
+        assert!(screen.contains(name), "{name}: {screen}");
+    }
+    // The AssumeRoot caller's long line continues under its label.
+    let lines: Vec<&str> = screen.lines().collect();
+    let who = lines
+        .iter()
+        .position(|l| l.starts_with("  who: sts:AssumeRoot by"))
+        .unwrap();
+    assert!(lines[who + 1].starts_with("       "), "{screen}");
+
+    let piped = rg(&acct, &["events", "--since", "1d"]);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(
+        piped.stdout.lines().nth(1).unwrap().starts_with("TIME "),
+        "{}",
+        piped.stdout
+    );
+}

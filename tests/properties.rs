@@ -189,11 +189,13 @@ proptest! {
             m.insert("userIdentity".into(), json!({"type": "Root"}));
         }
         let rows: Vec<_> = [&rec, &root].iter().filter_map(|r| events::row(ts, r)).collect();
-        let text = events::text(&rows);
-        prop_assert!(
-            !text.chars().any(|c| c.is_control() && c != '\n'),
-            "control character in {:?}", text
-        );
+        for width in [None, Some(80)] {
+            let text = events::text(&rows, width);
+            prop_assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "control character in {:?}", text
+            );
+        }
         let _ = events::root_events(&[(ts, rec.to_string()), (ts, root.to_string())]);
     }
 

@@ -321,8 +321,9 @@ impl EventsReport {
         serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
     }
 
-    /// The header line naming the source, the events, then GuardDuty.
-    pub fn text(&self) -> String {
+    /// The header line naming the source, the events (laid out for a
+    /// terminal of `width` columns, or as a table when piped), then GuardDuty.
+    pub fn text(&self, width: Option<usize>) -> String {
         let mut out = match &self.source {
             SourceRead::LogGroup { region, name } => format!(
                 "root activity in {} ({region}), source: the trail's log group, since {}: {} event(s)\n",
@@ -342,7 +343,7 @@ impl EventsReport {
             ),
         };
         if !self.rows.is_empty() {
-            out += &crate::events::text(&self.rows);
+            out += &crate::events::text(&self.rows, width);
         }
         if !self.guardduty.is_empty() {
             out += "\n";
@@ -396,7 +397,7 @@ pub async fn run(
         for w in report.warnings() {
             eprintln!("warning: {w}");
         }
-        out!("{}", report.text());
+        out!("{}", report.text(crate::out::stdout_width()));
     }
     Ok(report.exit_code())
 }
@@ -531,7 +532,7 @@ mod tests {
             assert!(calls.contains(&format!("history {r}")), "{calls:?}");
             assert!(calls.contains(&format!("guardduty {r}")), "{calls:?}");
         }
-        let text = report.text();
+        let text = report.text(None);
         assert!(text.contains("2 of 2 region(s) read"), "{text}");
         assert!(
             text.contains(
@@ -596,7 +597,7 @@ mod tests {
         .unwrap();
         assert_eq!(report.exit_code(), exit::UNKNOWN);
         assert!(report
-            .text()
+            .text(None)
             .contains("cannot read GuardDuty in us-east-1: guardduty:ListDetectors denied"));
     }
 
@@ -655,7 +656,7 @@ mod tests {
         }
         assert!(!calls.iter().any(|c| c.starts_with("history")), "{calls:?}");
         assert!(report
-            .text()
+            .text(None)
             .starts_with("root activity in trail-logs (eu-central-1)"));
 
         let failing = Fake {

@@ -60,14 +60,15 @@ pub fn pick_accounts(org: &OrgFacts, wanted: &[String]) -> Result<Vec<OrgAccount
         .collect())
 }
 
-/// A progress bar over `total` units on stderr (hidden unless `show`).
+/// A progress bar over `total` units on stderr (hidden unless `show`); the
+/// bar takes what the terminal's width leaves, so the line never wraps.
 pub(crate) fn bar_of(total: usize, show: bool, what: &str, unit: &str) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(&format!(
-        "{{spinner}} {{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{per_sec}}, ETA {{eta}} ({{elapsed}})"
+        "{{spinner}} {{msg}} [{{wide_bar}}] {{pos}}/{{len}} {unit}, {{per_sec}}, ETA {{eta}} ({{elapsed}})"
     )) {
         pb.set_style(style.progress_chars("=> "));
     }
