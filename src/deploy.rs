@@ -505,7 +505,10 @@ impl Plan {
             self.account_id, self.region, self.log_group
         );
         out.push_str(&steps_text(
-            self.steps.iter().map(|s| (s.action(), s.describe())),
+            &plan_lines(&self.steps, |s| match s {
+                Step::Forward(f) => Some(f),
+                _ => None,
+            }),
             &self.notes,
         ));
         out
@@ -529,18 +532,75 @@ pub fn changes_suffix(c: &[String]) -> String {
     }
 }
 
-/// The body of a text plan: `create`/`update`/`ok` per step, notes, and the
-/// counts line. Shared by `deploy` and `deploy --org`.
-pub fn steps_text(steps: impl Iterator<Item = (Action, String)>, notes: &[String]) -> String {
+/// A text plan's lines, each with how many steps it stands for: a step's
+/// own description, except that consecutive forwarding rules with the same
+/// action and changes (one per enabled region, often seventeen) share one
+/// line naming their regions.
+pub fn plan_lines<S: PlanStep>(
+    steps: &[S],
+    forward: impl Fn(&S) -> Option<&ForwardStep>,
+) -> Vec<(Action, String, usize)> {
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < steps.len() {
+        let rule = |s: &S| match forward(s) {
+            Some(ForwardStep::ForwardRule {
+                action,
+                name,
+                changes,
+                region,
+                ..
+            }) => Some(((*action, name.clone(), changes.clone()), region.clone())),
+            _ => None,
+        };
+        if let Some((key, first)) = rule(&steps[i]) {
+            let mut regions = vec![first];
+            let mut j = i + 1;
+            while let Some((k, r)) = steps.get(j).and_then(&rule) {
+                if k != key {
+                    break;
+                }
+                regions.push(r);
+                j += 1;
+            }
+            let f = forward(&steps[i]).expect("a forwarding rule");
+            lines.push((key.0, f.describe_in(&regions), regions.len()));
+            i = j;
+        } else {
+            lines.push((steps[i].action(), steps[i].describe(), 1));
+            i += 1;
+        }
+    }
+    lines
+}
+
+/// What a plan's text needs of a step.
+pub trait PlanStep {
+    fn action(&self) -> Action;
+    fn describe(&self) -> String;
+}
+
+impl PlanStep for Step {
+    fn action(&self) -> Action {
+        Step::action(self)
+    }
+    fn describe(&self) -> String {
+        Step::describe(self)
+    }
+}
+
+/// The body of a text plan: `create`/`update`/`ok` per line, notes, and the
+/// counts line (of steps, not lines). Shared by `deploy` and `deploy --org`.
+pub fn steps_text(lines: &[(Action, String, usize)], notes: &[String]) -> String {
     let mut out = String::new();
     let mut counts = [0usize; 3];
-    for (action, line) in steps {
+    for (action, line, n) in lines {
         let (verb, i) = match action {
             Action::Create => ("create", 0),
             Action::Update => ("update", 1),
             Action::NoOp => ("ok", 2),
         };
-        counts[i] += 1;
+        counts[i] += n;
         out.push_str(&format!("  {verb:<7} {line}\n"));
     }
     for n in notes {
@@ -1079,20 +1139,34 @@ impl ForwardStep {
                 to.bus,
                 changes_suffix(changes)
             ),
-            ForwardStep::ForwardRule {
-                name,
-                region,
-                changes,
-                to,
-                ..
-            } => format!(
-                "eventbridge rule {name} in {region}: {}root activity and sts:AssumeRoot calls made there \
-                 (read-only calls too), to {}{}",
-                to.whose,
-                to.bus,
-                changes_suffix(changes)
-            ),
+            ForwardStep::ForwardRule { region, .. } => {
+                self.describe_in(std::slice::from_ref(region))
+            }
         }
+    }
+
+    /// The plan line for this step, or for the same rule in each of
+    /// `regions` (the role has no region: its own line).
+    pub fn describe_in(&self, regions: &[String]) -> String {
+        let ForwardStep::ForwardRule {
+            name, changes, to, ..
+        } = self
+        else {
+            return self.describe();
+        };
+        let count = if regions.len() > 1 {
+            format!(" ({} regions)", regions.len())
+        } else {
+            String::new()
+        };
+        format!(
+            "eventbridge rule {name} in {}{count}: {}root activity and sts:AssumeRoot calls made there \
+             (read-only calls too), to {}{}",
+            regions.join(", "),
+            to.whose,
+            to.bus,
+            changes_suffix(changes)
+        )
     }
 
     /// What `state` holds once this step is applied (the plans' tests).
@@ -1675,6 +1749,23 @@ mod tests {
             "arn:aws:iam::111122223333:role/rootguard-events-forward"
         );
         assert_eq!(p.steps.last().unwrap().region("us-east-1"), "us-west-2");
+        // The text names both regions on one line; the counts are of steps.
+        let text = p.text();
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.contains("rule rootguard-root-forward in"))
+                .collect::<Vec<_>>(),
+            ["  create  eventbridge rule rootguard-root-forward in eu-west-1, us-west-2 (2 regions): \
+              root activity and sts:AssumeRoot calls made there (read-only calls too), to the us-east-1 \
+              default bus"],
+            "{text}"
+        );
+        let creates = p
+            .steps
+            .iter()
+            .filter(|s| s.action() == Action::Create)
+            .count();
+        assert!(text.contains(&format!("{creates} to create,")), "{text}");
         let done = applied(&s, &p);
         assert!(plan(&done, &config()).is_noop());
         // A forwarder in state ENABLED (no read-only calls) and a region

@@ -304,6 +304,15 @@ pub enum OrgStep {
     Forward(ForwardStep),
 }
 
+impl crate::deploy::PlanStep for OrgStep {
+    fn action(&self) -> Action {
+        OrgStep::action(self)
+    }
+    fn describe(&self) -> String {
+        OrgStep::describe(self)
+    }
+}
+
 impl OrgStep {
     pub fn action(&self) -> Action {
         match self {
@@ -419,7 +428,10 @@ impl OrgDeployPlan {
             self.organization_id, self.account_id
         );
         out.push_str(&crate::deploy::steps_text(
-            self.steps.iter().map(|s| (s.action(), s.describe())),
+            &crate::deploy::plan_lines(&self.steps, |s| match s {
+                OrgStep::Forward(f) => Some(f),
+                _ => None,
+            }),
             &[],
         ));
         out

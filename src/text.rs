@@ -81,13 +81,22 @@ pub fn valid_email(email: &str) -> bool {
 }
 
 /// How far a wrapped line's continuation is indented: its leading spaces,
-/// plus a leading marker (`- `, `+ `, `! `, or a short `label: ` such as
-/// `fix: `), so continuation lines hang under the text, not the marker.
+/// plus a leading marker (`- `, `+ `, `! `, a plan's verb column such as
+/// `create  `, or a short `label: ` such as `fix: `), so continuation lines
+/// hang under the text, not the marker.
 fn hang(line: &str) -> usize {
     let lead = line.len() - line.trim_start_matches(' ').len();
     let rest = &line[lead..];
     if rest.starts_with("- ") || rest.starts_with("+ ") || rest.starts_with("! ") {
         return lead + 2;
+    }
+    // A plan line's verb column (`create  `, `ok      `): under the text.
+    let word = rest
+        .find(|c: char| !(c.is_ascii_lowercase() || c == '-'))
+        .unwrap_or(0);
+    if (2..=8).contains(&word) && rest[word..].starts_with("  ") {
+        let gap = rest[word..].len() - rest[word..].trim_start_matches(' ').len();
+        return lead + word + gap;
     }
     if let Some(at) = rest.find(": ") {
         let label = &rest[..at];
@@ -157,6 +166,23 @@ mod tests {
         assert_eq!(fmt_window(Duration::days(14)), "2w");
         assert_eq!(fmt_window(Duration::minutes(90)), "90m");
         assert_eq!(fmt_window(Duration::seconds(0)), "0s");
+    }
+
+    #[test]
+    fn a_plan_line_wraps_under_its_text_not_its_verb() {
+        let line = format!(
+            "  create  eventbridge rule x in {}: to the bus",
+            ["us-east-1"; 12].join(", ")
+        );
+        let wrapped = wrap_hanging(&line, 80);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 1, "{wrapped}");
+        for l in &lines[1..] {
+            assert!(
+                l.starts_with("          ") && !l.starts_with("           "),
+                "{wrapped}"
+            );
+        }
     }
 
     #[test]

@@ -146,6 +146,11 @@ fn unreachable_endpoint_exit_2_with_one_line() {
         r.stderr
     );
     assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Connection refused") && !r.stderr.contains("DispatchFailure"),
+        "the cause, without the SDK's debug dump: {}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -33,8 +33,7 @@ fn each_kind_of_root_activity_in_any_region_reaches_the_topic_as_its_own_sentenc
         "eventbridge rule rootguard-root-activity in us-east-1",
         "eventbridge rule rootguard-assume-root in us-east-1",
         "iam role rootguard-events-forward",
-        "eventbridge rule rootguard-root-forward in eu-west-1",
-        "eventbridge rule rootguard-root-forward in us-west-2",
+        "eventbridge rule rootguard-root-forward in eu-west-1, us-west-2 (2 regions)",
     ] {
         assert!(r.stdout.contains(needle), "{needle}: {}", r.stdout);
     }

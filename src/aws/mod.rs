@@ -527,7 +527,7 @@ impl Reader {
 /// source, instance metadata, is then what answers), that nothing was found.
 /// `-v` logs the full text.
 fn credential_detail(detail: &str) -> String {
-    let line = short(&without_debug_dump(detail));
+    let line = short(detail);
     if line.contains("IMDS")
         || line.contains("no credentials found")
         || line.contains("CredentialsNotLoaded")
@@ -561,8 +561,11 @@ fn without_debug_dump(s: &str) -> String {
     s.to_string()
 }
 
+/// The first line of an SDK error's text, without its debug dump, at most
+/// 300 bytes: what a person reads (`-v` logs the whole text).
 fn short(detail: &str) -> String {
-    let line = detail.lines().next().unwrap_or(detail);
+    let detail = without_debug_dump(detail);
+    let line = detail.lines().next().unwrap_or(&detail);
     let line = line
         .trim_start_matches("dispatch failure: ")
         .trim_start_matches("other: ");
