@@ -81,22 +81,34 @@ pub fn valid_email(email: &str) -> bool {
 }
 
 /// How far a wrapped line's continuation is indented: its leading spaces,
-/// plus a leading marker (`- `, `+ `, `! `, a plan's verb column such as
-/// `create  `, or a short `label: ` such as `fix: `), so continuation lines
-/// hang under the text, not the marker.
-fn hang(line: &str) -> usize {
+/// plus a leading marker (`- `, `+ `, `! `, or a short `label: ` such as
+/// `fix: `); for a table row (its first word followed by two or more
+/// spaces: `create  …`, `FAIL     high  root-mfa  Title`), the start of its
+/// last column within half the width. Continuation lines hang under the
+/// text, not the marker. Widths are display columns (colour escapes count 0).
+fn hang(line: &str, width: usize) -> usize {
     let lead = line.len() - line.trim_start_matches(' ').len();
     let rest = &line[lead..];
     if rest.starts_with("- ") || rest.starts_with("+ ") || rest.starts_with("! ") {
         return lead + 2;
     }
-    // A plan line's verb column (`create  `, `ok      `): under the text.
-    let word = rest
-        .find(|c: char| !(c.is_ascii_lowercase() || c == '-'))
-        .unwrap_or(0);
-    if (2..=8).contains(&word) && rest[word..].starts_with("  ") {
-        let gap = rest[word..].len() - rest[word..].trim_start_matches(' ').len();
-        return lead + word + gap;
+    let first = rest.find(' ').unwrap_or(rest.len());
+    if rest[first..].starts_with("  ") {
+        let mut at = None;
+        let mut i = first;
+        while let Some(gap) = rest[i..].find("  ") {
+            let start = i + gap;
+            let next = start + (rest[start..].len() - rest[start..].trim_start_matches(' ').len());
+            let col = textwrap::core::display_width(&line[..lead + next]);
+            if col > width / 2 || next >= rest.len() {
+                break;
+            }
+            at = Some(col);
+            i = next;
+        }
+        if let Some(col) = at {
+            return col;
+        }
     }
     if let Some(at) = rest.find(": ") {
         let label = &rest[..at];
@@ -113,9 +125,11 @@ fn hang(line: &str) -> usize {
     }
 }
 
-/// Wraps every line wider than `width` columns at word boundaries, each
-/// continuation under the line's own text (see [`hang`]). Narrow lines, and
-/// colour escapes (not counted as width), are left as they are.
+/// Wraps every line wider than `width` columns at spaces (never inside a
+/// hyphenated word: commands and flags stay whole; a word longer than the
+/// line is broken), each continuation under the line's own text (see
+/// [`hang`]). Narrow lines, and colour escapes (not counted as width), are
+/// left as they are.
 pub fn wrap_hanging(text: &str, width: usize) -> String {
     let width = width.max(40);
     let mut out = String::with_capacity(text.len() + text.len() / 16);
@@ -127,10 +141,11 @@ pub fn wrap_hanging(text: &str, width: usize) -> String {
             out.push_str(line);
             continue;
         }
-        let n = hang(line).min(width / 2);
+        let n = hang(line, width).min(width / 2);
         let indent = " ".repeat(n);
         let opts = textwrap::Options::new(width)
             .subsequent_indent(&indent)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
             .break_words(true);
         out.push_str(&textwrap::fill(line, opts));
     }
@@ -182,6 +197,31 @@ mod tests {
                 l.starts_with("          ") && !l.starts_with("           "),
                 "{wrapped}"
             );
+        }
+    }
+
+    #[test]
+    fn a_verify_row_wraps_under_its_title_and_commands_stay_whole() {
+        let row = "FAIL     medium    root-hardware-mfa    Root user MFA is hardware or passkey, not virtual";
+        let wrapped = wrap_hanging(row, 80);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert_eq!(lines.len(), 2, "{wrapped}");
+        assert_eq!(lines[1], format!("{}not virtual", " ".repeat(40)));
+        // The same with the status coloured: escapes take no columns.
+        let red = row.replacen("FAIL", "\x1b[31mFAIL\x1b[0m", 1);
+        let wrapped = wrap_hanging(&red, 80);
+        assert_eq!(wrapped.lines().nth(1), Some(lines[1]), "{wrapped}");
+        let fix = format!(
+            "{}fix: run `aws account put-alternate-contact --alternate-contact-type SECURITY --email-address ADDR`",
+            " ".repeat(21)
+        );
+        let wrapped = wrap_hanging(&fix, 80);
+        for flag in [
+            "put-alternate-contact",
+            "--alternate-contact-type",
+            "--email-address",
+        ] {
+            assert!(wrapped.contains(flag), "{flag} split: {wrapped}");
         }
     }
 
