@@ -234,7 +234,7 @@ pub fn text_with_references(report: &Report, color: bool) -> String {
     text_opts(report, color, true)
 }
 
-fn references_line(f: &Finding) -> Option<String> {
+pub(crate) fn references_line(f: &Finding) -> Option<String> {
     let r = &f.references;
     let mut parts = Vec::new();
     let cis = r.cis_text();

@@ -200,6 +200,21 @@ fn junit_has_one_suite_per_account_and_text_and_markdown_summarise() {
         .find(|l| l.starts_with("account "))
         .unwrap();
     assert!(header.contains("pass") && header.contains("unknown"));
+    assert!(!r.stdout.contains("refs:"), "references only with -v");
+    // -v: each check's references once, after the report (not per account).
+    let v = org_run(&org, &["verify", "--org", "-v"]);
+    let refs = &v.stdout[v.stdout.find("\nreferences\n").expect("a references block")..];
+    assert_eq!(refs.matches("\n  root-mfa\n").count(), 1, "{refs}");
+    assert!(
+        refs.contains("refs: CIS v3.0 1.5 · v5.0 1.4 · v6.0 2.4 · v7.0 2.5; Security Hub IAM.9"),
+        "{refs}"
+    );
+    assert!(refs.contains("\n  org-root-management\n"), "{refs}");
+    assert!(refs.contains("v7.0 2.1.1"), "{refs}");
+    assert_eq!(
+        v.stdout.matches("refs: ").count(),
+        refs.matches("refs: ").count()
+    );
     let csv = org_run(&org, &["verify", "--org", "-o", "csv", "-o", "asff"]);
     let (csv_text, asff_text) = csv
         .stdout

@@ -483,8 +483,11 @@ pub async fn run_verify(
         region: handle.own_reader().region(),
         importer_account: facts.caller_account_id.clone(),
     };
-    crate::out::emit_with(&outputs.outputs, |f, w| {
-        crate::render::org::render_to(&report, f, outputs.color, &ctx, w)
+    crate::out::emit_with(&outputs.outputs, |f, w| match f {
+        crate::render::Format::Text if outputs.references => {
+            w.write_all(crate::render::org::text_with_references(&report, outputs.color).as_bytes())
+        }
+        f => crate::render::org::render_to(&report, f, outputs.color, &ctx, w),
     })?;
     if outputs.security_hub {
         let asff = crate::render::exports::asff_findings(&ctx, &crate::render::org::rows(&report));

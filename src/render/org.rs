@@ -97,6 +97,16 @@ fn status_cell(findings: &[Finding], s: Status) -> usize {
 /// An account × status table, the organization's findings, then what did not
 /// pass per account.
 pub fn text(report: &OrgReport, color: bool) -> String {
+    text_opts(report, color, false)
+}
+
+/// [`text`] followed by each check's references, once per check in the
+/// report (`verify --org -v`): CIS versions, Security Hub, NIST SP 800-53 r5.
+pub fn text_with_references(report: &OrgReport, color: bool) -> String {
+    text_opts(report, color, true)
+}
+
+fn text_opts(report: &OrgReport, color: bool, references: bool) -> String {
     let mut out = format!(
         "rootguard verify --org: organization {} (management account {}) as {} at {}\n\n",
         escape(&report.organization_id),
@@ -186,6 +196,24 @@ pub fn text(report: &OrgReport, color: bool) -> String {
         t.iter().map(|(_, n)| n).sum::<usize>(),
         parts.join(", ")
     ));
+    if references {
+        let mut seen = std::collections::BTreeSet::new();
+        let checks = report
+            .findings
+            .iter()
+            .chain(report.accounts.iter().flat_map(|a| &a.findings))
+            .filter(|f| seen.insert(f.id));
+        let mut block = String::new();
+        for f in checks {
+            if let Some(line) = super::references_line(f) {
+                block.push_str(&format!("  {}\n{line}", f.id));
+            }
+        }
+        if !block.is_empty() {
+            out.push_str("\nreferences\n");
+            out.push_str(&block);
+        }
+    }
     out
 }
 
