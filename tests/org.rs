@@ -201,6 +201,34 @@ fn junit_has_one_suite_per_account_and_text_and_markdown_summarise() {
         .unwrap();
     assert!(header.contains("pass") && header.contains("unknown"));
     assert!(!r.stdout.contains("refs:"), "references only with -v");
+    // Each failing check's fix once, though two members fail some checks.
+    let fixes = &r.stdout[r
+        .stdout
+        .find("\nhow to fix (each check once)\n")
+        .expect("fixes")..];
+    let fix_lines = r.stdout.matches("fix: ").count();
+    let checks_fixed = fixes
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .count();
+    assert!(checks_fixed > 0, "{fixes}");
+    let org_fixes = r.stdout[..r.stdout.find("\naccount ").unwrap()]
+        .matches("fix: ")
+        .count();
+    assert_eq!(fix_lines, org_fixes + checks_fixed, "{}", r.stdout);
+    let account_findings = r.stdout[r.stdout.find("\naccount ").unwrap()..]
+        .lines()
+        .filter(|l| {
+            ["  FAIL ", "  WARN ", "  UNKNOWN "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .count();
+    assert!(
+        account_findings > checks_fixed,
+        "some check fails in more than one account: {}",
+        r.stdout
+    );
     // -v: each check's references once, after the report (not per account).
     let v = org_run(&org, &["verify", "--org", "-v"]);
     let refs = &v.stdout[v.stdout.find("\nreferences\n").expect("a references block")..];

@@ -157,6 +157,8 @@ fn text_opts(report: &OrgReport, color: bool, references: bool) -> String {
             status_cell(f, Status::Unknown),
         ));
     }
+    let mut seen_fix = std::collections::BTreeSet::new();
+    let mut fixes: Vec<&Finding> = Vec::new();
     for a in &report.accounts {
         let bad: Vec<&Finding> = a
             .findings
@@ -180,7 +182,17 @@ fn text_opts(report: &OrgReport, color: bool, references: bool) -> String {
             for e in &f.evidence {
                 out.push_str(&format!("{:11}- {}\n", "", escape(e)));
             }
-            out.push_str(&format!("{:11}fix: {}\n", "", f.remediation));
+            if seen_fix.insert(f.id) {
+                fixes.push(f);
+            }
+        }
+    }
+    // Each check's fix once, not once per account (a thousand members that
+    // fail the same check share one remedy).
+    if !fixes.is_empty() {
+        out.push_str("\nhow to fix (each check once)\n");
+        for f in fixes {
+            out.push_str(&format!("  {}\n{:11}fix: {}\n", f.id, "", f.remediation));
         }
     }
     let t = report.tally();
