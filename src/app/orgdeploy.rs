@@ -58,7 +58,7 @@ fn spinner(show: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(s) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+    if let Ok(s) = ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}") {
         pb.set_style(s);
     }
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -74,7 +74,7 @@ pub async fn apply(writer: &Writer, plan: &OrgDeployPlan, show: bool) -> Applied
         |step| async move {
             let pb = spinner(show);
             pb.set_message(step.describe());
-            let tick = |status: &str| pb.set_message(format!("{} [{status}]", step.describe()));
+            let tick = |status: &str| pb.set_message(format!("[{status}] {}", step.describe()));
             let r = writer.apply_org(step, &tick).await;
             pb.finish_and_clear();
             r
@@ -231,7 +231,7 @@ pub async fn run_teardown(opts: &ConnectOptions, dry_run: bool, yes: bool, json:
     }
     let targets = vec![state.root_id.clone()];
     let pb = crate::term::spinner("deleting stack instances", show);
-    let tick = |s: &str| pb.set_message(format!("deleting stack instances [{s}]"));
+    let tick = |s: &str| pb.set_message(format!("[{s}] deleting stack instances"));
     let r = session.writer().delete_org(&targets, &state, &tick).await;
     pb.finish_and_clear();
     let done = r.map_err(|e| {
