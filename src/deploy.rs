@@ -504,13 +504,7 @@ impl Plan {
             "deploy plan for account {} in {} (log group {})\n",
             self.account_id, self.region, self.log_group
         );
-        out.push_str(&steps_text(
-            &plan_lines(&self.steps, |s| match s {
-                Step::Forward(f) => Some(f),
-                _ => None,
-            }),
-            &self.notes,
-        ));
+        out.push_str(&steps_text(&plan_lines(&self.steps), &self.notes));
         out
     }
 
@@ -536,23 +530,20 @@ pub fn changes_suffix(c: &[String]) -> String {
 /// own description, except that consecutive forwarding rules with the same
 /// action and changes (one per enabled region, often seventeen) share one
 /// line naming their regions.
-pub fn plan_lines<S: PlanStep>(
-    steps: &[S],
-    forward: impl Fn(&S) -> Option<&ForwardStep>,
-) -> Vec<(Action, String, usize)> {
+pub fn plan_lines<S: PlanStep>(steps: &[S]) -> Vec<(Action, String, usize)> {
+    let rule = |s: &S| match s.forward() {
+        Some(ForwardStep::ForwardRule {
+            action,
+            name,
+            changes,
+            region,
+            ..
+        }) => Some(((*action, name.clone(), changes.clone()), region.clone())),
+        _ => None,
+    };
     let mut lines = Vec::new();
     let mut i = 0;
     while i < steps.len() {
-        let rule = |s: &S| match forward(s) {
-            Some(ForwardStep::ForwardRule {
-                action,
-                name,
-                changes,
-                region,
-                ..
-            }) => Some(((*action, name.clone(), changes.clone()), region.clone())),
-            _ => None,
-        };
         if let Some((key, first)) = rule(&steps[i]) {
             let mut regions = vec![first];
             let mut j = i + 1;
@@ -563,7 +554,7 @@ pub fn plan_lines<S: PlanStep>(
                 regions.push(r);
                 j += 1;
             }
-            let f = forward(&steps[i]).expect("a forwarding rule");
+            let f = steps[i].forward().expect("a forwarding rule");
             lines.push((key.0, f.describe_in(&regions), regions.len()));
             i = j;
         } else {
@@ -578,6 +569,8 @@ pub fn plan_lines<S: PlanStep>(
 pub trait PlanStep {
     fn action(&self) -> Action;
     fn describe(&self) -> String;
+    /// The forwarding step it is, if it is one.
+    fn forward(&self) -> Option<&ForwardStep>;
 }
 
 impl PlanStep for Step {
@@ -586,6 +579,12 @@ impl PlanStep for Step {
     }
     fn describe(&self) -> String {
         Step::describe(self)
+    }
+    fn forward(&self) -> Option<&ForwardStep> {
+        match self {
+            Step::Forward(f) => Some(f),
+            _ => None,
+        }
     }
 }
 

@@ -311,6 +311,12 @@ impl crate::deploy::PlanStep for OrgStep {
     fn describe(&self) -> String {
         OrgStep::describe(self)
     }
+    fn forward(&self) -> Option<&ForwardStep> {
+        match self {
+            OrgStep::Forward(f) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 impl OrgStep {
@@ -428,10 +434,7 @@ impl OrgDeployPlan {
             self.organization_id, self.account_id
         );
         out.push_str(&crate::deploy::steps_text(
-            &crate::deploy::plan_lines(&self.steps, |s| match s {
-                OrgStep::Forward(f) => Some(f),
-                _ => None,
-            }),
+            &crate::deploy::plan_lines(&self.steps),
             &[],
         ));
         out
