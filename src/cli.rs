@@ -532,7 +532,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(match outcome {
                 Ok(code) => code,
                 Err(stop) => {
-                    eprintln!("error: {}", stop.message);
+                    eprintln!(
+                        "{}",
+                        crate::term::fit_stderr(&format!("error: {}", stop.message))
+                    );
                     stop.code
                 }
             })

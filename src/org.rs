@@ -191,6 +191,16 @@ impl AccountResult {
     pub fn exit_code(&self) -> u8 {
         crate::finding::exit_code(&self.findings)
     }
+
+    /// Whether `check` was not read for this member because it needs reads
+    /// inside the member (`--role`): without a role the management account
+    /// decides only root credentials and contacts.
+    pub fn needs_role(&self, check: &str) -> bool {
+        self.access == Access::AssumeRoot
+            && !ROOT_CHECKS.contains(&check)
+            && !CONTACT_CHECKS.contains(&check)
+            && !ORG_LEVEL.contains(&check)
+    }
 }
 
 // -------------------------------------------------------- member checks
@@ -390,6 +400,27 @@ fn sources_phrase(def: &checks::CheckDef) -> &'static str {
     }
 }
 
+/// The one fix for a member whose root has a credential it should not: delete
+/// it at the source. With centralized root access a member's root needs no
+/// MFA, keys or certificates at all, so the single-account advice (assign
+/// hardware MFA, rotate a key) would contradict it. `None` for checks whose
+/// fix is not a deletion (recent use is investigated first).
+pub fn member_fix(check: &str, accounts: &[&str]) -> Option<String> {
+    let what = match check {
+        "root-mfa" => "root's password (a root without MFA)",
+        "root-hardware-mfa" => "root's virtual MFA device, and its password",
+        "root-access-keys" => "root's access keys",
+        "root-signing-certs" => "root's signing certificates",
+        _ => return None,
+    };
+    Some(format!(
+        "Delete {what} at the source: `rootguard org harden --accounts {}` (turns centralized root access on \
+         if it is not, then an sts:AssumeRoot session with IAMDeleteRootUserCredentials removes every root \
+         credential of the member; root-only tasks then use `rootguard org root recover`)",
+        accounts.join(",")
+    ))
+}
+
 /// A member's findings from what the management account read without a role.
 pub fn member_findings(
     m: &MemberFacts,
@@ -425,13 +456,10 @@ pub fn member_findings(
                 }
             }
             let mut f = checks::finding(def, v);
-            if ROOT_CHECKS.contains(&def.id) && f.status == Status::Fail {
-                f.remediation = format!(
-                    "Remove the member's root credentials at the source: `rootguard org harden --accounts {}` \
-                     (sts:AssumeRoot with IAMDeleteRootUserCredentials). {}",
-                    m.account.id, f.remediation
-                )
-                .into();
+            if matches!(f.status, Status::Fail | Status::Warn) {
+                if let Some(fix) = member_fix(def.id, &[m.account.id.as_str()]) {
+                    f.remediation = fix.into();
+                }
             }
             f
         })

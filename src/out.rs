@@ -53,13 +53,21 @@ macro_rules! out {
     ($($arg:tt)*) => { $crate::out::write(&format!($($arg)*)) };
 }
 
+/// What [`emit`] wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Emitted {
+    /// Whether any output went to stdout (else every one went to a file, and
+    /// the person has seen nothing of the result yet).
+    pub to_stdout: bool,
+}
+
 /// Writes each `-o` (text to stdout when none is given); a file is written
-/// whole or not at all (temp file + rename). A file that cannot be written
-/// is exit 2, naming it.
+/// whole or not at all (temp file + rename) and said on stderr (path, size).
+/// A file that cannot be written is exit 2, naming it.
 pub fn emit(
     outputs: &[crate::render::OutputSpec],
     render_as: impl Fn(crate::render::Format) -> String,
-) -> Result<(), crate::app::Stop> {
+) -> Result<Emitted, crate::app::Stop> {
     emit_with(outputs, |f, w| w.write_all(render_as(f).as_bytes()))
 }
 
@@ -69,7 +77,7 @@ pub fn emit(
 pub fn emit_with(
     outputs: &[crate::render::OutputSpec],
     render_to: impl Fn(crate::render::Format, &mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), crate::app::Stop> {
+) -> Result<Emitted, crate::app::Stop> {
     let default = [crate::render::OutputSpec {
         format: crate::render::Format::Text,
         path: None,
@@ -101,11 +109,23 @@ pub fn emit_with(
                     std::process::exit(i32::from(crate::exit::USAGE));
                 }
             }
-            Some(p) => crate::render::write_atomically_with(p, |w| render_to(o.format, w))
-                .map_err(|e| {
-                    crate::app::Stop::usage(format!("cannot write -o {}: {e}", p.display()))
-                })?,
+            Some(p) => {
+                crate::render::write_atomically_with(p, |w| render_to(o.format, w)).map_err(
+                    |e| crate::app::Stop::usage(format!("cannot write -o {}: {e}", p.display())),
+                )?;
+                let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+                if !crate::term::quiet() {
+                    eprintln!(
+                        "wrote {} ({}, {})",
+                        p.display(),
+                        o.format.name(),
+                        crate::text::fmt_size(size)
+                    );
+                }
+            }
         }
     }
-    Ok(())
+    Ok(Emitted {
+        to_stdout: outputs.iter().any(|o| o.path.is_none()),
+    })
 }

@@ -84,6 +84,8 @@ impl Drop for Terminal {
     fn drop(&mut self) {
         self.wait_done();
         self.leave_private_screen();
+        // Keys typed after the last prompt never reach the shell.
+        discard_typed_ahead();
     }
 }
 
@@ -165,11 +167,52 @@ impl Drop for KeysRaw {
 fn held<T>(prompt: impl FnOnce() -> Result<T, PromptError>) -> Result<T, PromptError> {
     check()?;
     let raw = KeysRaw::hold();
+    discard_typed_ahead();
     check()?;
     let r = prompt();
     drop(raw);
     check()?;
     r
+}
+
+/// What a yes/no question accepts, said when anything else is typed.
+pub const YES_NO: &str = "answer y or yes, n or no (Enter takes the default)";
+
+/// A typed yes/no answer: `y`, `yes`, `n`, `no` (any case, spaces around
+/// ignored), or nothing for `default`; anything else is no answer (`None`),
+/// so a stray word never changes an account.
+pub fn parse_yes_no(answer: &str, default: bool) -> Option<bool> {
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "" => Some(default),
+        "y" | "yes" => Some(true),
+        "n" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Discards whatever was typed on the terminal and not yet read (the kernel's
+/// input queue, including a half-typed line), so keys pressed before a prompt
+/// was shown answer nothing and nothing reaches the shell after rootguard
+/// exits. Does nothing without a terminal.
+pub fn discard_typed_ahead() {
+    // SAFETY: isatty and tcflush only act on the descriptor they are given.
+    if unsafe { libc::isatty(libc::STDIN_FILENO) } == 1 {
+        unsafe { libc::tcflush(libc::STDIN_FILENO, libc::TCIFLUSH) };
+    } else if let Ok(tty) = std::fs::OpenOptions::new().read(true).open("/dev/tty") {
+        use std::os::fd::AsRawFd;
+        unsafe { libc::tcflush(tty.as_raw_fd(), libc::TCIFLUSH) };
+    }
+}
+
+/// `prompt` wrapped to stderr's terminal width before it is drawn, with room
+/// for `answer` columns after its last line: dialoguer clears a prompt by its
+/// line breaks when it is answered, so a prompt the terminal wrapped by itself
+/// would leave its first row behind.
+fn fitted(prompt: &str, answer: usize) -> String {
+    match crate::out::stderr_width() {
+        Some(w) => crate::text::wrap_prompt(prompt, w, answer),
+        None => prompt.to_string(),
+    }
 }
 
 fn check() -> Result<(), PromptError> {
@@ -200,17 +243,27 @@ impl Prompter for Terminal {
             .map_err(|e| PromptError::Io(e.to_string()))
     }
 
+    /// A whole line, not a key: `maybe⏎` is asked again, `yes⏎` is one answer.
     fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError> {
-        held(|| {
-            dialoguer::Confirm::new()
-                .with_prompt(question)
-                .default(default)
-                .interact_on(&self.term)
+        let hint = if default { "[Y/n]" } else { "[y/N]" };
+        let prompt = fitted(&format!("{question} {hint}"), 8);
+        let line = held(|| {
+            dialoguer::Input::<String>::new()
+                .with_prompt(prompt)
+                .allow_empty(true)
+                .validate_with(|s: &String| {
+                    parse_yes_no(s, default)
+                        .map(|_| ())
+                        .ok_or_else(|| YES_NO.to_string())
+                })
+                .interact_text_on(&self.term)
                 .map_err(map)
-        })
+        })?;
+        Ok(parse_yes_no(&line, default).unwrap_or(default))
     }
 
     fn input(&mut self, prompt: &str, validate: Validator) -> Result<String, PromptError> {
+        let prompt = fitted(prompt, 24);
         held(|| {
             dialoguer::Input::<String>::new()
                 .with_prompt(prompt)
@@ -222,6 +275,7 @@ impl Prompter for Terminal {
     }
 
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError> {
+        let prompt = fitted(prompt, 0);
         held(|| {
             dialoguer::Select::new()
                 .with_prompt(prompt)
@@ -233,9 +287,10 @@ impl Prompter for Terminal {
     }
 
     fn multi_select(&mut self, prompt: &str, items: &[String]) -> Result<Vec<usize>, PromptError> {
+        let prompt = fitted(&format!("{prompt} (space ticks, Enter goes on)"), 0);
         held(|| {
             dialoguer::MultiSelect::new()
-                .with_prompt(format!("{prompt} (space to pick, enter to go on)"))
+                .with_prompt(prompt)
                 .items(items)
                 .interact_on(&self.term)
                 .map_err(map)
@@ -244,9 +299,15 @@ impl Prompter for Terminal {
 
     fn key(&mut self, prompt: &str, keys: &[Key]) -> Result<Key, PromptError> {
         use dialoguer::console::Key as K;
-        check()?;
-        self.term.write_str(&format!("{prompt} ")).map_err(io)?;
+        let mut shown = false;
+        let prompt = fitted(prompt, 1);
         held(|| loop {
+            if !shown {
+                // Drawn after the typed-ahead keys are gone: only keys
+                // pressed while it is on screen count.
+                self.term.write_str(&format!("{prompt} ")).map_err(io)?;
+                shown = true;
+            }
             let pressed = match self.term.read_key() {
                 Ok(K::Enter) => Key::Enter,
                 Ok(K::Char(c)) => Key::Char(c.to_ascii_lowercase()),
@@ -267,13 +328,24 @@ impl Prompter for Terminal {
     fn wait_key(&mut self, status: &str, timeout: Duration) -> Result<Option<Key>, PromptError> {
         use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
         check()?;
+        if self.spinner.is_none() {
+            // A new wait: keys typed before it was on screen do not count,
+            // neither those still queued in the terminal nor those crossterm
+            // already read and holds.
+            discard_typed_ahead();
+            while event::poll(Duration::ZERO).map_err(io)? {
+                event::read().map_err(io)?;
+            }
+        }
         let bar = self.spinner.get_or_insert_with(|| {
             let bar = indicatif::ProgressBar::with_draw_target(
                 None,
                 indicatif::ProgressDrawTarget::stderr(),
             );
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {msg}")
+                // Cut to the terminal's width, never wrapped: a wrapped
+                // spinner line is redrawn one row lower each tick.
+                indicatif::ProgressStyle::with_template("{spinner} {wide_msg}")
                     .expect("a valid template"),
             );
             bar.enable_steady_tick(Duration::from_millis(100));
@@ -391,8 +463,15 @@ impl Prompter for Scripted {
         self.note(text)
     }
 
-    fn confirm(&mut self, question: &str, _default: bool) -> Result<bool, PromptError> {
-        Ok(self.next(question)? == "y")
+    /// The same answers as the terminal: `y`/`yes`/`n`/`no`/`""`; anything
+    /// else is asked again, saying what is accepted.
+    fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError> {
+        loop {
+            match parse_yes_no(&self.next(question)?, default) {
+                Some(yes) => return Ok(yes),
+                None => self.note(YES_NO)?,
+            }
+        }
     }
 
     fn input(&mut self, prompt: &str, validate: Validator) -> Result<String, PromptError> {
@@ -455,5 +534,40 @@ impl Prompter for Scripted {
 
     fn leave_private_screen(&mut self) {
         self.transcript.push_str("[private screen left]\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_and_no_are_whole_words_and_nothing_else_answers() {
+        for (typed, default, want) in [
+            ("y", false, Some(true)),
+            ("YES", false, Some(true)),
+            (" yes ", false, Some(true)),
+            ("n", true, Some(false)),
+            ("No", true, Some(false)),
+            ("", true, Some(true)),
+            ("", false, Some(false)),
+            ("maybe", true, None),
+            ("ye", true, None),
+            ("yess", true, None),
+            ("s", true, None),
+            ("y n", true, None),
+        ] {
+            assert_eq!(parse_yes_no(typed, default), want, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn a_scripted_confirm_asks_again_until_it_gets_an_answer() {
+        let mut p = Scripted::new(["maybe", "yes"]);
+        assert!(p.confirm("Apply the CIS password policy?", false).unwrap());
+        assert_eq!(p.transcript().matches("? Apply").count(), 2);
+        assert!(p.transcript().contains(YES_NO));
+        let mut p = Scripted::new([""]);
+        assert!(p.confirm("Wait here?", true).unwrap(), "Enter: the default");
     }
 }

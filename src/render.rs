@@ -56,6 +56,14 @@ impl Format {
         ("asff", Format::Asff),
         ("ocsf", Format::Ocsf),
     ];
+
+    /// The name `-o` takes for it.
+    pub fn name(self) -> &'static str {
+        Format::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("text", |(n, _)| n)
+    }
 }
 
 /// One `-o FORMAT[=PATH]`: stdout when there is no path.

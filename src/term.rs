@@ -16,11 +16,21 @@ pub fn quiet() -> bool {
     QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A progress line on stderr, unless `-q`.
+/// `text` wrapped at spaces to stderr's terminal width, each continuation
+/// under the line's own text (as plans are); unchanged when stderr is not a
+/// terminal.
+pub fn fit_stderr(text: &str) -> String {
+    match crate::out::stderr_width() {
+        Some(w) => crate::text::wrap_hanging(text, w),
+        None => text.to_string(),
+    }
+}
+
+/// A progress line on stderr, unless `-q`, wrapped to the terminal's width.
 macro_rules! progress {
     ($($arg:tt)*) => {
         if !$crate::term::quiet() {
-            eprintln!($($arg)*);
+            eprintln!("{}", $crate::term::fit_stderr(&format!($($arg)*)));
         }
     };
 }
@@ -57,11 +67,14 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool, Stop> {
             "this change needs confirmation: run it in a terminal, or pass --yes (see the plan with --dry-run)",
         ));
     }
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .map_err(|e| Stop::usage(format!("no answer to the confirmation prompt: {e}")))
+    // A whole typed line (y/yes/n/no), as every question that leads to a change.
+    use crate::prompt::Prompter;
+    crate::prompt::Terminal::default()
+        .confirm(question, false)
+        .map_err(|e| match e {
+            crate::prompt::PromptError::Interrupted => prompt_stop(e),
+            other => Stop::usage(format!("no answer to the confirmation prompt: {other}")),
+        })
 }
 
 /// One of several items, asked on the terminal; `None` when there is no terminal to ask on.
@@ -112,7 +125,14 @@ pub fn unix_now() -> u64 {
 /// A spinner on stderr when `show` and stderr is a terminal; hidden otherwise.
 pub fn spinner(message: &str, show: bool) -> indicatif::ProgressBar {
     let pb = if show && std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new_spinner()
+        // The message is cut to the terminal's width: a spinner that wraps
+        // is redrawn a row lower on every tick.
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {wide_msg}")
+                .expect("a valid template"),
+        );
+        pb
     } else {
         indicatif::ProgressBar::hidden()
     };

@@ -152,6 +152,50 @@ pub fn wrap_hanging(text: &str, width: usize) -> String {
     out
 }
 
+/// A file size for people: `812 bytes`, `14.2 KiB`, `3.1 MiB`.
+pub fn fmt_size(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    }
+}
+
+/// A prompt wrapped to `width` at spaces with its own line breaks, its last
+/// line leaving at least `answer` columns free for what is typed after it
+/// (so the terminal never wraps the line being edited). Continuations start at
+/// the left edge, as a question's words would.
+pub fn wrap_prompt(prompt: &str, width: usize, answer: usize) -> String {
+    let width = width.max(20);
+    let opts = |w: usize| {
+        textwrap::Options::new(w.max(10))
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .break_words(true)
+    };
+    // Room for dialoguer's ": " or a key prompt's trailing space.
+    let mut lines: Vec<String> = textwrap::wrap(prompt, opts(width - 1))
+        .into_iter()
+        .map(std::borrow::Cow::into_owned)
+        .collect();
+    let room = (answer + 2).min(width / 2);
+    if let Some(last) = lines.pop() {
+        if textwrap::core::display_width(&last) + room > width {
+            lines.extend(
+                textwrap::wrap(&last, opts(width - room))
+                    .into_iter()
+                    .map(std::borrow::Cow::into_owned),
+            );
+        } else {
+            lines.push(last);
+        }
+    }
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +267,34 @@ mod tests {
         ] {
             assert!(wrapped.contains(flag), "{flag} split: {wrapped}");
         }
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(fmt_size(812), "812 bytes");
+        assert_eq!(fmt_size(14_540), "14.2 KiB");
+        assert_eq!(fmt_size(3_250_586), "3.1 MiB");
+    }
+
+    #[test]
+    fn a_prompt_is_wrapped_with_room_for_its_answer() {
+        let q = "Set the SECURITY contact to Security Team (CISO), security@corp.example, +1 555 0100? [Y/n]";
+        let w = wrap_prompt(q, 80, 8);
+        let lines: Vec<&str> = w.lines().collect();
+        assert!(lines.len() >= 2, "{w}");
+        assert!(lines.iter().all(|l| l.chars().count() < 80), "{w}");
+        assert!(lines.last().unwrap().chars().count() + 10 <= 80, "{w}");
+        assert_eq!(w.replace('\n', " "), q, "only spaces become line breaks");
+        assert!(w.contains("security@corp.example"), "never mid-word: {w}");
+        // A short prompt is left alone.
+        assert_eq!(
+            wrap_prompt("Apply this plan? [Y/n]", 80, 8),
+            "Apply this plan? [Y/n]"
+        );
+        // A last line that would leave no room for the answer moves words down.
+        let near = format!("{} end? [Y/n]", "x".repeat(66));
+        let w = wrap_prompt(&near, 80, 8);
+        assert!(w.lines().last().unwrap().chars().count() + 10 <= 80, "{w}");
     }
 
     #[test]

@@ -767,7 +767,7 @@ fn in_a_terminal_deploy_asks_which_log_group_and_confirms() {
     p.send("\r").unwrap();
     p.expect("(log group org-trail-logs)").unwrap();
     p.expect("Apply this plan?").unwrap();
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     let rest = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
     assert!(
         rest.contains("deployed: root activity in org-trail-logs"),

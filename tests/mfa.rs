@@ -48,7 +48,7 @@ fn qr_code_on_screen_carries_the_devices_seed_and_two_good_codes_enable_it() {
         "the secret itself is not printed unless asked"
     );
 
-    p.send("n").unwrap();
+    p.send_line("n").unwrap();
     p.expect("First 6-digit code").unwrap();
     let t = rootguard::term::unix_now();
     p.send_line(totp_code(&seed, t)).unwrap();
@@ -74,7 +74,7 @@ fn wrong_codes_are_rejected_locally_without_an_api_call() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
     let (_, seed) = read_qr(&mut p, &acct);
-    p.send("n").unwrap();
+    p.send_line("n").unwrap();
     p.expect("First 6-digit code").unwrap();
     p.send_line("12345").unwrap();
     p.expect("enter the 6 digits your authenticator app shows")
@@ -111,7 +111,7 @@ fn ctrl_c_during_enrollment_leaves_no_unassigned_device() {
         let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
         read_qr(&mut p, &acct);
         if stage == "code prompt" {
-            p.send("n").unwrap();
+            p.send_line("n").unwrap();
             p.expect("First 6-digit code").unwrap();
             p.send("12").unwrap();
         }
@@ -139,7 +139,7 @@ fn the_seed_never_reaches_logs_or_files_even_at_trace_level() {
         dir.path(),
     );
     let (mut all, seed) = read_qr(&mut p, &acct);
-    p.send("n").unwrap();
+    p.send_line("n").unwrap();
     all += &text(p.expect("First 6-digit code").unwrap().before());
     let t = rootguard::term::unix_now();
     p.send_line(totp_code(&seed, t)).unwrap();
@@ -188,7 +188,7 @@ fn the_secret_is_shown_only_on_request() {
         shown.contains(&format!("secret key: {}", &seed[..4])),
         "a masked hint"
     );
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     let after = text(p.expect("First 6-digit code").unwrap().before());
     assert!(after.contains(&format!("secret key: {seed}")), "{after}");
     interrupt(&mut p);
@@ -264,7 +264,7 @@ fn at_80x24_the_whole_code_is_on_screen_at_once_and_gone_when_enrollment_ends() 
 
     // Reveal the secret, then enroll: afterwards neither the code nor the
     // secret is on the screen or in its scrollback.
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     seen(&mut screen, p.expect("First 6-digit code").unwrap());
     assert!(
         screen.visible().contains(&seed),
@@ -348,7 +348,7 @@ fn three_wrong_code_pairs_fail_with_exit_1_not_as_an_interrupt() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = spawn_pty(&acct, &["mfa", "enroll", "--user", "alice"], dir.path());
     read_qr(&mut p, &acct);
-    p.send("n").unwrap();
+    p.send_line("n").unwrap();
     for _ in 0..3 {
         p.expect("First 6-digit code").unwrap();
         p.send_line("123456").unwrap();

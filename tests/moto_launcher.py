@@ -2798,6 +2798,13 @@ class Launcher:
                     if req.get("set", {}).get("mfa_enabled"):
                         st.setdefault("virtual_mfa", True)
                         st.pop("mfa_devices", None)
+                    if req.get("set", {}).get("virtual_mfa") and not any(
+                        str(getattr(getattr(d, "user", None), "arn", "")).endswith(":root")
+                        for d in iam_models.iam_backends[req["account_id"]]["global"].virtual_mfa_devices.values()
+                    ):
+                        # A virtual device assigned in the console is listed
+                        # by ListVirtualMFADevices, as AWS lists root's.
+                        seed_root_virtual_mfa(req["account_id"])
                 out = {"ok": True}
             elif path == "/_rootguard/root":
                 qs = parse_qs(environ.get("QUERY_STRING", ""))

@@ -31,7 +31,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
         &mut screen,
         "Wait here until AWS reports root MFA enabled?",
     );
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     step(&mut p, &mut screen, "not yet: AWS does not report root MFA");
 
     step(&mut p, &mut screen, "CRITICAL root-access-keys");
@@ -56,7 +56,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     let uri = decode_terminal_qr(&shown).expect("a QR code on screen");
     let seed = device_seed(&acct);
     assert!(uri.contains(&format!("secret={seed}&")));
-    p.send("n").unwrap();
+    p.send_line("n").unwrap();
     step(&mut p, &mut screen, "First 6-digit code");
     let t = rootguard::term::unix_now();
     p.send_line(totp_code(&seed, t)).unwrap();
@@ -76,14 +76,14 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
         &mut screen,
         "Create an S3 bucket, a log group, the CloudTrail role and a multi-region trail?",
     );
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     step(
         &mut p,
         &mut screen,
         "30 to create, 0 to update, 0 unchanged",
     );
     step(&mut p, &mut screen, "Apply this plan?");
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     step(&mut p, &mut screen, "ACTION NEEDED");
     // The drill waits, with a countdown, until someone confirms the email.
     step(&mut p, &mut screen, "Confirm subscription");
@@ -92,7 +92,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     p.send("\r").unwrap(); // check now
     step(&mut p, &mut screen, "a subscription is confirmed");
     step(&mut p, &mut screen, "Run the fire drill now");
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     step(&mut p, &mut screen, "1 confirmed subscriber(s)");
 
     step(&mut p, &mut screen, "MEDIUM security-contact");
@@ -108,9 +108,9 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
     step(&mut p, &mut screen, "Phone");
     p.send_line("+1 555 0100").unwrap();
     step(&mut p, &mut screen, "Set the SECURITY contact to");
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     step(&mut p, &mut screen, "Apply the CIS password policy?");
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     step(&mut p, &mut screen, "LOW contact-info");
     for (prompt, answer) in [
         ("Full name (or company) on the account", "Example Corp"),
@@ -128,7 +128,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
         &mut screen,
         "Set the account contact to Example Corp",
     );
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     step(&mut p, &mut screen, "What remains");
     let tail = String::from_utf8_lossy(p.expect(Eof).unwrap().as_bytes()).into_owned();
     screen += &tail;
@@ -255,7 +255,7 @@ fn not_signed_in_as_root_it_guides_instead_of_deleting_keys() {
         &mut screen,
         "Wait here until AWS reports root MFA enabled?",
     );
-    p.send("n").unwrap();
+    p.send_line("n").unwrap();
     step(&mut p, &mut screen, "CRITICAL root-access-keys");
     let guide = step(&mut p, &mut screen, "Press Enter once you have read this");
     assert!(
@@ -333,7 +333,14 @@ fn every_item_can_be_skipped_with_one_key_and_the_summary_lists_them() {
     assert!(total >= 6, "a neglected account has many items: {items:?}");
     let rest = pty_rest(&mut p);
     // One closing summary: each item once, marked as skipped.
-    assert!(rest.contains(&format!("; {total} skipped):")), "{rest}");
+    // Everything that remains was skipped (the alarm chain's one item stands
+    // for its three checks).
+    let counts = regex::Regex::new(r"What remains \((\d+); (\d+) skipped\)")
+        .unwrap()
+        .captures(&rest)
+        .unwrap_or_else(|| panic!("{rest}"));
+    assert_eq!(&counts[1], &counts[2], "{rest}");
+    assert!(counts[2].parse::<usize>().unwrap() >= total, "{rest}");
     for id in &items {
         let lines: Vec<&str> = rest
             .lines()
@@ -370,11 +377,11 @@ fn the_mfa_wait_counts_down_checks_now_on_enter_and_skips_on_s() {
         &mut screen,
         "Wait here until AWS reports root MFA enabled?",
     );
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     step(&mut p, &mut screen, "waiting for root MFA: ");
     let c = p
         .expect(expectrl::Regex(
-            r"[45]:\d\d left · press s to skip, Enter to check now",
+            r"[45]:\d\d left · s skips, Enter checks now",
         ))
         .unwrap();
     assert!(!c.is_empty(), "a countdown from the 5-minute limit");
@@ -395,8 +402,8 @@ fn the_mfa_wait_counts_down_checks_now_on_enter_and_skips_on_s() {
         &mut screen,
         "Wait here until AWS reports root MFA enabled?",
     );
-    p.send("y").unwrap();
-    step(&mut p, &mut screen, "press s to skip, Enter to check now");
+    p.send_line("y").unwrap();
+    step(&mut p, &mut screen, "s skips, Enter checks now");
     p.send("s").unwrap();
     step(&mut p, &mut screen, "skipped the wait");
     step(&mut p, &mut screen, "CRITICAL root-access-keys");
@@ -428,7 +435,7 @@ fn wrong_mfa_codes_fail_that_enrollment_and_the_wizard_goes_on() {
             p.send(" ").unwrap();
             p.send("\r").unwrap();
             p.expect("Can't scan it?").unwrap();
-            p.send("n").unwrap();
+            p.send_line("n").unwrap();
             for _ in 0..3 {
                 p.expect("First 6-digit code").unwrap();
                 p.send_line("123456").unwrap();
@@ -502,7 +509,7 @@ fn the_fire_drill_waits_for_a_confirmed_subscription_and_s_skips_it() {
             p.expect("Email address(es) to notify").unwrap();
             p.send_line("security@corp.example").unwrap();
             p.expect("Apply this plan?").unwrap();
-            p.send("y").unwrap();
+            p.send_line("y").unwrap();
             p.expect("waiting for a confirmed subscription").unwrap();
             p.send("s").unwrap();
             p.expect("skipped the fire drill").unwrap();
@@ -518,4 +525,243 @@ fn the_fire_drill_waits_for_a_confirmed_subscription_and_s_skips_it() {
         .unwrap()
         .len();
     assert_eq!(notes, 0, "no drill before anyone confirmed");
+}
+
+/// The wizard in a real pseudo-terminal of `size`, run by bash, which after
+/// it exits reads one line of whatever input is left for the shell and prints
+/// `EXIT=<code> LEFT=[<line>]`.
+fn wizard_then_shell(
+    acct: &Account,
+    args: &[&str],
+    dir: &std::path::Path,
+    size: (u16, u16),
+) -> Pty {
+    let inner = rootguard_as(acct);
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg(r#""$0" "$@"; code=$?; IFS= read -r -t 2 left; printf 'EXIT=%s LEFT=[%s]\n' "$code" "$left""#)
+        .arg(inner.get_program())
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("TERM", "xterm-256color");
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let mut p = expectrl::Session::spawn(cmd).expect("spawn bash in a pty");
+    p.get_process_mut().set_window_size(size.0, size.1).unwrap();
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    p
+}
+
+/// Waits for the first match of `pattern` (a regex); everything shown up to
+/// it is added to `raw`; returns (all shown, the first group).
+fn upto(p: &mut Pty, raw: &mut Vec<u8>, pattern: &str) -> (String, String) {
+    let re = format!("(?s)^.*?({pattern})");
+    let c = p.expect(expectrl::Regex(re.as_str())).unwrap_or_else(|e| {
+        panic!(
+            "waiting for {pattern:?}: {e}\n{}",
+            String::from_utf8_lossy(raw)
+        )
+    });
+    let all = c.get(0).unwrap().to_vec();
+    let hit = String::from_utf8_lossy(c.get(1).unwrap()).into_owned();
+    raw.extend_from_slice(&all);
+    (String::from_utf8_lossy(&all).into_owned(), hit)
+}
+
+/// Every line drawn fits `cols`: the output split at line feeds and carriage
+/// returns, escape sequences taken out, is never wider.
+fn wider_than(raw: &[u8], cols: usize) -> Vec<String> {
+    let text = String::from_utf8_lossy(raw);
+    let csi =
+        regex::Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]").unwrap();
+    let plain = csi.replace_all(&text, "");
+    plain
+        .split(['\n', '\r'])
+        .filter(|l| textwrap::core::display_width(l) > cols)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn answers_are_whole_lines_and_keys_typed_ahead_answer_nothing() {
+    let mut scenario = fixture("neglected");
+    scenario["caller"] = json!("root");
+    let acct = emulator().seed(scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = wizard_then_shell(&acct, &["setup", "--mfa-wait", "2s"], dir.path(), (80, 24));
+    let mut raw = Vec::new();
+    let header = regex::Regex::new(r"\[\d+/\d+\] [A-Z]+ ([a-z-]+):").unwrap();
+    let either = format!("{ITEM_PROMPT}|What remains");
+    let mut seen = Vec::new();
+    let mut typed_ahead = false;
+    loop {
+        let (shown, hit) = upto(&mut p, &mut raw, &either);
+        if hit.starts_with("What remains") {
+            break;
+        }
+        let id = header
+            .captures_iter(&shown)
+            .last()
+            .map(|m| m[1].to_string())
+            .unwrap_or_else(|| panic!("an item prompt without its header: {shown}"));
+        if typed_ahead {
+            // The `s` typed with the last answer, before this prompt was
+            // drawn, must not have skipped this item.
+            p.set_expect_timeout(Some(std::time::Duration::from_millis(1500)));
+            let leaked = p.expect(format!("skipped {id}"));
+            p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+            assert!(
+                leaked.is_err(),
+                "a key typed before the prompt skipped {id}"
+            );
+            typed_ahead = false;
+        }
+        assert!(
+            !seen.contains(&"contact-info".to_string()),
+            "contact-info is the last item: {id} came after it"
+        );
+        seen.push(id.clone());
+        match id.as_str() {
+            "root-mfa" => {
+                p.send("\r").unwrap();
+                upto(
+                    &mut p,
+                    &mut raw,
+                    r"Wait here until AWS reports root MFA enabled\? \[Y/n\]",
+                );
+                // `yes` is one answer: the `s` in it does not skip the wait.
+                p.send_line("yes").unwrap();
+                let (_, end) = upto(
+                    &mut p,
+                    &mut raw,
+                    "not yet: AWS does not report root MFA|skipped the wait",
+                );
+                assert!(
+                    end.starts_with("not yet"),
+                    "yes⏎ skipped the wait it asked for"
+                );
+            }
+            "iam-user-mfa" => {
+                p.send("\r").unwrap();
+                upto(
+                    &mut p,
+                    &mut raw,
+                    "Enroll a virtual MFA device for which users",
+                );
+                p.send("\r").unwrap(); // nothing ticked
+                upto(&mut p, &mut raw, r"no users picked \(Space ticks a user");
+            }
+            "security-contact" => {
+                p.send("\r").unwrap();
+                for (prompt, answer) in [
+                    ("Security contact name", "Security Team"),
+                    ("Title", "CISO"),
+                    ("Email", "security@corp.example"),
+                    ("Phone", "+1 555 0100"),
+                ] {
+                    upto(&mut p, &mut raw, &regex::escape(prompt));
+                    p.send_line(answer).unwrap();
+                }
+                upto(
+                    &mut p,
+                    &mut raw,
+                    r"Set the SECURITY contact to(?s:.*?)\[Y/n\]",
+                );
+                // The answer and, typed ahead, a key for whatever comes next.
+                p.send("y\rs").unwrap();
+                upto(&mut p, &mut raw, "done    security contact set");
+                typed_ahead = true;
+            }
+            "password-policy" => {
+                p.send("\r").unwrap();
+                upto(&mut p, &mut raw, r"Apply the CIS password policy\? \[Y/n\]");
+                p.send_line("maybe").unwrap();
+                upto(&mut p, &mut raw, "answer y or yes, n or no");
+                upto(&mut p, &mut raw, r"Apply the CIS password policy\? \[Y/n\]");
+                assert!(
+                    !writes(&acct).contains(&"iam:UpdateAccountPasswordPolicy".to_string()),
+                    "maybe⏎ applied the policy"
+                );
+                p.send_line("no").unwrap();
+                upto(&mut p, &mut raw, "skipped password-policy");
+            }
+            "contact-info" => {
+                p.send("\r").unwrap();
+                for (prompt, answer) in [
+                    ("Full name (or company) on the account", "Example Corp"),
+                    ("Address", "1 Main Street"),
+                    ("City", "Springfield"),
+                    ("Postal code", "12345"),
+                    ("Country code", "us"),
+                    ("Phone", "+1 555 0100"),
+                ] {
+                    upto(&mut p, &mut raw, &regex::escape(prompt));
+                    p.send_line(answer).unwrap();
+                }
+                upto(
+                    &mut p,
+                    &mut raw,
+                    r"Set the account contact to(?s:.*?)\[Y/n\]",
+                );
+                // The last answer, and keys nobody asked for: they must not
+                // reach the shell after the wizard.
+                p.send("y\rjunk\r").unwrap();
+                upto(&mut p, &mut raw, "done    contact information set");
+            }
+            _ => p.send("s").unwrap(),
+        }
+    }
+    let (_, _) = upto(&mut p, &mut raw, r"EXIT=\d+ LEFT=\[[^\]]*\]");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let end = regex::Regex::new(r"EXIT=(\d+) LEFT=\[([^\]]*)\]").unwrap();
+    let m = end.captures(&text).unwrap();
+    assert_eq!(&m[2], "", "typed keys reached the shell");
+    assert_eq!(&m[1], "1", "root MFA still fails");
+    for id in [
+        "root-mfa",
+        "iam-user-mfa",
+        "security-contact",
+        "password-policy",
+        "contact-info",
+    ] {
+        assert!(seen.contains(&id.to_string()), "{id} offered: {seen:?}");
+    }
+    // The summary: what was fixed, what was skipped, marked.
+    assert!(text.contains("iam-user-mfa (skipped)"), "{text}");
+    assert!(text.contains("password-policy (skipped)"), "{text}");
+    let fixed = text
+        .lines()
+        .find(|l| l.starts_with("Fixed in this run"))
+        .unwrap_or_else(|| panic!("no fixed line: {text}"));
+    assert!(
+        fixed.contains("security-contact") && fixed.contains("contact-info"),
+        "{fixed}"
+    );
+    assert!(
+        !fixed.contains("password-policy") && !fixed.contains("root-mfa"),
+        "{fixed}"
+    );
+    // What a person saw: no ghost of an answered prompt, every line fits.
+    let mut screen = Screen::new((80, 24));
+    screen.feed(&raw);
+    let seen_rows = screen.with_scrollback();
+    for prompt in ["Set the SECURITY contact to", "Set the account contact to"] {
+        assert_eq!(
+            seen_rows.lines().filter(|l| l.starts_with(prompt)).count(),
+            1,
+            "a ghost of {prompt:?}:\n{seen_rows}"
+        );
+    }
+    let wide = wider_than(&raw, 80);
+    assert!(wide.is_empty(), "lines wider than 80 columns: {wide:#?}");
+    assert_eq!(
+        finding(&verify_json(&acct, &[]).1, "password-policy")["status"],
+        "fail",
+        "no policy was applied"
+    );
 }

@@ -483,12 +483,15 @@ pub async fn run_verify(
         region: handle.own_reader().region(),
         importer_account: facts.caller_account_id.clone(),
     };
-    crate::out::emit_with(&outputs.outputs, |f, w| match f {
+    let emitted = crate::out::emit_with(&outputs.outputs, |f, w| match f {
         crate::render::Format::Text if outputs.references => {
             w.write_all(crate::render::org::text_with_references(&report, outputs.color).as_bytes())
         }
         f => crate::render::org::render_to(&report, f, outputs.color, &ctx, w),
     })?;
+    if !emitted.to_stdout {
+        progress!("{}", crate::render::org::totals_line(&report));
+    }
     if outputs.security_hub {
         let asff = crate::render::exports::asff_findings(&ctx, &crate::render::org::rows(&report));
         return Ok(verify::to_security_hub(

@@ -221,7 +221,7 @@ where
                 return Ok(WaitEnd::TimedOut);
             }
             let status = format!(
-                "waiting for {what}: {} left · press s to skip, Enter to check now",
+                "waiting for {what}: {} left · s skips, Enter checks now",
                 mmss(left)
             );
             // Wake at least twice a second to keep the countdown moving.
@@ -237,30 +237,63 @@ where
     }
 }
 
+/// What the walk did to each item, for the closing summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Walked {
+    /// Checks a fix of this run applied (or a wait of this run saw change).
+    pub fixed: Vec<&'static str>,
+    /// Checks the person chose to leave.
+    pub skipped: Vec<&'static str>,
+}
+
+/// How one item's step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepEnd {
+    /// Something in the account changed (or a wait saw it change).
+    Changed,
+    /// The person chose to leave it.
+    Skipped,
+    /// Nothing changed: guidance only, a failed call, a wait that ran out.
+    Unchanged,
+}
+
+/// The checks one item's fix answers for: the alarm chain fixes three.
+pub fn covers(item: &Item) -> Vec<&'static str> {
+    match item.fix {
+        Fix::AlarmChain => vec!["cloudtrail", "root-alarm", "root-realtime-alert"],
+        _ => vec![item.id],
+    }
+}
+
+fn open(s: Status) -> bool {
+    matches!(s, Status::Fail | Status::Warn | Status::Unknown)
+}
+
 /// The wizard's one closing summary: the tally after the fresh verify, what
-/// this run fixed, and what remains (each once, marked when it was skipped).
+/// this run fixed (a fix it applied that now passes), what passes now that it
+/// did not (changed by someone else, or by another item), and what remains,
+/// each once, marked when it was skipped.
 pub fn end_summary(
     before: &[crate::finding::Finding],
     after: &crate::finding::Report,
-    skipped: &[&str],
+    walked: &Walked,
     color: bool,
 ) -> String {
-    use crate::finding::Status;
-    let open = |s: Status| matches!(s, Status::Fail | Status::Warn | Status::Unknown);
     let mut out = format!("\nSummary: {}\n", crate::render::summary_line(after));
-    let fixed: Vec<&str> = after
+    let passing_now: Vec<&str> = after
         .findings
         .iter()
         .filter(|f| !open(f.status))
         .filter(|f| before.iter().any(|b| b.id == f.id && open(b.status)))
         .map(|f| f.id)
         .collect();
-    if !fixed.is_empty() {
-        out.push_str(&format!(
-            "Fixed in this run ({}): {}\n",
-            fixed.len(),
-            fixed.join(", ")
-        ));
+    let (fixed, others): (Vec<&str>, Vec<&str>) = passing_now
+        .iter()
+        .partition(|id| walked.fixed.contains(id) && !walked.skipped.contains(id));
+    for (label, ids) in [("Fixed in this run", &fixed), ("Now passing", &others)] {
+        if !ids.is_empty() {
+            out.push_str(&format!("{label} ({}): {}\n", ids.len(), ids.join(", ")));
+        }
     }
     let remaining: Vec<&crate::finding::Finding> =
         after.findings.iter().filter(|f| open(f.status)).collect();
@@ -268,7 +301,8 @@ pub fn end_summary(
         out.push_str("All done: nothing remains.\n");
         return out;
     }
-    let marked = remaining.iter().filter(|f| skipped.contains(&f.id)).count();
+    let skipped = |id: &str| walked.skipped.contains(&id);
+    let marked = remaining.iter().filter(|f| skipped(f.id)).count();
     out.push_str(&format!(
         "What remains ({}{}):\n",
         remaining.len(),
@@ -283,11 +317,7 @@ pub fn end_summary(
         out.push_str(&format!(
             "  {status} {}{}: {}\n",
             f.id,
-            if skipped.contains(&f.id) {
-                " (skipped)"
-            } else {
-                ""
-            },
+            if skipped(f.id) { " (skipped)" } else { "" },
             f.title
         ));
     }
@@ -404,26 +434,45 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         })
         .unwrap_or_default();
     let items = walk(&findings, caller.is_root(), &users);
-    let mut skipped: Vec<&'static str> = Vec::new();
+    let mut walked = Walked::default();
     if items.is_empty() {
         t.note("Nothing to fix: every check passes or does not apply.")
             .map_err(stop)?;
     }
+    // What each item shows is read again after an earlier item changed the
+    // account, so no item repeats evidence an earlier one made stale.
+    let mut current = findings.clone();
+    let mut stale = false;
     for (n, item) in items.iter().enumerate() {
-        let f = findings
+        if stale {
+            let facts = with_spinner("reading the account again…", reader.collect(&needs))
+                .await
+                .map_err(|e| Stop::usage(e.to_string()))?;
+            current = crate::checks::evaluate(&facts, &config, &all);
+            stale = false;
+        }
+        let f = current
             .iter()
             .find(|f| f.id == item.id)
             .expect("walk items come from findings");
-        t.note(&format!(
-            "\n[{}/{}] {} {}: {} ({})",
+        let header = format!(
+            "\n[{}/{}] {} {}: {}",
             n + 1,
             items.len(),
             f.severity.as_str().to_ascii_uppercase(),
             f.id,
             f.title,
-            f.status.as_str()
-        ))
-        .map_err(stop)?;
+        );
+        if !open(f.status) {
+            t.note(&format!(
+                "{header}: {} now, after the changes above; nothing to do",
+                f.status.as_str().replace('_', " ")
+            ))
+            .map_err(stop)?;
+            continue;
+        }
+        t.note(&format!("{header} ({})", f.status.as_str()))
+            .map_err(stop)?;
         if let Some(why) = why(f.id) {
             t.note(&format!("Why it matters: {why}")).map_err(stop)?;
         }
@@ -440,111 +489,21 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
             } => t.note(crate::app::setup::ROOT_KEYS_GUIDE).map_err(stop)?,
             _ => {}
         }
-        if !crate::app::setup::offer(t, &item.fix).map_err(stop)? {
-            t.note(&format!("  skipped {}", f.id)).map_err(stop)?;
-            skipped.push(f.id);
-            continue;
-        }
-        match &item.fix {
-            Fix::Manual
-            | Fix::RootKeys {
-                caller_is_root: false,
-            } => {}
-            Fix::RootMfa => {
-                t.note(crate::app::setup::ROOT_MFA_STEPS).map_err(stop)?;
-                if t.confirm("Wait here until AWS reports root MFA enabled?", true)
-                    .map_err(stop)?
-                {
-                    wait_for_root_mfa(&reader, t, options.mfa_wait).await?;
-                }
+        let end = if crate::app::setup::offer(t, &item.fix).map_err(stop)? {
+            fix_item(&reader, &writer, t, &caller, &item.fix, &options).await?
+        } else {
+            StepEnd::Skipped
+        };
+        match end {
+            StepEnd::Changed => {
+                walked.fixed.extend(covers(item));
+                stale = true;
             }
-            Fix::RootKeys {
-                caller_is_root: true,
-            } => {
-                delete_root_keys(&writer, t, &caller.account_id).await?;
+            StepEnd::Skipped => {
+                t.note(&format!("  skipped {}", f.id)).map_err(stop)?;
+                walked.skipped.extend(covers(item));
             }
-            Fix::SecurityContact => {
-                let c = crate::app::setup::ask_security_contact(t).map_err(stop)?;
-                let q = format!(
-                    "Set the SECURITY contact to {} ({}), {}, {}?",
-                    c.name, c.title, c.email, c.phone
-                );
-                if t.confirm(&q, true).map_err(stop)? {
-                    match writer.put_security_contact(&c).await {
-                        Ok(()) => t.note("  done    security contact set").map_err(stop)?,
-                        Err(e) => t
-                            .note(&format!("  failed: {}", e.describe()))
-                            .map_err(stop)?,
-                    }
-                }
-            }
-            Fix::ContactInfo => {
-                let c = ask_contact_information(t).map_err(stop)?;
-                let q = format!(
-                    "Set the account contact to {}, {}, {} {}, {}, {}?",
-                    c.full_name, c.address_line1, c.postal_code, c.city, c.country_code, c.phone
-                );
-                if t.confirm(&q, true).map_err(stop)? {
-                    match writer.put_contact_information(&c).await {
-                        Ok(()) => t.note("  done    contact information set").map_err(stop)?,
-                        Err(e) => t
-                            .note(&format!("  failed: {}", e.describe()))
-                            .map_err(stop)?,
-                    }
-                }
-            }
-            Fix::PasswordPolicy => {
-                t.note("The CIS policy: at least 14 characters, the last 24 passwords remembered, upper and lower case, numbers and symbols required. It applies to IAM users, not to root.").map_err(stop)?;
-                if t.confirm("Apply the CIS password policy?", true)
-                    .map_err(stop)?
-                {
-                    match writer.set_cis_password_policy().await {
-                        Ok(()) => t.note("  done    password policy set").map_err(stop)?,
-                        Err(e) => t
-                            .note(&format!("  failed: {}", e.describe()))
-                            .map_err(stop)?,
-                    }
-                }
-            }
-            Fix::EnrollUsers(names) => {
-                let picked = t
-                    .multi_select("Enroll a virtual MFA device for which users?", names)
-                    .map_err(stop)?;
-                let api = writer.mfa();
-                for i in picked {
-                    let user = &names[i];
-                    t.note(&format!(
-                        "\nEnrolling {user}: have their phone's authenticator app ready."
-                    ))
-                    .map_err(stop)?;
-                    match crate::app::mfa::enroll(&api, t, user, &caller.account_id, unix_now).await
-                    {
-                        Ok(crate::app::mfa::EnrollOutcome::Enabled { serial }) => t
-                            .note(&format!("  done    MFA enabled for {user} ({serial})"))
-                            .map_err(stop)?,
-                        Ok(crate::app::mfa::EnrollOutcome::CodesRejected) => t
-                            .note(&format!(
-                                "  failed  the codes for {user} did not match {} times: the unassigned device was deleted \
-                                 (enroll later with `rootguard mfa enroll --user {user}`)",
-                                crate::app::mfa::CODE_TRIES
-                            ))
-                            .map_err(stop)?,
-                        Ok(crate::app::mfa::EnrollOutcome::Cancelled) => {
-                            return Err(Stop {
-                                code: exit::INTERRUPTED,
-                                message: format!(
-                                "stopped while enrolling {user}; the unassigned device was deleted"
-                            ),
-                            })
-                        }
-                        Err(e) => t.note(&format!("  failed: {e}")).map_err(stop)?,
-                    }
-                }
-            }
-            Fix::AlarmChain => {
-                alarm_chain_step(&reader, &writer, t, &caller, options.confirm_wait).await?
-            }
-            Fix::OrgHarden => org_harden_step(&reader, &writer, t).await?,
+            StepEnd::Unchanged => {}
         }
     }
     let facts = with_spinner("checking again…", reader.collect(&needs))
@@ -557,16 +516,162 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         generated_at: facts.now,
         ..report
     };
-    t.note(&end_summary(&before, &report, &skipped, options.color))
+    t.note(&end_summary(&before, &report, &walked, options.color))
         .map_err(stop)?;
     Ok(report.exit_code())
+}
+
+/// One item's fix, once the person took it on: what it changed.
+async fn fix_item(
+    reader: &Reader,
+    writer: &Writer,
+    t: &mut crate::prompt::Terminal,
+    caller: &Caller,
+    fix: &Fix,
+    options: &SetupOptions,
+) -> Result<StepEnd, Stop> {
+    use crate::prompt::Prompter;
+    let stop = prompt_stop;
+    /// `done`/`failed` for one write; whether it changed the account.
+    fn said(
+        t: &mut crate::prompt::Terminal,
+        r: Result<(), crate::facts::FactError>,
+        done: &str,
+    ) -> Result<StepEnd, Stop> {
+        use crate::prompt::Prompter;
+        match r {
+            Ok(()) => {
+                t.note(&format!("  done    {done}")).map_err(prompt_stop)?;
+                Ok(StepEnd::Changed)
+            }
+            Err(e) => {
+                t.note(&format!("  failed  {}", e.describe()))
+                    .map_err(prompt_stop)?;
+                Ok(StepEnd::Unchanged)
+            }
+        }
+    }
+    Ok(match fix {
+        Fix::Manual
+        | Fix::RootKeys {
+            caller_is_root: false,
+        } => StepEnd::Unchanged,
+        Fix::RootMfa => {
+            t.note(crate::app::setup::ROOT_MFA_STEPS).map_err(stop)?;
+            if !t
+                .confirm("Wait here until AWS reports root MFA enabled?", true)
+                .map_err(stop)?
+            {
+                return Ok(StepEnd::Skipped);
+            }
+            match wait_for_root_mfa(reader, t, options.mfa_wait).await? {
+                WaitEnd::Done => StepEnd::Changed,
+                WaitEnd::Skipped => StepEnd::Skipped,
+                WaitEnd::TimedOut => StepEnd::Unchanged,
+            }
+        }
+        Fix::RootKeys {
+            caller_is_root: true,
+        } => delete_root_keys(writer, t, &caller.account_id).await?,
+        Fix::SecurityContact => {
+            let c = crate::app::setup::ask_security_contact(t).map_err(stop)?;
+            let q = format!(
+                "Set the SECURITY contact to {} ({}), {}, {}?",
+                c.name, c.title, c.email, c.phone
+            );
+            if !t.confirm(&q, true).map_err(stop)? {
+                return Ok(StepEnd::Skipped);
+            }
+            said(
+                t,
+                writer.put_security_contact(&c).await,
+                "security contact set",
+            )?
+        }
+        Fix::ContactInfo => {
+            let c = ask_contact_information(t).map_err(stop)?;
+            let q = format!(
+                "Set the account contact to {}, {}, {} {}, {}, {}?",
+                c.full_name, c.address_line1, c.postal_code, c.city, c.country_code, c.phone
+            );
+            if !t.confirm(&q, true).map_err(stop)? {
+                return Ok(StepEnd::Skipped);
+            }
+            said(
+                t,
+                writer.put_contact_information(&c).await,
+                "contact information set",
+            )?
+        }
+        Fix::PasswordPolicy => {
+            t.note("The CIS policy: at least 14 characters, the last 24 passwords remembered, upper and lower case, numbers and symbols required. It applies to IAM users, not to root.").map_err(stop)?;
+            if !t
+                .confirm("Apply the CIS password policy?", true)
+                .map_err(stop)?
+            {
+                return Ok(StepEnd::Skipped);
+            }
+            said(
+                t,
+                writer.set_cis_password_policy().await,
+                "password policy set",
+            )?
+        }
+        Fix::EnrollUsers(names) => {
+            let picked = t
+                .multi_select("Enroll a virtual MFA device for which users?", names)
+                .map_err(stop)?;
+            if picked.is_empty() {
+                t.note("  no users picked (Space ticks a user, then Enter)")
+                    .map_err(stop)?;
+                return Ok(StepEnd::Skipped);
+            }
+            let api = writer.mfa();
+            let mut end = StepEnd::Unchanged;
+            for i in picked {
+                let user = &names[i];
+                t.note(&format!(
+                    "\nEnrolling {user}: have their phone's authenticator app ready."
+                ))
+                .map_err(stop)?;
+                match crate::app::mfa::enroll(&api, t, user, &caller.account_id, unix_now).await {
+                    Ok(crate::app::mfa::EnrollOutcome::Enabled { serial }) => {
+                        end = StepEnd::Changed;
+                        t.note(&format!("  done    MFA enabled for {user} ({serial})"))
+                            .map_err(stop)?
+                    }
+                    Ok(crate::app::mfa::EnrollOutcome::CodesRejected) => t
+                        .note(&format!(
+                            "  failed  the codes for {user} did not match {} times: the unassigned device was deleted \
+                             (enroll later with `rootguard mfa enroll --user {user}`)",
+                            crate::app::mfa::CODE_TRIES
+                        ))
+                        .map_err(stop)?,
+                    Ok(crate::app::mfa::EnrollOutcome::Cancelled) => {
+                        return Err(Stop {
+                            code: exit::INTERRUPTED,
+                            message: format!(
+                                "stopped while enrolling {user}; the unassigned device was deleted"
+                            ),
+                        })
+                    }
+                    Err(e) => t.note(&format!("  failed  {e}")).map_err(stop)?,
+                }
+            }
+            end
+        }
+        Fix::AlarmChain => {
+            alarm_chain_step(reader, writer, t, caller, options.confirm_wait).await?
+        }
+        Fix::OrgHarden => org_harden_step(reader, writer, t).await?,
+    })
 }
 
 async fn wait_for_root_mfa(
     reader: &Reader,
     t: &mut impl crate::prompt::Prompter,
     limit: std::time::Duration,
-) -> Result<(), Stop> {
+) -> Result<WaitEnd, Stop> {
     let check = || async {
         reader
             .account_summary()
@@ -581,22 +686,27 @@ async fn wait_for_root_mfa(
         WaitEnd::Skipped => "  skipped the wait: run `rootguard verify --check root-mfa` once MFA is set",
         WaitEnd::TimedOut => "  not yet: AWS does not report root MFA; run `rootguard verify --check root-mfa` once it is set",
     })
-    .map_err(prompt_stop)
+    .map_err(prompt_stop)?;
+    Ok(end)
 }
 
 async fn delete_root_keys(
     writer: &Writer,
     t: &mut impl crate::prompt::Prompter,
     account_id: &str,
-) -> Result<(), Stop> {
+) -> Result<StepEnd, Stop> {
     let keys = match writer.root_keys().await {
         Ok(k) => k,
         Err(e) => {
-            t.note(&format!("cannot list root's access keys: {}", e.describe()))
-                .map_err(prompt_stop)?;
-            return Ok(());
+            t.note(&format!(
+                "  failed  cannot list root's access keys: {}",
+                e.describe()
+            ))
+            .map_err(prompt_stop)?;
+            return Ok(StepEnd::Unchanged);
         }
     };
+    let mut end = StepEnd::Unchanged;
     let current = writer.current_key_id().await;
     for k in keys {
         t.note(&format!(
@@ -630,18 +740,23 @@ async fn delete_root_keys(
             )
             .map_err(prompt_stop)?;
         if typed == "skip" {
+            if end == StepEnd::Unchanged {
+                end = StepEnd::Skipped;
+            }
             continue;
         }
         match writer.delete_root_key(&k.id).await {
-            Ok(()) => t
-                .note(&format!("  done    deactivated and deleted {}", k.id))
-                .map_err(prompt_stop)?,
+            Ok(()) => {
+                end = StepEnd::Changed;
+                t.note(&format!("  done    deactivated and deleted {}", k.id))
+                    .map_err(prompt_stop)?
+            }
             Err(e) => t
-                .note(&format!("  failed: {}", e.describe()))
+                .note(&format!("  failed  {}", e.describe()))
                 .map_err(prompt_stop)?,
         }
     }
-    Ok(())
+    Ok(end)
 }
 
 async fn alarm_chain_step(
@@ -650,7 +765,7 @@ async fn alarm_chain_step(
     t: &mut impl crate::prompt::Prompter,
     caller: &Caller,
     confirm_wait: std::time::Duration,
-) -> Result<(), Stop> {
+) -> Result<StepEnd, Stop> {
     let emails = crate::app::setup::ask_emails(t).map_err(prompt_stop)?;
     let mut config = DeployConfig {
         emails,
@@ -673,7 +788,9 @@ async fn alarm_chain_step(
                 .confirm("Create an S3 bucket, a log group, the CloudTrail role and a multi-region trail?", true)
                 .map_err(prompt_stop)?
             {
-                return t.note("skipped: see `rootguard deploy --help`").map_err(prompt_stop);
+                t.note("  nothing was changed: see `rootguard deploy --help`")
+                    .map_err(prompt_stop)?;
+                return Ok(StepEnd::Skipped);
             }
             config.create_trail = true;
             crate::app::deploy::ChosenGroup {
@@ -683,20 +800,24 @@ async fn alarm_chain_step(
             }
         }
         Err(ChooseError::Stop(e)) => {
-            return t
-                .note(&format!("cannot deploy: {}", e.message))
-                .map_err(prompt_stop)
+            t.note(&format!("  failed  cannot deploy: {}", e.message))
+                .map_err(prompt_stop)?;
+            return Ok(StepEnd::Unchanged);
         }
     };
     let plan = read_plan(&live, &caller.account_id, &group, &config).await?;
     t.note(&plan.text()).map_err(prompt_stop)?;
     if !t.confirm("Apply this plan?", true).map_err(prompt_stop)? {
-        return t.note("skipped: nothing was changed").map_err(prompt_stop);
+        t.note("  nothing was changed").map_err(prompt_stop)?;
+        return Ok(StepEnd::Skipped);
     }
     let applied = apply(&live, &group.region, &plan, |d| progress!("  done    {d}")).await;
     if !applied.ok() {
-        eprint!("{}", applied.failure_text("rootguard deploy"));
-        return Ok(());
+        eprint!(
+            "{}",
+            crate::term::fit_stderr(&applied.failure_text("rootguard deploy"))
+        );
+        return Ok(StepEnd::Unchanged);
     }
     if let Some(text) = crate::app::deploy::action_needed(&plan, "") {
         t.note(&text).map_err(prompt_stop)?;
@@ -719,9 +840,9 @@ async fn alarm_chain_step(
                 .await
                 .map_err(prompt_stop)?;
         if end != WaitEnd::Done {
-            return t
-                .note("  skipped the fire drill: nobody has confirmed yet; once the email is confirmed, run `rootguard alarm test`")
-                .map_err(prompt_stop);
+            t.note("  skipped the fire drill: nobody has confirmed yet; once the email is confirmed, run `rootguard alarm test`")
+                .map_err(prompt_stop)?;
+            return Ok(StepEnd::Changed);
         }
         t.note("  done    a subscription is confirmed")
             .map_err(prompt_stop)?;
@@ -740,11 +861,11 @@ async fn alarm_chain_step(
         match crate::app::alarm::drill(&api, deploy::ALARM_NAME, &reason).await {
             Ok(report) => t.note(report.text().trim_end()).map_err(prompt_stop)?,
             Err(e) => t
-                .note(&format!("  fire drill failed: {e}"))
+                .note(&format!("  failed  fire drill: {e}"))
                 .map_err(prompt_stop)?,
         }
     }
-    Ok(())
+    Ok(StepEnd::Changed)
 }
 
 /// The wizard's `org harden`: the same plan, typed confirmation and apply as
@@ -753,15 +874,15 @@ async fn org_harden_step(
     reader: &Reader,
     writer: &Writer,
     t: &mut impl crate::prompt::Prompter,
-) -> Result<(), Stop> {
+) -> Result<StepEnd, Stop> {
     use crate::app::org as app;
     let handle = crate::aws::org::OrgHandle::new(reader);
     let org = match handle.facts().await {
         Ok(o) => o,
         Err(e) => {
-            return t
-                .note(&format!("  cannot plan org harden: {e}"))
-                .map_err(prompt_stop)
+            t.note(&format!("  failed  cannot plan org harden: {e}"))
+                .map_err(prompt_stop)?;
+            return Ok(StepEnd::Unchanged);
         }
     };
     let fan = app::FanOut {
@@ -779,16 +900,18 @@ async fn org_harden_step(
     let plan = crate::org::plan_harden(&org, &roots);
     t.note(&plan.text()).map_err(prompt_stop)?;
     if plan.is_noop() {
-        return t.note(crate::roottask::HINT).map_err(prompt_stop);
+        t.note(crate::roottask::HINT).map_err(prompt_stop)?;
+        return Ok(StepEnd::Unchanged);
     }
     if !app::confirm_harden(t, &plan).map_err(prompt_stop)? {
-        return t
-            .note("  skipped: the typed id did not match; nothing was changed")
-            .map_err(prompt_stop);
+        t.note("  the typed id did not match; nothing was changed")
+            .map_err(prompt_stop)?;
+        return Ok(StepEnd::Skipped);
     }
     let outcome = app::apply_harden(&writer.org(), &plan, &fan).await;
     t.note(&outcome.text()).map_err(prompt_stop)?;
-    t.note(crate::roottask::HINT).map_err(prompt_stop)
+    t.note(crate::roottask::HINT).map_err(prompt_stop)?;
+    Ok(StepEnd::Changed)
 }
 
 #[cfg(test)]
@@ -814,11 +937,13 @@ mod tests {
         let before = [
             f("root-mfa", Status::Fail, Severity::Critical),
             f("root-access-keys", Status::Fail, Severity::Critical),
+            f("root-hardware-mfa", Status::Fail, Severity::Medium),
             f("cloudtrail", Status::Fail, Severity::High),
             f("contact-info", Status::Pass, Severity::Low),
         ];
         let mut after_findings = before.to_vec();
         after_findings[1].status = Status::Pass;
+        after_findings[2].status = Status::Pass;
         let after = crate::finding::Report {
             account_id: "111122223333".into(),
             caller_arn: "arn".into(),
@@ -827,20 +952,55 @@ mod tests {
             findings: after_findings,
             compliance: None,
         };
-        let text = end_summary(&before, &after, &["cloudtrail"], false);
-        assert!(text.contains("Summary: 4 checks"), "{text}");
+        // The person fixed the keys, skipped hardware MFA (which passes now
+        // all the same) and skipped the trail.
+        let walked = Walked {
+            fixed: vec!["root-access-keys"],
+            skipped: vec!["root-hardware-mfa", "cloudtrail"],
+        };
+        let text = end_summary(&before, &after, &walked, false);
+        assert!(text.contains("Summary: 5 checks"), "{text}");
         assert!(
-            text.contains("Fixed in this run (1): root-access-keys"),
+            text.contains("Fixed in this run (1): root-access-keys\n"),
             "{text}"
+        );
+        assert!(
+            text.contains("Now passing (1): root-hardware-mfa\n"),
+            "a skipped item is never fixed by this run: {text}"
         );
         assert!(text.contains("What remains (2; 1 skipped):"), "{text}");
         assert_eq!(text.matches("root-mfa").count(), 1, "{text}");
         assert!(text.contains("cloudtrail (skipped): "), "{text}");
+        // A fix applied that still does not pass is not "fixed".
+        let walked = Walked {
+            fixed: vec!["root-mfa"],
+            skipped: vec![],
+        };
+        let text = end_summary(&before, &after, &walked, false);
+        assert!(!text.contains("Fixed in this run (1): root-mfa"), "{text}");
         let done = crate::finding::Report {
             findings: vec![f("contact-info", Status::Pass, Severity::Low)],
             ..after
         };
-        assert!(end_summary(&before, &done, &[], false).contains("All done: nothing remains."));
+        assert!(end_summary(&before, &done, &Walked::default(), false)
+            .contains("All done: nothing remains."));
+    }
+
+    #[test]
+    fn the_alarm_chain_answers_for_its_three_checks() {
+        let chain = Item {
+            id: "root-alarm",
+            fix: Fix::AlarmChain,
+        };
+        assert_eq!(
+            covers(&chain),
+            ["cloudtrail", "root-alarm", "root-realtime-alert"]
+        );
+        let one = Item {
+            id: "password-policy",
+            fix: Fix::PasswordPolicy,
+        };
+        assert_eq!(covers(&one), ["password-policy"]);
     }
 
     #[test]
@@ -1036,7 +1196,7 @@ mod tests {
             t.contains("waiting for root MFA: 9:5") || t.contains("waiting for root MFA: 10:00"),
             "a countdown from the limit: {t}"
         );
-        assert!(t.contains("press s to skip, Enter to check now"));
+        assert!(t.contains("s skips, Enter checks now"));
 
         let (calls, check) = checker(usize::MAX);
         let mut p = Scripted::new(["s"]);

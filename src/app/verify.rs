@@ -118,12 +118,16 @@ pub async fn run(
         region: reader.region(),
         importer_account: report.account_id.clone(),
     };
-    crate::out::emit(&outputs.outputs, |f| match f {
+    let emitted = crate::out::emit(&outputs.outputs, |f| match f {
         crate::render::Format::Text if outputs.references => {
             crate::render::text_with_references(&report, outputs.color)
         }
         f => crate::render::render(&report, f, outputs.color, &ctx),
     })?;
+    if !emitted.to_stdout {
+        // Every output went to a file: the totals, so the run says what it found.
+        progress!("{}", crate::render::summary_line(&report));
+    }
     if outputs.security_hub {
         let asff = crate::render::exports::asff_findings(&ctx, &crate::render::rows(&report));
         return Ok(to_security_hub(&session.security_hub(), &asff, &ctx, report.exit_code()).await);

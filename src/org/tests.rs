@@ -252,9 +252,35 @@ fn failing_root_checks_point_to_org_harden() {
     );
     let fs = member_findings(&m, &CheckConfig::default(), &all());
     let f = fs.iter().find(|f| f.id == "root-mfa").unwrap();
-    assert!(f
-        .remediation
-        .starts_with("Remove the member's root credentials at the source: `rootguard org harden --accounts 222222222222`"));
+    assert!(
+        f.remediation
+            .contains("at the source: `rootguard org harden --accounts 222222222222`"),
+        "{}",
+        f.remediation
+    );
+    assert!(
+        !f.remediation.contains("Assign MFA device"),
+        "one fix, not the single-account one beside it: {}",
+        f.remediation
+    );
+    // A virtual MFA device on a member's root: deleted, not swapped for hardware.
+    let m = member(
+        "222222222222",
+        Ok(MemberRoot {
+            password: true,
+            mfa_devices: vec!["arn:aws:iam::222222222222:mfa/root-account-mfa-device".into()],
+            ..Default::default()
+        }),
+    );
+    let fs = member_findings(&m, &CheckConfig::default(), &all());
+    let f = fs.iter().find(|f| f.id == "root-hardware-mfa").unwrap();
+    assert_eq!(f.status, Status::Warn, "{f:?}");
+    assert!(f.remediation.contains("org harden --accounts 222222222222"));
+    assert!(
+        !f.remediation.to_lowercase().contains("hardware key"),
+        "{}",
+        f.remediation
+    );
 }
 
 #[test]

@@ -42,22 +42,72 @@ fn symbol(s: Status) -> &'static str {
     }
 }
 
+/// A status as a reader says it: `not applicable`, not `not_applicable`.
+fn word(s: Status) -> String {
+    s.as_str().replace('_', " ")
+}
+
 /// A status as a symbol and a word: readable without colour and in print.
 fn badge(s: Status) -> String {
     format!(
-        "<span class=\"st {c}\" data-status=\"{c}\">{} {c}</span>",
+        "<span class=\"st {c}\" data-status=\"{c}\">{} {}</span>",
         symbol(s),
+        word(s),
         c = s.as_str()
     )
 }
 
-/// The symbols the matrix uses, with their words.
+/// What each status means, for the legend.
+fn meaning(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "the check holds",
+        Status::Fail => "the check does not hold: fix it",
+        Status::Warn => "holds, with a weakness worth fixing",
+        Status::Unknown => {
+            "could not be decided (the evidence names the missing permission or error)"
+        }
+        Status::Manual => "a person must look where the evidence says: no API can decide it",
+        Status::NotApplicable => "does not apply to this account",
+    }
+}
+
+/// The symbols the matrix uses, with their words and what they mean.
 fn legend() -> String {
-    Status::ALL
+    let items: Vec<String> = Status::ALL
         .iter()
-        .map(|s| badge(*s))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .map(|s| format!("<li>{}: {}</li>", badge(*s), meaning(*s)))
+        .collect();
+    format!("<ul class=\"legend\">{}</ul>", items.join(""))
+}
+
+/// Our own sentences (remediation, evidence) for HTML: [`h`], then each
+/// `` `code` `` span as `<code>`, so commands read as commands.
+fn prose(s: &str) -> String {
+    let escaped = h(s);
+    let mut out = String::with_capacity(escaped.len() + 16);
+    let mut parts = escaped.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let rest: Vec<&str> = parts.collect();
+    // An odd backtick out (no closing one) stays as it is.
+    let pairs = rest.len() / 2 * 2;
+    for (i, part) in rest.iter().enumerate() {
+        if i >= pairs {
+            out.push('`');
+            out.push_str(part);
+        } else if i % 2 == 0 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Whether a finding asks anything of the reader (its remediation is shown).
+fn needs_action(s: Status) -> bool {
+    !matches!(s, Status::Pass | Status::NotApplicable)
 }
 
 const STYLE: &str = r#"
@@ -66,14 +116,18 @@ h1{font-size:1.5em;margin:0 0 .4em}h2{font-size:1.2em;margin-top:1.6em;border-bo
 table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #d0d7de;padding:.25em .5em;text-align:left;vertical-align:top}
 th{background:#f6f8fa}th.sort{cursor:pointer}th.sort:after{content:" \21C5";color:#8c959f}
 .meta td:first-child{font-weight:600}
-.st{font-weight:600;white-space:nowrap}
+.st{font-weight:600;white-space:nowrap}.nb{white-space:nowrap}
+th.check{vertical-align:bottom;white-space:nowrap}th.check a{writing-mode:vertical-rl;transform:rotate(180deg)}
+.legend{list-style:none;padding:0;margin:.3em 0}.legend li{margin:.1em 0}.notread{color:#57606a}
+section.account{border-left:3px solid #d0d7de;padding-left:.8em;margin:1em 0}
 .pass{color:#1a7f37}.fail{color:#cf222e}.warn{color:#9a6700}.unknown{color:#8250df}.manual{color:#0969da}.not_applicable{color:#57606a}
 td.cell{text-align:center}
 .evidence{margin:.3em 0 .3em 1.2em;padding:0}.remedy{margin:.3em 0}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em;word-break:break-all}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em;overflow-wrap:anywhere}
+td code,th code{overflow-wrap:normal;white-space:nowrap}
 .controls{margin:.6em 0}.controls input,.controls select{font:inherit;padding:.2em .4em;margin-right:.6em}
 details{margin:.2em 0}summary{cursor:pointer}
-@media print{.controls{display:none}th.sort:after{content:""}details{break-inside:avoid}details>*{display:block}body{margin:0}}
+@media print{.controls{display:none}th.sort:after{content:""}details{break-inside:avoid}details>*{display:block}body{margin:0}section.account{break-inside:avoid}}
 "#;
 
 /// Sorting by a column and filtering the matrix, without any network.
@@ -168,7 +222,7 @@ fn finding_section(out: &mut String, f: &Finding, anchor: &str) {
     // first lines, so the matrix below stays in reach.
     const SHOWN: usize = 10;
     for e in f.evidence.iter().take(SHOWN) {
-        let _ = write!(out, "<li>{}</li>", h(e));
+        let _ = write!(out, "<li>{}</li>", prose(e));
     }
     out.push_str("</ul>");
     if f.evidence.len() > SHOWN {
@@ -178,15 +232,18 @@ fn finding_section(out: &mut String, f: &Finding, anchor: &str) {
             f.evidence.len() - SHOWN
         );
         for e in &f.evidence[SHOWN..] {
-            let _ = write!(out, "<li>{}</li>", h(e));
+            let _ = write!(out, "<li>{}</li>", prose(e));
         }
         out.push_str("</ul></details>");
     }
-    let _ = writeln!(
-        out,
-        "\n<p class=\"remedy\"><b>Remediation:</b> {}</p>\n</section>",
-        h(&f.remediation)
-    );
+    if needs_action(f.status) {
+        let _ = write!(
+            out,
+            "\n<p class=\"remedy\"><b>Remediation:</b> {}</p>",
+            prose(&f.remediation)
+        );
+    }
+    out.push_str("\n</section>\n");
 }
 
 /// `verify -o html`: one account.
@@ -215,7 +272,7 @@ pub fn account(report: &Report) -> String {
     for f in &report.findings {
         let _ = writeln!(
             b,
-            "<tr><td><a href=\"#{id}\"><code>{id}</code></a> {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"#{id}\" class=\"nb\"><code>{id}</code></a> {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             h(f.title),
             badge(f.status),
             f.severity.as_str(),
@@ -287,27 +344,70 @@ pub fn org(report: &OrgReport) -> String {
             }
         }
     }
-    b.push_str("<h2>Accounts × checks</h2>\n<div class=\"controls\"><label>Filter accounts <input id=\"q\" type=\"search\" placeholder=\"id or name\"></label>\
+    // A check no member was read for (no --role) is said once, not drawn
+    // as a column of cells that all say the same.
+    let (unread, read): (Vec<&Finding>, Vec<&Finding>) = checks.iter().partition(|c| {
+        !report.accounts.is_empty() && report.accounts.iter().all(|a| a.needs_role(c.id))
+    });
+    let acted =
+        |a: &crate::org::AccountResult, f: &Finding| needs_action(f.status) && !a.needs_role(f.id);
+    let wanted: Vec<&&Finding> = read
+        .iter()
+        .filter(|c| {
+            report
+                .accounts
+                .iter()
+                .any(|a| a.findings.iter().any(|f| f.id == c.id && acted(a, f)))
+        })
+        .collect();
+    b.push_str("<h2>Accounts × checks</h2>\n");
+    if !unread.is_empty() {
+        let ids: Vec<String> = unread
+            .iter()
+            .map(|c| format!("<code>{}</code>", c.id))
+            .collect();
+        let _ = writeln!(
+            b,
+            "<p class=\"notread\" id=\"not-read\"><b>Not read (needs <code>--role</code>):</b> {}. \
+             Without a role in the members the management account reads only root credentials and contacts; \
+             run <code>rootguard verify --org --role NAME</code> with a role every member trusts to decide these too.</p>",
+            ids.join(", ")
+        );
+    }
+    b.push_str("<div class=\"controls\"><label>Filter accounts <input id=\"q\" type=\"search\" placeholder=\"id or name\"></label>\
 <label>Only with <select id=\"only\"><option value=\"\">any status</option>");
     for s in Status::ALL {
-        let _ = write!(b, "<option value=\"{0}\">{0}</option>", s.as_str());
+        let _ = write!(b, "<option value=\"{}\">{}</option>", s.as_str(), word(s));
     }
-    let _ = write!(b, "</select></label></div>\n<p>Legend: {}</p>\n", legend());
+    let _ = write!(b, "</select></label></div>\n<p>Legend:</p>{}\n", legend());
     b.push_str("<table id=\"matrix\"><thead><tr><th>Account</th><th>Name</th><th>Access</th><th>Worst</th>");
-    for c in &checks {
+    for c in &read {
+        // The name never breaks: set upright along the column, whole.
+        let name = if wanted.iter().any(|w| w.id == c.id) {
+            format!("<a href=\"#check-{id}\"><code>{id}</code></a>", id = c.id)
+        } else {
+            format!("<a><code>{}</code></a>", c.id)
+        };
         let _ = write!(
             b,
-            "<th><a href=\"#check-{id}\"><code>{id}</code></a></th>",
-            id = c.id
+            "<th class=\"check\" title=\"{}: {}\">{name}</th>",
+            c.id,
+            h(c.title)
         );
     }
     b.push_str("</tr></thead><tbody>\n");
     for a in &report.accounts {
         let by: BTreeMap<&str, &Finding> = a.findings.iter().map(|f| (f.id, f)).collect();
-        let w = worst(&a.findings);
+        let judged: Vec<Finding> = a
+            .findings
+            .iter()
+            .filter(|f| !a.needs_role(f.id))
+            .cloned()
+            .collect();
+        let w = worst(&judged);
         let _ = write!(
             b,
-            "<tr data-worst=\"{}\"><td><a href=\"#acct-{id}\"><code>{id}</code></a></td><td>{}</td><td>{}</td><td class=\"cell\" data-status=\"{}\">{}</td>",
+            "<tr data-worst=\"{}\"><td><a href=\"#acct-{id}\" class=\"nb\"><code>{id}</code></a></td><td>{}</td><td>{}</td><td class=\"cell\" data-status=\"{}\">{}</td>",
             w.as_str(),
             h(&a.account.name),
             super::org::access_str(a),
@@ -315,15 +415,23 @@ pub fn org(report: &OrgReport) -> String {
             badge(w),
             id = h(&a.account.id)
         );
-        for c in &checks {
+        for c in &read {
             match by.get(c.id) {
+                Some(_) if a.needs_role(c.id) => {
+                    let _ = write!(
+                        b,
+                        "<td class=\"cell notread\" title=\"{}: not read (needs --role)\">·</td>",
+                        c.id
+                    );
+                }
                 // A symbol (its word in the legend and the title), coloured:
                 // 13 checks x 1,000 accounts stay small.
                 Some(f) => {
                     let _ = write!(
                         b,
-                        "<td class=\"cell {st}\" data-status=\"{st}\" title=\"{}: {st}\">{}</td>",
+                        "<td class=\"cell {st}\" data-status=\"{st}\" title=\"{}: {}\">{}</td>",
                         c.id,
+                        word(f.status),
                         symbol(f.status),
                         st = f.status.as_str()
                     );
@@ -333,28 +441,15 @@ pub fn org(report: &OrgReport) -> String {
         }
         b.push_str("</tr>\n");
     }
-    b.push_str("</tbody></table>\n<h2>Checks</h2>\n");
-    for c in &checks {
-        let _ = writeln!(
-            b,
-            "<section id=\"check-{id}\"><h3><code>{id}</code> {}</h3><p>Severity: {} · {}</p><p class=\"remedy\"><b>Remediation:</b> {}</p></section>",
-            h(c.title),
-            c.severity.as_str(),
-            references(c),
-            h(&c.remediation),
-            id = c.id
-        );
-    }
-    b.push_str("<h2>What needs action, per account</h2>\n<p>Each account's findings that failed, warned, could not be decided or need a manual check, with their evidence (passing and not-applicable ones are in the matrix).</p>\n");
+    b.push_str("</tbody></table>\n");
+    // Each account's evidence with that account, expanded (a printout shows
+    // it), before the generic remediation of each check.
+    b.push_str("<h2>What needs action, per account</h2>\n<p>Each account's findings that failed, warned, could not be decided or need a person to look, with their evidence (passing and not-applicable ones are in the matrix).</p>\n");
     for a in &report.accounts {
-        let open: Vec<&Finding> = a
-            .findings
-            .iter()
-            .filter(|f| !matches!(f.status, Status::Pass | Status::NotApplicable))
-            .collect();
+        let open: Vec<&Finding> = a.findings.iter().filter(|f| acted(a, f)).collect();
         let _ = write!(
             b,
-            "<details id=\"acct-{id}\"><summary><code>{id}</code> {} — {}</summary>",
+            "<section class=\"account\" id=\"acct-{id}\"><h3><code>{id}</code> {} — {}</h3>",
             h(&a.account.name),
             if open.is_empty() {
                 "nothing needs action".to_string()
@@ -366,20 +461,49 @@ pub fn org(report: &OrgReport) -> String {
         for f in open {
             let _ = write!(
                 b,
-                "<p>{} <a href=\"#check-{id}\"><code>{id}</code></a></p><ul class=\"evidence\">",
+                "<div class=\"finding\" data-check=\"{id}\"><p>{} <a href=\"#check-{id}\"><code>{id}</code></a></p><ul class=\"evidence\">",
                 badge(f.status),
                 id = f.id
             );
             for e in &f.evidence {
-                let _ = write!(b, "<li>{}</li>", h(e));
+                let _ = write!(b, "<li>{}</li>", prose(e));
             }
             b.push_str("</ul>");
             // A finding's own remediation (not the catalogue's) is shown here.
             if let std::borrow::Cow::Owned(r) = &f.remediation {
-                let _ = write!(b, "<p class=\"remedy\"><b>Remediation:</b> {}</p>", h(r));
+                let _ = write!(
+                    b,
+                    "<p class=\"remedy\"><b>Remediation:</b> {}</p>",
+                    prose(r)
+                );
             }
+            b.push_str("</div>");
         }
-        b.push_str("</details>\n");
+        b.push_str("</section>\n");
+    }
+    // Each check's remediation once, only for checks some account must act on.
+    if !wanted.is_empty() {
+        b.push_str("<h2>How to fix each check</h2>\n");
+    }
+    for c in wanted {
+        // A member's root credential has one fix for every member: deleted
+        // at the source (never "assign hardware MFA" beside it).
+        let ids: Vec<&str> = report
+            .accounts
+            .iter()
+            .filter(|a| a.findings.iter().any(|f| f.id == c.id && acted(a, f)))
+            .map(|a| a.account.id.as_str())
+            .collect();
+        let fix = crate::org::member_fix(c.id, &ids).unwrap_or_else(|| c.remediation.to_string());
+        let _ = writeln!(
+            b,
+            "<section id=\"check-{id}\"><h3><code>{id}</code> {}</h3><p>Severity: {} · {}</p><p class=\"remedy\"><b>Remediation:</b> {}</p></section>",
+            h(c.title),
+            c.severity.as_str(),
+            references(c),
+            prose(&fix),
+            id = c.id
+        );
     }
     page(
         &format!(
@@ -401,5 +525,16 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;\\u{1b}[2J"
         );
         assert!(badge(Status::Fail).contains("✘ fail"));
+        assert!(badge(Status::NotApplicable).contains("– not applicable"));
+    }
+
+    #[test]
+    fn inline_code_renders_as_code_and_stays_escaped() {
+        assert_eq!(
+            prose("run `rootguard verify --org` then `x<y>`"),
+            "run <code>rootguard verify --org</code> then <code>x&lt;y&gt;</code>"
+        );
+        assert_eq!(prose("an odd ` backtick"), "an odd ` backtick");
+        assert_eq!(prose("`a` and `b"), "<code>a</code> and `b");
     }
 }

@@ -94,6 +94,24 @@ fn status_cell(findings: &[Finding], s: Status) -> usize {
     findings.iter().filter(|f| f.status == s).count()
 }
 
+/// The organization's totals in one line: accounts, failing and unknown ones,
+/// and the findings by status.
+pub fn totals_line(report: &OrgReport) -> String {
+    let t = report.tally();
+    let parts: Vec<String> = t
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
+        .collect();
+    format!(
+        "{} accounts ({} failing, {} unknown); {} findings: {}",
+        report.accounts.len(),
+        report.accounts_with(crate::exit::FAILED),
+        report.accounts_with(crate::exit::UNKNOWN),
+        t.iter().map(|(_, n)| n).sum::<usize>(),
+        parts.join(", ")
+    )
+}
+
 /// An account × status table, the organization's findings, then what did not
 /// pass per account.
 pub fn text(report: &OrgReport, color: bool) -> String {
@@ -157,8 +175,7 @@ fn text_opts(report: &OrgReport, color: bool, references: bool) -> String {
             status_cell(f, Status::Unknown),
         ));
     }
-    let mut seen_fix = std::collections::BTreeSet::new();
-    let mut fixes: Vec<&Finding> = Vec::new();
+    let mut fixes: Vec<(&Finding, Vec<&str>)> = Vec::new();
     for a in &report.accounts {
         let bad: Vec<&Finding> = a
             .findings
@@ -182,8 +199,9 @@ fn text_opts(report: &OrgReport, color: bool, references: bool) -> String {
             for e in &f.evidence {
                 out.push_str(&format!("{:11}- {}\n", "", escape(e)));
             }
-            if seen_fix.insert(f.id) {
-                fixes.push(f);
+            match fixes.iter_mut().find(|(x, _)| x.id == f.id) {
+                Some((_, ids)) => ids.push(&a.account.id),
+                None => fixes.push((f, vec![&a.account.id])),
             }
         }
     }
@@ -191,23 +209,15 @@ fn text_opts(report: &OrgReport, color: bool, references: bool) -> String {
     // fail the same check share one remedy).
     if !fixes.is_empty() {
         out.push_str("\nhow to fix (each check once)\n");
-        for f in fixes {
-            out.push_str(&format!("  {}\n{:11}fix: {}\n", f.id, "", f.remediation));
+        for (f, ids) in fixes {
+            // A member's root credential has one fix, for every member that
+            // has it: deleted at the source.
+            let fix = crate::org::member_fix(f.id, &ids)
+                .map_or(f.remediation.clone(), std::borrow::Cow::Owned);
+            out.push_str(&format!("  {}\n{:11}fix: {}\n", f.id, "", fix));
         }
     }
-    let t = report.tally();
-    let parts: Vec<String> = t
-        .iter()
-        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
-        .collect();
-    out.push_str(&format!(
-        "\n{} accounts ({} failing, {} unknown); {} findings: {}\n",
-        report.accounts.len(),
-        report.accounts_with(crate::exit::FAILED),
-        report.accounts_with(crate::exit::UNKNOWN),
-        t.iter().map(|(_, n)| n).sum::<usize>(),
-        parts.join(", ")
-    ));
+    out.push_str(&format!("\n{}\n", totals_line(report)));
     if references {
         let mut seen = std::collections::BTreeSet::new();
         let checks = report
