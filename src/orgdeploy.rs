@@ -395,7 +395,7 @@ impl OrgStep {
                 ..
             } => {
                 if accounts.is_empty() {
-                    "stack instances: every existing one is CURRENT".to_string()
+                    "stack instances already there: none needs a redeploy (each is CURRENT)".to_string()
                 } else {
                     let mut out = format!(
                         "redeploy {} stack instance(s) in {} that are not CURRENT; {}:",
@@ -810,6 +810,9 @@ impl OrgTeardownPlan {
         }
         for d in &self.delete {
             out.push_str(&format!("  delete  {}\n", d.describe()));
+        }
+        if !self.delete.is_empty() {
+            out.push_str(&format!("{} to delete\n", self.delete.len()));
         }
         out
     }

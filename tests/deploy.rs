@@ -108,7 +108,7 @@ fn deploy_then_confirm_makes_verify_pass_and_a_second_run_is_a_no_op() {
     let r = rg(&acct, &["deploy", "--email", EMAIL, "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("must each click the confirmation link"),
+        r.stderr.contains("must click the confirmation link"),
         "{}",
         r.stderr
     );
@@ -281,7 +281,7 @@ fn teardown_removes_what_create_trail_built_and_keeps_the_bucket_unless_asked() 
     let bucket = format!("rootguard-cloudtrail-{}-us-east-1", acct.id);
     let dry = rg(&acct, &["teardown", "--dry-run"]);
     for line in [
-        "delete  logging of cloudtrail trail rootguard-management-events",
+        "stop    logging of cloudtrail trail rootguard-management-events",
         "delete  cloudtrail trail rootguard-management-events in us-east-1",
         "delete  iam role rootguard-cloudtrail-to-logs",
         "delete  log group rootguard-cloudtrail",

@@ -737,24 +737,104 @@ fn html_report_shows_every_account_and_check_and_renders_aws_strings_as_text() {
                     == Some(id.to_string())
             })
             .unwrap_or_else(|| panic!("no row for {id}"));
+        let section = doc
+            .select(&sel(&format!("section.account[id=\"acct-{id}\"]")))
+            .next()
+            .unwrap_or_else(|| panic!("no section for {id}"));
+        // Expanded, so a printout shows it: never folded in a <details>.
+        assert!(section.select(&sel("details")).next().is_none(), "{id}");
         for f in a["findings"].as_array().unwrap() {
             let check = f["id"].as_str().unwrap();
-            let cell = row
-                .select(&sel(&format!("td[title^=\"{check}:\"]")))
-                .next()
-                .unwrap_or_else(|| panic!("{id}: no cell for {check}"));
+            let status = f["status"].as_str().unwrap();
+            let cell = row.select(&sel(&format!("td[title^=\"{check}:\"]"))).next();
+            if evidence(f).contains("not decided without --role") {
+                // Not read without --role: said once for the row (or the
+                // column), never a ✎ cell per check, and nothing to act on.
+                assert!(
+                    cell.is_none(),
+                    "{id}: a cell for {check}, which needs --role"
+                );
+                let said: Vec<String> = row
+                    .select(&sel("td.notread"))
+                    .map(|td| td.text().collect())
+                    .collect();
+                let column: Option<String> = doc
+                    .select(&sel("#not-read"))
+                    .next()
+                    .map(|p| p.text().collect());
+                assert!(
+                    said == ["not read (needs --role)"]
+                        || column.is_some_and(|c| c.contains(check)),
+                    "{id} {check}: {said:?}"
+                );
+                assert!(section
+                    .select(&sel(&format!("[data-check=\"{check}\"]")))
+                    .next()
+                    .is_none());
+                continue;
+            }
+            let cell = cell.unwrap_or_else(|| panic!("{id}: no cell for {check}"));
             assert_eq!(
                 cell.value().attr("data-status"),
-                f["status"].as_str(),
+                Some(status),
                 "{id} {check}"
             );
-            // Each check's remediation is written once, in the checks section.
-            assert!(doc
-                .select(&sel(&format!("#check-{check}")))
-                .next()
-                .is_some());
+            assert_ne!(cell.text().collect::<String>(), "✎", "{id} {check}");
+            let in_section = section
+                .select(&sel(&format!("[data-check=\"{check}\"]")))
+                .next();
+            if matches!(status, "pass" | "not_applicable") {
+                assert!(
+                    in_section.is_none(),
+                    "{id} {check}: listed as needing action"
+                );
+            } else {
+                // The evidence sits with its account.
+                let shown: String = in_section
+                    .unwrap_or_else(|| panic!("{id} {check}: evidence not with the account"))
+                    .text()
+                    .collect();
+                let first = f["evidence"][0].as_str().unwrap_or("");
+                let plain = first.replace('`', "");
+                assert!(shown.contains(&plain), "{id} {check}: {shown}");
+                // Each check's remediation is written once, in the checks section.
+                assert!(doc
+                    .select(&sel(&format!("#check-{check}")))
+                    .next()
+                    .is_some());
+            }
         }
     }
+    // Account ids and check names never break inside: a no-break element.
+    for code in doc.select(&sel("#matrix tbody tr td:first-child a")) {
+        assert_eq!(code.value().attr("class"), Some("nb"));
+    }
+    assert!(text.contains(".nb{white-space:nowrap}"));
+    for th in doc.select(&sel("#matrix th.check")) {
+        assert!(
+            th.value().attr("title").is_some(),
+            "the full name in a tooltip"
+        );
+    }
+    assert!(text.contains("th.check{vertical-align:bottom;white-space:nowrap}"));
+    // No remediation under a passing check, anywhere.
+    for sec in doc.select(&sel("section.finding")) {
+        let passing = sec
+            .select(&sel("h3 .st"))
+            .next()
+            .and_then(|b| b.value().attr("data-status"))
+            .is_some_and(|s| s == "pass" || s == "not_applicable");
+        if passing {
+            assert!(sec.select(&sel(".remedy")).next().is_none());
+        }
+    }
+    // Statuses read as words; inline code is code.
+    assert!(!doc
+        .select(&sel("body > :not(script)"))
+        .any(|e| e.text().any(|t| t.contains("not_applicable"))));
+    assert!(!doc
+        .select(&sel(".remedy"))
+        .any(|r| r.text().any(|t| t.contains('`'))));
     for f in json["organization"]["findings"].as_array().unwrap() {
         let id = f["id"].as_str().unwrap();
         assert!(doc

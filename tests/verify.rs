@@ -756,11 +756,38 @@ fn html_report_is_self_contained_and_carries_every_check_and_status() {
             .unwrap();
         assert_eq!(status, f["status"].as_str().unwrap(), "{id}");
         let words: String = section.text().collect();
-        assert!(
-            words.contains(f["remediation"].as_str().unwrap()),
-            "{id}: remediation in the report"
-        );
+        let remedy = f["remediation"].as_str().unwrap().replace('`', "");
+        if matches!(f["status"].as_str().unwrap(), "pass" | "not_applicable") {
+            assert!(
+                section.select(&sel(".remedy")).next().is_none(),
+                "{id}: a passing check carries no remediation"
+            );
+        } else {
+            assert!(words.contains(&remedy), "{id}: remediation in the report");
+        }
     }
+    // Inline code is code, not backticks.
+    assert!(doc.select(&sel(".remedy code")).next().is_some());
+    assert!(!doc
+        .select(&sel(".remedy"))
+        .any(|r| r.text().any(|t| t.contains('`'))));
+    // The run says what it wrote; with every output in a file, the totals too.
+    assert!(
+        r.stderr
+            .contains(&format!("wrote {} (html, ", path.display())),
+        "{}",
+        r.stderr
+    );
+    let mut cmd = rootguard_as(&acct);
+    cmd.args(["verify", "-o", &format!("html={}", path.display())]);
+    let only_file = run(cmd);
+    assert_eq!(only_file.code, 1);
+    assert!(only_file.stdout.trim().is_empty(), "{}", only_file.stdout);
+    assert!(
+        only_file.stderr.contains("13 checks: "),
+        "the totals: {}",
+        only_file.stderr
+    );
     // The status is a word and a symbol, not colour alone.
     let first = doc.select(&sel(".st")).next().unwrap();
     let word: String = first.text().collect();

@@ -395,14 +395,16 @@ pub fn action_needed(plan: &Plan, then: &str) -> Option<String> {
         }
     }
     (!emails.is_empty()).then(|| {
+        let one = emails.len() == 1;
         format!(
-            "ACTION NEEDED: {} must each click the confirmation link in the email from AWS Notifications{}; \
+            "ACTION NEEDED: {} {} the confirmation link in the email from AWS Notifications{}; \
              until then the alarm reaches nobody.{then}",
             emails.join(", "),
-            if realtime_topic {
-                " (two emails each: one for the alarm's topic, one for the real-time rule's topic in us-east-1)"
-            } else {
-                ""
+            if one { "must click" } else { "must each click" },
+            match (realtime_topic, one) {
+                (false, _) => "",
+                (true, true) => " (two emails: one for the alarm's topic, one for the real-time rule's topic in us-east-1)",
+                (true, false) => " (two emails each: one for the alarm's topic, one for the real-time rule's topic in us-east-1)",
             }
         )
     })
@@ -631,7 +633,14 @@ mod tests {
             1,
             "one email, named once: {ask}"
         );
-        assert!(ask.contains("two emails each"), "{ask}");
+        assert!(
+            ask.contains("must click") && !ask.contains("each click"),
+            "one person: {ask}"
+        );
+        assert!(
+            ask.contains("(two emails: one for the alarm's topic"),
+            "{ask}"
+        );
         apply(&api, &p.group.region, &p.plan, |_| {}).await;
         let writes = api.applied.lock().unwrap();
         let in_region = |r: &str| writes.iter().filter(|(x, _)| x == r).count();

@@ -81,7 +81,7 @@ pub async fn apply(writer: &Writer, plan: &OrgDeployPlan, show: bool) -> Applied
         },
         |d| {
             if show {
-                eprintln!("  done    {d}")
+                eprintln!("{}", crate::term::fit_stderr(&format!("  done    {d}")))
             }
         },
     )

@@ -263,7 +263,7 @@ pub async fn run(opts: &crate::aws::ConnectOptions, args: TaskArgs) -> crate::ap
     let what = crate::render::escape(&step.describe(&member.id));
     match apply(&root, &plan).await {
         Ok(()) => {
-            eprintln!("  done     {what}");
+            eprintln!("{}", crate::term::fit_stderr(&format!("  done     {what}")));
             if matches!(step, TaskStep::CreateRootLoginProfile) {
                 eprintln!(
                     "  next     the owner of the root email uses \"Forgot password\" on the root sign-in page; afterwards `rootguard org harden --accounts {}` deletes root's credentials again",

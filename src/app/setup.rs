@@ -464,9 +464,13 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
             f.title,
         );
         if !open(f.status) {
+            let now = match f.status {
+                Status::Pass => "passes now",
+                Status::NotApplicable => "does not apply now",
+                _ => "needs a person to look now",
+            };
             t.note(&format!(
-                "{header}: {} now, after the changes above; nothing to do",
-                f.status.as_str().replace('_', " ")
+                "{header}: {now}, after the changes above; nothing to do"
             ))
             .map_err(stop)?;
             continue;

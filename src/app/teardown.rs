@@ -150,13 +150,20 @@ pub struct TeardownOptions {
 pub async fn apply(
     api: &impl TeardownApi,
     plan: &TeardownPlan,
-    on_done: impl FnMut(&str),
+    mut on_done: impl FnMut(&str),
 ) -> Applied {
+    // Steps run in order and stop at the first failure, so the n-th one done
+    // is the plan's n-th.
+    let mut done = plan.delete.iter();
     apply_steps(
         &plan.delete,
-        |s| format!("delete {}", s.describe()),
+        |s| format!("{} {}", s.verb().0, s.describe()),
         |s| api.delete(s),
-        on_done,
+        |_| {
+            if let Some(s) = done.next() {
+                on_done(&format!("{} {}", s.verb().1, s.describe()));
+            }
+        },
     )
     .await
 }
@@ -188,7 +195,8 @@ pub async fn run(
     if !show_and_confirm(&shown, plan.is_noop(), &gate)? {
         return Ok(exit::OK);
     }
-    let applied = apply(&api, &plan, |d| progress!("  done    {d}")).await;
+    // One verb per outcome, as `teardown --org` says it: "deleted".
+    let applied = apply(&api, &plan, |d| progress!("  {d}")).await;
     if !applied.ok() {
         eprint!("{}", applied.failure_text("rootguard teardown"));
         return Ok(exit::FAILED);
@@ -247,6 +255,30 @@ pub enum TeardownStep {
 }
 
 impl TeardownStep {
+    /// What is done to it, and what was done once it succeeded: every step
+    /// deletes, but the trail's logging is stopped.
+    pub fn verb(&self) -> (&'static str, &'static str) {
+        match self {
+            TeardownStep::StopLogging { .. } => ("stop", "stopped"),
+            _ => ("delete", "deleted"),
+        }
+    }
+
+    /// The region it is in (`None` for IAM, which is global).
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            TeardownStep::DeleteRole { .. } => None,
+            TeardownStep::DeleteAlarm { region, .. }
+            | TeardownStep::DeleteMetricFilter { region, .. }
+            | TeardownStep::DeleteTopic { region, .. }
+            | TeardownStep::DeleteRule { region, .. }
+            | TeardownStep::StopLogging { region, .. }
+            | TeardownStep::DeleteTrail { region, .. }
+            | TeardownStep::DeleteLogGroup { region, .. }
+            | TeardownStep::DeleteBucket { region, .. } => Some(region),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             TeardownStep::DeleteAlarm { region, name } => format!("alarm {name} in {region}"),
@@ -263,7 +295,7 @@ impl TeardownStep {
             }
             TeardownStep::DeleteRole { name } => format!("iam role {name} and its policy"),
             TeardownStep::StopLogging { region, name } => {
-                format!("logging of cloudtrail trail {name} in {region} (stop)")
+                format!("logging of cloudtrail trail {name} in {region}")
             }
             TeardownStep::DeleteTrail { region, name } => {
                 format!("cloudtrail trail {name} in {region}")
@@ -456,17 +488,34 @@ impl TeardownPlan {
     }
 
     pub fn text(&self) -> String {
+        // Where the chain was looked for, and every region something is
+        // deleted in (forwarders live in every enabled region).
+        let mut regions = self.regions.clone();
+        for r in self.delete.iter().filter_map(TeardownStep::region) {
+            if !regions.iter().any(|x| x == r) {
+                regions.push(r.to_string());
+            }
+        }
         let mut out = format!(
-            "teardown plan for account {} (searched {})\n",
+            "teardown plan for account {} (in {})\n",
             self.account_id,
-            self.regions.join(", ")
+            if regions.len() > 3 {
+                format!("{} regions: {}", regions.len(), regions.join(", "))
+            } else {
+                regions.join(", ")
+            }
         );
         for d in &self.delete {
-            out.push_str(&format!("  delete  {}\n", d.describe()));
+            out.push_str(&format!("  {:<7} {}\n", d.verb().0, d.describe()));
         }
         for k in &self.keep {
             out.push_str(&format!("  keep    {k}\n"));
         }
+        out.push_str(&format!(
+            "{} to delete, {} kept\n",
+            self.delete.len(),
+            self.keep.len()
+        ));
         out.push_str(&format!(
             "anything not tagged {}={} is left alone, and so is the trail's bucket unless --delete-trail-bucket\n",
             deploy::TAG_KEY,

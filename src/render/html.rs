@@ -136,7 +136,7 @@ const SCRIPT: &str = r#"
   var t=document.getElementById('matrix'); if(!t) return;
   var rows=function(){return Array.prototype.slice.call(t.tBodies[0].rows);};
   var order=['fail','unknown','warn','manual','not_applicable','pass'];
-  function key(td){var s=td.getAttribute('data-status'); return s? String(order.indexOf(s)) : td.textContent.trim().toLowerCase();}
+  function key(td){if(!td) return '~'; var s=td.getAttribute('data-status'); return s? String(order.indexOf(s)) : td.textContent.trim().toLowerCase();}
   Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){
     th.classList.add('sort');
     th.addEventListener('click',function(){
@@ -346,9 +346,16 @@ pub fn org(report: &OrgReport) -> String {
     }
     // A check no member was read for (no --role) is said once, not drawn
     // as a column of cells that all say the same.
-    let (unread, read): (Vec<&Finding>, Vec<&Finding>) = checks.iter().partition(|c| {
+    let (unread, mut read): (Vec<&Finding>, Vec<&Finding>) = checks.iter().partition(|c| {
         !report.accounts.is_empty() && report.accounts.iter().all(|a| a.needs_role(c.id))
     });
+    // Checks some members were not read for go last, so each such member's
+    // row says "not read" once, in one cell across them.
+    read.sort_by_key(|c| report.accounts.iter().any(|a| a.needs_role(c.id)));
+    let partial = read
+        .iter()
+        .filter(|c| report.accounts.iter().any(|a| a.needs_role(c.id)))
+        .count();
     let acted =
         |a: &crate::org::AccountResult, f: &Finding| needs_action(f.status) && !a.needs_role(f.id);
     let wanted: Vec<&&Finding> = read
@@ -379,7 +386,14 @@ pub fn org(report: &OrgReport) -> String {
     for s in Status::ALL {
         let _ = write!(b, "<option value=\"{}\">{}</option>", s.as_str(), word(s));
     }
-    let _ = write!(b, "</select></label></div>\n<p>Legend:</p>{}\n", legend());
+    let _ = write!(
+        b,
+        "</select></label></div>\n<p>Legend:</p>{}\n",
+        legend().replace(
+            "</ul>",
+            "<li><span class=\"notread\">not read (needs <code>--role</code>)</span>: a check decided only from inside the member; no finding, nothing to act on</li></ul>"
+        )
+    );
     b.push_str("<table id=\"matrix\"><thead><tr><th>Account</th><th>Name</th><th>Access</th><th>Worst</th>");
     for c in &read {
         // The name never breaks: set upright along the column, whole.
@@ -415,14 +429,16 @@ pub fn org(report: &OrgReport) -> String {
             badge(w),
             id = h(&a.account.id)
         );
+        let mut said_not_read = false;
         for c in &read {
             match by.get(c.id) {
                 Some(_) if a.needs_role(c.id) => {
-                    let _ = write!(
-                        b,
-                        "<td class=\"cell notread\" title=\"{}: not read (needs --role)\">·</td>",
-                        c.id
-                    );
+                    if !std::mem::replace(&mut said_not_read, true) {
+                        let _ = write!(
+                            b,
+                            "<td class=\"notread\" colspan=\"{partial}\" title=\"not read without --role: the management account reads only root credentials and contacts\">not read (needs <code>--role</code>)</td>"
+                        );
+                    }
                 }
                 // A symbol (its word in the legend and the title), coloured:
                 // 13 checks x 1,000 accounts stay small.
