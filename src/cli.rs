@@ -14,10 +14,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::app::{self, verify::VerifyRequest};
 use crate::aws::{self, ConnectOptions};
-use crate::checks::{self, CheckConfig};
-use crate::exit;
-use crate::input;
-use crate::policy;
+use crate::domain::checks::{self, CheckConfig};
+use crate::domain::exit;
+use crate::domain::input;
+use crate::domain::policy;
 use crate::render;
 
 #[derive(Debug, Parser)]
@@ -161,8 +161,8 @@ pub enum SeverityArg {
 }
 
 impl SeverityArg {
-    fn severity(self) -> crate::finding::Severity {
-        use crate::finding::Severity;
+    fn severity(self) -> crate::domain::finding::Severity {
+        use crate::domain::finding::Severity;
         match self {
             SeverityArg::Critical => Severity::Critical,
             SeverityArg::High => Severity::High,
@@ -203,7 +203,7 @@ pub enum AlarmCommand {
     /// Set the alarm to ALARM and report who the notification reaches.
     Test {
         /// The alarm to fire.
-        #[arg(long, value_name = "NAME", conflicts_with = "realtime", default_value = crate::deploy::ALARM_NAME, value_parser = input::parse_alarm_name)]
+        #[arg(long, value_name = "NAME", conflicts_with = "realtime", default_value = crate::domain::deploy::ALARM_NAME, value_parser = input::parse_alarm_name)]
         alarm: String,
         /// Drill the real-time EventBridge path instead: prove each rule's pattern
         /// with TestEventPattern and publish a marked test message through its topic.
@@ -223,7 +223,7 @@ pub struct DeployCmd {
     #[arg(long, value_name = "NAME", value_parser = input::parse_log_group_name)]
     pub log_group: Option<String>,
     /// Customer-managed KMS key (ARN or alias) to encrypt the topic; its key policy must allow CloudWatch.
-    #[arg(long, value_name = "KEY", value_parser = crate::deploy::parse_kms_key)]
+    #[arg(long, value_name = "KEY", value_parser = crate::domain::deploy::parse_kms_key)]
     pub kms_key: Option<String>,
     /// No qualifying trail yet: also create an S3 bucket, a log group, the CloudTrail-to-Logs role and a multi-region trail.
     #[arg(long, conflicts_with = "log_group")]
@@ -239,7 +239,7 @@ pub struct DeployCmd {
     #[arg(long, conflicts_with_all = ["log_group", "create_trail", "no_realtime", "kms_key"])]
     pub org: bool,
     /// With --org: deploy the spokes to these OUs (default: the organization root).
-    #[arg(long, value_name = "ID,..", requires = "org", value_delimiter = ',', value_parser = crate::orgdeploy::parse_ou)]
+    #[arg(long, value_name = "ID,..", requires = "org", value_delimiter = ',', value_parser = crate::domain::orgdeploy::parse_ou)]
     pub ou: Vec<String>,
     /// With --org: StackSet operations deploy to at most this percentage of members at once (1-100; default 100).
     #[arg(long, value_name = "PERCENT", requires = "org", allow_hyphen_values = true, value_parser = input::parse_concurrent_percent)]
@@ -263,7 +263,7 @@ pub struct DeployCmd {
 pub struct VerifyArgs {
     /// Output: text, json, junit, markdown, html, csv, asff or ocsf, to stdout or with =PATH to a file
     /// written whole or not at all (repeatable; default text).
-    #[arg(long, short, value_name = "FORMAT[=PATH]", value_parser = render::parse_output)]
+    #[arg(long, short, value_name = "FORMAT[=PATH]", value_parser = crate::domain::output::parse_output)]
     pub output: Vec<render::OutputSpec>,
     /// Run only these checks (comma-separated or repeated). Default: all.
     #[arg(long = "check", value_name = "ID,..", value_delimiter = ',', value_parser = PossibleValuesParser::new(checks::ids()))]
@@ -345,7 +345,7 @@ pub enum OrgCommand {
         task: TaskFlags,
         /// The member's queue: its URL, or its name in --region.
         #[arg(long, value_name = "URL|NAME", value_parser = input::parse_queue)]
-        queue: crate::roottask::QueueRef,
+        queue: crate::domain::input::QueueRef,
         #[command(flatten)]
         save: SaveFlags,
     },
@@ -401,7 +401,7 @@ pub struct SaveFlags {
 
 fn task_args(
     task: TaskFlags,
-    target: crate::roottask::Target,
+    target: crate::domain::roottask::Target,
     save_dir: std::path::PathBuf,
 ) -> app::roottask::TaskArgs {
     app::roottask::TaskArgs {
@@ -478,14 +478,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "rootguard", &mut buf);
-            crate::out::write(&String::from_utf8_lossy(&buf));
+            crate::term::out::write(&String::from_utf8_lossy(&buf));
             Ok(exit::OK)
         }
         Command::Template { org_spoke } => {
-            crate::out::write(if org_spoke {
-                crate::orgdeploy::SPOKE_TEMPLATE
+            crate::term::out::write(if org_spoke {
+                crate::domain::orgdeploy::SPOKE_TEMPLATE
             } else {
-                crate::deploy::TEMPLATE
+                crate::domain::deploy::TEMPLATE
             });
             Ok(exit::OK)
         }
@@ -501,7 +501,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 (PolicyMode::Verify, None) => policy::verify_policy(),
                 (PolicyMode::Org, None) => policy::org_policy(),
             };
-            crate::out::write(&policy::render(&doc));
+            crate::term::out::write(&policy::render(&doc));
             Ok(exit::OK)
         }
         command => {
@@ -596,7 +596,7 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
         } => {
             app::roottask::run(
                 connect,
-                task_args(task, crate::roottask::Target::Root, ".".into()),
+                task_args(task, crate::domain::roottask::Target::Root, ".".into()),
             )
             .await
         }
@@ -605,7 +605,11 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
         } => {
             app::roottask::run(
                 connect,
-                task_args(task, crate::roottask::Target::Bucket(bucket), save.save_dir),
+                task_args(
+                    task,
+                    crate::domain::roottask::Target::Bucket(bucket),
+                    save.save_dir,
+                ),
             )
             .await
         }
@@ -614,7 +618,11 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
         } => {
             app::roottask::run(
                 connect,
-                task_args(task, crate::roottask::Target::Queue(queue), save.save_dir),
+                task_args(
+                    task,
+                    crate::domain::roottask::Target::Queue(queue),
+                    save.save_dir,
+                ),
             )
             .await
         }
@@ -645,7 +653,7 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
                     dry_run: d.dry_run,
                     yes: d.yes,
                     json: d.output == PlanFormat::Json,
-                    preferences: crate::orgdeploy::OperationPreferences {
+                    preferences: crate::domain::orgdeploy::OperationPreferences {
                         max_concurrent_percentage: d.max_concurrent_percent.unwrap_or(100),
                         failure_tolerance_percentage: d.failure_tolerance_percent.unwrap_or(100),
                     },
@@ -657,7 +665,7 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
             app::deploy::run(
                 connect,
                 app::deploy::DeployArgs {
-                    config: crate::deploy::DeployConfig {
+                    config: crate::domain::deploy::DeployConfig {
                         emails: d.emails.clone(),
                         kms_key: d.kms_key.clone(),
                         create_trail: d.create_trail,
@@ -703,7 +711,7 @@ async fn dispatch(command: Command, connect: &ConnectOptions, shown: Shown) -> a
             let drilled = connect
                 .region
                 .as_deref()
-                .filter(|r| *r != crate::realtime::RULE_REGION);
+                .filter(|r| *r != crate::domain::realtime::RULE_REGION);
             app::alarm::run_realtime(connect, drilled).await
         }
         Command::Alarm {
@@ -749,7 +757,7 @@ fn verify_request(args: &VerifyArgs) -> VerifyRequest {
     let floor = args.severity_at_least.map(SeverityArg::severity);
     // The parser admits only cis-<a version rootguard cites>.
     let compliance = args.compliance.as_deref().and_then(|c| {
-        crate::finding::CIS_VERSIONS
+        crate::domain::finding::CIS_VERSIONS
             .into_iter()
             .find(|v| c.strip_prefix("cis-") == Some(*v))
     });

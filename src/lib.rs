@@ -1,33 +1,21 @@
 //! rootguard: harden and monitor the root user of an AWS account.
 //!
-//! See ARCHITECTURE.md for the bird's-eye view. In short: `cli` parses flags,
-//! `aws` is the only module that talks to AWS and fills `facts`, `checks` is
-//! the pure core that turns facts into `finding`s, and `render` prints them.
+//! One folder per layer, and imports only point down (ARCHITECTURE.md draws
+//! it; `tests/layers.rs` keeps it so):
+//!
+//! - `cli`: the way in from a terminal, which alone parses the outside world
+//!   (flags, environment) and calls `app`;
+//! - `app`: one module per command (read, build a value, show, confirm, apply);
+//! - `aws` (the only code that talks to AWS), `render` (outputs from values) and
+//!   `term` (the terminal edge): side by side, none importing another;
+//! - `domain`: the pure core (facts, findings, the check catalogue, plans,
+//!   policies, text and input rules), no I/O, no SDK types, no terminal.
 
 #[macro_use]
-pub mod out;
-#[macro_use]
 pub mod term;
-pub mod text;
 
 pub mod app;
 pub mod aws;
-pub mod checks;
 pub mod cli;
-pub mod credreport;
-pub mod deploy;
-pub mod events;
-pub mod exit;
-pub mod facts;
-pub mod finding;
-pub mod input;
-pub mod org;
-pub mod orgdeploy;
-pub mod pattern;
-pub mod policy;
-pub mod ports;
-pub mod prompt;
-pub mod realtime;
+pub mod domain;
 pub mod render;
-pub mod rootactivity;
-pub mod roottask;

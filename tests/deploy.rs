@@ -562,7 +562,8 @@ fn every_action_these_commands_call_is_in_the_setup_policy() {
         policy.stdout,
         std::fs::read_to_string(manifest_dir().join("docs/policies/setup.json")).unwrap()
     );
-    let allowed = rootguard::policy::actions(&serde_json::from_str(&policy.stdout).unwrap());
+    let allowed =
+        rootguard::domain::policy::actions(&serde_json::from_str(&policy.stdout).unwrap());
     let mut s = trail_only();
     s["chain"]["log_events"] =
         json!([{"log_group": "aws-cloudtrail-logs", "corpus": "root-api-call"}]);
@@ -699,7 +700,7 @@ fn create_trail_is_refused_when_a_trail_qualifies() {
 
 #[test]
 fn create_trail_actions_are_in_the_setup_policy() {
-    let allowed = rootguard::policy::actions(&rootguard::policy::setup_policy());
+    let allowed = rootguard::domain::policy::actions(&rootguard::domain::policy::setup_policy());
     let acct = emulator().seed(fixture("neglected"));
     let r = rg(
         &acct,

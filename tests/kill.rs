@@ -28,7 +28,7 @@ fn writes(acct: &Account) -> BTreeSet<String> {
         .as_object()
         .unwrap()
         .keys()
-        .filter(|a| !rootguard::policy::is_read_only(a) && !a.ends_with(')'))
+        .filter(|a| !rootguard::domain::policy::is_read_only(a) && !a.ends_with(')'))
         .cloned()
         .collect()
 }
@@ -250,7 +250,10 @@ fn org_writes(org: &Org) -> BTreeSet<(String, String)> {
             .unwrap()
             .keys()
         {
-            if !rootguard::policy::is_read_only(a) && !a.ends_with(')') && a != "sts:AssumeRoot" {
+            if !rootguard::domain::policy::is_read_only(a)
+                && !a.ends_with(')')
+                && a != "sts:AssumeRoot"
+            {
                 out.insert((id.clone(), a.clone()));
             }
         }

@@ -631,7 +631,7 @@ fn policy_org_lists_every_action_the_org_commands_send() {
     let mut cmd = bare_command();
     cmd.args(["policy", "org"]);
     let policy: Value = serde_json::from_str(&run(cmd).stdout).unwrap();
-    let allowed = rootguard::policy::actions(&policy);
+    let allowed = rootguard::domain::policy::actions(&policy);
     let seen = emulator().stats(&org.management)["by_action"].clone();
     for action in seen.as_object().unwrap().keys() {
         assert!(

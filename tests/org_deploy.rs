@@ -461,11 +461,14 @@ fn the_spoke_template_is_printed_and_forwards_what_the_single_account_rule_match
     assert_eq!(r.code, 0);
     let t: Value = serde_yaml::from_str(&r.stdout).unwrap();
     let rule = &t["Resources"]["RootActivityForward"]["Properties"];
-    assert_eq!(rule["EventPattern"], rootguard::realtime::forward_pattern());
+    assert_eq!(
+        rule["EventPattern"],
+        rootguard::domain::realtime::forward_pattern()
+    );
     assert_eq!(rule["Targets"][0]["Arn"], json!({"Ref": "HubEventBusArn"}));
     // Read-only root calls too (a rule in state ENABLED never sees them).
-    assert_eq!(rule["State"], rootguard::realtime::RULE_STATE);
-    assert_eq!(r.stdout, rootguard::orgdeploy::SPOKE_TEMPLATE);
+    assert_eq!(rule["State"], rootguard::domain::realtime::RULE_STATE);
+    assert_eq!(r.stdout, rootguard::domain::orgdeploy::SPOKE_TEMPLATE);
 }
 
 #[test]
@@ -479,7 +482,7 @@ fn policy_org_lists_every_action_deploy_and_teardown_org_send() {
     let mut cmd = bare_command();
     cmd.args(["policy", "org"]);
     let policy: Value = serde_json::from_str(&run(cmd).stdout).unwrap();
-    let allowed = rootguard::policy::actions(&policy);
+    let allowed = rootguard::domain::policy::actions(&policy);
     let seen = emulator().stats(&org.management)["by_action"].clone();
     for action in seen.as_object().unwrap().keys() {
         assert!(

@@ -423,7 +423,7 @@ fn every_action_is_in_policy_org(by: &Value) {
     let mut cmd = bare_command();
     cmd.args(["policy", "org"]);
     let policy: Value = serde_json::from_str(&run(cmd).stdout).unwrap();
-    let allowed = rootguard::policy::actions(&policy);
+    let allowed = rootguard::domain::policy::actions(&policy);
     for action in by.as_object().unwrap().keys() {
         let action = action.split('(').next().unwrap();
         assert!(

@@ -7,8 +7,8 @@
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
-use rootguard::credreport;
-use rootguard::events;
+use rootguard::domain::credreport;
+use rootguard::domain::events;
 
 fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES")

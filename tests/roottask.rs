@@ -62,7 +62,9 @@ fn writes_in(org: &Org) -> BTreeSet<String> {
                 .as_object()
                 .unwrap()
                 .keys()
-                .filter(|a| !rootguard::policy::is_read_only(a) && a.as_str() != "sts:AssumeRoot")
+                .filter(|a| {
+                    !rootguard::domain::policy::is_read_only(a) && a.as_str() != "sts:AssumeRoot"
+                })
                 .map(|a| format!("{id} {a}"))
                 .collect::<Vec<_>>()
         })

@@ -161,7 +161,7 @@ fn happy_path_on_a_neglected_account_fixes_everything_the_api_allows() {
         "fail",
         "only the console can fix root MFA"
     );
-    let allowed = rootguard::policy::actions(&rootguard::policy::setup_policy());
+    let allowed = rootguard::domain::policy::actions(&rootguard::domain::policy::setup_policy());
     for a in emulator().stats(&acct)["by_action"]
         .as_object()
         .unwrap()

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use rootguard::deploy::*;
-use rootguard::rootactivity::{CIS_ROOT_PATTERN, METRIC_NAME, METRIC_NAMESPACE};
+use rootguard::domain::deploy::*;
+use rootguard::domain::rootactivity::{CIS_ROOT_PATTERN, METRIC_NAME, METRIC_NAMESPACE};
 use serde_json::{json, Value};
 
 fn template() -> Value {
@@ -76,7 +76,7 @@ fn template_matches_the_code() {
         "SessionRule",
         "AssumeRootRule",
     ];
-    for (kind, logical) in rootguard::realtime::KINDS.iter().zip(logical) {
+    for (kind, logical) in rootguard::domain::realtime::KINDS.iter().zip(logical) {
         let rule = &r[logical];
         assert_eq!(rule["Condition"], "CreateRealtime", "{logical}");
         let rp = &rule["Properties"];
@@ -88,19 +88,19 @@ fn template_matches_the_code() {
                 kind.what
             )
         );
-        assert_eq!(rp["State"], rootguard::realtime::RULE_STATE);
+        assert_eq!(rp["State"], rootguard::domain::realtime::RULE_STATE);
         assert_eq!(rp["EventPattern"], (kind.pattern)(), "{logical}");
         let target = &rp["Targets"][0];
-        assert_eq!(target["Id"], rootguard::realtime::TARGET_ID);
+        assert_eq!(target["Id"], rootguard::domain::realtime::TARGET_ID);
         assert_eq!(target["Arn"], json!({"Ref": "Topic"}));
         assert_eq!(
             target["InputTransformer"]["InputTemplate"],
-            rootguard::realtime::input_template(kind, None),
+            rootguard::domain::realtime::input_template(kind, None),
             "{logical}"
         );
         assert_eq!(
             target["InputTransformer"]["InputPathsMap"],
-            serde_json::to_value(rootguard::realtime::input_paths(kind)).unwrap()
+            serde_json::to_value(rootguard::domain::realtime::input_paths(kind)).unwrap()
         );
     }
     let arns: Vec<String> = (0..5).map(|i| format!("RULE{i}")).collect();
@@ -120,24 +120,30 @@ fn template_matches_the_code() {
     let fwd = &r["ForwardRule"];
     assert_eq!(fwd["Condition"], "CreateForward");
     let fp = &fwd["Properties"];
-    assert_eq!(fp["Name"], rootguard::realtime::FORWARD_RULE);
-    assert_eq!(fp["Description"], rootguard::realtime::FORWARD_DESCRIPTION);
-    assert_eq!(fp["State"], rootguard::realtime::RULE_STATE);
-    assert_eq!(fp["EventPattern"], rootguard::realtime::forward_pattern());
+    assert_eq!(fp["Name"], rootguard::domain::realtime::FORWARD_RULE);
+    assert_eq!(
+        fp["Description"],
+        rootguard::domain::realtime::FORWARD_DESCRIPTION
+    );
+    assert_eq!(fp["State"], rootguard::domain::realtime::RULE_STATE);
+    assert_eq!(
+        fp["EventPattern"],
+        rootguard::domain::realtime::forward_pattern()
+    );
     assert_eq!(
         fp["Targets"][0]["Id"],
-        rootguard::realtime::FORWARD_TARGET_ID
+        rootguard::domain::realtime::FORWARD_TARGET_ID
     );
     assert_eq!(
         fp["Targets"][0]["RoleArn"],
         json!({"Fn::GetAtt": ["ForwardRole", "Arn"]})
     );
     let role = &r["ForwardRole"]["Properties"];
-    let mut trust = rootguard::realtime::forward_role_trust("ACCOUNT");
+    let mut trust = rootguard::domain::realtime::forward_role_trust("ACCOUNT");
     trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] =
         json!({"Ref": "AWS::AccountId"});
     assert_eq!(role["AssumeRolePolicyDocument"], trust);
-    let mut perms = rootguard::realtime::forward_role_permissions("ACCOUNT");
+    let mut perms = rootguard::domain::realtime::forward_role_permissions("ACCOUNT");
     perms["Statement"][0]["Resource"] = json!({"Fn::Sub":
         "arn:${AWS::Partition}:events:us-east-1:${AWS::AccountId}:event-bus/default"});
     assert_eq!(role["Policies"][0]["PolicyDocument"], perms);

@@ -348,7 +348,7 @@ fn every_call_verify_makes_is_in_the_read_only_policy() {
         .map(|a| a.as_str().unwrap())
         .collect();
     for a in &allowed {
-        assert!(rootguard::policy::is_read_only(a), "{a} is a write");
+        assert!(rootguard::domain::policy::is_read_only(a), "{a} is a write");
     }
     for scenario in ["neglected", "hardened"] {
         let acct = emulator().seed(fixture(scenario));
@@ -673,7 +673,7 @@ fn verify_runs_under_exactly_policy_verify_with_iam_enforced() {
         for action in by.keys() {
             assert!(!action.ends_with("(denied)"), "{scenario}: {action}");
             assert!(
-                rootguard::policy::is_read_only(action),
+                rootguard::domain::policy::is_read_only(action),
                 "{action} is a write"
             );
         }

@@ -17,12 +17,11 @@ use time::OffsetDateTime;
 use crate::app::teardown::candidate_regions;
 use crate::app::{connect, Outcome, Stop};
 use crate::aws::{ConnectOptions, Reader, Writer};
-use crate::exit;
-use crate::facts::{Fact, FactError, Subscription};
-use crate::realtime::{
-    envelope, render_message, ForwardFacts, RealtimeFacts, RuleFacts, FORWARD_RULE, RULE_REGION,
-};
-use crate::text::fmt_time;
+use crate::domain::exit;
+use crate::domain::facts::{Fact, FactError, Subscription};
+use crate::domain::facts::{ForwardFacts, RealtimeFacts, RuleFacts};
+use crate::domain::realtime::{envelope, render_message, FORWARD_RULE, RULE_REGION};
+use crate::domain::text::fmt_time;
 
 /// What the drill reads and the one thing it writes.
 pub trait DrillApi: Sync {
@@ -202,7 +201,7 @@ impl DrillReport {
 
 /// "topic ARN: N confirmed subscriber(s) (who), M pending confirmation".
 pub fn subscribers_line(arn: &str, subs: &Fact<Vec<Subscription>>) -> String {
-    let esc = crate::render::escape;
+    let esc = crate::domain::text::escape;
     match subs {
         Ok(subs) => {
             let confirmed: Vec<String> = subs
@@ -291,23 +290,23 @@ pub const REALTIME_DRILL_SUBJECT: &str = "[TEST] rootguard real-time root alert 
 /// The drill's message: marked as a test, then what a real alert reads like
 /// (the root API call from `region`, when one region is drilled).
 pub fn realtime_drill_message(caller_arn: &str, at: &str, region: Option<&str>) -> String {
-    let example = crate::rootactivity::corpus()
+    let example = crate::domain::rootactivity::corpus()
         .iter()
         .find(|e| e.name == "root-console-signin-success")
         .and_then(|e| {
-            let kind = crate::realtime::kind(crate::realtime::kind_for(&e.json)?)?;
+            let kind = crate::domain::realtime::kind(crate::domain::realtime::kind_for(&e.json)?)?;
             Some(render_message(kind, &envelope(&e.json)))
         })
         .unwrap_or_default();
     let example = match region {
         None => example,
-        Some(r) => crate::rootactivity::corpus()
+        Some(r) => crate::domain::rootactivity::corpus()
             .iter()
             .find(|e| e.name == "root-api-call-regional")
             .map(|e| {
                 let mut env = envelope(&e.json);
                 env["region"] = serde_json::Value::String(r.to_string());
-                let kind = crate::realtime::kind(crate::realtime::RULE_NAME);
+                let kind = crate::domain::realtime::kind(crate::domain::realtime::RULE_NAME);
                 kind.map(|k| render_message(k, &env)).unwrap_or_default()
             })
             .unwrap_or(example),
@@ -427,7 +426,7 @@ impl RealtimeReport {
     }
 
     pub fn text(&self) -> String {
-        let esc = crate::render::escape;
+        let esc = crate::domain::text::escape;
         let mut out = String::new();
         for (name, rule) in &self.rules {
             let Some(rule) = rule else {
@@ -547,7 +546,7 @@ pub async fn run_realtime(opts: &ConnectOptions, region: Option<&str>) -> Outcom
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::FactErrorKind;
+    use crate::domain::facts::FactErrorKind;
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -711,22 +710,22 @@ mod tests {
     }
 
     fn rule(enabled: bool, wrong: bool, subs: Vec<Subscription>) -> FakeRule {
-        let rules = crate::realtime::KINDS
+        let rules = crate::domain::realtime::KINDS
             .iter()
             .map(|k| {
-                let tests = crate::realtime::expectations(k)
+                let tests = crate::domain::realtime::expectations(k)
                     .into_iter()
                     .map(|(name, should, _)| (name, should, Ok(should ^ (wrong && !should))))
                     .collect();
                 (
                     k.rule,
                     Some(RuleFacts {
-                        arn: crate::realtime::rule_arn_of("111122223333", k.rule),
+                        arn: crate::domain::realtime::rule_arn_of("111122223333", k.rule),
                         enabled,
                         read_only_events: enabled,
                         pattern: "{}".into(),
                         targets: vec![TOPIC.into()],
-                        topics: vec![crate::facts::Topic {
+                        topics: vec![crate::domain::facts::Topic {
                             arn: TOPIC.into(),
                             exists: Ok(true),
                             subscriptions: Ok(subs.clone()),

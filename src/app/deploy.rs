@@ -11,10 +11,10 @@ use std::future::Future;
 
 use crate::app::{apply_steps, connect, show_and_confirm, Applied, Gate, Outcome, Stop};
 use crate::aws::{parse_log_group_arn, ConnectOptions, Reader, Writer};
-use crate::checks::chain::judge_trail;
-use crate::deploy::{self, Action, DeployConfig, DeployState, Plan, Step, TrailInfraState};
-use crate::exit;
-use crate::facts::{Fact, FactError, Trail};
+use crate::domain::checks::chain::judge_trail;
+use crate::domain::deploy::{self, Action, DeployConfig, DeployState, Plan, Step, TrailInfraState};
+use crate::domain::exit;
+use crate::domain::facts::{Fact, FactError, Trail};
 
 /// What finding the chain's log group reads: deploy, the wizard and `events`.
 pub trait GroupReader: Sync {
@@ -273,7 +273,7 @@ pub async fn read_plan(
     group: &ChosenGroup,
     config: &DeployConfig,
 ) -> Result<Plan, Stop> {
-    use crate::realtime::RULE_REGION;
+    use crate::domain::realtime::RULE_REGION;
     let infra = async {
         if config.create_trail {
             let bucket = config.bucket_name(account_id, &group.region);
@@ -472,7 +472,7 @@ pub async fn run(opts: &ConnectOptions, args: DeployArgs<'_>) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::{EventSelectors, FactErrorKind, TrailStatus};
+    use crate::domain::facts::{EventSelectors, FactErrorKind, TrailStatus};
     use std::sync::Mutex;
 
     const ACCT: &str = "111122223333";
@@ -489,11 +489,13 @@ mod tests {
                 is_logging: true,
                 latest_cloudwatch_logs_delivery_error: None,
             }),
-            selectors: Ok(EventSelectors::Basic(vec![crate::facts::BasicSelector {
-                read_write_type: "All".into(),
-                include_management_events: true,
-                exclude_management_event_sources: vec![],
-            }])),
+            selectors: Ok(EventSelectors::Basic(vec![
+                crate::domain::facts::BasicSelector {
+                    read_write_type: "All".into(),
+                    include_management_events: true,
+                    exclude_management_event_sources: vec![],
+                },
+            ])),
         }
     }
 

@@ -14,16 +14,16 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::aws::Reader;
-use crate::events::{guardduty_text, root_events, GuardDutyRegion, RootEvent};
-use crate::exit;
-use crate::facts::FactError;
-use crate::render::escape;
+use crate::domain::events::{guardduty_text, root_events, GuardDutyRegion, RootEvent};
+use crate::domain::exit;
+use crate::domain::facts::FactError;
+use crate::domain::text::escape;
 /// What `events` asks a log group for: root activity (the CIS pattern's
 /// terms) and the `sts:AssumeRoot` calls that open privileged root sessions.
-/// Rows are judged again locally (`crate::events::row`).
+/// Rows are judged again locally (`crate::domain::events::row`).
 pub const EVENTS_PATTERN: &str =
     r#"{ ($.userIdentity.type = "Root") || ($.eventName = "AssumeRoot") }"#;
-use crate::text::fmt_time;
+use crate::domain::text::fmt_time;
 
 /// The reads `events` needs; [`Reader`] is the real one.
 pub trait EventsReader: Sync {
@@ -343,7 +343,7 @@ impl EventsReport {
             ),
         };
         if !self.rows.is_empty() {
-            out += &crate::events::text(&self.rows, width);
+            out += &crate::domain::events::text(&self.rows, width);
         }
         if !self.guardduty.is_empty() {
             out += "\n";
@@ -397,7 +397,7 @@ pub async fn run(
         for w in report.warnings() {
             eprintln!("warning: {w}");
         }
-        out!("{}", report.text(crate::out::stdout_width()));
+        out!("{}", report.text(crate::term::out::stdout_width()));
     }
     Ok(report.exit_code())
 }
@@ -405,8 +405,8 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::GuardDutyFinding;
-    use crate::facts::FactErrorKind;
+    use crate::domain::events::GuardDutyFinding;
+    use crate::domain::facts::FactErrorKind;
     use std::collections::HashMap;
     use std::sync::Mutex;
 

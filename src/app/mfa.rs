@@ -10,10 +10,10 @@ use qrcode::{Color, EcLevel, QrCode};
 use totp_rs::{Algorithm, Builder, Totp};
 use zeroize::Zeroizing;
 
-use crate::facts::FactError;
-use crate::prompt::{Key, PromptError, Prompter};
+use crate::domain::facts::FactError;
+use crate::term::prompt::{Key, PromptError, Prompter};
 
-pub use crate::ports::Seed;
+pub use crate::domain::ports::Seed;
 
 /// `otpauth://totp/AWS:user@account?secret=…&issuer=AWS`. The parameters
 /// whose values are the Key URI format's defaults (SHA1, 6 digits, 30 s, which
@@ -185,7 +185,7 @@ pub fn valid_code(s: &str) -> Result<(), String> {
     }
 }
 
-pub use crate::ports::MfaApi;
+pub use crate::domain::ports::MfaApi;
 
 /// Why enrollment did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -360,7 +360,7 @@ pub async fn run(opts: &crate::aws::ConnectOptions, user: &str) -> crate::app::O
     let (_, writer, caller) = crate::app::connect(opts).await?;
     crate::term::trap_ctrl_c();
     let api = writer.mfa();
-    let mut term = crate::prompt::Terminal::default();
+    let mut term = crate::term::prompt::Terminal::default();
     match enroll(
         &api,
         &mut term,
@@ -372,18 +372,18 @@ pub async fn run(opts: &crate::aws::ConnectOptions, user: &str) -> crate::app::O
     {
         Ok(EnrollOutcome::Enabled { serial }) => {
             progress!("MFA enabled for {user} ({serial})");
-            Ok(crate::exit::OK)
+            Ok(crate::domain::exit::OK)
         }
         Ok(EnrollOutcome::Cancelled) => {
             eprintln!("cancelled: the unassigned MFA device was deleted, nothing was enabled");
-            Ok(crate::exit::INTERRUPTED)
+            Ok(crate::domain::exit::INTERRUPTED)
         }
         Ok(EnrollOutcome::CodesRejected) => {
             eprintln!(
                 "the codes did not match {CODE_TRIES} times: the unassigned MFA device was deleted, nothing was enabled; \
                  check the phone's clock and run `rootguard mfa enroll --user {user}` again"
             );
-            Ok(crate::exit::FAILED)
+            Ok(crate::domain::exit::FAILED)
         }
         Err(e @ EnrollError::NoSuchUser(_)) => Err(Stop::usage(e.to_string())),
         Err(e) => Err(Stop::failed(e.to_string())),
@@ -393,7 +393,7 @@ pub async fn run(opts: &crate::aws::ConnectOptions, user: &str) -> crate::app::O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prompt::Scripted;
+    use crate::term::prompt::Scripted;
     use std::cell::RefCell;
 
     mod qr {
@@ -478,7 +478,7 @@ mod tests {
             if self.enable_fails {
                 Err(FactError::new(
                     "iam:EnableMFADevice",
-                    crate::facts::FactErrorKind::AccessDenied,
+                    crate::domain::facts::FactErrorKind::AccessDenied,
                     "AccessDenied",
                 ))
             } else {

@@ -13,8 +13,7 @@
 use std::future::Future;
 
 use crate::aws::{Caller, ConnectOptions, Reader, Writer};
-use crate::exit;
-use crate::facts::FactError;
+use crate::domain::facts::FactError;
 
 pub mod alarm;
 pub mod deploy;
@@ -28,31 +27,7 @@ pub mod setup;
 pub mod teardown;
 pub mod verify;
 
-/// A failure that ends a command with an exit code and one message.
-#[derive(Debug)]
-pub struct Stop {
-    pub code: u8,
-    pub message: String,
-}
-
-impl Stop {
-    /// Exit 2: the command could not start (input, connection, a read that
-    /// decides what to do).
-    pub fn usage(message: impl Into<String>) -> Self {
-        Stop {
-            code: exit::USAGE,
-            message: message.into(),
-        }
-    }
-
-    /// Exit 1: the command ran and something it did failed.
-    pub fn failed(message: impl Into<String>) -> Self {
-        Stop {
-            code: exit::FAILED,
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::exit::Stop;
 
 /// A command's result: its exit code, or why it stopped.
 pub type Outcome = Result<u8, Stop>;
@@ -168,7 +143,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::FactErrorKind;
+    use crate::domain::facts::FactErrorKind;
 
     #[tokio::test]
     async fn apply_stops_at_the_first_failure_and_names_what_is_left() {

@@ -2,7 +2,7 @@
 //!
 //! Each reads the organization through an [`OrgHandle`], fans members out on
 //! a bounded pool (`--concurrency`), builds one value (an `OrgReport`, an
-//! `OrgStatus`, a `HardenPlan`) with the pure core in `crate::org`, and
+//! `OrgStatus`, a `HardenPlan`) with the pure core in `crate::domain::org`, and
 //! `org harden` applies that same plan. A member that fails never stops the
 //! others. Nothing here parses flags or holds SDK types.
 
@@ -13,12 +13,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::verify::{self, VerifyRequest};
 use crate::aws::org::{MemberReads, OrgError, OrgHandle, OrgWriter};
-use crate::facts::{Fact, FactError, FactErrorKind};
-use crate::org::{
+use crate::domain::facts::{Fact, FactError, FactErrorKind};
+use crate::domain::org::{
     self, Access, AccountResult, HardenPlan, HardenStep, MemberRoot, OrgAccount, OrgFacts,
     OrgReport,
 };
-use crate::prompt::Prompter;
+use crate::term::prompt::Prompter;
 
 /// How members are read.
 #[derive(Clone, Debug)]
@@ -149,7 +149,7 @@ pub async fn verify_org(
                 full_verify_with_facts(handle.own_reader(), account, Access::Management, req).await;
             coverage = facts
                 .as_ref()
-                .and_then(crate::checks::chain::organization_coverage);
+                .and_then(crate::domain::checks::chain::organization_coverage);
             own_results.push(result);
         }
         (coverage, own_results)
@@ -195,12 +195,10 @@ pub async fn verify_org(
         tokio::join!(own_verify, members_verify, spokes);
     if let Some(lines) = &coverage {
         for r in results.iter_mut().filter(|r| r.access != Access::Role) {
-            if let Some(f) = r
-                .findings
-                .iter_mut()
-                .find(|f| f.id == "root-alarm" && f.status == crate::finding::Status::Manual)
-            {
-                f.status = crate::finding::Status::Pass;
+            if let Some(f) = r.findings.iter_mut().find(|f| {
+                f.id == "root-alarm" && f.status == crate::domain::finding::Status::Manual
+            }) {
+                f.status = crate::domain::finding::Status::Pass;
                 f.evidence = lines.clone();
             }
         }
@@ -241,7 +239,7 @@ async fn full_verify_with_facts(
     account: OrgAccount,
     access: Access,
     req: &VerifyRequest,
-) -> (AccountResult, Option<crate::facts::AccountFacts>) {
+) -> (AccountResult, Option<crate::domain::facts::AccountFacts>) {
     let req = VerifyRequest {
         checks: org::account_checks(&req.checks),
         config: req.config.clone(),
@@ -336,11 +334,15 @@ impl HardenOutcome {
         if let Some(f) = &self.failed {
             out.push_str(&format!(
                 "  FAILED   {}\n  members were not touched; fix the cause and run `rootguard org harden` again\n",
-                crate::render::escape(f)
+                crate::domain::text::escape(f)
             ));
         }
         for m in &self.members {
-            let who = format!("{} ({})", m.account_id, crate::render::escape(&m.name));
+            let who = format!(
+                "{} ({})",
+                m.account_id,
+                crate::domain::text::escape(&m.name)
+            );
             match &m.error {
                 None if m.deleted.is_empty() => {
                     out.push_str(&format!("  done     {who}: nothing left to delete\n"))
@@ -351,7 +353,7 @@ impl HardenOutcome {
                 )),
                 Some(e) => out.push_str(&format!(
                     "  FAILED   {who}: {}{}\n",
-                    crate::render::escape(e),
+                    crate::domain::text::escape(e),
                     if m.deleted.is_empty() {
                         String::new()
                     } else {
@@ -429,7 +431,7 @@ pub async fn apply_harden(writer: &OrgWriter, plan: &HardenPlan, fan: &FanOut) -
 pub fn confirm_harden(
     prompter: &mut dyn Prompter,
     plan: &HardenPlan,
-) -> Result<bool, crate::prompt::PromptError> {
+) -> Result<bool, crate::term::prompt::PromptError> {
     let want = plan.organization_id.clone();
     let typed = prompter.input(
         &format!(
@@ -483,7 +485,7 @@ pub async fn run_verify(
         region: handle.own_reader().region(),
         importer_account: facts.caller_account_id.clone(),
     };
-    let emitted = crate::out::emit_with(&outputs.outputs, |f, w| match f {
+    let emitted = crate::term::out::emit_with(&outputs.outputs, |f, w| match f {
         crate::render::Format::Text if outputs.references => {
             w.write_all(crate::render::org::text_with_references(&report, outputs.color).as_bytes())
         }
@@ -516,7 +518,7 @@ pub async fn run_status(
     let roots = member_roots(&handle, &facts, fan)
         .await
         .map_err(|e| crate::app::Stop::usage(e.to_string()))?;
-    let status = crate::org::status(&facts, &roots);
+    let status = crate::domain::org::status(&facts, &roots);
     out!(
         "{}",
         if json {
@@ -525,7 +527,7 @@ pub async fn run_status(
             crate::render::org::status_text(&status)
         }
     );
-    Ok(crate::exit::OK)
+    Ok(crate::domain::exit::OK)
 }
 
 /// `rootguard org harden`: plan, show, typed confirmation, apply.
@@ -536,14 +538,14 @@ pub async fn run_harden(
     yes: bool,
     json: bool,
 ) -> crate::app::Outcome {
-    use crate::exit;
+    use crate::domain::exit;
     crate::term::needs_confirmation("org harden", dry_run, yes)?;
     let session = crate::aws::Session::load(opts).await;
     let (handle, facts) = organization(&session).await?;
     let roots = member_roots(&handle, &facts, fan)
         .await
         .map_err(|e| crate::app::Stop::usage(e.to_string()))?;
-    let plan = crate::org::plan_harden(&facts, &roots);
+    let plan = crate::domain::org::plan_harden(&facts, &roots);
     out!("{}", if json { plan.json() } else { plan.text() });
     if dry_run {
         return Ok(exit::OK);
@@ -554,7 +556,7 @@ pub async fn run_harden(
     }
     if !yes {
         crate::term::trap_ctrl_c();
-        let mut term = crate::prompt::Terminal::default();
+        let mut term = crate::term::prompt::Terminal::default();
         if !confirm_harden(&mut term, &plan).map_err(crate::term::prompt_stop)? {
             eprintln!("cancelled: the typed id did not match; nothing was changed");
             return Ok(exit::OK);
@@ -568,8 +570,8 @@ pub async fn run_harden(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::OrganizationFeatures;
-    use crate::prompt::Scripted;
+    use crate::domain::facts::OrganizationFeatures;
+    use crate::term::prompt::Scripted;
 
     fn org_with(ids: &[&str]) -> OrgFacts {
         OrgFacts {
@@ -613,7 +615,7 @@ mod tests {
 
     #[test]
     fn typed_confirmation_must_be_the_organization_id() {
-        let plan = crate::org::plan_harden(&org_with(&["111111111111"]), &[]);
+        let plan = crate::domain::org::plan_harden(&org_with(&["111111111111"]), &[]);
         let mut yes = Scripted::new(["o-abc"]);
         assert!(confirm_harden(&mut yes, &plan).unwrap());
         let mut no = Scripted::new(["yes"]);

@@ -1,5 +1,5 @@
 //! `deploy --org` and `teardown --org`: read the hub and the StackSet, build
-//! the `OrgDeployPlan` (pure, in `crate::orgdeploy`), print it, confirm, apply
+//! the `OrgDeployPlan` (pure, in `crate::domain::orgdeploy`), print it, confirm, apply
 //! the same value, and report each member's stack instance.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -7,11 +7,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::app::{apply_steps, show_and_confirm, Applied, Gate, Outcome, Stop};
 use crate::aws::org::OrgHandle;
 use crate::aws::{ConnectOptions, Reader, Writer};
-use crate::deploy::Action;
-use crate::exit;
-use crate::facts::FactError;
-use crate::org::OrgFacts;
-use crate::orgdeploy::{self, OrgDeployPlan, OrgDeployState};
+use crate::domain::deploy::Action;
+use crate::domain::exit;
+use crate::domain::facts::FactError;
+use crate::domain::org::OrgFacts;
+use crate::domain::orgdeploy::{self, OrgDeployPlan, OrgDeployState};
 
 /// Everything `deploy --org` needs to plan, read concurrently.
 pub async fn read_state(reader: &Reader, org: &OrgFacts) -> Result<OrgDeployState, FactError> {

@@ -3,7 +3,7 @@
 //!
 //! Each checks what the organization read already tells (member, feature,
 //! queue owner), opens the task's root session, reads what the task would
-//! change, builds a `TaskPlan` (`crate::roottask`), shows it, takes the typed
+//! change, builds a `TaskPlan` (`crate::domain::roottask`), shows it, takes the typed
 //! account id (or `--yes`), saves a policy to a local file before deleting
 //! it, and applies the same plan. Nothing here parses flags or holds SDK
 //! types.
@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 
 use crate::app::Stop;
 use crate::aws::roottask::{QueueRead, TaskSession};
-use crate::exit;
-use crate::prompt::Prompter;
-use crate::roottask::{self, QueueRef, Read, Refusal, Target, TaskPlan, TaskStep};
+use crate::domain::exit;
+use crate::domain::input::QueueRef;
+use crate::domain::roottask::{self, Read, Refusal, Target, TaskPlan, TaskStep};
+use crate::term::prompt::Prompter;
 
 /// One task's request, as the flags gave it.
 #[derive(Clone, Debug)]
@@ -32,7 +33,7 @@ pub struct TaskArgs {
 /// Reads, in the task's session, what the task would change. A bucket or
 /// queue the member does not have is a refusal (exit 2).
 pub async fn read(session: &TaskSession, account: &str, target: &Target) -> Result<Read, Stop> {
-    let failed = |e: crate::facts::FactError| {
+    let failed = |e: crate::domain::facts::FactError| {
         Stop::failed(format!("cannot read {account}: {}", e.describe()))
     };
     match target {
@@ -97,7 +98,7 @@ pub async fn read(session: &TaskSession, account: &str, target: &Target) -> Resu
 pub fn confirm(
     prompter: &mut dyn Prompter,
     plan: &TaskPlan,
-) -> Result<bool, crate::prompt::PromptError> {
+) -> Result<bool, crate::term::prompt::PromptError> {
     let what = match &plan.step {
         Some(TaskStep::CreateRootLoginProfile) => "reopens root sign-in (password recovery) in",
         Some(TaskStep::DeleteBucketPolicy { .. }) => "deletes a bucket policy in",
@@ -214,7 +215,7 @@ pub async fn run(opts: &crate::aws::ConnectOptions, args: TaskArgs) -> crate::ap
     if !matches!(args.target, Target::Root) && !args.save_dir.is_dir() {
         return Err(Stop::usage(format!(
             "--save-dir {} is not a directory",
-            crate::render::escape(&args.save_dir.display().to_string())
+            crate::domain::text::escape(&args.save_dir.display().to_string())
         )));
     }
     let session = crate::aws::Session::load(opts).await;
@@ -246,7 +247,7 @@ pub async fn run(opts: &crate::aws::ConnectOptions, args: TaskArgs) -> crate::ap
     };
     if !args.yes {
         crate::term::trap_ctrl_c();
-        let mut term = crate::prompt::Terminal::default();
+        let mut term = crate::term::prompt::Terminal::default();
         if !confirm(&mut term, &plan).map_err(crate::term::prompt_stop)? {
             eprintln!("cancelled: the typed id did not match; nothing was changed");
             return Ok(exit::OK);
@@ -260,7 +261,7 @@ pub async fn run(opts: &crate::aws::ConnectOptions, args: TaskArgs) -> crate::ap
     if opened.elapsed() > std::time::Duration::from_secs(600) {
         root = open().await?;
     }
-    let what = crate::render::escape(&step.describe(&member.id));
+    let what = crate::domain::text::escape(&step.describe(&member.id));
     match apply(&root, &plan).await {
         Ok(()) => {
             eprintln!("{}", crate::term::fit_stderr(&format!("  done     {what}")));
@@ -273,7 +274,7 @@ pub async fn run(opts: &crate::aws::ConnectOptions, args: TaskArgs) -> crate::ap
             Ok(exit::OK)
         }
         Err(e) => {
-            eprintln!("  FAILED   {what}: {}", crate::render::escape(&e));
+            eprintln!("  FAILED   {what}: {}", crate::domain::text::escape(&e));
             if let Some(path) = &saved {
                 eprintln!(
                     "  the policy is saved in {}; run the command again to finish",
@@ -288,9 +289,9 @@ pub async fn run(opts: &crate::aws::ConnectOptions, args: TaskArgs) -> crate::ap
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::org::OrgAccount;
-    use crate::prompt::Scripted;
-    use crate::roottask::Task;
+    use crate::domain::org::OrgAccount;
+    use crate::domain::roottask::Task;
+    use crate::term::prompt::Scripted;
 
     fn bucket_plan() -> TaskPlan {
         let m = OrgAccount {

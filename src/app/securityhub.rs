@@ -15,10 +15,10 @@ use std::future::Future;
 use futures::StreamExt;
 
 use crate::aws::securityhub::{FindingsImporter, HeldFinding, Refused};
-use crate::exit;
-use crate::facts::FactError;
-use crate::render::escape;
-use crate::render::exports::Asff;
+use crate::domain::asff::Asff;
+use crate::domain::exit;
+use crate::domain::facts::FactError;
+use crate::domain::text::escape;
 
 /// Security Hub takes at most 100 findings per call.
 pub const BATCH: usize = 100;
@@ -206,8 +206,8 @@ pub async fn import(sink: &impl FindingsSink, findings: &[Asff]) -> ImportOutcom
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::FactErrorKind;
-    use crate::finding::{Finding, Severity, Status};
+    use crate::domain::facts::FactErrorKind;
+    use crate::domain::finding::{Finding, Severity, Status};
     use crate::render::exports::{asff_finding, Context, Row};
     use std::sync::Mutex;
 
@@ -296,7 +296,7 @@ mod tests {
                     severity: Severity::Critical,
                     evidence: vec![],
                     remediation: "".into(),
-                    references: crate::finding::References {
+                    references: crate::domain::finding::References {
                         cis: vec![],
                         security_hub: vec![],
                         ..Default::default()

@@ -10,8 +10,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::finding::{Finding, Severity, Status};
-use crate::prompt::{Key, PromptError, Prompter};
+use crate::domain::finding::{Finding, Severity, Status};
+use crate::term::prompt::{Key, PromptError, Prompter};
 
 /// The fix the wizard offers for a finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub struct Item {
 /// Why a check matters, in a sentence, from its catalogue entry (`None` for
 /// an id the catalogue does not hold).
 pub fn why(id: &str) -> Option<&'static str> {
-    crate::checks::find(id).map(|c| c.why)
+    crate::domain::checks::find(id).map(|c| c.why)
 }
 
 fn severity_rank(s: Severity) -> u8 {
@@ -114,10 +114,10 @@ fn non_empty(s: &str) -> Result<(), String> {
 }
 
 fn email(s: &str) -> Result<(), String> {
-    crate::input::parse_email(s).map(|_| ())
+    crate::domain::input::parse_email(s).map(|_| ())
 }
 
-pub use crate::ports::{ContactAnswer, ContactInfoAnswer};
+pub use crate::domain::ports::{ContactAnswer, ContactInfoAnswer};
 
 /// Asks for the security contact; every field is validated and re-asked.
 pub fn ask_security_contact(p: &mut impl Prompter) -> Result<ContactAnswer, PromptError> {
@@ -274,8 +274,8 @@ fn open(s: Status) -> bool {
 /// did not (changed by someone else, or by another item), and what remains,
 /// each once, marked when it was skipped.
 pub fn end_summary(
-    before: &[crate::finding::Finding],
-    after: &crate::finding::Report,
+    before: &[crate::domain::finding::Finding],
+    after: &crate::domain::finding::Report,
     walked: &Walked,
     color: bool,
 ) -> String {
@@ -295,7 +295,7 @@ pub fn end_summary(
             out.push_str(&format!("{label} ({}): {}\n", ids.len(), ids.join(", ")));
         }
     }
-    let remaining: Vec<&crate::finding::Finding> =
+    let remaining: Vec<&crate::domain::finding::Finding> =
         after.findings.iter().filter(|f| open(f.status)).collect();
     if remaining.is_empty() {
         out.push_str("All done: nothing remains.\n");
@@ -368,8 +368,8 @@ pub const ROOT_KEYS_GUIDE: &str = "Root access keys can be removed only with roo
 use crate::app::deploy::{apply, choose_log_group, read_plan, ChooseError};
 use crate::app::{connect, Outcome, Stop};
 use crate::aws::{Caller, ConnectOptions, Reader, Writer};
-use crate::deploy::{self, DeployConfig};
-use crate::exit;
+use crate::domain::deploy::{self, DeployConfig};
+use crate::domain::exit;
 use crate::term::{prompt_stop, require_terminal, trap_ctrl_c, unix_now, with_spinner};
 
 /// Options of `rootguard setup`.
@@ -383,11 +383,11 @@ pub struct SetupOptions {
 
 pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
     use self::{walk, Fix};
-    use crate::prompt::Prompter;
+    use crate::term::prompt::Prompter;
     require_terminal("setup")?;
     let (reader, writer, caller) = connect(opts).await?;
     trap_ctrl_c();
-    let mut term = crate::prompt::Terminal::default();
+    let mut term = crate::term::prompt::Terminal::default();
     let t = &mut term;
     let stop = prompt_stop;
     t.note(&format!(
@@ -402,22 +402,23 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
         )
         .map_err(stop)?;
     }
-    let all: Vec<&crate::checks::CheckDef> = crate::checks::CATALOGUE.iter().collect();
-    let needs: Vec<crate::checks::Source> =
+    let all: Vec<&crate::domain::checks::CheckDef> =
+        crate::domain::checks::CATALOGUE.iter().collect();
+    let needs: Vec<crate::domain::checks::Source> =
         all.iter().flat_map(|c| c.sources.iter().copied()).collect();
-    let config = crate::checks::CheckConfig::default();
+    let config = crate::domain::checks::CheckConfig::default();
     let facts = with_spinner(
         "checking root MFA, keys, contacts and the alarm chain…",
         reader.collect(&needs),
     )
     .await
     .map_err(|e| Stop::usage(e.to_string()))?;
-    let findings = crate::checks::evaluate(&facts, &config, &all);
-    let report = crate::finding::Report {
+    let findings = crate::domain::checks::evaluate(&facts, &config, &all);
+    let report = crate::domain::finding::Report {
         account_id: facts.account_id.clone(),
         caller_arn: facts.caller_arn.clone(),
         generated_at: facts.now,
-        root_use_window: crate::text::fmt_window(config.root_use_window),
+        root_use_window: crate::domain::text::fmt_window(config.root_use_window),
         findings: findings.clone(),
         compliance: None,
     };
@@ -448,7 +449,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
             let facts = with_spinner("reading the account again…", reader.collect(&needs))
                 .await
                 .map_err(|e| Stop::usage(e.to_string()))?;
-            current = crate::checks::evaluate(&facts, &config, &all);
+            current = crate::domain::checks::evaluate(&facts, &config, &all);
             stale = false;
         }
         let f = current
@@ -481,7 +482,7 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
             t.note(&format!("Why it matters: {why}")).map_err(stop)?;
         }
         for e in &f.evidence {
-            t.note(&format!("  - {}", crate::render::escape(e)))
+            t.note(&format!("  - {}", crate::domain::text::escape(e)))
                 .map_err(stop)?;
         }
         match &item.fix {
@@ -513,9 +514,9 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
     let facts = with_spinner("checking again…", reader.collect(&needs))
         .await
         .map_err(|e| Stop::usage(e.to_string()))?;
-    let findings = crate::checks::evaluate(&facts, &config, &all);
+    let findings = crate::domain::checks::evaluate(&facts, &config, &all);
     let before = report.findings.clone();
-    let report = crate::finding::Report {
+    let report = crate::domain::finding::Report {
         findings,
         generated_at: facts.now,
         ..report
@@ -529,20 +530,20 @@ pub async fn run(opts: &ConnectOptions, options: SetupOptions) -> Outcome {
 async fn fix_item(
     reader: &Reader,
     writer: &Writer,
-    t: &mut crate::prompt::Terminal,
+    t: &mut crate::term::prompt::Terminal,
     caller: &Caller,
     fix: &Fix,
     options: &SetupOptions,
 ) -> Result<StepEnd, Stop> {
-    use crate::prompt::Prompter;
+    use crate::term::prompt::Prompter;
     let stop = prompt_stop;
     /// `done`/`failed` for one write; whether it changed the account.
     fn said(
-        t: &mut crate::prompt::Terminal,
-        r: Result<(), crate::facts::FactError>,
+        t: &mut crate::term::prompt::Terminal,
+        r: Result<(), crate::domain::facts::FactError>,
         done: &str,
     ) -> Result<StepEnd, Stop> {
-        use crate::prompt::Prompter;
+        use crate::term::prompt::Prompter;
         match r {
             Ok(()) => {
                 t.note(&format!("  done    {done}")).map_err(prompt_stop)?;
@@ -673,7 +674,7 @@ async fn fix_item(
 
 async fn wait_for_root_mfa(
     reader: &Reader,
-    t: &mut impl crate::prompt::Prompter,
+    t: &mut impl crate::term::prompt::Prompter,
     limit: std::time::Duration,
 ) -> Result<WaitEnd, Stop> {
     let check = || async {
@@ -696,7 +697,7 @@ async fn wait_for_root_mfa(
 
 async fn delete_root_keys(
     writer: &Writer,
-    t: &mut impl crate::prompt::Prompter,
+    t: &mut impl crate::term::prompt::Prompter,
     account_id: &str,
 ) -> Result<StepEnd, Stop> {
     let keys = match writer.root_keys().await {
@@ -766,7 +767,7 @@ async fn delete_root_keys(
 async fn alarm_chain_step(
     reader: &Reader,
     writer: &Writer,
-    t: &mut impl crate::prompt::Prompter,
+    t: &mut impl crate::term::prompt::Prompter,
     caller: &Caller,
     confirm_wait: std::time::Duration,
 ) -> Result<StepEnd, Stop> {
@@ -877,7 +878,7 @@ async fn alarm_chain_step(
 async fn org_harden_step(
     reader: &Reader,
     writer: &Writer,
-    t: &mut impl crate::prompt::Prompter,
+    t: &mut impl crate::term::prompt::Prompter,
 ) -> Result<StepEnd, Stop> {
     use crate::app::org as app;
     let handle = crate::aws::org::OrgHandle::new(reader);
@@ -901,10 +902,10 @@ async fn org_harden_step(
     )
     .await
     .map_err(|e| Stop::usage(e.to_string()))?;
-    let plan = crate::org::plan_harden(&org, &roots);
+    let plan = crate::domain::org::plan_harden(&org, &roots);
     t.note(&plan.text()).map_err(prompt_stop)?;
     if plan.is_noop() {
-        t.note(crate::roottask::HINT).map_err(prompt_stop)?;
+        t.note(crate::domain::roottask::HINT).map_err(prompt_stop)?;
         return Ok(StepEnd::Unchanged);
     }
     if !app::confirm_harden(t, &plan).map_err(prompt_stop)? {
@@ -914,15 +915,15 @@ async fn org_harden_step(
     }
     let outcome = app::apply_harden(&writer.org(), &plan, &fan).await;
     t.note(&outcome.text()).map_err(prompt_stop)?;
-    t.note(crate::roottask::HINT).map_err(prompt_stop)?;
+    t.note(crate::domain::roottask::HINT).map_err(prompt_stop)?;
     Ok(StepEnd::Changed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::References;
-    use crate::prompt::Scripted;
+    use crate::domain::finding::References;
+    use crate::term::prompt::Scripted;
 
     fn f(id: &'static str, status: Status, severity: Severity) -> Finding {
         Finding {
@@ -948,7 +949,7 @@ mod tests {
         let mut after_findings = before.to_vec();
         after_findings[1].status = Status::Pass;
         after_findings[2].status = Status::Pass;
-        let after = crate::finding::Report {
+        let after = crate::domain::finding::Report {
             account_id: "111122223333".into(),
             caller_arn: "arn".into(),
             generated_at: time::OffsetDateTime::UNIX_EPOCH,
@@ -982,7 +983,7 @@ mod tests {
         };
         let text = end_summary(&before, &after, &walked, false);
         assert!(!text.contains("Fixed in this run (1): root-mfa"), "{text}");
-        let done = crate::finding::Report {
+        let done = crate::domain::finding::Report {
             findings: vec![f("contact-info", Status::Pass, Severity::Low)],
             ..after
         };
@@ -1233,7 +1234,7 @@ mod tests {
 
     #[test]
     fn every_check_says_why_it_matters_and_an_unknown_id_says_nothing() {
-        for c in crate::checks::CATALOGUE {
+        for c in crate::domain::checks::CATALOGUE {
             assert!(why(c.id).is_some_and(|w| !w.is_empty()), "{}", c.id);
         }
         assert_eq!(why("no-such-check"), None);

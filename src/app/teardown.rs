@@ -17,9 +17,9 @@ use serde::Serialize;
 
 use crate::app::{apply_steps, connect, show_and_confirm, Applied, Gate, Outcome, Stop};
 use crate::aws::{ConnectOptions, Reader, Writer};
-use crate::deploy::{self, DeployState};
-use crate::exit;
-use crate::facts::FactError;
+use crate::domain::deploy::{self, DeployState};
+use crate::domain::exit;
+use crate::domain::facts::FactError;
 
 /// What teardown reads and deletes in one account.
 pub trait TeardownApi: Sync {
@@ -113,8 +113,11 @@ pub async fn read(
 ) -> Result<TeardownPlan, FactError> {
     let mut regions = candidate_regions(&api.configured_region(), &api.log_group_regions().await?);
     // The real-time rule, and its own topic when the chain is elsewhere, are in us-east-1.
-    if !regions.iter().any(|r| r == crate::realtime::RULE_REGION) {
-        regions.push(crate::realtime::RULE_REGION.to_string());
+    if !regions
+        .iter()
+        .any(|r| r == crate::domain::realtime::RULE_REGION)
+    {
+        regions.push(crate::domain::realtime::RULE_REGION.to_string());
     }
     let states = futures::future::try_join_all(regions.iter().map(|region| async move {
         let state = api.state(account_id, region).await?;
@@ -376,7 +379,7 @@ pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> Tea
         let forwarders = fwd
             .rules
             .iter()
-            .map(|(r, rule)| (r.as_str(), crate::realtime::FORWARD_RULE, rule));
+            .map(|(r, rule)| (r.as_str(), crate::domain::realtime::FORWARD_RULE, rule));
         for (region, name, r) in forwarders.chain(rules) {
             if r.tagged {
                 p.delete.push(TeardownStep::DeleteRule {
@@ -390,11 +393,11 @@ pub fn plan(account_id: &str, regions: &[String], states: &[RegionState]) -> Tea
         }
         match &fwd.role {
             Some(r) if r.tagged => p.delete.push(TeardownStep::DeleteRole {
-                name: crate::realtime::FORWARD_ROLE.into(),
+                name: crate::domain::realtime::FORWARD_ROLE.into(),
             }),
             Some(_) => p.keep.push(format!(
                 "iam role {}: {untagged}",
-                crate::realtime::FORWARD_ROLE
+                crate::domain::realtime::FORWARD_ROLE
             )),
             None => {}
         }
@@ -544,7 +547,7 @@ pub fn candidate_regions(configured: &str, log_group_regions: &[String]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deploy::{AlarmState, TopicState};
+    use crate::domain::deploy::{AlarmState, TopicState};
 
     fn state(region: &str, alarm: Option<bool>, topic: Option<bool>) -> RegionState {
         RegionState {
@@ -668,7 +671,7 @@ mod tests {
             if self.refuse.is_some_and(|r| step.describe().starts_with(r)) {
                 return Err(FactError::new(
                     "sns:DeleteTopic",
-                    crate::facts::FactErrorKind::AccessDenied,
+                    crate::domain::facts::FactErrorKind::AccessDenied,
                     "no",
                 ));
             }

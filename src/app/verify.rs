@@ -7,9 +7,9 @@
 
 use crate::app::{Outcome, Stop};
 use crate::aws::{ConnectError, ConnectOptions, Reader};
-use crate::checks::{self, CheckConfig, CheckDef, Source};
-use crate::facts::AccountFacts;
-use crate::finding::Report;
+use crate::domain::checks::{self, CheckConfig, CheckDef, Source};
+use crate::domain::facts::AccountFacts;
+use crate::domain::finding::Report;
 
 /// What to check and how to judge.
 #[derive(Clone)]
@@ -53,7 +53,7 @@ pub fn judge(facts: &AccountFacts, req: &VerifyRequest) -> Report {
         account_id: facts.account_id.clone(),
         caller_arn: facts.caller_arn.clone(),
         generated_at: facts.now,
-        root_use_window: crate::text::fmt_window(req.config.root_use_window),
+        root_use_window: crate::domain::text::fmt_window(req.config.root_use_window),
         findings: checks::evaluate(facts, &req.config, &req.checks),
         compliance: req.compliance,
     }
@@ -118,7 +118,7 @@ pub async fn run(
         region: reader.region(),
         importer_account: report.account_id.clone(),
     };
-    let emitted = crate::out::emit(&outputs.outputs, |f| match f {
+    let emitted = crate::term::out::emit(&outputs.outputs, |f| match f {
         crate::render::Format::Text if outputs.references => {
             crate::render::text_with_references(&report, outputs.color)
         }
@@ -139,7 +139,7 @@ pub async fn run(
 /// returns the exit code with the import's outcome folded in.
 pub async fn to_security_hub(
     importer: &crate::aws::securityhub::FindingsImporter,
-    findings: &[crate::render::exports::Asff],
+    findings: &[crate::domain::asff::Asff],
     ctx: &crate::render::exports::Context,
     verdict: u8,
 ) -> u8 {

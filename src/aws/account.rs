@@ -2,7 +2,7 @@
 //! summary, the credential report, virtual MFA devices, the alternate
 //! contacts and contact information (through the rate budget), the password
 //! policy, IAM users, the organization's root features and the enabled
-//! regions. They return `crate::facts` types; no verdict is decided here.
+//! regions. They return `crate::domain::facts` types; no verdict is decided here.
 
 use std::time::{Duration, Instant};
 
@@ -12,8 +12,8 @@ use futures::{StreamExt, TryStreamExt};
 use tracing::debug;
 
 use super::{classify, service_code, to_offset, Reader, REPORT_TIMEOUT};
-use crate::credreport;
-use crate::facts::*;
+use crate::domain::credreport;
+use crate::domain::facts::*;
 
 impl Reader {
     /// `iam:GetAccountSummary`, root flags only.

@@ -23,7 +23,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_types::SdkConfig;
 
-use crate::facts::{FactError, FactErrorKind};
+use crate::domain::facts::{FactError, FactErrorKind};
 
 /// How long a throttled call is retried, from its first attempt, unless the
 /// run says otherwise (`--throttle-deadline`).

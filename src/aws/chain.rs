@@ -1,12 +1,12 @@
 //! The alarm chain and what deploy, teardown and the fire drill read of it:
 //! trails (CloudTrail) → log groups and metric filters (CloudWatch Logs) →
 //! alarms (CloudWatch) → topics and subscriptions (SNS), each SDK type
-//! converted once (`filter_of`, `alarm_of`, `topic`) into `crate::facts`
+//! converted once (`filter_of`, `alarm_of`, `topic`) into `crate::domain::facts`
 //! types; the `--create-trail` resources; log events for `events`. Reads only.
 
 use super::account::percent_decode;
 use super::{classify, service_code, to_offset, Reader, FALLBACK_REGION};
-use crate::facts::*;
+use crate::domain::facts::*;
 
 // ------------------------------------------------------------ alarm chain
 
@@ -360,8 +360,8 @@ impl Reader {
         account_id: &str,
         region: &str,
         bucket_name: &str,
-    ) -> Result<crate::deploy::TrailInfraState, FactError> {
-        use crate::deploy::*;
+    ) -> Result<crate::domain::deploy::TrailInfraState, FactError> {
+        use crate::domain::deploy::*;
         let config = self.regional(region);
         let s3 = super::s3_client(&config);
         let iam = aws_sdk_iam::Client::new(&config);
@@ -511,11 +511,11 @@ impl Reader {
         &self,
         account_id: &str,
         regions: &[String],
-    ) -> Result<crate::deploy::CreatedTrail, FactError> {
-        use crate::deploy::{
+    ) -> Result<crate::domain::deploy::CreatedTrail, FactError> {
+        use crate::domain::deploy::{
             trail_bucket, TAG_KEY, TAG_VALUE, TRAIL_LOG_GROUP, TRAIL_NAME, TRAIL_ROLE,
         };
-        use crate::deploy::{BucketSeen, CreatedTrail, TrailSeen};
+        use crate::domain::deploy::{BucketSeen, CreatedTrail, TrailSeen};
         let listed = self.all_trails().await?;
         let found = listed
             .trail_list()
@@ -708,10 +708,10 @@ impl Reader {
         &self,
         region: &str,
         arn: &str,
-    ) -> Result<Option<crate::deploy::TopicState>, FactError> {
+    ) -> Result<Option<crate::domain::deploy::TopicState>, FactError> {
         let topic = self.topic(arn).await;
         if topic.exists != Ok(true) {
-            return crate::deploy::TopicState::from_facts(topic, &[]);
+            return crate::domain::deploy::TopicState::from_facts(topic, &[]);
         }
         let sns = aws_sdk_sns::Client::new(&self.regional(region));
         let tags = sns
@@ -725,7 +725,7 @@ impl Reader {
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect();
-        crate::deploy::TopicState::from_facts(topic, &tags)
+        crate::domain::deploy::TopicState::from_facts(topic, &tags)
     }
 
     /// rootguard's metric filter on `log_group` in `region`; `None` when it
@@ -734,8 +734,8 @@ impl Reader {
         &self,
         region: &str,
         log_group: &str,
-    ) -> Result<Option<crate::deploy::FilterState>, FactError> {
-        use crate::deploy::{FilterState, FILTER_NAME};
+    ) -> Result<Option<crate::domain::deploy::FilterState>, FactError> {
+        use crate::domain::deploy::{FilterState, FILTER_NAME};
         let logs = aws_sdk_cloudwatchlogs::Client::new(&self.regional(region));
         let listed = match metric_filters(&logs, log_group, Some(FILTER_NAME)).await {
             Ok(listed) => listed,
@@ -765,8 +765,8 @@ impl Reader {
         account_id: &str,
         region: &str,
         log_group: Option<&str>,
-    ) -> Result<crate::deploy::DeployState, FactError> {
-        use crate::deploy::*;
+    ) -> Result<crate::domain::deploy::DeployState, FactError> {
+        use crate::domain::deploy::*;
         let config = self.regional(region);
         let cw = aws_sdk_cloudwatch::Client::new(&config);
         let arn = topic_arn(region, account_id);
@@ -795,7 +795,7 @@ impl Reader {
             Ok(Some(AlarmState::from_facts(&alarm, &tags)))
         };
         let rules = async {
-            if region == crate::realtime::RULE_REGION {
+            if region == crate::domain::realtime::RULE_REGION {
                 let (rules, forwarding) =
                     tokio::join!(self.realtime_rules_state(), self.forwarding_state());
                 Ok((rules?, forwarding?))
@@ -804,7 +804,7 @@ impl Reader {
             }
         };
         let alias = async {
-            if region != crate::realtime::RULE_REGION {
+            if region != crate::domain::realtime::RULE_REGION {
                 return Ok(None);
             }
             aws_sdk_iam::Client::new(&self.config)

@@ -59,11 +59,11 @@ fn valid_retry_mode(v: &str) -> bool {
 }
 
 fn valid_endpoint(v: &str) -> bool {
-    crate::input::parse_endpoint_url(v.trim()).is_ok()
+    crate::domain::input::parse_endpoint_url(v.trim()).is_ok()
 }
 
 fn valid_region(v: &str) -> bool {
-    crate::input::parse_region(v.trim()).is_ok()
+    crate::domain::input::parse_region(v.trim()).is_ok()
 }
 
 type Rule = (fn(&str) -> bool, &'static str);

@@ -7,8 +7,8 @@
 use aws_sdk_guardduty::types::{Condition, FindingCriteria, SortCriteria};
 
 use super::{classify, Reader};
-use crate::events::{GuardDutyFinding, GuardDutyRegion, GUARDDUTY_ROOT_TYPE};
-use crate::facts::FactError;
+use crate::domain::events::{GuardDutyFinding, GuardDutyRegion, GUARDDUTY_ROOT_TYPE};
+use crate::domain::facts::FactError;
 
 /// `GetFindings` takes at most 50 ids per call.
 const GET_BATCH: usize = 50;

@@ -1,9 +1,9 @@
 //! CloudTrail event history of one account: `cloudtrail:LookupEvents` in
 //! one region, paced by the rate budget (two requests a second per account
-//! and region). It returns raw CloudTrail records; `crate::events` reads them.
+//! and region). It returns raw CloudTrail records; `crate::domain::events` reads them.
 
 use super::{budget, Reader};
-use crate::facts::{FactError, FactErrorKind};
+use crate::domain::facts::{FactError, FactErrorKind};
 
 impl Reader {
     /// `cloudtrail:LookupEvents` in one region: the management events of user

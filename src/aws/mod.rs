@@ -2,7 +2,7 @@
 //!
 //! It owns SDK configuration (the standard credential chain, region and
 //! endpoint overrides) and turns SDK answers into our own types from
-//! `crate::facts`. It must not decide verdicts, and no SDK type may leave it.
+//! `crate::domain::facts`. It must not decide verdicts, and no SDK type may leave it.
 //! [`Reader`] has read-only methods only: `verify` receives a `Reader`, so it
 //! cannot change an account by construction.
 
@@ -18,8 +18,8 @@ use thiserror::Error;
 use time::OffsetDateTime;
 use tracing::debug;
 
-use crate::checks::Source;
-use crate::facts::*;
+use crate::domain::checks::Source;
+use crate::domain::facts::*;
 
 /// Where and as whom to connect. Unset fields fall back to the standard chain
 /// (env vars, shared config and credentials files, SSO, IMDS), and

@@ -2,7 +2,7 @@
 //! sessions into members, member contacts through the Account API with
 //! `AccountId`, role sessions for `--role`, and `org harden`'s writes.
 //!
-//! It returns `crate::org` and `crate::facts` types only; no SDK type leaves
+//! It returns `crate::domain::org` and `crate::domain::facts` types only; no SDK type leaves
 //! it. [`OrgHandle`] reads; root sessions it opens use the audit task policy,
 //! which AWS itself limits to reads. [`OrgWriter`] is built only from a
 //! `Writer` (`org harden` and the repair tasks of `super::roottask`). It must not decide verdicts.
@@ -15,8 +15,8 @@ use aws_types::SdkConfig;
 use thiserror::Error;
 
 use super::{classify, service_code, to_offset, AlternateKind, ConnectOptions, Reader};
-use crate::facts::{Fact, FactError, FactErrorKind};
-use crate::org::{
+use crate::domain::facts::{Fact, FactError, FactErrorKind};
+use crate::domain::org::{
     MemberFacts, MemberRoot, OrgAccount, OrgFacts, RootCert, RootKey, AUDIT_TASK_POLICY,
     DELETE_TASK_POLICY, IAM_PRINCIPAL, ROOT_SESSION_SECONDS,
 };
@@ -587,7 +587,7 @@ impl OrgWriter {
                 Err(e) if service_code(&e) == Some("NoSuchEntity") => {}
                 Err(e) => return Err(classify("iam:DeactivateMFADevice", &e)),
             }
-            if crate::org::is_virtual_mfa(serial) {
+            if crate::domain::org::is_virtual_mfa(serial) {
                 match iam
                     .delete_virtual_mfa_device()
                     .serial_number(serial)
@@ -607,7 +607,7 @@ impl OrgWriter {
                              `aws iam delete-virtual-mfa-device --serial-number {serial}` with those credentials",
                             err.message,
                             account_id,
-                            crate::org::DELETE_TASK_POLICY
+                            crate::domain::org::DELETE_TASK_POLICY
                         );
                         return Err(err);
                     }

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 
 use super::account::percent_decode;
 use super::{classify, service_code, Reader};
-use crate::deploy::{ForwardingState, RoleState, RuleState, TAG_KEY, TAG_VALUE};
-use crate::facts::*;
-use crate::realtime::{
-    expectations, ForwardFacts, RealtimeFacts, RuleFacts, FORWARD_ROLE, FORWARD_RULE,
-    FORWARD_TARGET_ID, KINDS, RULE_REGION, RULE_STATE, TARGET_ID,
+use crate::domain::deploy::{ForwardingState, RoleState, RuleState, TAG_KEY, TAG_VALUE};
+use crate::domain::facts::*;
+use crate::domain::facts::{ForwardFacts, RealtimeFacts, RuleFacts};
+use crate::domain::realtime::{
+    expectations, FORWARD_ROLE, FORWARD_RULE, FORWARD_TARGET_ID, KINDS, RULE_REGION, RULE_STATE,
+    TARGET_ID,
 };
 
 impl Reader {
@@ -188,13 +189,13 @@ impl Reader {
                 .state()
                 .is_some_and(|s| s.as_str().starts_with("ENABLED")),
             read_only_events: rule.state().map(|s| s.as_str()) == Some(RULE_STATE),
-            pattern_ok: pattern == Some(crate::realtime::forward_pattern()),
+            pattern_ok: pattern == Some(crate::domain::realtime::forward_pattern()),
             target_ok: target.is_some_and(|t| to_hub(t.arn()) && t.role_arn().is_some()),
         }))
     }
 
     /// One kind's rule: its pattern judged on the corpus, its targets' topics.
-    async fn kind_rule(&self, kind: &crate::realtime::Kind) -> Fact<Option<RuleFacts>> {
+    async fn kind_rule(&self, kind: &crate::domain::realtime::Kind) -> Fact<Option<RuleFacts>> {
         let ev = self.events();
         let rule = match ev.describe_rule().name(kind.rule).send().await {
             Ok(r) => r,

@@ -6,14 +6,14 @@
 //! (`org root recover`, `org unlock-bucket`, `org unlock-queue`): the task
 //! policies allow writes, so verify can never hold one. It reads and writes
 //! exactly what its task needs and returns plain values; it must not decide
-//! what to do (that is `crate::roottask`).
+//! what to do (that is `crate::domain::roottask`).
 
 use aws_types::SdkConfig;
 
 use super::org::OrgWriter;
 use super::{classify, service_code};
-use crate::facts::FactError;
-use crate::roottask::{Task, TaskStep};
+use crate::domain::facts::FactError;
+use crate::domain::roottask::{Task, TaskStep};
 
 /// A short `sts:AssumeRoot` session in one member, scoped by one task policy.
 #[derive(Clone, Debug)]

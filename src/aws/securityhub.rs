@@ -13,8 +13,8 @@ use aws_sdk_securityhub::types::{
     SeverityLabel, StringFilter, StringFilterComparison, Workflow, WorkflowStatus, WorkflowUpdate,
 };
 
-use crate::facts::FactError;
-use crate::render::exports::Asff;
+use crate::domain::asff::Asff;
+use crate::domain::facts::FactError;
 
 /// A finding Security Hub already holds: its id and where a person (or
 /// Security Hub) has taken it.

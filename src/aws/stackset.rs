@@ -2,7 +2,7 @@
 //! organization-only policy, the hub rule, the topic) in the caller's account
 //! in us-east-1, and the service-managed StackSet with its instances.
 //!
-//! Reads return `crate::orgdeploy` types; writes apply `OrgStep`s. StackSet
+//! Reads return `crate::domain::orgdeploy` types; writes apply `OrgStep`s. StackSet
 //! operations are polled with exponential backoff, never a fixed sleep. It
 //! must not decide what to change: that is `orgdeploy::plan`.
 
@@ -14,10 +14,10 @@ use aws_sdk_cloudformation::types::{
 };
 
 use super::{classify, service_code, Reader, Writer};
-use crate::deploy::{Action, RuleState, Step, TAG_KEY, TAG_VALUE};
-use crate::facts::{FactError, FactErrorKind};
-use crate::orgdeploy::*;
-use crate::realtime::RULE_REGION;
+use crate::domain::deploy::{Action, RuleState, Step, TAG_KEY, TAG_VALUE};
+use crate::domain::facts::{FactError, FactErrorKind};
+use crate::domain::orgdeploy::*;
+use crate::domain::realtime::RULE_REGION;
 
 impl Reader {
     fn cfn(&self) -> aws_sdk_cloudformation::Client {
@@ -57,14 +57,15 @@ impl Reader {
                 Err(e) => Err(classify("events:DescribeEventBus", &e)),
             }
         };
-        let rules = futures::future::join_all(crate::realtime::KINDS.iter().map(|k| async move {
-            let name = hub_rule_name(k);
-            (
-                name,
-                self.rule_state(Some(HUB_BUS_NAME), name, HUB_TARGET_ID)
-                    .await,
-            )
-        }));
+        let rules =
+            futures::future::join_all(crate::domain::realtime::KINDS.iter().map(|k| async move {
+                let name = hub_rule_name(k);
+                (
+                    name,
+                    self.rule_state(Some(HUB_BUS_NAME), name, HUB_TARGET_ID)
+                        .await,
+                )
+            }));
         let topic_arn = hub_topic_arn(account_id);
         let topic = self.topic_state(RULE_REGION, &topic_arn);
         let forwarding = self.forwarding_state_of(
@@ -140,7 +141,8 @@ impl Reader {
             enabled: rule
                 .state()
                 .is_some_and(|s| s.as_str().starts_with("ENABLED")),
-            read_only_events: rule.state().map(|s| s.as_str()) == Some(crate::realtime::RULE_STATE),
+            read_only_events: rule.state().map(|s| s.as_str())
+                == Some(crate::domain::realtime::RULE_STATE),
             target_arn: target.map(|t| t.arn().to_string()),
             target_role: target.and_then(|t| t.role_arn()).map(str::to_string),
             input_paths: target
@@ -625,7 +627,7 @@ impl Writer {
     pub async fn delete_org(
         &self,
         root_or_ous: &[String],
-        state: &crate::orgdeploy::OrgDeployState,
+        state: &crate::domain::orgdeploy::OrgDeployState,
         tick: &(dyn Fn(&str) + Sync),
     ) -> Result<Vec<String>, FactError> {
         let mut done = Vec::new();

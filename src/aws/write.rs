@@ -1,6 +1,6 @@
 //! Writes: the only code that changes an account.
 //!
-//! `Writer` executes the steps of a [`Plan`](crate::deploy::Plan), teardown's
+//! `Writer` executes the steps of a [`Plan`](crate::domain::deploy::Plan), teardown's
 //! deletions, the fire drill and the wizard's fixes; `IamMfa` enrolls IAM
 //! users' MFA. Both are built only from a [`super::Session`] (module privacy),
 //! so verify, which holds a `Reader`, can never obtain one. Every resource it
@@ -10,9 +10,9 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
 use aws_types::SdkConfig;
 
 use super::classify;
-use crate::deploy::*;
-use crate::facts::FactError;
-use crate::rootactivity::{METRIC_NAME, METRIC_NAMESPACE};
+use crate::domain::deploy::*;
+use crate::domain::facts::FactError;
+use crate::domain::rootactivity::{METRIC_NAME, METRIC_NAMESPACE};
 
 #[derive(Clone, Debug)]
 pub struct Writer {
@@ -20,7 +20,11 @@ pub struct Writer {
 }
 
 pub(super) fn build_err(action: &str, e: impl std::fmt::Display) -> FactError {
-    FactError::new(action, crate::facts::FactErrorKind::Error, e.to_string())
+    FactError::new(
+        action,
+        crate::domain::facts::FactErrorKind::Error,
+        e.to_string(),
+    )
 }
 
 impl Writer {
@@ -74,7 +78,7 @@ impl Writer {
                     Err(e) if matches!(super::service_code(&e), Some("BucketAlreadyExists")) => {
                         return Err(FactError::new(
                             "s3:CreateBucket",
-                            crate::facts::FactErrorKind::Error,
+                            crate::domain::facts::FactErrorKind::Error,
                             format!(
                                 "the bucket name {name} belongs to another AWS account (BucketAlreadyExists): \
                                  name a bucket of your own with --trail-bucket NAME (`rootguard policy setup --trail-bucket NAME` allows it)"
@@ -350,14 +354,14 @@ impl Writer {
                 input_template,
                 ..
             } => {
-                debug_assert_eq!(region, crate::realtime::RULE_REGION);
+                debug_assert_eq!(region, crate::domain::realtime::RULE_REGION);
                 self.put_rule_to_topic(RuleToTopic {
                     bus: None,
                     name,
                     description: &format!("rootguard: {what}, in seconds, to the rootguard topic"),
                     pattern,
                     topic_arn,
-                    target_id: crate::realtime::TARGET_ID,
+                    target_id: crate::domain::realtime::TARGET_ID,
                     paths: input_paths,
                     template: input_template,
                 })
@@ -505,7 +509,8 @@ impl Writer {
             paths,
             template,
         } = rule;
-        let ev = aws_sdk_eventbridge::Client::new(&self.regional(crate::realtime::RULE_REGION));
+        let ev =
+            aws_sdk_eventbridge::Client::new(&self.regional(crate::domain::realtime::RULE_REGION));
         put_tagged_rule(&ev, bus, name, description, pattern).await?;
         let transformer = InputTransformer::builder()
             .set_input_paths_map(Some(
@@ -534,10 +539,10 @@ impl Writer {
     /// Removes rootguard's target from a real-time rule (a kind's in
     /// us-east-1, or a region's forwarding rule), then the rule.
     pub async fn delete_rule(&self, region: &str, name: &str) -> Result<(), FactError> {
-        let target = if name == crate::realtime::FORWARD_RULE {
-            crate::realtime::FORWARD_TARGET_ID
+        let target = if name == crate::domain::realtime::FORWARD_RULE {
+            crate::domain::realtime::FORWARD_TARGET_ID
         } else {
-            crate::realtime::TARGET_ID
+            crate::domain::realtime::TARGET_ID
         };
         self.delete_rule_in(region, None, name, target).await
     }
@@ -549,7 +554,7 @@ impl Writer {
         name: &str,
         target_id: &str,
     ) -> Result<(), FactError> {
-        self.delete_rule_in(crate::realtime::RULE_REGION, bus, name, target_id)
+        self.delete_rule_in(crate::domain::realtime::RULE_REGION, bus, name, target_id)
             .await
     }
 
@@ -757,7 +762,7 @@ impl Writer {
             if let Some(err) = out.errors().first() {
                 return Err(FactError::new(
                     "s3:DeleteObject",
-                    crate::facts::FactErrorKind::Error,
+                    crate::domain::facts::FactErrorKind::Error,
                     format!(
                         "{}: {} ({})",
                         err.code().unwrap_or("Error"),
@@ -802,7 +807,7 @@ impl IamMfa {
     }
 }
 
-impl crate::ports::MfaApi for IamMfa {
+impl crate::domain::ports::MfaApi for IamMfa {
     async fn user_exists(&self, user: &str) -> Result<bool, FactError> {
         match self.iam.get_user().user_name(user).send().await {
             Ok(_) => Ok(true),
@@ -811,7 +816,10 @@ impl crate::ports::MfaApi for IamMfa {
         }
     }
 
-    async fn create_device(&self, name: &str) -> Result<(String, crate::ports::Seed), FactError> {
+    async fn create_device(
+        &self,
+        name: &str,
+    ) -> Result<(String, crate::domain::ports::Seed), FactError> {
         let out = self
             .iam
             .create_virtual_mfa_device()
@@ -957,7 +965,7 @@ impl Writer {
     /// `account:PutAlternateContact` for SECURITY.
     pub async fn put_security_contact(
         &self,
-        c: &crate::ports::ContactAnswer,
+        c: &crate::domain::ports::ContactAnswer,
     ) -> Result<(), FactError> {
         aws_sdk_account::Client::new(&self.config)
             .put_alternate_contact()
@@ -975,7 +983,7 @@ impl Writer {
     /// `account:PutContactInformation`.
     pub async fn put_contact_information(
         &self,
-        c: &crate::ports::ContactInfoAnswer,
+        c: &crate::domain::ports::ContactInfoAnswer,
     ) -> Result<(), FactError> {
         let info = aws_sdk_account::types::ContactInformation::builder()
             .full_name(&c.full_name)
@@ -1022,7 +1030,7 @@ impl Writer {
                 last_used: match k.last_used {
                     Some(t) => format!(
                         "{} via {} in {}",
-                        crate::text::fmt_time(t),
+                        crate::domain::text::fmt_time(t),
                         k.last_used_service.as_deref().unwrap_or("N/A"),
                         k.last_used_region.as_deref().unwrap_or("N/A")
                     ),

@@ -6,12 +6,15 @@
 //! Pure: findings in, text out. Strings stay faithful (no terminal escaping):
 //! these are data formats, and CSV/JSON quoting keeps them safe.
 
-use serde::Serialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::finding::{Finding, Severity, Status};
-use crate::text::fmt_time;
+use crate::domain::asff::{
+    Asff, AsffCompliance, AsffRecommendation, AsffRemediation, AsffResource, AsffSeverity,
+    AsffStatus,
+};
+use crate::domain::finding::{Finding, Severity, Status};
+use crate::domain::text::fmt_time;
 
 /// What every row needs besides the finding.
 #[derive(Clone, Debug)]
@@ -86,78 +89,6 @@ fn severity_label(f: &Finding) -> &'static str {
         Severity::Medium => "MEDIUM",
         Severity::Low => "LOW",
     }
-}
-
-/// One ASFF finding, typed: what `-o asff` prints and what `--security-hub`
-/// hands to `BatchImportFindings` (the adapter converts it field by field).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Asff {
-    pub schema_version: &'static str,
-    pub id: String,
-    pub product_arn: String,
-    pub generator_id: String,
-    /// The account that imports the finding: BatchImportFindings accepts a
-    /// default-product finding only from the account named here. The account
-    /// the finding is about is the resource.
-    pub aws_account_id: String,
-    pub types: Vec<&'static str>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub severity: AsffSeverity,
-    pub title: String,
-    pub description: String,
-    pub remediation: AsffRemediation,
-    pub product_fields: std::collections::BTreeMap<String, String>,
-    pub resources: Vec<AsffResource>,
-    pub compliance: AsffCompliance,
-    pub record_state: &'static str,
-    pub workflow: AsffStatus,
-}
-
-/// `Compliance`: the status and the requirements the check maps to.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AsffCompliance {
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub related_requirements: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AsffSeverity {
-    pub label: &'static str,
-    pub original: &'static str,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AsffRemediation {
-    pub recommendation: AsffRecommendation,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AsffRecommendation {
-    pub text: String,
-    pub url: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AsffResource {
-    #[serde(rename = "Type")]
-    pub kind: &'static str,
-    pub id: String,
-    pub partition: &'static str,
-    pub region: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AsffStatus {
-    pub status: &'static str,
 }
 
 /// The default product ARN of the importing account: the one Security Hub
@@ -321,7 +252,7 @@ pub fn ocsf(ctx: &Context, rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::References;
+    use crate::domain::finding::References;
 
     fn finding(status: Status) -> Finding {
         Finding {

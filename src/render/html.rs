@@ -6,19 +6,19 @@
 //!
 //! Pure string building. Every string that came from AWS (account names,
 //! ARNs, evidence) goes through [`h`], which makes control characters visible
-//! ([`super::escape`]) and then escapes HTML, so it renders as text.
+//! ([`crate::domain::text::escape`]) and then escapes HTML, so it renders as text.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::finding::{tally, Finding, Report, Status};
-use crate::org::OrgReport;
-use crate::text::fmt_time;
+use crate::domain::finding::{tally, Finding, Report, Status};
+use crate::domain::org::OrgReport;
+use crate::domain::text::fmt_time;
 
 /// Text for HTML: control characters made visible, then `& < > " '` escaped.
 pub fn h(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in super::escape(s).chars() {
+    for c in crate::domain::text::escape(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -200,8 +200,8 @@ fn tally_line(findings: &[Finding]) -> String {
 
 fn verdict(code: u8) -> &'static str {
     match code {
-        crate::exit::OK => "PASS",
-        crate::exit::FAILED => "FAIL",
+        crate::domain::exit::OK => "PASS",
+        crate::domain::exit::FAILED => "FAIL",
         _ => "INCOMPLETE (some checks could not be decided)",
     }
 }
@@ -356,8 +356,9 @@ pub fn org(report: &OrgReport) -> String {
         .iter()
         .filter(|c| report.accounts.iter().any(|a| a.needs_role(c.id)))
         .count();
-    let acted =
-        |a: &crate::org::AccountResult, f: &Finding| needs_action(f.status) && !a.needs_role(f.id);
+    let acted = |a: &crate::domain::org::AccountResult, f: &Finding| {
+        needs_action(f.status) && !a.needs_role(f.id)
+    };
     let wanted: Vec<&&Finding> = read
         .iter()
         .filter(|c| {
@@ -424,7 +425,7 @@ pub fn org(report: &OrgReport) -> String {
             "<tr data-worst=\"{}\"><td><a href=\"#acct-{id}\" class=\"nb\"><code>{id}</code></a></td><td>{}</td><td>{}</td><td class=\"cell\" data-status=\"{}\">{}</td>",
             w.as_str(),
             h(&a.account.name),
-            super::org::access_str(a),
+            a.access.as_str(),
             w.as_str(),
             badge(w),
             id = h(&a.account.id)
@@ -510,7 +511,8 @@ pub fn org(report: &OrgReport) -> String {
             .filter(|a| a.findings.iter().any(|f| f.id == c.id && acted(a, f)))
             .map(|a| a.account.id.as_str())
             .collect();
-        let fix = crate::org::member_fix(c.id, &ids).unwrap_or_else(|| c.remediation.to_string());
+        let fix =
+            crate::domain::org::member_fix(c.id, &ids).unwrap_or_else(|| c.remediation.to_string());
         let _ = writeln!(
             b,
             "<section id=\"check-{id}\"><h3><code>{id}</code> {}</h3><p>Severity: {} · {}</p><p class=\"remedy\"><b>Remediation:</b> {}</p></section>",

@@ -7,10 +7,11 @@
 
 use serde::Serialize;
 
-use super::{escape, icon, junit_suite, label, md, paint, refs, xml, Format};
-use crate::finding::{Finding, Status};
-use crate::org::{AccountResult, OrgReport, OrgStatus};
-use crate::text::fmt_time;
+use super::{icon, junit_suite, label, md, paint, refs, xml, Format};
+use crate::domain::finding::{Finding, Status};
+use crate::domain::org::{AccountResult, OrgReport, OrgStatus};
+use crate::domain::text::escape;
+use crate::domain::text::fmt_time;
 
 pub const JSON_SCHEMA: &str = "rootguard.verify-org/v1";
 
@@ -81,7 +82,7 @@ fn counts<'a>(
     }
     let mut m = serde_json::Map::new();
     m.insert("total".into(), total.into());
-    for s in crate::finding::Status::ALL {
+    for s in crate::domain::finding::Status::ALL {
         m.insert(
             s.as_str().into(),
             by.get(&s).copied().unwrap_or_default().into(),
@@ -105,8 +106,8 @@ pub fn totals_line(report: &OrgReport) -> String {
     format!(
         "{} accounts ({} failing, {} unknown); {} findings: {}",
         report.accounts.len(),
-        report.accounts_with(crate::exit::FAILED),
-        report.accounts_with(crate::exit::UNKNOWN),
+        report.accounts_with(crate::domain::exit::FAILED),
+        report.accounts_with(crate::domain::exit::UNKNOWN),
         t.iter().map(|(_, n)| n).sum::<usize>(),
         parts.join(", ")
     )
@@ -212,7 +213,7 @@ fn text_opts(report: &OrgReport, color: bool, references: bool) -> String {
         for (f, ids) in fixes {
             // A member's root credential has one fix, for every member that
             // has it: deleted at the source.
-            let fix = crate::org::member_fix(f.id, &ids)
+            let fix = crate::domain::org::member_fix(f.id, &ids)
                 .map_or(f.remediation.clone(), std::borrow::Cow::Owned);
             out.push_str(&format!("  {}\n{:11}fix: {}\n", f.id, "", fix));
         }
@@ -240,12 +241,7 @@ fn text_opts(report: &OrgReport, color: bool, references: bool) -> String {
 }
 
 pub(super) fn access_str(a: &AccountResult) -> &'static str {
-    match a.access {
-        crate::org::Access::AssumeRoot => "assume-root",
-        crate::org::Access::Role => "role",
-        crate::org::Access::Management => "management",
-        crate::org::Access::None => "none",
-    }
+    a.access.as_str()
 }
 
 #[derive(Serialize)]
@@ -293,11 +289,11 @@ fn json_to(report: &OrgReport, w: &mut dyn std::io::Write) -> std::io::Result<()
     summary.insert("accounts".into(), report.accounts.len().into());
     summary.insert(
         "accounts_failing".into(),
-        report.accounts_with(crate::exit::FAILED).into(),
+        report.accounts_with(crate::domain::exit::FAILED).into(),
     );
     summary.insert(
         "accounts_unknown".into(),
-        report.accounts_with(crate::exit::UNKNOWN).into(),
+        report.accounts_with(crate::domain::exit::UNKNOWN).into(),
     );
     // Counted over references: a copy of every finding would double the memory.
     summary.extend(counts(report.all_findings()));
@@ -373,8 +369,8 @@ pub fn junit(report: &OrgReport) -> String {
 pub fn markdown(report: &OrgReport) -> String {
     let code = report.exit_code();
     let verdict = match code {
-        crate::exit::OK => "PASS",
-        crate::exit::FAILED => "FAIL",
+        crate::domain::exit::OK => "PASS",
+        crate::domain::exit::FAILED => "FAIL",
         _ => "INCOMPLETE (some checks could not be decided)",
     };
     let mut out = String::from("# rootguard audit report: root users of an AWS organization\n\n");

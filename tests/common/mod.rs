@@ -694,7 +694,7 @@ pub fn writes(account: &Account) -> Vec<String> {
         .as_object()
         .unwrap()
         .keys()
-        .filter(|a| !rootguard::policy::is_read_only(a))
+        .filter(|a| !rootguard::domain::policy::is_read_only(a))
         .cloned()
         .collect()
 }

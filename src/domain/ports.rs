@@ -6,7 +6,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::facts::FactError;
+use crate::domain::facts::FactError;
 
 /// The seed AWS returns in `Base32StringSeed` (base32 text).
 pub type Seed = Zeroizing<String>;

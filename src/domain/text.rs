@@ -152,6 +152,22 @@ pub fn wrap_hanging(text: &str, width: usize) -> String {
     out
 }
 
+/// Control characters (escape sequences, carriage returns, newlines, tabs, …)
+/// in a string that came from AWS, made visible as `\u{1b}` and the like, so
+/// nothing a contact name or user agent carries can steer the reader's
+/// terminal or forge a line of the report.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A file size for people: `812 bytes`, `14.2 KiB`, `3.1 MiB`.
 pub fn fmt_size(bytes: u64) -> String {
     const KIB: f64 = 1024.0;

@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::render::escape;
-use crate::rootactivity::is_root_activity;
-use crate::text::fmt_time;
+use crate::domain::rootactivity::is_root_activity;
+use crate::domain::text::escape;
+use crate::domain::text::fmt_time;
 
 /// One root action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -408,7 +408,7 @@ fn stacked(rows: &[RootEvent]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rootactivity::corpus;
+    use crate::domain::rootactivity::corpus;
     use serde_json::json;
 
     #[test]
@@ -449,7 +449,7 @@ mod tests {
         }
         // Wrapped to 80 columns (as stdout does on a terminal), every line
         // fits and a long value continues under its label.
-        let shown = crate::text::wrap_hanging(&narrow, 80);
+        let shown = crate::domain::text::wrap_hanging(&narrow, 80);
         assert!(shown.lines().all(|l| l.chars().count() <= 80), "{shown}");
         let who = shown
             .lines()

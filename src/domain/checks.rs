@@ -7,9 +7,9 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::credreport::{ReportRow, ReportTime};
-use crate::facts::{AccountFacts, AlternateContact, OrganizationFeatures};
-use crate::finding::{Finding, References, Severity, Status};
+use crate::domain::credreport::{ReportRow, ReportTime};
+use crate::domain::facts::{AccountFacts, AlternateContact, OrganizationFeatures};
+use crate::domain::finding::{Finding, References, Severity, Status};
 
 /// The sources a check reads; the adapter fetches only what selected checks need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -69,7 +69,7 @@ pub struct CheckDef {
     pub remediation: &'static str,
     /// Every CIS AWS Foundations Benchmark version's recommendation ids
     /// (v3.0, v5.0, v6.0, v7.0; the benchmark renumbers between versions).
-    pub cis: crate::finding::CisVersions,
+    pub cis: crate::domain::finding::CisVersions,
     /// NIST SP 800-53 Rev. 5 controls the check maps to.
     pub nist: &'static [&'static str],
     pub security_hub: &'static [&'static str],
@@ -259,7 +259,7 @@ pub static CATALOGUE: &[CheckDef] = &[
         cis: &[],
         nist: &[],
         security_hub: &[],
-        run: |facts, _| crate::realtime::check(facts),
+        run: |facts, _| realtime::check(facts),
     },
 ];
 
@@ -399,7 +399,7 @@ pub fn one_line(s: &str) -> String {
 
 // ------------------------------------------------------------------ helpers
 
-use crate::text::{ago, fmt_time, fmt_window, valid_email};
+use crate::domain::text::{ago, fmt_time, fmt_window, valid_email};
 
 fn yes_no(b: bool) -> &'static str {
     if b {
@@ -581,7 +581,11 @@ fn root_hardware_mfa(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
     }
 }
 
-fn describe_key(now: OffsetDateTime, n: usize, k: &crate::credreport::AccessKeyColumns) -> String {
+fn describe_key(
+    now: OffsetDateTime,
+    n: usize,
+    k: &crate::domain::credreport::AccessKeyColumns,
+) -> String {
     let used = match k.last_used {
         ReportTime::At(t) => {
             let mut s = format!("last used {} ({})", fmt_time(t), ago(now, t));
@@ -807,7 +811,7 @@ fn security_contact(facts: &AccountFacts, config: &CheckConfig) -> Verdict {
             }
             Ok(_) => {}
             // Not read on purpose (`verify --org` without --compare-contacts).
-            Err(e) if e.kind == crate::facts::FactErrorKind::NotCollected => {
+            Err(e) if e.kind == crate::domain::facts::FactErrorKind::NotCollected => {
                 if !evidence.iter().any(|e| e.contains("not compared")) {
                     evidence.push(
                         "not compared with the BILLING and OPERATIONS contacts (--compare-contacts does)"
@@ -1024,6 +1028,7 @@ fn org_root_management(facts: &AccountFacts, _: &CheckConfig) -> Verdict {
 }
 
 pub mod chain;
+pub mod realtime;
 
 #[cfg(test)]
 mod tests;

@@ -2,14 +2,14 @@
 //!
 //! This module owns the types that carry what was read from an account. It must
 //! not depend on the AWS SDK or do any I/O: the adapter (`crate::aws`) fills
-//! these types, and the checks (`crate::checks`) read them. Every source is a
+//! these types, and the checks (`crate::domain::checks`) read them. Every source is a
 //! [`Fact`], so a failed read travels to the checks as data and turns into an
 //! `unknown` verdict there, never into a silent pass.
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::credreport::CredentialReport;
+use crate::domain::credreport::CredentialReport;
 
 /// The outcome of one read: the value, or why it could not be read.
 pub type Fact<T> = Result<T, FactError>;
@@ -83,7 +83,7 @@ pub struct AccountFacts {
     pub organization: Fact<OrganizationFeatures>,
     pub alarm_chain: Fact<AlarmChainFacts>,
     /// The real-time EventBridge rule in us-east-1, if any.
-    pub realtime: Fact<crate::realtime::RealtimeFacts>,
+    pub realtime: Fact<RealtimeFacts>,
 }
 
 impl AccountFacts {
@@ -317,4 +317,49 @@ pub struct AlarmChainFacts {
     pub trails: Fact<Vec<Trail>>,
     /// The log groups of every trail that delivers to CloudWatch Logs.
     pub log_groups: Vec<LogGroupChain>,
+}
+
+// ------------------------------------------- the real-time rules (us-east-1)
+
+/// One message rule as the adapter read it in us-east-1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleFacts {
+    pub arn: String,
+    pub enabled: bool,
+    /// In state [`crate::domain::realtime::RULE_STATE`]: it also receives read-only management events.
+    pub read_only_events: bool,
+    pub pattern: String,
+    /// Target ARNs.
+    pub targets: Vec<String>,
+    /// The SNS targets, read like the alarm chain's topics.
+    pub topics: Vec<Topic>,
+    /// `events:TestEventPattern` per corpus event: (name, should match, matched).
+    pub tests: Vec<(&'static str, bool, Fact<bool>)>,
+}
+
+/// A region's forwarding rule as read there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForwardFacts {
+    pub enabled: bool,
+    pub read_only_events: bool,
+    /// Its pattern equals [`crate::domain::realtime::forward_pattern`].
+    pub pattern_ok: bool,
+    /// It targets the us-east-1 default bus through a role.
+    pub target_ok: bool,
+}
+
+/// What verify reads for `root-realtime-alert`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealtimeFacts {
+    /// Each kind's rule (in [`crate::domain::realtime::KINDS`] order), `None` when missing.
+    pub rules: Vec<(&'static str, Option<RuleFacts>)>,
+    /// Each enabled region but us-east-1 and its forwarding rule.
+    pub forwarding: Fact<Vec<(String, Fact<Option<ForwardFacts>>)>>,
+}
+
+impl RealtimeFacts {
+    /// No rule of any kind: nothing real-time was deployed.
+    pub fn is_absent(&self) -> bool {
+        self.rules.iter().all(|(_, r)| r.is_none())
+    }
 }

@@ -2,12 +2,14 @@
 //! activity, and does that activity reach a person?
 //!
 //! Pure functions over [`AlarmChainFacts`]. A metric filter is judged by what
-//! it matches on the corpus (`crate::rootactivity`), never by its text.
+//! it matches on the corpus (`crate::domain::rootactivity`), never by its text.
 
 use super::{unknown, verdict, CheckConfig, Verdict};
-use crate::facts::{AccountFacts, Alarm, AlarmChainFacts, EventSelectors, FilterMetric, Trail};
-use crate::finding::Status;
-use crate::rootactivity::judge;
+use crate::domain::facts::{
+    AccountFacts, Alarm, AlarmChainFacts, EventSelectors, FilterMetric, Trail,
+};
+use crate::domain::finding::Status;
+use crate::domain::rootactivity::judge;
 
 /// Why a trail does not qualify, or why that cannot be decided.
 #[derive(Debug, Default)]
@@ -506,15 +508,15 @@ pub fn organization_coverage(facts: &AccountFacts) -> Option<Vec<String>> {
 
 /// An alarm that has sat in `ALARM` for more than a day never notifies again:
 /// CloudWatch sends notifications only on a state change.
-fn stuck_in_alarm(a: &crate::facts::Alarm, now: time::OffsetDateTime) -> Option<String> {
+fn stuck_in_alarm(a: &crate::domain::facts::Alarm, now: time::OffsetDateTime) -> Option<String> {
     let since = a.state_updated?;
     (a.state.as_deref() == Some("ALARM") && now - since > time::Duration::days(1)).then(|| {
         format!(
             "it has been in ALARM since {} ({}); CloudWatch notifies only when the state changes, so new root \
              activity goes unheard: find out why it fired, then reset it \
              (`aws cloudwatch set-alarm-state --alarm-name {} --state-value OK --state-reason reviewed`)",
-            crate::text::fmt_time(since),
-            crate::text::ago(now, since),
+            crate::domain::text::fmt_time(since),
+            crate::domain::text::ago(now, since),
             a.name
         )
     })

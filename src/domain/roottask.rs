@@ -12,7 +12,8 @@
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::org::{OrgAccount, OrgFacts, FEATURE_CREDENTIALS, FEATURE_SESSIONS};
+use crate::domain::input::QueueRef;
+use crate::domain::org::{OrgAccount, OrgFacts, FEATURE_CREDENTIALS, FEATURE_SESSIONS};
 
 /// One of the three repair tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -83,28 +84,6 @@ impl Task {
 pub const HINT: &str = "  when a member needs root again: `rootguard org root recover --account ID` lets its root \
 reset the password (then `org harden --accounts ID` removes it again); `rootguard org unlock-bucket --account ID \
 --bucket NAME` and `org unlock-queue --account ID --queue URL` delete a policy that locks everyone out";
-
-/// `--queue`: a queue URL (its account and, for AWS's own host names, its
-/// Region are in it) or a queue name in the configured Region.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum QueueRef {
-    Url {
-        url: String,
-        account: String,
-        name: String,
-        region: Option<String>,
-    },
-    Name(String),
-}
-
-impl QueueRef {
-    pub fn shown(&self) -> &str {
-        match self {
-            QueueRef::Url { url, .. } => url,
-            QueueRef::Name(n) => n,
-        }
-    }
-}
 
 /// What the task works on besides the account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -372,12 +351,12 @@ pub fn shown_policy(policy: &str) -> Vec<String> {
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| policy.to_string());
-    pretty.lines().map(crate::render::escape).collect()
+    pretty.lines().map(crate::domain::text::escape).collect()
 }
 
 impl TaskPlan {
     pub fn text(&self) -> String {
-        use crate::render::escape;
+        use crate::domain::text::escape;
         let mut out = format!(
             "{} plan for {} ({}) in {}, in an {} session:\n",
             self.task.command(),
@@ -445,7 +424,7 @@ impl TaskPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::OrganizationFeatures;
+    use crate::domain::facts::OrganizationFeatures;
 
     fn org(features: &[&str]) -> OrgFacts {
         OrgFacts {
@@ -545,9 +524,9 @@ mod tests {
         );
         // Unknown features (the read failed) do not refuse: AWS decides.
         let mut unknown = all.clone();
-        unknown.features = Err(crate::facts::FactError::new(
+        unknown.features = Err(crate::domain::facts::FactError::new(
             "iam:ListOrganizationsFeatures",
-            crate::facts::FactErrorKind::AccessDenied,
+            crate::domain::facts::FactErrorKind::AccessDenied,
             "denied",
         ));
         assert!(preflight(&unknown, MEMBER, &bucket).is_ok());

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::pattern::{Event, ParseError, Pattern};
+use crate::domain::pattern::{Event, ParseError, Pattern};
 
 /// CIS AWS Foundations 4.3 / Security Hub CloudWatch.1: root account usage.
 pub const CIS_ROOT_PATTERN: &str = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
@@ -28,7 +28,7 @@ pub struct CorpusEvent {
 
 macro_rules! corpus_files {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../corpus/cloudtrail/", $name, ".json")))),*]
+        &[$(($name, include_str!(concat!("../../corpus/cloudtrail/", $name, ".json")))),*]
     };
 }
 

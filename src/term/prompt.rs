@@ -209,8 +209,8 @@ pub fn discard_typed_ahead() {
 /// line breaks when it is answered, so a prompt the terminal wrapped by itself
 /// would leave its first row behind.
 fn fitted(prompt: &str, answer: usize) -> String {
-    match crate::out::stderr_width() {
-        Some(w) => crate::text::wrap_prompt(prompt, w, answer),
+    match crate::term::out::stderr_width() {
+        Some(w) => crate::domain::text::wrap_prompt(prompt, w, answer),
         None => prompt.to_string(),
     }
 }
@@ -226,8 +226,8 @@ fn check() -> Result<(), PromptError> {
 impl Prompter for Terminal {
     fn note(&mut self, text: &str) -> Result<(), PromptError> {
         check()?;
-        let text = match crate::out::stderr_width() {
-            Some(w) => crate::text::wrap_hanging(text, w),
+        let text = match crate::term::out::stderr_width() {
+            Some(w) => crate::domain::text::wrap_hanging(text, w),
             None => text.to_string(),
         };
         self.term

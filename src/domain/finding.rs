@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::exit;
+use crate::domain::exit;
 
 /// The verdict of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -4,8 +4,8 @@ use time::macros::datetime;
 use time::Duration;
 
 use super::*;
-use crate::credreport::{AccessKeyColumns, CredentialReport, ReportFlag, ReportRow};
-use crate::facts::*;
+use crate::domain::credreport::{AccessKeyColumns, CredentialReport, ReportFlag, ReportRow};
+use crate::domain::facts::*;
 
 const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
 const ACCT: &str = "111122223333";
@@ -45,20 +45,20 @@ fn contact(email: &str) -> AlternateContact {
 /// A hardened account: every check passes.
 fn hardened() -> AccountFacts {
     let mut f = AccountFacts::empty(ACCT, NOW);
-    f.realtime = Ok(crate::realtime::RealtimeFacts {
-        rules: crate::realtime::KINDS
+    f.realtime = Ok(crate::domain::facts::RealtimeFacts {
+        rules: crate::domain::realtime::KINDS
             .iter()
             .map(|k| {
                 (
                     k.rule,
-                    Some(crate::realtime::RuleFacts {
-                        arn: crate::realtime::rule_arn_of(ACCT, k.rule),
+                    Some(crate::domain::facts::RuleFacts {
+                        arn: crate::domain::realtime::rule_arn_of(ACCT, k.rule),
                         enabled: true,
                         read_only_events: true,
                         pattern: (k.pattern)().to_string(),
                         targets: vec![TOPIC.into()],
                         topics: good_alarm().topics,
-                        tests: crate::realtime::expectations(k)
+                        tests: crate::domain::realtime::expectations(k)
                             .into_iter()
                             .map(|(name, should, _)| (name, should, Ok(should)))
                             .collect(),
@@ -181,7 +181,7 @@ fn good_chain() -> AlarmChainFacts {
             region: "us-east-1".into(),
             filters: Ok(vec![MetricFilter {
                 name: "root-usage".into(),
-                pattern: crate::rootactivity::CIS_ROOT_PATTERN.into(),
+                pattern: crate::domain::rootactivity::CIS_ROOT_PATTERN.into(),
                 metrics: vec![FilterMetric {
                     namespace: "CISBenchmark".into(),
                     name: "RootAccountUsage".into(),
@@ -739,16 +739,16 @@ fn org_root_management_cases() {
 
 #[test]
 fn exit_codes_follow_the_spec() {
-    use crate::finding::exit_code;
+    use crate::domain::finding::exit_code;
     let all = evaluate(&hardened(), &cfg(), &CATALOGUE.iter().collect::<Vec<_>>());
-    assert_eq!(exit_code(&all), crate::exit::OK);
+    assert_eq!(exit_code(&all), crate::domain::exit::OK);
     let mut f = hardened();
     f.users = Err(denied("iam:ListUsers"));
     let some_unknown = evaluate(&f, &cfg(), &CATALOGUE.iter().collect::<Vec<_>>());
-    assert_eq!(exit_code(&some_unknown), crate::exit::UNKNOWN);
+    assert_eq!(exit_code(&some_unknown), crate::domain::exit::UNKNOWN);
     f.password_policy = Ok(None);
     let failed = evaluate(&f, &cfg(), &CATALOGUE.iter().collect::<Vec<_>>());
-    assert_eq!(exit_code(&failed), crate::exit::FAILED);
+    assert_eq!(exit_code(&failed), crate::domain::exit::FAILED);
 }
 
 #[test]
@@ -1089,7 +1089,7 @@ fn a_log_group_in_another_account_is_checked_there() {
 
 #[test]
 fn every_catalogue_entry_is_complete_and_tied_to_the_policy_and_the_docs() {
-    let docs = include_str!("../../docs/checks.md");
+    let docs = include_str!("../../../docs/checks.md");
     let mut all_actions = Vec::new();
     for def in CATALOGUE {
         assert!(!def.title.is_empty(), "{} has no title", def.id);
@@ -1107,14 +1107,14 @@ fn every_catalogue_entry_is_complete_and_tied_to_the_policy_and_the_docs() {
         );
         for a in def.actions() {
             assert!(
-                crate::policy::VERIFY_ACTIONS.contains(&a),
+                crate::domain::policy::VERIFY_ACTIONS.contains(&a),
                 "{}: the verify policy lacks {a}",
                 def.id
             );
             all_actions.push(a);
         }
     }
-    for a in crate::policy::VERIFY_ACTIONS {
+    for a in crate::domain::policy::VERIFY_ACTIONS {
         assert!(
             *a == "sts:GetCallerIdentity" || all_actions.contains(a),
             "the verify policy lists {a}, which no check's source calls"
@@ -1178,14 +1178,14 @@ fn cis_ids_per_check_and_version() {
         ("root-signing-certs", [&[], &[], &[], &[]]),
         ("root-realtime-alert", [&[], &[], &[], &[]]),
     ];
-    assert_eq!(table.len(), crate::checks::CATALOGUE.len());
+    assert_eq!(table.len(), crate::domain::checks::CATALOGUE.len());
     for (id, want) in table {
-        let def = crate::checks::find(id).unwrap();
-        let refs = crate::finding::References {
+        let def = crate::domain::checks::find(id).unwrap();
+        let refs = crate::domain::finding::References {
             cis_versions: def.cis,
             ..Default::default()
         };
-        for (version, ids) in crate::finding::CIS_VERSIONS.iter().zip(want) {
+        for (version, ids) in crate::domain::finding::CIS_VERSIONS.iter().zip(want) {
             assert_eq!(refs.cis_in(version), *ids, "{id} in CIS v{version}");
         }
     }
@@ -1195,12 +1195,12 @@ fn cis_ids_per_check_and_version() {
 /// a version left out is a reference the auditor cannot find.
 #[test]
 fn a_check_covered_by_cis_has_ids_in_every_version_since() {
-    for def in crate::checks::CATALOGUE {
-        let refs = crate::finding::References {
+    for def in crate::domain::checks::CATALOGUE {
+        let refs = crate::domain::finding::References {
             cis_versions: def.cis,
             ..Default::default()
         };
-        let covered: Vec<bool> = crate::finding::CIS_VERSIONS
+        let covered: Vec<bool> = crate::domain::finding::CIS_VERSIONS
             .iter()
             .map(|v| !refs.cis_in(v).is_empty())
             .collect();
@@ -1209,17 +1209,21 @@ fn a_check_covered_by_cis_has_ids_in_every_version_since() {
                 covered[first..].iter().all(|c| *c),
                 "{}: CIS ids from v{} on, but not in every later version: {:?}",
                 def.id,
-                crate::finding::CIS_VERSIONS[first],
+                crate::domain::finding::CIS_VERSIONS[first],
                 def.cis
             );
         }
         for (v, _) in def.cis {
-            assert!(crate::finding::CIS_VERSIONS.contains(v), "{}: v{v}", def.id);
+            assert!(
+                crate::domain::finding::CIS_VERSIONS.contains(v),
+                "{}: v{v}",
+                def.id
+            );
         }
     }
-    let f = crate::checks::finding(
-        crate::checks::find("root-mfa").unwrap(),
-        crate::checks::verdict(crate::finding::Status::Pass, vec![]),
+    let f = crate::domain::checks::finding(
+        crate::domain::checks::find("root-mfa").unwrap(),
+        crate::domain::checks::verdict(crate::domain::finding::Status::Pass, vec![]),
     );
     assert_eq!(
         f.references.cis,

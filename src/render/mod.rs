@@ -7,136 +7,19 @@
 
 use serde::Serialize;
 
-use crate::finding::{tally, Finding, Report, Status};
-use crate::text::fmt_time;
+use crate::domain::finding::{tally, Finding, Report, Status};
+use crate::domain::text::fmt_time;
 
 pub mod exports;
 pub mod html;
 pub mod org;
 
-/// Control characters (escape sequences, carriage returns, newlines, tabs, …)
-/// in a string that came from AWS, made visible as `\u{1b}` and the like, so
-/// nothing a contact name or user agent carries can steer the reader's
-/// terminal or forge a line of the report.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+use crate::domain::text::escape;
 
 /// The JSON schema identifier; bump on any incompatible change.
 pub const JSON_SCHEMA: &str = "rootguard.verify/v1";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Junit,
-    Markdown,
-    Html,
-    Csv,
-    Asff,
-    Ocsf,
-}
-
-impl Format {
-    pub const ALL: [(&'static str, Format); 8] = [
-        ("text", Format::Text),
-        ("json", Format::Json),
-        ("junit", Format::Junit),
-        ("markdown", Format::Markdown),
-        ("html", Format::Html),
-        ("csv", Format::Csv),
-        ("asff", Format::Asff),
-        ("ocsf", Format::Ocsf),
-    ];
-
-    /// The name `-o` takes for it.
-    pub fn name(self) -> &'static str {
-        Format::ALL
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map_or("text", |(n, _)| n)
-    }
-}
-
-/// One `-o FORMAT[=PATH]`: stdout when there is no path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutputSpec {
-    pub format: Format,
-    pub path: Option<std::path::PathBuf>,
-}
-
-/// Parses `FORMAT` or `FORMAT=PATH`.
-pub fn parse_output(s: &str) -> Result<OutputSpec, String> {
-    let (name, path) = match s.split_once('=') {
-        Some((n, p)) => (n, Some(p)),
-        None => (s, None),
-    };
-    let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
-    let format = Format::ALL
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, f)| *f)
-        .ok_or_else(|| {
-            let cut: String = name.chars().take(40).collect();
-            format!(
-                "{cut:?} is not an output format: expected one of {}, optionally =PATH",
-                names.join(", ")
-            )
-        })?;
-    match path {
-        Some("") => Err(format!("{name}= needs a file path after the =")),
-        Some(p) if p.chars().any(char::is_control) => {
-            Err("the file path contains control characters".into())
-        }
-        Some(p) => Ok(OutputSpec {
-            format,
-            path: Some(p.into()),
-        }),
-        None => Ok(OutputSpec { format, path: None }),
-    }
-}
-
-/// Writes `text` to `path` whole or not at all: a temporary file beside it,
-/// then a rename.
-pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    write_atomically_with(path, |w| w.write_all(text.as_bytes()))
-}
-
-/// [`write_atomically`] for a writer: `write` fills the temp file (buffered),
-/// which then replaces `path`.
-pub fn write_atomically_with(
-    path: &std::path::Path,
-    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let tmp = dir.join(format!(".{name}.rootguard-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        write(&mut f)?;
-        let f = f.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
+pub use crate::domain::output::{Format, OutputSpec};
 
 /// One export row per finding of the account.
 pub fn rows(report: &Report) -> Vec<exports::Row<'_>> {
@@ -483,8 +366,8 @@ fn refs(v: &[&str]) -> String {
 pub fn markdown(report: &Report) -> String {
     let code = report.exit_code();
     let verdict = match code {
-        crate::exit::OK => "PASS",
-        crate::exit::FAILED => "FAIL",
+        crate::domain::exit::OK => "PASS",
+        crate::domain::exit::FAILED => "FAIL",
         _ => "INCOMPLETE (some checks could not be decided)",
     };
     let mut out = String::from("# rootguard audit report: AWS root user\n\n");

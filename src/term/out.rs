@@ -4,6 +4,14 @@
 
 use std::io::Write;
 
+/// Set by `-q`: progress lines are dropped, errors and warnings still print.
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `-q` was given.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The width to wrap stdout's prose to: the terminal's, or `None` when stdout
 /// is not a terminal (piped output keeps its machine-friendly shape).
 pub fn stdout_width() -> Option<usize> {
@@ -28,7 +36,7 @@ pub fn stderr_width() -> Option<usize> {
 fn for_stdout(s: &str) -> std::borrow::Cow<'_, str> {
     let json = s.trim_start().starts_with(['{', '[']);
     match stdout_width() {
-        Some(w) if !json => std::borrow::Cow::Owned(crate::text::wrap_hanging(s, w)),
+        Some(w) if !json => std::borrow::Cow::Owned(crate::domain::text::wrap_hanging(s, w)),
         _ => std::borrow::Cow::Borrowed(s),
     }
 }
@@ -41,16 +49,16 @@ pub fn write(s: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(i32::from(crate::exit::OK));
+            std::process::exit(i32::from(crate::domain::exit::OK));
         }
         eprintln!("error: failed to write to stdout: {e}");
-        std::process::exit(i32::from(crate::exit::USAGE));
+        std::process::exit(i32::from(crate::domain::exit::USAGE));
     }
 }
 
 /// `print!` through [`write`].
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::out::write(&format!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::term::out::write(&format!($($arg)*)) };
 }
 
 /// What [`emit`] wrote.
@@ -65,9 +73,9 @@ pub struct Emitted {
 /// whole or not at all (temp file + rename) and said on stderr (path, size).
 /// A file that cannot be written is exit 2, naming it.
 pub fn emit(
-    outputs: &[crate::render::OutputSpec],
-    render_as: impl Fn(crate::render::Format) -> String,
-) -> Result<Emitted, crate::app::Stop> {
+    outputs: &[crate::domain::output::OutputSpec],
+    render_as: impl Fn(crate::domain::output::Format) -> String,
+) -> Result<Emitted, crate::domain::exit::Stop> {
     emit_with(outputs, |f, w| w.write_all(render_as(f).as_bytes()))
 }
 
@@ -75,11 +83,11 @@ pub fn emit(
 /// is never held whole in memory): to stdout through a buffer, or to the
 /// temp file that becomes the output file.
 pub fn emit_with(
-    outputs: &[crate::render::OutputSpec],
-    render_to: impl Fn(crate::render::Format, &mut dyn Write) -> std::io::Result<()>,
-) -> Result<Emitted, crate::app::Stop> {
-    let default = [crate::render::OutputSpec {
-        format: crate::render::Format::Text,
+    outputs: &[crate::domain::output::OutputSpec],
+    render_to: impl Fn(crate::domain::output::Format, &mut dyn Write) -> std::io::Result<()>,
+) -> Result<Emitted, crate::domain::exit::Stop> {
+    let default = [crate::domain::output::OutputSpec {
+        format: crate::domain::output::Format::Text,
         path: None,
     }];
     let outputs = if outputs.is_empty() {
@@ -89,12 +97,12 @@ pub fn emit_with(
     };
     for o in outputs {
         match &o.path {
-            None if o.format == crate::render::Format::Text && stdout_width().is_some() => {
+            None if o.format == crate::domain::output::Format::Text && stdout_width().is_some() => {
                 // On a terminal the text report is wrapped to its width.
                 let mut buf = Vec::new();
                 if let Err(e) = render_to(o.format, &mut buf) {
                     eprintln!("error: failed to render the report: {e}");
-                    std::process::exit(i32::from(crate::exit::USAGE));
+                    std::process::exit(i32::from(crate::domain::exit::USAGE));
                 }
                 write(&String::from_utf8_lossy(&buf));
             }
@@ -103,23 +111,26 @@ pub fn emit_with(
                 let mut w = std::io::BufWriter::new(stdout.lock());
                 if let Err(e) = render_to(o.format, &mut w).and_then(|_| w.flush()) {
                     if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        std::process::exit(i32::from(crate::exit::OK));
+                        std::process::exit(i32::from(crate::domain::exit::OK));
                     }
                     eprintln!("error: failed to write to stdout: {e}");
-                    std::process::exit(i32::from(crate::exit::USAGE));
+                    std::process::exit(i32::from(crate::domain::exit::USAGE));
                 }
             }
             Some(p) => {
-                crate::render::write_atomically_with(p, |w| render_to(o.format, w)).map_err(
-                    |e| crate::app::Stop::usage(format!("cannot write -o {}: {e}", p.display())),
-                )?;
+                write_atomically_with(p, |w| render_to(o.format, w)).map_err(|e| {
+                    crate::domain::exit::Stop::usage(format!(
+                        "cannot write -o {}: {e}",
+                        p.display()
+                    ))
+                })?;
                 let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-                if !crate::term::quiet() {
+                if !quiet() {
                     eprintln!(
                         "wrote {} ({}, {})",
                         p.display(),
                         o.format.name(),
-                        crate::text::fmt_size(size)
+                        crate::domain::text::fmt_size(size)
                     );
                 }
             }
@@ -128,4 +139,38 @@ pub fn emit_with(
     Ok(Emitted {
         to_stdout: outputs.iter().any(|o| o.path.is_none()),
     })
+}
+
+/// Writes `text` to `path` whole or not at all: a temporary file beside it,
+/// then a rename.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    write_atomically_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// [`write_atomically`] for a writer: `write` fills the temp file (buffered),
+/// which then replaces `path`.
+pub fn write_atomically_with(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.rootguard-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

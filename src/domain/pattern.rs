@@ -3,7 +3,7 @@
 //! This module owns the filter-pattern language (JSON, term and space-delimited
 //! forms) and its meaning on a log event. It lets rootguard judge a metric
 //! filter by *what it matches* rather than by its text. It must not do I/O: the
-//! corpus it judges against is compiled in (`crate::rootactivity::corpus`). A pattern it
+//! corpus it judges against is compiled in (`crate::domain::rootactivity::corpus`). A pattern it
 //! cannot read is a [`ParseError`] with a position, never a panic.
 //!
 //! Semantics, as CloudWatch Logs documents them:

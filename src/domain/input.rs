@@ -101,7 +101,7 @@ pub fn parse_region(s: &str) -> Result<String, String> {
 /// Accepts a DNS domain such as `example.com`.
 pub fn parse_domain(s: &str) -> Result<String, String> {
     let d = s.trim().trim_start_matches('@').to_ascii_lowercase();
-    if crate::text::valid_email(&format!("x@{d}")) {
+    if crate::domain::text::valid_email(&format!("x@{d}")) {
         Ok(d)
     } else {
         Err("not a domain: expected a domain like example.com (labels of 1-63 letters, digits or hyphens)".into())
@@ -112,7 +112,7 @@ pub fn parse_domain(s: &str) -> Result<String, String> {
 pub fn parse_email(s: &str) -> Result<String, String> {
     // Not trimmed: a carriage return or a space around the address is refused,
     // not silently removed.
-    if crate::text::valid_email(s) {
+    if crate::domain::text::valid_email(s) {
         Ok(s.to_string())
     } else {
         Err(format!(
@@ -301,10 +301,31 @@ fn queue_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
 }
 
+/// `--queue`: a queue URL (its account and, for AWS's own host names, its
+/// Region are in it) or a queue name in the configured Region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueueRef {
+    Url {
+        url: String,
+        account: String,
+        name: String,
+        region: Option<String>,
+    },
+    Name(String),
+}
+
+impl QueueRef {
+    pub fn shown(&self) -> &str {
+        match self {
+            QueueRef::Url { url, .. } => url,
+            QueueRef::Name(n) => n,
+        }
+    }
+}
+
 /// Accepts `--queue`: a queue URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`,
 /// any host for emulators and endpoints) or a queue name.
-pub fn parse_queue(s: &str) -> Result<crate::roottask::QueueRef, String> {
-    use crate::roottask::QueueRef;
+pub fn parse_queue(s: &str) -> Result<QueueRef, String> {
     let bad = || {
         format!(
             "{} is not an SQS queue URL or name: expected https://sqs.REGION.amazonaws.com/ACCOUNT/NAME \

@@ -10,10 +10,10 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::rootactivity::{CIS_ROOT_PATTERN, METRIC_NAME, METRIC_NAMESPACE};
+use crate::domain::rootactivity::{CIS_ROOT_PATTERN, METRIC_NAME, METRIC_NAMESPACE};
 
 /// The CloudFormation template that builds the same chain (`rootguard template`).
-pub const TEMPLATE: &str = include_str!("../cfn/root-activity-alarm.yaml");
+pub const TEMPLATE: &str = include_str!("../../cfn/root-activity-alarm.yaml");
 
 /// The tag every resource rootguard creates carries; teardown removes only these.
 pub const TAG_KEY: &str = "managed-by";
@@ -235,9 +235,9 @@ impl TopicState {
     /// A topic as the chain reader read it: `None` when it does not exist; a
     /// read that failed is an error, since a plan cannot be built on it.
     pub fn from_facts(
-        t: crate::facts::Topic,
+        t: crate::domain::facts::Topic,
         tags: &[(String, String)],
-    ) -> Result<Option<Self>, crate::facts::FactError> {
+    ) -> Result<Option<Self>, crate::domain::facts::FactError> {
         if !t.exists? {
             return Ok(None);
         }
@@ -257,7 +257,7 @@ impl TopicState {
 }
 
 impl AlarmState {
-    pub fn from_facts(a: &crate::facts::Alarm, tags: &[(String, String)]) -> Self {
+    pub fn from_facts(a: &crate::domain::facts::Alarm, tags: &[(String, String)]) -> Self {
         let (tagged, log_group_tag) = rootguard_tags(tags);
         AlarmState {
             arn: a.arn.clone(),
@@ -280,7 +280,7 @@ impl AlarmState {
 
 impl FilterState {
     /// A filter's first metric transformation (rootguard writes one).
-    pub fn from_facts(f: &crate::facts::MetricFilter) -> Self {
+    pub fn from_facts(f: &crate::domain::facts::MetricFilter) -> Self {
         let m = f.metrics.first();
         FilterState {
             pattern: f.pattern.clone(),
@@ -406,7 +406,7 @@ impl Step {
             Step::RealtimeRule { region, .. } => region,
             Step::Forward(f) => f.region(),
             Step::RealtimeTopic { .. } | Step::RealtimeSubscription { .. } => {
-                crate::realtime::RULE_REGION
+                crate::domain::realtime::RULE_REGION
             }
             _ => chain_region,
         }
@@ -792,10 +792,10 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
     // The rule lives in us-east-1 (console sign-ins are recorded there) and
     // EventBridge targets a topic in the rule's own region: with the chain
     // elsewhere, the rule gets rootguard's topic in us-east-1.
-    let rule_here = state.region == crate::realtime::RULE_REGION;
-    let rule_arns: Vec<String> = crate::realtime::KINDS
+    let rule_here = state.region == crate::domain::realtime::RULE_REGION;
+    let rule_arns: Vec<String> = crate::domain::realtime::KINDS
         .iter()
-        .map(|k| crate::realtime::rule_arn_of(&state.account_id, k.rule))
+        .map(|k| crate::domain::realtime::rule_arn_of(&state.account_id, k.rule))
         .collect();
     let policy = topic_policy_with_rule(
         &arn,
@@ -927,7 +927,7 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
     if config.realtime && rule_here {
         realtime_steps(&mut steps, state, &arn);
     } else if config.realtime {
-        let rt_arn = topic_arn(crate::realtime::RULE_REGION, &state.account_id);
+        let rt_arn = topic_arn(crate::domain::realtime::RULE_REGION, &state.account_id);
         let rt_policy = topic_policy_with_rule(&rt_arn, &state.account_id, &rule_arns);
         let (action, changes) = topic_action(state.realtime_topic.as_ref(), &rt_policy, None);
         steps.push(Step::RealtimeTopic {
@@ -950,7 +950,7 @@ pub fn plan(state: &DeployState, config: &DeployConfig) -> Plan {
              delivers only to a topic in the rule's region, so the rule has its own topic there{}: each email \
              confirms one subscription per topic",
             state.region,
-            crate::realtime::RULE_REGION,
+            crate::domain::realtime::RULE_REGION,
             if config.kms_key.is_some() {
                 ", not encrypted (the key is in the chain's region)"
             } else {
@@ -1020,7 +1020,7 @@ fn subscriptions(existing: Option<&TopicState>, emails: &[String]) -> Vec<(Actio
 
 /// Every kind's rule, then the forwarding role and each region's forwarding rule.
 fn realtime_steps(steps: &mut Vec<Step>, state: &DeployState, topic_arn: &str) {
-    use crate::realtime::{
+    use crate::domain::realtime::{
         forward_bus_arn, forward_role_arn, forward_role_permissions, FORWARD_ROLE, FORWARD_RULE,
         KINDS,
     };
@@ -1077,8 +1077,8 @@ pub struct ForwardTo {
 pub const TO_US_EAST_1: ForwardTo = ForwardTo {
     whose: "",
     bus: "the us-east-1 default bus",
-    target_id: crate::realtime::FORWARD_TARGET_ID,
-    description: crate::realtime::FORWARD_DESCRIPTION,
+    target_id: crate::domain::realtime::FORWARD_TARGET_ID,
+    description: crate::domain::realtime::FORWARD_DESCRIPTION,
 };
 
 /// The forwarding role, or one region's forwarding rule: built by
@@ -1123,7 +1123,7 @@ impl ForwardStep {
     /// The rule's region; IAM (global) for the role, written from us-east-1.
     pub fn region(&self) -> &str {
         match self {
-            ForwardStep::ForwardRole { .. } => crate::realtime::RULE_REGION,
+            ForwardStep::ForwardRole { .. } => crate::domain::realtime::RULE_REGION,
             ForwardStep::ForwardRule { region, .. } => region,
         }
     }
@@ -1208,12 +1208,12 @@ impl ForwardStep {
 /// The forwarding role, then each of `state.forwarding.regions`' forwarding
 /// rule (none when there are no regions).
 pub fn forward_steps(state: &DeployState, to: &Forwarding) -> Vec<ForwardStep> {
-    use crate::realtime::forward_pattern;
+    use crate::domain::realtime::forward_pattern;
     let fwd = &state.forwarding;
     if fwd.regions.is_empty() {
         return vec![];
     }
-    let trust = crate::realtime::forward_role_trust(&state.account_id);
+    let trust = crate::domain::realtime::forward_role_trust(&state.account_id);
     let (action, changes) = match &fwd.role {
         None => (Action::Create, vec![]),
         Some(r) => changed(&[
@@ -1284,12 +1284,12 @@ fn changed(checks: &[(bool, &str)]) -> (Action, Vec<String>) {
 
 /// A kind's rule step: created, updated where it differs from the code's rule, or ok.
 pub fn realtime_step(
-    kind: &crate::realtime::Kind,
+    kind: &crate::domain::realtime::Kind,
     rule: Option<&RuleState>,
     topic_arn: &str,
     alias: Option<&str>,
 ) -> Step {
-    use crate::realtime::{input_paths, input_template, RULE_REGION};
+    use crate::domain::realtime::{input_paths, input_template, RULE_REGION};
     let template = input_template(kind, alias);
     let paths = input_paths(kind);
     let pattern = (kind.pattern)();
@@ -1339,7 +1339,7 @@ pub fn parse_kms_key(s: &str) -> Result<String, String> {
             && parts[0] == "arn"
             && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
             && parts[2] == "kms"
-            && crate::input::parse_region(parts[3]).is_ok()
+            && crate::domain::input::parse_region(parts[3]).is_ok()
             && parts[4].len() == 12
             && parts[4].chars().all(|c| c.is_ascii_digit())
     };
@@ -1631,9 +1631,9 @@ mod tests {
         let Step::Topic { policy, .. } = &p.steps[0] else {
             panic!("the topic comes first")
         };
-        let rule_arns: Vec<String> = crate::realtime::KINDS
+        let rule_arns: Vec<String> = crate::domain::realtime::KINDS
             .iter()
-            .map(|k| crate::realtime::rule_arn_of("111122223333", k.rule))
+            .map(|k| crate::domain::realtime::rule_arn_of("111122223333", k.rule))
             .collect();
         assert_eq!(
             policy["Statement"][2]["Condition"]["ArnEquals"]["aws:SourceArn"],
@@ -1872,7 +1872,7 @@ mod tests {
 
     #[test]
     fn deploy_views_project_the_chain_readers_facts() {
-        use crate::facts::{Alarm, FactError, FactErrorKind, Subscription, Topic};
+        use crate::domain::facts::{Alarm, FactError, FactErrorKind, Subscription, Topic};
         let arn = "arn:aws:sns:us-east-1:111122223333:rootguard-root-activity";
         let sub = |protocol: &str, endpoint: &str| Subscription {
             protocol: protocol.into(),

@@ -316,7 +316,7 @@ pub const ORG_DEPLOY_READ_ACTIONS: &[&str] = &[
 /// `sts:AssumeRole` for `--role`, and harden's writes. What a root session does is limited
 /// by its task policy, not by this document.
 pub fn org_policy() -> Value {
-    use crate::roottask::Task;
+    use crate::domain::roottask::Task;
     let reads = union(
         &union(ORG_READ_ACTIONS, VERIFY_ACTIONS),
         ORG_DEPLOY_READ_ACTIONS,
@@ -327,7 +327,7 @@ pub fn org_policy() -> Value {
             {"Sid": "RootguardOrgRead", "Effect": "Allow", "Action": reads, "Resource": "*"},
             {"Sid": "RootguardAssumeRoot", "Effect": "Allow", "Action": ["sts:AssumeRoot"], "Resource": "*",
              "Condition": {"StringEquals": {"sts:TaskPolicyArn": [
-                 crate::org::AUDIT_TASK_POLICY, crate::org::DELETE_TASK_POLICY]}}},
+                 crate::domain::org::AUDIT_TASK_POLICY, crate::domain::org::DELETE_TASK_POLICY]}}},
             {"Sid": "RootguardRecoverRootPassword", "Effect": "Allow", "Action": ["sts:AssumeRoot"], "Resource": "*",
              "Condition": {"StringEquals": {"sts:TaskPolicyArn": [Task::RecoverPassword.policy_arn()]}}},
             {"Sid": "RootguardUnlockBucket", "Effect": "Allow", "Action": ["sts:AssumeRoot"], "Resource": "*",
@@ -452,7 +452,7 @@ mod tests {
             .expect("an AssumeRoot statement");
         let arns = &st["Condition"]["StringEquals"]["sts:TaskPolicyArn"];
         assert_eq!(arns.as_array().unwrap().len(), 2);
-        for task in crate::roottask::Task::ALL {
+        for task in crate::domain::roottask::Task::ALL {
             let st = p["Statement"]
                 .as_array()
                 .unwrap()
@@ -466,7 +466,7 @@ mod tests {
         }
         assert!(actions(&p).contains(&"organizations:ListAccounts".to_string()));
         assert_eq!(
-            include_str!("../docs/policies/org.json"),
+            include_str!("../../docs/policies/org.json"),
             render(&p),
             "run `rootguard policy org > docs/policies/org.json`"
         );
@@ -474,7 +474,7 @@ mod tests {
 
     #[test]
     fn docs_copy_matches() {
-        let doc = include_str!("../docs/policies/verify.json");
+        let doc = include_str!("../../docs/policies/verify.json");
         assert_eq!(
             doc,
             render(&verify_policy()),

@@ -1,27 +1,29 @@
-//! Terminal concerns, in one place: `-q` (`QUIET` and `progress!`), whether
-//! prompts can be shown, the yes/no confirmation of a plan, the Ctrl-C trap,
-//! and the indicatif spinner. Commands in `app` call these at their edge; the
-//! logic under them never touches a terminal.
+//! The terminal edge: `-q` (`QUIET` and `progress!`), whether prompts can be
+//! shown, the yes/no confirmation of a plan, the Ctrl-C trap, the indicatif
+//! spinner, stdout that survives a closed pipe (`out`), and the prompter
+//! (`prompt`). Commands in `app` call these at their edge; the logic under them
+//! never touches a terminal.
+//!
+//! It must not call AWS, render reports or import `app`/`cli`: it takes text
+//! and values from the domain and shows them.
 
 use std::io::IsTerminal;
 
-use crate::app::Stop;
-use crate::exit;
+use crate::domain::exit;
+use crate::domain::exit::Stop;
 
-/// Set by `-q`: progress lines are dropped, errors and warnings still print.
-pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+#[macro_use]
+pub mod out;
+pub mod prompt;
 
-/// Whether `-q` was given.
-pub fn quiet() -> bool {
-    QUIET.load(std::sync::atomic::Ordering::Relaxed)
-}
+pub use out::{quiet, QUIET};
 
 /// `text` wrapped at spaces to stderr's terminal width, each continuation
 /// under the line's own text (as plans are); unchanged when stderr is not a
 /// terminal.
 pub fn fit_stderr(text: &str) -> String {
-    match crate::out::stderr_width() {
-        Some(w) => crate::text::wrap_hanging(text, w),
+    match crate::term::out::stderr_width() {
+        Some(w) => crate::domain::text::wrap_hanging(text, w),
         None => text.to_string(),
     }
 }
@@ -68,11 +70,11 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool, Stop> {
         ));
     }
     // A whole typed line (y/yes/n/no), as every question that leads to a change.
-    use crate::prompt::Prompter;
-    crate::prompt::Terminal::default()
+    use crate::term::prompt::Prompter;
+    crate::term::prompt::Terminal::default()
         .confirm(question, false)
         .map_err(|e| match e {
-            crate::prompt::PromptError::Interrupted => prompt_stop(e),
+            crate::term::prompt::PromptError::Interrupted => prompt_stop(e),
             other => Stop::usage(format!("no answer to the confirmation prompt: {other}")),
         })
 }
@@ -109,7 +111,7 @@ pub fn require_terminal(what: &str) -> Result<(), Stop> {
 pub fn trap_ctrl_c() {
     tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
-            crate::prompt::INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+            crate::term::prompt::INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     });
 }
@@ -151,9 +153,9 @@ pub async fn with_spinner<T>(message: &str, fut: impl std::future::Future<Output
 }
 
 /// A prompt that ended without an answer: Ctrl-C is exit 130, anything else 2.
-pub fn prompt_stop(e: crate::prompt::PromptError) -> Stop {
+pub fn prompt_stop(e: crate::term::prompt::PromptError) -> Stop {
     match e {
-        crate::prompt::PromptError::Interrupted => Stop {
+        crate::term::prompt::PromptError::Interrupted => Stop {
             code: exit::INTERRUPTED,
             message:
                 "stopped at your request; every change made so far was complete and is listed above"

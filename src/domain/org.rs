@@ -11,15 +11,15 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::checks::{self, unknown, verdict, CheckConfig, Verdict};
-use crate::exit;
-use crate::facts::{
+use crate::domain::checks::{self, unknown, verdict, CheckConfig, Verdict};
+use crate::domain::exit;
+use crate::domain::facts::{
     AccountFacts, AlternateContact, ContactInformation, Fact, FactError, OrganizationFeatures,
 };
-use crate::finding::{tally, Finding, References, Severity, Status};
-use crate::text::{ago, fmt_time, fmt_window};
+use crate::domain::finding::{tally, Finding, References, Severity, Status};
+use crate::domain::text::{ago, fmt_time, fmt_window};
 
-/// The audit and delete root-task policies (`crate::roottask` has the three repair tasks).
+/// The audit and delete root-task policies (`crate::domain::roottask` has the three repair tasks).
 pub const AUDIT_TASK_POLICY: &str = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";
 pub const DELETE_TASK_POLICY: &str =
     "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials";
@@ -165,6 +165,18 @@ pub enum Access {
     None,
 }
 
+impl Access {
+    /// Its name in reports (the JSON's `access`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::AssumeRoot => "assume-root",
+            Access::Role => "role",
+            Access::Management => "management",
+            Access::None => "none",
+        }
+    }
+}
+
 /// What the management account reads of a member without any role in it.
 #[derive(Clone, Debug)]
 pub struct MemberFacts {
@@ -189,7 +201,7 @@ pub struct AccountResult {
 
 impl AccountResult {
     pub fn exit_code(&self) -> u8 {
-        crate::finding::exit_code(&self.findings)
+        crate::domain::finding::exit_code(&self.findings)
     }
 
     /// Whether `check` was not read for this member because it needs reads
@@ -470,9 +482,9 @@ pub fn member_findings(
 /// in us-east-1. `None` when there is no StackSet (the finding stays as it is).
 pub fn spoke_verdict(
     member: &str,
-    spokes: &Result<crate::orgdeploy::StackSetState, FactError>,
+    spokes: &Result<crate::domain::orgdeploy::StackSetState, FactError>,
 ) -> Option<(Status, Vec<String>)> {
-    use crate::orgdeploy::STACKSET_NAME;
+    use crate::domain::orgdeploy::STACKSET_NAME;
     let ss = match spokes {
         Err(e) => {
             return Some((
@@ -485,13 +497,13 @@ pub fn spoke_verdict(
     };
     // Every region the StackSet deploys to (the hub's first): a member is
     // covered only where its instance there is CURRENT.
-    let mut regions: Vec<&str> = vec![crate::realtime::RULE_REGION];
+    let mut regions: Vec<&str> = vec![crate::domain::realtime::RULE_REGION];
     for i in &ss.instances {
         if !regions.contains(&i.region.as_str()) {
             regions.push(&i.region);
         }
     }
-    let mine: Vec<&crate::orgdeploy::StackInstance> = ss
+    let mine: Vec<&crate::domain::orgdeploy::StackInstance> = ss
         .instances
         .iter()
         .filter(|i| i.account == member)
@@ -610,7 +622,7 @@ pub struct OrgCheck {
     pub severity: Severity,
     pub remediation: &'static str,
     /// CIS AWS Foundations Benchmark ids by version (2.1.1 is new in v7.0).
-    pub cis: crate::finding::CisVersions,
+    pub cis: crate::domain::finding::CisVersions,
     pub security_hub: &'static [&'static str],
 }
 
@@ -1017,7 +1029,10 @@ impl HardenPlan {
             out.push_str("  nothing to change: centralized root access is on and no member has root credentials\n");
         }
         for s in &self.steps {
-            out.push_str(&format!("  + {}\n", crate::render::escape(&s.describe())));
+            out.push_str(&format!(
+                "  + {}\n",
+                crate::domain::text::escape(&s.describe())
+            ));
         }
         out.push_str(&format!(
             "  {} member(s) already without root credentials\n",
@@ -1027,8 +1042,8 @@ impl HardenPlan {
             out.push_str(&format!(
                 "  ! {} ({}) not read: {}\n",
                 m.account_id,
-                crate::render::escape(&m.name),
-                crate::render::escape(&m.detail.join("; "))
+                crate::domain::text::escape(&m.name),
+                crate::domain::text::escape(&m.detail.join("; "))
             ));
         }
         out

@@ -18,8 +18,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::deploy::{Action, ForwardStep, ForwardTo, Step, TopicState, TAG_KEY, TAG_VALUE};
-use crate::realtime::RULE_REGION;
+use crate::domain::deploy::{Action, ForwardStep, ForwardTo, Step, TopicState, TAG_KEY, TAG_VALUE};
+use crate::domain::realtime::RULE_REGION;
 
 pub const STACKSET_NAME: &str = "rootguard-root-activity-spoke";
 pub const HUB_BUS_NAME: &str = "rootguard-root-activity";
@@ -28,7 +28,7 @@ pub const HUB_TOPIC_NAME: &str = "rootguard-org-root-activity";
 pub const HUB_TARGET_ID: &str = "rootguard-topic";
 pub const STACKSETS_PRINCIPAL: &str = "member.org.stacksets.cloudformation.amazonaws.com";
 /// The spoke template (`rootguard template --org-spoke`).
-pub const SPOKE_TEMPLATE: &str = include_str!("../cfn/org-spoke.yaml");
+pub const SPOKE_TEMPLATE: &str = include_str!("../../cfn/org-spoke.yaml");
 pub const SPOKE_PARAMETER: &str = "HubEventBusArn";
 
 pub fn hub_bus_arn(account_id: &str) -> String {
@@ -45,8 +45,8 @@ pub fn hub_rule_arn_of(account_id: &str, rule: &str) -> String {
 
 /// A kind's rule on the hub bus: the API-call kind keeps the hub rule's
 /// first name, the others are named like the single-account rules.
-pub fn hub_rule_name(kind: &crate::realtime::Kind) -> &'static str {
-    if kind.rule == crate::realtime::RULE_NAME {
+pub fn hub_rule_name(kind: &crate::domain::realtime::Kind) -> &'static str {
+    if kind.rule == crate::domain::realtime::RULE_NAME {
         HUB_RULE_NAME
     } else {
         kind.rule
@@ -113,14 +113,14 @@ pub fn topic_policy(account_id: &str) -> Value {
                 "Action": "sns:Publish",
                 "Resource": hub_topic_arn(account_id),
                 "Condition": {
-                    "ArnEquals": {"aws:SourceArn": crate::realtime::KINDS
+                    "ArnEquals": {"aws:SourceArn": crate::domain::realtime::KINDS
                         .iter()
                         .map(|k| hub_rule_arn_of(account_id, hub_rule_name(k)))
                         .collect::<Vec<_>>()},
                     "StringEquals": {"aws:SourceAccount": account_id}
                 }
             },
-            crate::deploy::tls_only(&hub_topic_arn(account_id))
+            crate::domain::deploy::tls_only(&hub_topic_arn(account_id))
         ]
     })
 }
@@ -131,11 +131,11 @@ pub struct HubState {
     pub bus_exists: bool,
     pub bus_policy: Option<Value>,
     /// The hub bus's rules by name.
-    pub rules: std::collections::BTreeMap<String, crate::deploy::RuleState>,
+    pub rules: std::collections::BTreeMap<String, crate::domain::deploy::RuleState>,
     pub topic: Option<TopicState>,
     /// The management account's own forwarding: each enabled region's rule
     /// to the hub bus and its role.
-    pub forwarding: crate::deploy::ForwardingState,
+    pub forwarding: crate::domain::deploy::ForwardingState,
 }
 
 /// The StackSet as it is now.
@@ -176,7 +176,7 @@ impl StackInstance {
             out.push_str(&format!(" ({})", self.detailed));
         }
         if let Some(r) = self.reason.as_deref().filter(|r| !r.is_empty()) {
-            out.push_str(&format!(": {}", crate::render::escape(r)));
+            out.push_str(&format!(": {}", crate::domain::text::escape(r)));
         }
         out
     }
@@ -304,7 +304,7 @@ pub enum OrgStep {
     Forward(ForwardStep),
 }
 
-impl crate::deploy::PlanStep for OrgStep {
+impl crate::domain::deploy::PlanStep for OrgStep {
     fn action(&self) -> Action {
         OrgStep::action(self)
     }
@@ -335,7 +335,7 @@ impl OrgStep {
     }
 
     pub fn describe(&self) -> String {
-        let changes = crate::deploy::changes_suffix;
+        let changes = crate::domain::deploy::changes_suffix;
         match self {
             OrgStep::TrustedAccess { principal, .. } => {
                 format!("trusted access for CloudFormation StackSets ({principal})")
@@ -433,8 +433,8 @@ impl OrgDeployPlan {
             "deploy --org plan for organization {} (hub in account {} in {RULE_REGION})\n",
             self.organization_id, self.account_id
         );
-        out.push_str(&crate::deploy::steps_text(
-            &crate::deploy::plan_lines(&self.steps),
+        out.push_str(&crate::domain::deploy::steps_text(
+            &crate::domain::deploy::plan_lines(&self.steps),
             &[],
         ));
         out
@@ -516,7 +516,7 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
         policy: want_bus_policy,
         changes: c,
     });
-    for kind in &crate::realtime::KINDS {
+    for kind in &crate::domain::realtime::KINDS {
         let name = hub_rule_name(kind);
         let Step::RealtimeRule {
             action,
@@ -526,7 +526,7 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
             input_template,
             changes,
             ..
-        } = crate::deploy::realtime_step(kind, state.hub.rules.get(name), &topic_arn, None)
+        } = crate::domain::deploy::realtime_step(kind, state.hub.rules.get(name), &topic_arn, None)
         else {
             continue; // realtime_step builds only RealtimeRule steps
         };
@@ -544,15 +544,15 @@ pub fn plan(state: &OrgDeployState, config: &OrgDeployConfig) -> OrgDeployPlan {
     }
     // The management account's own root activity and AssumeRoot calls, from
     // every enabled region (us-east-1 too: its default bus is not the hub's).
-    let mut mine = crate::deploy::DeployState {
+    let mut mine = crate::domain::deploy::DeployState {
         account_id: acct.clone(),
         forwarding: state.hub.forwarding.clone(),
         ..Default::default()
     };
     mine.forwarding.regions = state.regions.clone();
-    for step in crate::deploy::forward_steps(
+    for step in crate::domain::deploy::forward_steps(
         &mine,
-        &crate::deploy::Forwarding {
+        &crate::domain::deploy::Forwarding {
             rule: MGMT_FORWARD_RULE,
             role: MGMT_FORWARD_ROLE,
             bus_arn: hub_bus_arn(acct),
@@ -894,7 +894,7 @@ mod tests {
                 } => {
                     s.hub.rules.insert(
                         name.clone(),
-                        crate::deploy::RuleState {
+                        crate::domain::deploy::RuleState {
                             pattern: Some(pattern.clone()),
                             enabled: true,
                             read_only_events: true,

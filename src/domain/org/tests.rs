@@ -3,7 +3,7 @@
 use time::macros::datetime;
 
 use super::*;
-use crate::facts::{FactErrorKind, OrganizationFeatures};
+use crate::domain::facts::{FactErrorKind, OrganizationFeatures};
 
 const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
 const MGMT: &str = "111111111111";
