@@ -57,6 +57,25 @@ fn every_bad_input_exits_2_names_it_and_makes_no_request() {
                             std::fs::write(&path, text).unwrap();
                             cmd.env("AWS_SHARED_CREDENTIALS_FILE", &path);
                         }
+                        // A file's bytes, one per character (U+0000..U+00FF),
+                        // for bytes that are not UTF-8.
+                        for (key, var) in [
+                            ("config_bytes", "AWS_CONFIG_FILE"),
+                            ("credentials_bytes", "AWS_SHARED_CREDENTIALS_FILE"),
+                        ] {
+                            if let Some(text) = case[key].as_str() {
+                                let bytes: Vec<u8> = text
+                                    .chars()
+                                    .map(|c| u8::try_from(u32::from(c)).expect("one byte a char"))
+                                    .collect();
+                                let path = dir.join(format!("{key}-{n}-{i}"));
+                                std::fs::write(&path, bytes).unwrap();
+                                cmd.env(var, &path);
+                            }
+                        }
+                        for var in case["unset"].as_array().into_iter().flatten() {
+                            cmd.env_remove(var.as_str().unwrap());
+                        }
                         if let Some(vars) = case["env"].as_object() {
                             for (k, v) in vars {
                                 cmd.env(k, v.as_str().unwrap());
@@ -67,6 +86,17 @@ fn every_bad_input_exits_2_names_it_and_makes_no_request() {
                         let what = format!("{} {args:?} {}", case["kind"], case["env"]);
                         if r.code != 2 {
                             bad.push(format!("{what}: exit {} ({})", r.code, r.stderr.trim()));
+                        } else if let Some(missing) = case["also"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|a| a.as_str().unwrap())
+                            .find(|a| !r.stderr.contains(a))
+                        {
+                            bad.push(format!(
+                                "{what}: stderr does not name {missing:?}: {}",
+                                r.stderr.trim()
+                            ));
                         } else if !r.stderr.contains(names) {
                             bad.push(format!(
                                 "{what}: stderr does not name {names:?}: {}",

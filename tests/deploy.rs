@@ -874,7 +874,7 @@ fn a_chain_outside_us_east_1_gets_the_real_time_rule_and_its_own_topic_in_us_eas
         "{}",
         r.stdout
     );
-    assert!(r.stderr.contains("two emails each"), "{}", r.stderr);
+    assert!(r.stderr.contains("must click the confirmation link in the email from AWS Notifications (two emails: one for"), "{}", r.stderr);
 
     // The chain beside its log group in eu-west-1.
     let here = emulator().resources_in(&acct, "eu-west-1");

@@ -8,7 +8,8 @@
 //! per command connects, prints and confirms. "Verify one account given a
 //! reader" is a plain function an organization-wide run calls once per member.
 //! Nothing here parses flags (that is `cli`) or holds SDK types (that is `aws`);
-//! terminal concerns are in `crate::term`.
+//! terminal concerns are in `crate::term`. It uses the layers below (`aws`,
+//! `render`, `term`, `domain`) and is used only by the ways in (`cli`).
 
 use std::future::Future;
 

@@ -508,8 +508,34 @@ impl TeardownPlan {
                 regions.join(", ")
             }
         );
-        for d in &self.delete {
+        // Forwarding rules of one name (one per enabled region, often
+        // sixteen) share one line naming their regions, as deploy's plan
+        // does; the JSON keeps a step per region.
+        let mut i = 0;
+        while i < self.delete.len() {
+            if let TeardownStep::DeleteRule { name, .. } = &self.delete[i] {
+                let regions: Vec<&str> = self.delete[i..]
+                    .iter()
+                    .map_while(|s| match s {
+                        TeardownStep::DeleteRule { name: n, region } if n == name => {
+                            Some(region.as_str())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if regions.len() > 1 {
+                    out.push_str(&format!(
+                        "  delete  eventbridge rule {name} and its target in {} regions: {}\n",
+                        regions.len(),
+                        regions.join(", ")
+                    ));
+                    i += regions.len();
+                    continue;
+                }
+            }
+            let d = &self.delete[i];
             out.push_str(&format!("  {:<7} {}\n", d.verb().0, d.describe()));
+            i += 1;
         }
         for k in &self.keep {
             out.push_str(&format!("  keep    {k}\n"));
@@ -548,6 +574,56 @@ pub fn candidate_regions(configured: &str, log_group_regions: &[String]) -> Vec<
 mod tests {
     use super::*;
     use crate::domain::deploy::{AlarmState, TopicState};
+
+    #[test]
+    fn forwarders_in_many_regions_share_one_line_and_the_json_keeps_each() {
+        let regions: Vec<String> = (1..=16).map(|n| format!("xx-test-{n}")).collect();
+        let mut delete: Vec<TeardownStep> = regions
+            .iter()
+            .map(|r| TeardownStep::DeleteRule {
+                region: r.clone(),
+                name: "rootguard-root-forward".into(),
+            })
+            .collect();
+        delete.push(TeardownStep::DeleteRole {
+            name: "rootguard-events-forward".into(),
+        });
+        delete.push(TeardownStep::StopLogging {
+            region: "us-east-1".into(),
+            name: "rootguard-management-events".into(),
+        });
+        let plan = TeardownPlan {
+            schema: SCHEMA,
+            account_id: "111122223333".into(),
+            regions: vec!["us-east-1".into()],
+            delete,
+            keep: vec![],
+        };
+        let text = plan.text();
+        let forward: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("rootguard-root-forward"))
+            .collect();
+        assert_eq!(forward.len(), 1, "{text}");
+        assert!(
+            forward[0].contains("in 16 regions: xx-test-1, xx-test-2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  stop    logging of cloudtrail trail"),
+            "{text}"
+        );
+        assert!(text.contains("18 to delete, 0 kept"), "{text}");
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .contains("(in 17 regions: us-east-1, xx-test-1"),
+            "the header names every region it deletes in: {text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&plan.json()).unwrap();
+        assert_eq!(json["delete"].as_array().unwrap().len(), 18);
+    }
 
     fn state(region: &str, alarm: Option<bool>, topic: Option<bool>) -> RegionState {
         RegionState {

@@ -158,12 +158,30 @@ fn malformed(text: &str) -> Option<(usize, String, &'static str)> {
     None
 }
 
+/// A shared file's bytes as text; bytes that are not UTF-8 are the AWS CLI's
+/// "Unable to parse config file" (and the SDK would skip the file whole), so
+/// they are refused naming the line (its number from 1, shown with the bad
+/// bytes replaced).
+fn as_text(bytes: Vec<u8>) -> Result<String, (usize, String, &'static str)> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        let text = String::from_utf8_lossy(&bytes)
+            .lines()
+            .nth(line - 1)
+            .unwrap_or_default()
+            .to_string();
+        (line, text, "contains bytes that are not UTF-8 text")
+    })
+}
+
 /// Checks the environment and the active profile. `profile_flag` is
-/// `--profile`; `read` returns a file's text, or `None` when it does not exist.
+/// `--profile`; `read` returns a file's bytes, or `None` when it does not exist.
 pub fn check(
     profile_flag: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
-    read: &dyn Fn(&PathBuf) -> Option<String>,
+    read: &dyn Fn(&PathBuf) -> Option<Vec<u8>>,
 ) -> Result<(), EnvError> {
     for (var, _, (ok, expected)) in RULES {
         if let Some(value) = env(var) {
@@ -182,8 +200,22 @@ pub fn check(
         (None, Some(p)) if !p.is_empty() => (p, "AWS_PROFILE"),
         _ => ("default".to_string(), ""),
     };
-    let config = read(&config_path).unwrap_or_default();
-    let creds = read(&creds_path).unwrap_or_default();
+    let mut texts = Vec::new();
+    for path in [&config_path, &creds_path] {
+        match as_text(read(path).unwrap_or_default()) {
+            Ok(t) => texts.push(t),
+            Err((line, text, why)) => {
+                return Err(EnvError::Malformed {
+                    file: path.display().to_string(),
+                    line,
+                    text: shown(&text),
+                    why,
+                })
+            }
+        }
+    }
+    let creds = texts.pop().unwrap_or_default();
+    let config = texts.pop().unwrap_or_default();
     for (path, text) in [(&config_path, &config), (&creds_path, &creds)] {
         if let Some((line, text, why)) = malformed(text) {
             return Err(EnvError::Malformed {
@@ -232,7 +264,7 @@ pub fn check(
 /// The process environment and files.
 pub fn check_process(profile_flag: Option<&str>) -> Result<(), EnvError> {
     check(profile_flag, &|k| std::env::var(k).ok(), &|p| {
-        std::fs::read_to_string(p).ok()
+        std::fs::read(p).ok()
     })
 }
 
@@ -264,12 +296,53 @@ mod tests {
                 ("AWS_SHARED_CREDENTIALS_FILE".to_string(), "/k".to_string()),
             ])
             .collect();
-        let (config, creds) = (config.to_string(), creds.to_string());
+        run_bytes(profile, vars, config.as_bytes(), creds.as_bytes())
+    }
+
+    fn run_bytes(
+        profile: Option<&str>,
+        vars: HashMap<String, String>,
+        config: &[u8],
+        creds: &[u8],
+    ) -> Result<(), EnvError> {
         check(profile, &|k| vars.get(k).cloned(), &|p| match p.to_str() {
-            Some("/c") => Some(config.clone()),
-            Some("/k") => Some(creds.clone()),
+            Some("/c") => Some(config.to_vec()),
+            Some("/k") => Some(creds.to_vec()),
             _ => None,
         })
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_named_with_their_file_and_line() {
+        let vars = || -> HashMap<String, String> {
+            [
+                ("AWS_CONFIG_FILE", "/c"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/k"),
+                ("AWS_ACCESS_KEY_ID", "AKIA"),
+                ("AWS_SECRET_ACCESS_KEY", "s"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        let e = run_bytes(
+            None,
+            vars(),
+            b"[default]\nregion = us-east-1\n\x00\xff\n",
+            b"",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("/c line 3") && e.contains("not UTF-8"), "{e}");
+        let e = run_bytes(
+            None,
+            vars(),
+            b"",
+            b"[default]\naws_access_key_id = \xffAKIA\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("/k line 2") && e.contains("not UTF-8"), "{e}");
     }
 
     #[test]

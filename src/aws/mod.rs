@@ -4,7 +4,8 @@
 //! endpoint overrides) and turns SDK answers into our own types from
 //! `crate::domain::facts`. It must not decide verdicts, and no SDK type may leave it.
 //! [`Reader`] has read-only methods only: `verify` receives a `Reader`, so it
-//! cannot change an account by construction.
+//! cannot change an account by construction. An edge layer: it imports only
+//! `domain`, never `render`, `term`, `app` or `cli`.
 
 use std::time::{Duration, Instant};
 

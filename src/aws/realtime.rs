@@ -128,11 +128,16 @@ impl Reader {
     /// topics and `events:TestEventPattern` on every corpus event) and each
     /// other enabled region's forwarding, all concurrently.
     pub async fn realtime(&self) -> Fact<RealtimeFacts> {
-        let rules = futures::future::join_all(
-            KINDS
-                .iter()
-                .map(|k| async move { (k.rule, self.kind_rule(k).await) }),
-        );
+        // Every kind's rule in one ListRules walk (five DescribeRule calls
+        // read no more), then targets and tests only for the rules there.
+        let rules = async {
+            let listed = rules_named(&self.events(), "rootguard-").await?;
+            let read = futures::future::join_all(KINDS.iter().map(|k| {
+                let listed = &listed;
+                async move { (k.rule, self.kind_rule(k, listed.get(k.rule)).await) }
+            }));
+            Ok::<_, FactError>(read.await)
+        };
         let forwarding = async {
             let regions = self.forwarding_regions().await?;
             // The us-east-1 default bus of this account (the rule is read in
@@ -149,7 +154,7 @@ impl Reader {
         };
         let (rules, forwarding) = tokio::join!(rules, forwarding);
         let mut out = Vec::new();
-        for (name, r) in rules {
+        for (name, r) in rules? {
             out.push((name, r?));
         }
         Ok(RealtimeFacts {
@@ -158,18 +163,17 @@ impl Reader {
         })
     }
 
-    /// A region's forwarding rule as verify judges it: `DescribeRule` and
-    /// `ListTargetsByRule` only (no tags: the check does not need them).
+    /// A region's forwarding rule as verify judges it: found by `ListRules`,
+    /// then `ListTargetsByRule` only when it is there (no tags: the check does
+    /// not need them).
     async fn forward_facts(
         &self,
         region: &str,
         to_hub: &(dyn Fn(&str) -> bool + Sync),
     ) -> Fact<Option<ForwardFacts>> {
         let ev = aws_sdk_eventbridge::Client::new(&self.regional(region));
-        let rule = match ev.describe_rule().name(FORWARD_RULE).send().await {
-            Ok(r) => r,
-            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(classify("events:DescribeRule", &e)),
+        let Some(rule) = rules_named(&ev, FORWARD_RULE).await?.remove(FORWARD_RULE) else {
+            return Ok(None);
         };
         let targets = ev
             .list_targets_by_rule()
@@ -194,13 +198,16 @@ impl Reader {
         }))
     }
 
-    /// One kind's rule: its pattern judged on the corpus, its targets' topics.
-    async fn kind_rule(&self, kind: &crate::domain::realtime::Kind) -> Fact<Option<RuleFacts>> {
+    /// One kind's rule as listed (`None`: not there): its pattern judged on
+    /// the corpus, its targets' topics.
+    async fn kind_rule(
+        &self,
+        kind: &crate::domain::realtime::Kind,
+        listed: Option<&aws_sdk_eventbridge::types::Rule>,
+    ) -> Fact<Option<RuleFacts>> {
         let ev = self.events();
-        let rule = match ev.describe_rule().name(kind.rule).send().await {
-            Ok(r) => r,
-            Err(e) if service_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(classify("events:DescribeRule", &e)),
+        let Some(rule) = listed else {
+            return Ok(None);
         };
         let pattern = rule.event_pattern().unwrap_or_default().to_string();
         let targets = async {
@@ -253,5 +260,33 @@ impl Reader {
             topics,
             tests,
         }))
+    }
+}
+
+/// This account's rules on the default bus whose names start with `prefix`,
+/// by name, from every page of one `ListRules` walk.
+async fn rules_named(
+    ev: &aws_sdk_eventbridge::Client,
+    prefix: &str,
+) -> Fact<std::collections::BTreeMap<String, aws_sdk_eventbridge::types::Rule>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = ev
+            .list_rules()
+            .name_prefix(prefix)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify("events:ListRules", &e))?;
+        for r in page.rules() {
+            if let Some(name) = r.name() {
+                out.insert(name.to_string(), r.clone());
+            }
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(out),
+        }
     }
 }

@@ -1,9 +1,11 @@
 //! Renderers: a [`Report`] to text, JSON, JUnit XML or Markdown.
 //!
-//! This module owns every output format of `verify`, including the versioned
-//! JSON schema documented in `docs/output-schema.md`. Renderers are pure
-//! functions from a report to a string; they must not call AWS or decide
-//! verdicts, and colour is only ever added when the caller says so.
+//! The render layer (an edge, beside `aws` and `term`) owns every output
+//! format of `verify` and `verify --org`, including the versioned JSON schema
+//! documented in `docs/output-schema.md`. Renderers are pure functions from a
+//! domain value to a string (or a writer); they import only `domain`, must not
+//! call AWS, decide verdicts, touch the terminal or write files (`term::out`
+//! does), and colour is only ever added when the caller says so.
 
 use serde::Serialize;
 
