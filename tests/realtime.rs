@@ -353,18 +353,10 @@ fn no_realtime_skips_the_rule_and_teardown_removes_it() {
     ] {
         assert!(dry.stdout.contains(needle), "{needle}: {}", dry.stdout);
     }
-    // Every other region's forwarder on one line naming the regions, as
-    // deploy's plan groups them.
-    let forward: Vec<&str> = dry
-        .stdout
-        .lines()
-        .filter(|l| l.contains("rootguard-root-forward"))
-        .collect();
-    assert_eq!(forward.len(), 1, "{}", dry.stdout);
     assert!(
-        forward[0].starts_with(
-            "  delete  eventbridge rule rootguard-root-forward and its target in 16 regions: "
-        ) && forward[0].contains("eu-west-1"),
+        dry.stdout.contains(
+            "delete  eventbridge rule rootguard-root-forward and its target in eu-west-1"
+        ),
         "{}",
         dry.stdout
     );
@@ -414,4 +406,38 @@ fn a_rule_in_state_enabled_misses_read_only_root_calls_and_verify_says_so() {
     emulator().put_event(&acct, "root-api-call-readonly");
     assert_eq!(topic_messages(&acct, "rootguard-root-activity").len(), 2);
     assert_eq!(realtime_finding(&acct)["status"], "pass");
+}
+
+#[test]
+fn teardown_in_seventeen_regions_names_the_forwarders_on_one_line() {
+    let mut scenario = trail_only();
+    // Every region the emulator enables by default: seventeen.
+    scenario.as_object_mut().unwrap().remove("regions");
+    let acct = emulator().seed(scenario);
+    assert_eq!(rg(&acct, &["deploy", "--email", EMAIL, "--yes"]).code, 0);
+    let dry = rg(&acct, &["teardown", "--dry-run"]);
+    let forward: Vec<&str> = dry
+        .stdout
+        .lines()
+        .filter(|l| l.contains("rootguard-root-forward"))
+        .collect();
+    assert_eq!(forward.len(), 1, "{}", dry.stdout);
+    assert!(
+        forward[0].starts_with(
+            "  delete  eventbridge rule rootguard-root-forward and its target in 16 regions: "
+        ) && forward[0].contains("eu-west-1"),
+        "{}",
+        dry.stdout
+    );
+    // The JSON plan keeps a step per region.
+    let json = rg(&acct, &["teardown", "--dry-run", "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let steps = plan["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "rootguard-root-forward")
+        .count();
+    assert_eq!(steps, 16, "{}", json.stdout);
+    assert_eq!(rg(&acct, &["teardown", "--yes"]).code, 0);
 }

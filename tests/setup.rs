@@ -573,6 +573,15 @@ fn upto(p: &mut Pty, raw: &mut Vec<u8>, pattern: &str) -> (String, String) {
     (String::from_utf8_lossy(&all).into_owned(), hit)
 }
 
+/// Answers each `(prompt, answer)` in turn, then waits for `then` (a regex).
+fn answer_each(p: &mut Pty, raw: &mut Vec<u8>, answers: &[(&str, &str)], then: &str) {
+    for (prompt, answer) in answers {
+        upto(p, raw, &regex::escape(prompt));
+        p.send_line(answer).unwrap();
+    }
+    upto(p, raw, then);
+}
+
 /// Every line drawn fits `cols`: the output split at line feeds and carriage
 /// returns, escape sequences taken out, is never wider.
 fn wider_than(raw: &[u8], cols: usize) -> Vec<String> {
@@ -658,18 +667,15 @@ fn answers_are_whole_lines_and_keys_typed_ahead_answer_nothing() {
             }
             "security-contact" => {
                 p.send("\r").unwrap();
-                for (prompt, answer) in [
-                    ("Security contact name", "Security Team"),
-                    ("Title", "CISO"),
-                    ("Email", "security@corp.example"),
-                    ("Phone", "+1 555 0100"),
-                ] {
-                    upto(&mut p, &mut raw, &regex::escape(prompt));
-                    p.send_line(answer).unwrap();
-                }
-                upto(
+                answer_each(
                     &mut p,
                     &mut raw,
+                    &[
+                        ("Security contact name", "Security Team"),
+                        ("Title", "CISO"),
+                        ("Email", "security@corp.example"),
+                        ("Phone", "+1 555 0100"),
+                    ],
                     r"Set the SECURITY contact to(?s:.*?)\[Y/n\]",
                 );
                 // The answer and, typed ahead, a key for whatever comes next.
@@ -692,20 +698,17 @@ fn answers_are_whole_lines_and_keys_typed_ahead_answer_nothing() {
             }
             "contact-info" => {
                 p.send("\r").unwrap();
-                for (prompt, answer) in [
-                    ("Full name (or company) on the account", "Example Corp"),
-                    ("Address", "1 Main Street"),
-                    ("City", "Springfield"),
-                    ("Postal code", "12345"),
-                    ("Country code", "us"),
-                    ("Phone", "+1 555 0100"),
-                ] {
-                    upto(&mut p, &mut raw, &regex::escape(prompt));
-                    p.send_line(answer).unwrap();
-                }
-                upto(
+                answer_each(
                     &mut p,
                     &mut raw,
+                    &[
+                        ("Full name (or company) on the account", "Example Corp"),
+                        ("Address", "1 Main Street"),
+                        ("City", "Springfield"),
+                        ("Postal code", "12345"),
+                        ("Country code", "us"),
+                        ("Phone", "+1 555 0100"),
+                    ],
                     r"Set the account contact to(?s:.*?)\[Y/n\]",
                 );
                 // The last answer, and keys nobody asked for: they must not

@@ -195,8 +195,17 @@ pub async fn run_deploy(opts: &ConnectOptions, args: DeployOrgArgs) -> Outcome {
         instance_report(&after)
     );
     eprintln!(
-        "ACTION NEEDED: each email must confirm the subscription from the AWS Notifications message; then root activity in any member reaches {}",
-        orgdeploy::hub_topic_arn(&after.account_id)
+        "{}",
+        crate::term::fit_stderr(&format!(
+            "ACTION NEEDED: {} {} the subscription from the AWS Notifications message; then root activity in any member reaches {}",
+            config.emails.join(", "),
+            if config.emails.len() == 1 {
+                "must confirm"
+            } else {
+                "must each confirm"
+            },
+            orgdeploy::hub_topic_arn(&after.account_id)
+        ))
     );
     if !bad.is_empty() {
         eprintln!(

@@ -382,7 +382,7 @@ impl Source {
             ],
             Source::Realtime => &[
                 "account:ListRegions",
-                "events:DescribeRule",
+                "events:ListRules",
                 "events:ListTargetsByRule",
                 "events:TestEventPattern",
                 "sns:GetTopicAttributes",

@@ -104,7 +104,7 @@ impl AccountFacts {
             users: Err(FactError::not_collected("iam:ListUsers")),
             organization: Err(FactError::not_collected("iam:ListOrganizationsFeatures")),
             alarm_chain: Err(FactError::not_collected("cloudtrail:DescribeTrails")),
-            realtime: Err(FactError::not_collected("events:DescribeRule")),
+            realtime: Err(FactError::not_collected("events:ListRules")),
         }
     }
 }

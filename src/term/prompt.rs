@@ -215,6 +215,15 @@ fn fitted(prompt: &str, answer: usize) -> String {
     }
 }
 
+/// A validator's reason, wrapped so that after dialoguer's `error: ` every
+/// row fits the terminal.
+fn fitted_error(why: &str) -> String {
+    match crate::term::out::stderr_width() {
+        Some(w) => crate::domain::text::wrap_prompt(why, w.saturating_sub(8), 0),
+        None => why.to_string(),
+    }
+}
+
 fn check() -> Result<(), PromptError> {
     if INTERRUPTED.load(Ordering::SeqCst) {
         Err(PromptError::Interrupted)
@@ -267,7 +276,9 @@ impl Prompter for Terminal {
         held(|| {
             dialoguer::Input::<String>::new()
                 .with_prompt(prompt)
-                .validate_with(|s: &String| validate(s.trim()))
+                // dialoguer prints "error: " and the reason; wrapped here at
+                // spaces, an address is never broken across rows.
+                .validate_with(|s: &String| validate(s.trim()).map_err(|why| fitted_error(&why)))
                 .interact_text_on(&self.term)
                 .map(|s| s.trim().to_string())
                 .map_err(map)
