@@ -39,17 +39,7 @@ fn the_readme_demo_walk_ends_the_wizard_with_root_mfa_fixed() {
     p.get_process_mut().set_window_size(80, 24).unwrap();
     p.set_expect_timeout(Some(std::time::Duration::from_secs(90)));
     let mut raw = Vec::new();
-    let mut take = |p: &mut Pty, pattern: &str| -> String {
-        let re = format!("(?s)^.*?({pattern})");
-        let c = p.expect(expectrl::Regex(re.as_str())).unwrap_or_else(|e| {
-            panic!(
-                "waiting for {pattern:?}: {e}\n{}",
-                String::from_utf8_lossy(&raw)
-            )
-        });
-        raw.extend_from_slice(c.get(0).unwrap());
-        String::from_utf8_lossy(c.get(1).unwrap()).into_owned()
-    };
+    let mut take = |p: &mut Pty, pattern: &str| upto(p, &mut raw, pattern).1;
     take(&mut p, "CRITICAL root-mfa");
     take(&mut p, "Press Enter to set it up now");
     p.send("\r").unwrap();
@@ -80,7 +70,7 @@ fn the_readme_demo_walk_ends_the_wizard_with_root_mfa_fixed() {
         }
         p.send("s").unwrap();
     }
-    let rest = String::from_utf8_lossy(p.expect(expectrl::Eof).unwrap().as_bytes()).into_owned();
+    let rest = pty_rest(&mut p);
     let all = String::from_utf8_lossy(&raw).into_owned() + &rest;
     let words = all.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(

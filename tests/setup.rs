@@ -557,22 +557,6 @@ fn wizard_then_shell(
     p
 }
 
-/// Waits for the first match of `pattern` (a regex); everything shown up to
-/// it is added to `raw`; returns (all shown, the first group).
-fn upto(p: &mut Pty, raw: &mut Vec<u8>, pattern: &str) -> (String, String) {
-    let re = format!("(?s)^.*?({pattern})");
-    let c = p.expect(expectrl::Regex(re.as_str())).unwrap_or_else(|e| {
-        panic!(
-            "waiting for {pattern:?}: {e}\n{}",
-            String::from_utf8_lossy(raw)
-        )
-    });
-    let all = c.get(0).unwrap().to_vec();
-    let hit = String::from_utf8_lossy(c.get(1).unwrap()).into_owned();
-    raw.extend_from_slice(&all);
-    (String::from_utf8_lossy(&all).into_owned(), hit)
-}
-
 /// Answers each `(prompt, answer)` in turn, then waits for `then` (a regex).
 fn answer_each(p: &mut Pty, raw: &mut Vec<u8>, answers: &[(&str, &str)], then: &str) {
     for (prompt, answer) in answers {

@@ -200,32 +200,23 @@ pub fn check(
         (None, Some(p)) if !p.is_empty() => (p, "AWS_PROFILE"),
         _ => ("default".to_string(), ""),
     };
-    let mut texts = Vec::new();
-    for path in [&config_path, &creds_path] {
-        match as_text(read(path).unwrap_or_default()) {
-            Ok(t) => texts.push(t),
-            Err((line, text, why)) => {
-                return Err(EnvError::Malformed {
-                    file: path.display().to_string(),
-                    line,
-                    text: shown(&text),
-                    why,
-                })
-            }
+    // Each file whole: bytes that are not UTF-8, then lines the AWS CLI's
+    // parser would refuse, named by file and line.
+    let load = |path: &PathBuf| -> Result<String, EnvError> {
+        let bad = |(line, text, why): (usize, String, &'static str)| EnvError::Malformed {
+            file: path.display().to_string(),
+            line,
+            text: shown(&text),
+            why,
+        };
+        let text = as_text(read(path).unwrap_or_default()).map_err(bad)?;
+        match malformed(&text) {
+            Some(m) => Err(bad(m)),
+            None => Ok(text),
         }
-    }
-    let creds = texts.pop().unwrap_or_default();
-    let config = texts.pop().unwrap_or_default();
-    for (path, text) in [(&config_path, &config), (&creds_path, &creds)] {
-        if let Some((line, text, why)) = malformed(text) {
-            return Err(EnvError::Malformed {
-                file: path.display().to_string(),
-                line,
-                text: shown(&text),
-                why,
-            });
-        }
-    }
+    };
+    let config = load(&config_path)?;
+    let creds = load(&creds_path)?;
     let config_sections = sections(&config);
     let wanted = if profile == "default" {
         vec!["default".to_string(), "profile default".to_string()]
